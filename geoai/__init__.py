@@ -1,0 +1,49 @@
+"""geoai: the computational geography of the AI economy.
+
+Where do jobs, talent and capital go when AI automates routine office work and
+augments elite work? geoai makes the competing answers computable on real
+geography: spatial-interaction flows between metros, rasterized agglomeration
+potential, local spatial statistics, explainable metro roles and a
+year-by-year scenario engine, with outputs for QGIS.
+
+Examples
+--------
+>>> import geoai
+>>> metros = geoai.load_metros(min_population=1_000_000)
+>>> len(metros) >= 500
+True
+"""
+
+from __future__ import annotations
+
+from geoai import errors
+from geoai.datasets import ATTRIBUTION, load_countries, load_metros
+from geoai.delineation import Delineation, metros_from_places
+from geoai.errors import (
+    BackendUnavailableError,
+    ConvergenceError,
+    CRSError,
+    GeoAIError,
+    InputError,
+)
+from geoai.grid import Grid
+from geoai.labour import LabourAssumptions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ATTRIBUTION",
+    "BackendUnavailableError",
+    "CRSError",
+    "ConvergenceError",
+    "Delineation",
+    "GeoAIError",
+    "Grid",
+    "InputError",
+    "LabourAssumptions",
+    "__version__",
+    "errors",
+    "load_countries",
+    "load_metros",
+    "metros_from_places",
+]

@@ -1,0 +1,272 @@
+"""Raster grids: shape, affine transform and CRS, with cell centres and areas.
+
+A :class:`Grid` describes a north-up raster without holding any data, so a
+30-arc-second world grid (21,600 × 43,200 cells) costs nothing until a
+surface is computed on it. Geographic grids (degrees) and projected grids
+(metres, feet, ...) are both supported; :attr:`Grid.km_per_unit` converts
+projected units to km.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS
+
+from geoai import _validate as v
+from geoai._constants import EARTH_RADIUS_KM
+from geoai.errors import CRSError, InputError
+
+__all__ = ["Grid"]
+
+# A cell count that is a whole number up to this slack is not rounded up.
+_SNAP = 1e-9
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid.
+
+    Parameters
+    ----------
+    width, height : int
+        Number of columns and rows.
+    transform : affine.Affine
+        Maps (col, row) of cell corners to (x, y); ``transform.e < 0`` (north up).
+    crs : pyproj.CRS
+        Coordinate reference system; required.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds((-180, -90, 180, 90), 0.5, crs="EPSG:4326")
+    >>> g.shape
+    (360, 720)
+    """
+
+    width: int
+    height: int
+    transform: Affine
+    crs: CRS
+
+    def __post_init__(self) -> None:
+        if self.width < 1 or self.height < 1:
+            raise InputError(f"a grid needs at least one cell; got {self.height} × {self.width}.")
+        t = self.transform
+        if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
+            raise InputError(
+                f"only north-up grids without rotation are supported; got transform {tuple(t)[:6]}."
+            )
+        object.__setattr__(self, "crs", v.as_crs(self.crs, "grid crs"))
+
+    # ------------------------------------------------------------------ builders
+    @classmethod
+    def from_bounds(
+        cls,
+        bounds: tuple[float, float, float, float],
+        resolution: float | tuple[float, float],
+        crs: Any,
+    ) -> Grid:
+        """Grid covering ``bounds`` with square (or ``(xres, yres)``) cells.
+
+        The grid is anchored at the top-left corner ``(xmin, ymax)``; when the
+        extent is not a whole number of cells, it is extended right and down
+        by less than one cell.
+
+        Parameters
+        ----------
+        bounds : (xmin, ymin, xmax, ymax)
+            Extent in CRS units (degrees for geographic CRS).
+        resolution : float or (float, float)
+            Cell size in CRS units.
+        crs : str, int or pyproj.CRS
+            The grid's CRS, e.g. ``"EPSG:4326"`` or ``"ESRI:54009"``.
+        """
+        c = v.as_crs(crs, "crs")
+        try:
+            xmin, ymin, xmax, ymax = (float(b) for b in bounds)
+        except (TypeError, ValueError):
+            raise InputError(f"bounds must be (xmin, ymin, xmax, ymax); got {bounds!r}.") from None
+        if not all(map(math.isfinite, (xmin, ymin, xmax, ymax))) or xmin >= xmax or ymin >= ymax:
+            raise InputError(
+                f"bounds must be finite with xmin < xmax and ymin < ymax; got {bounds!r}."
+            )
+        if c.is_geographic and (ymin < -90 or ymax > 90 or xmin < -180 or xmax > 360):
+            raise CRSError(
+                f"bounds {bounds!r} are outside longitude/latitude range but the CRS is "
+                f"geographic ({c.to_string()}); pass the projected CRS of these bounds."
+            )
+        if isinstance(resolution, tuple | list):
+            xres, yres = (v.check_positive(r, "resolution") for r in resolution)
+        else:
+            xres = yres = v.check_positive(resolution, "resolution")
+        width = max(1, math.ceil((xmax - xmin) / xres - _SNAP))
+        height = max(1, math.ceil((ymax - ymin) / yres - _SNAP))
+        return cls(width, height, Affine(xres, 0.0, xmin, 0.0, -yres, ymax), c)
+
+    @classmethod
+    def from_raster(cls, path: str | PathLike[str]) -> Grid:
+        """Build the grid of an existing raster file (GeoTIFF or anything GDAL reads)."""
+        import rasterio
+
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise CRSError(
+                    f"{path} has no CRS; assign one with `rio edit-info --crs EPSG:XXXX` "
+                    "or rasterio before using it as a grid."
+                )
+            return cls(src.width, src.height, src.transform, CRS.from_user_input(src.crs))
+
+    @classmethod
+    def like(cls, other: Grid | Any) -> Grid:
+        """Build the grid of another Grid, a rioxarray DataArray/Dataset, or a raster path."""
+        if isinstance(other, Grid):
+            return cls(other.width, other.height, other.transform, other.crs)
+        if isinstance(other, str | PathLike):
+            return cls.from_raster(other)
+        rio = getattr(other, "rio", None)
+        if rio is None:
+            raise InputError(
+                f"cannot take a grid from {type(other).__name__}; pass a Grid, an "
+                "xarray object with rioxarray CRS and transform, or a raster path."
+            )
+        if rio.crs is None:
+            raise CRSError("the xarray object has no CRS; set it with da.rio.write_crs(...).")
+        return cls(int(rio.width), int(rio.height), rio.transform(), CRS.from_user_input(rio.crs))
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)``: rows, columns."""
+        return (self.height, self.width)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of cells."""
+        return self.height * self.width
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """Cell size ``(xres, yres)`` in CRS units, both positive."""
+        return (self.transform.a, -self.transform.e)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, ymin, xmax, ymax)`` of the outer cell edges."""
+        t = self.transform
+        return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
+
+    @property
+    def is_geographic(self) -> bool:
+        """True for longitude/latitude grids."""
+        return bool(self.crs.is_geographic)
+
+    @property
+    def km_per_unit(self) -> float:
+        """Kilometres per CRS unit along the axes of a projected grid.
+
+        Raises
+        ------
+        CRSError
+            For geographic grids, whose units (degrees) have no fixed length.
+        """
+        if self.is_geographic:
+            raise CRSError(
+                "a geographic grid's degrees have no fixed length in km; use great-circle "
+                "distances or a projected grid."
+            )
+        return float(self.crs.axis_info[0].unit_conversion_factor) / 1000.0
+
+    def nbytes(self, dtype: Any = np.float64) -> int:
+        """Memory needed for one band of this grid in ``dtype``."""
+        return self.n_cells * np.dtype(dtype).itemsize
+
+    # --------------------------------------------------------------- geometry
+    def cell_centers(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cell-centre coordinates as 1-D arrays.
+
+        Returns
+        -------
+        x : numpy.ndarray, shape (width,)
+            Column centres, west to east.
+        y : numpy.ndarray, shape (height,)
+            Row centres, north to south.
+        """
+        t = self.transform
+        x = t.c + t.a * (np.arange(self.width, dtype=np.float64) + 0.5)
+        y = t.f + t.e * (np.arange(self.height, dtype=np.float64) + 0.5)
+        return x, y
+
+    def cell_area_km2(self) -> np.ndarray:
+        """Area of the cells of each row in km².
+
+        Returns
+        -------
+        numpy.ndarray, shape (height,)
+            Geographic grids: the exact area of a cell on the sphere of radius
+            6371.0088 km, which shrinks toward the poles. Projected grids: the
+            planar area in the CRS, the same for every row (equal-area
+            projections make this the true area).
+        """
+        if not self.is_geographic:
+            k = self.km_per_unit
+            return np.full(self.height, self.res[0] * self.res[1] * k * k)
+        t = self.transform
+        edges = np.radians(np.clip(t.f + t.e * np.arange(self.height + 1), -90.0, 90.0))
+        band = np.abs(np.sin(edges[:-1]) - np.sin(edges[1:]))
+        return EARTH_RADIUS_KM**2 * math.radians(self.res[0]) * band
+
+    # ------------------------------------------------------------------ xarray
+    def to_xarray(
+        self,
+        data: np.ndarray | None = None,
+        *,
+        name: str | None = None,
+        dtype: Any = np.float64,
+        fill: float = np.nan,
+        attrs: dict[str, Any] | None = None,
+    ) -> Any:
+        """Wrap ``data`` (or a new filled array) as an ``xarray.DataArray`` on this grid.
+
+        The result has dims ``("y", "x")``, cell-centre coordinates, and the
+        CRS and transform written with rioxarray (``.rio.crs``,
+        ``.rio.transform()``).
+
+        Parameters
+        ----------
+        data : numpy.ndarray or dask.array.Array, shape (height, width), optional
+            Values; a new array filled with ``fill`` when omitted.
+        name : str, optional
+            Variable name.
+        dtype : numpy dtype, default float64
+            dtype of the new array when ``data`` is omitted.
+        fill : float, default NaN
+            Fill value of the new array.
+        attrs : dict, optional
+            Attributes to attach (model description, units).
+        """
+        import rioxarray  # noqa: F401  (registers the .rio accessor)
+        import xarray as xr
+
+        if data is None:
+            data = np.full(self.shape, fill, dtype=dtype)
+        if tuple(data.shape) != self.shape:
+            raise InputError(f"data has shape {tuple(data.shape)} but the grid is {self.shape}.")
+        x, y = self.cell_centers()
+        da = xr.DataArray(
+            data, dims=("y", "x"), coords={"y": y, "x": x}, name=name, attrs=dict(attrs or {})
+        )
+        da = da.rio.write_crs(self.crs)
+        return da.rio.write_transform(self.transform)
+
+    def __repr__(self) -> str:
+        auth = self.crs.to_authority()
+        crs = ":".join(auth) if auth else self.crs.name
+        return (
+            f"Grid({self.height} × {self.width}, res={self.res[0]:g}×{self.res[1]:g}, "
+            f"bounds={tuple(round(b, 6) for b in self.bounds)}, crs={crs})"
+        )

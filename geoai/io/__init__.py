@@ -1,0 +1,13 @@
+"""Readers and writers: vector layers, rasters, QGIS styles and projects, reports.
+
+Every writer is atomic: it writes a temporary file beside the target and
+renames it into place only when complete, so a crash never leaves a
+half-written output and never destroys an existing one.
+"""
+
+from __future__ import annotations
+
+from geoai.io._atomic import atomic_path
+from geoai.io.vector import read_points, write_vector
+
+__all__ = ["atomic_path", "read_points", "write_vector"]

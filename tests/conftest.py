@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import os
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+KM_PER_DEG = np.pi * 6371.0088 / 180.0  # along a meridian or the equator
+
+
+@pytest.fixture
+def make_places():
+    """Build a places GeoDataFrame from (lon, lat, population) triples."""
+
+    def build(lon, lat, pop, crs="EPSG:4326", names=None):
+        lon, lat, pop = (np.asarray(a, dtype=float) for a in (lon, lat, pop))
+        names = names if names is not None else [f"p{i}" for i in range(pop.size)]
+        return gpd.GeoDataFrame(
+            {"name": names, "population": pop},
+            geometry=gpd.points_from_xy(lon, lat),
+            crs=crs,
+        )
+
+    return build
