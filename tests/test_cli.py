@@ -34,9 +34,13 @@ def test_summary_prints_real_data():
 def test_metros_command(tmp_path):
     csv = tmp_path / "places.csv"
     pd.DataFrame(
-        {"name": ["a", "b", "c"], "lon": [0.0, 0.03, 5.0], "lat": [0.0, 0.0, 0.0],
-         "population": [100_000, 50_000, 80_000]}
-    ).to_csv(csv, index=False)  # fmt: skip
+        {
+            "name": ["a", "b", "c"],
+            "lon": [0.0, 0.03, 5.0],
+            "lat": [0.0, 0.0, 0.0],
+            "population": [100_000, 50_000, 80_000],
+        }
+    ).to_csv(csv, index=False)
     out = tmp_path / "metros.gpkg"
     res = run("metros", str(csv), "-o", str(out), "--link-km", "5", "--density", "0")
     assert res.returncode == 0, res.stderr

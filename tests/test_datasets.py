@@ -90,8 +90,14 @@ def test_countries():
     assert c.index.name == "iso3"
     assert c.index.is_unique
     assert c[["population", "gdp_usd"]].notna().all(axis=1).sum() >= 180
-    seed = {"USA": -26.23e12, "JPN": 3.48e12, "CHN": 3.18e12, "SGP": 0.87e12,
-            "FRA": -0.797e12, "GBR": -1.121e12}  # fmt: skip
+    seed = {
+        "USA": -26.23e12,
+        "JPN": 3.48e12,
+        "CHN": 3.18e12,
+        "SGP": 0.87e12,
+        "FRA": -0.797e12,
+        "GBR": -1.121e12,
+    }
     niip = c["niip_usd"].dropna()
     assert set(niip.index) == set(seed)
     for iso3, value in seed.items():

@@ -78,14 +78,31 @@ def test_to_xarray_keeps_crs_transform_coords():
 def test_from_raster_roundtrip(tmp_path):
     g = Grid.from_bounds((500_000, 4_000_000, 510_000, 4_005_000), 250, crs="EPSG:32633")
     path = tmp_path / "r.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=g.width, height=g.height, count=1,
-                       dtype="float32", crs=g.crs, transform=g.transform) as dst:  # fmt: skip
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=g.width,
+        height=g.height,
+        count=1,
+        dtype="float32",
+        crs=g.crs,
+        transform=g.transform,
+    ) as dst:
         dst.write(np.ones(g.shape, "float32"), 1)
     assert Grid.from_raster(path) == g
     assert Grid.like(str(path)) == g
     bare = tmp_path / "nocrs.tif"
-    with rasterio.open(bare, "w", driver="GTiff", width=2, height=2, count=1, dtype="uint8",
-                       transform=Affine(1, 0, 0, 0, -1, 2)) as dst:  # fmt: skip
+    with rasterio.open(
+        bare,
+        "w",
+        driver="GTiff",
+        width=2,
+        height=2,
+        count=1,
+        dtype="uint8",
+        transform=Affine(1, 0, 0, 0, -1, 2),
+    ) as dst:
         dst.write(np.zeros((2, 2), "uint8"), 1)
     with pytest.raises(CRSError, match="no CRS"):
         Grid.from_raster(bare)

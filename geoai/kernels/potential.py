@@ -1,0 +1,396 @@
+"""Grid potential: the fused direct sum over cells × masses, and Huff dominance.
+
+For every cell centre ``x`` of a grid window the kernels compute the Hansen
+(1959) / Stewart accessibility, or Harris (1954) market potential for the
+power decay,
+
+    P(x) = sum_j M_j f(d(x, j)),
+
+and, in the same pass when asked, the Huff (1963) dominant centre
+``argmax_j M_j f(d(x, j))`` with its probability ``max_j M_j f_j / P(x)``.
+
+Layout of the work
+------------------
+* **Rows in parallel.** ``potential_grid`` runs one grid row per ``prange``
+  iteration in a caller-given ``order`` (interleaved latitudes keep the two
+  halves of the world, which hold very different numbers of masses, balanced
+  between threads); each row owns its accumulators, so there are no races.
+  ``potential_grid_serial`` is the same loop without threads, for Dask tasks
+  that already run in parallel.
+* **Spatial binning.** Masses come sorted by latitude (geographic) or by y
+  (planar). A row only visits the contiguous band of masses within the cut
+  radius ``rcut`` in latitude / y (a binary search), and for each of them only
+  the columns whose centres can lie within ``rcut`` (one ``arccos`` per row and
+  mass on the sphere, a square root in the plane, plus a one-column margin).
+  Contributions from farther than ``rcut`` are dropped exactly, by a mask.
+* **Math restructured for a machine without SVML.** Great-circle distances come
+  from the chord between unit vectors, ``d = 2 R asin(c / 2)``, with a
+  polynomial ``asin`` accurate to about 1e-15 relative; exponential and Gaussian
+  decay use :func:`exp_nonpositive` (about 3e-13 relative). Both are plain
+  arithmetic, so the column loops vectorise; the scalar ``asin``/``exp`` of
+  libm cost ~25 ns and ~9 ns per call here. The other decay kinds call
+  :func:`geoai.kernels.decay.decay_value` with a constant kind, which Numba
+  specialises per loop.
+* **Own distance.** With ``own_km[r] > 0`` (the Harris rule for the power
+  decay) a mass lying inside cell ``(r, c)`` is taken at distance
+  ``own_km[r]`` from that cell's centre instead of its true distance.
+
+All inputs are trusted (the public layer, :mod:`geoai.potential`, validates).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from geoai.kernels import jit
+from geoai.kernels.decay import BOX, EXPONENTIAL, GAUSSIAN, POWER, decay_value
+from geoai.kernels.distance import EARTH_RADIUS_KM
+
+__all__ = [
+    "chord_sq_to_km",
+    "deposit_bilinear",
+    "exp_nonpositive",
+    "potential_grid",
+    "potential_grid_serial",
+]
+
+#: Columns processed per block inside a row (scratch buffers stay in L1).
+_BLOCK = 1024
+
+# asin(x) = x + x^3 P(x^2) on 0 <= x <= 1/2, P of degree 11 fitted by Chebyshev
+# interpolation (nodes on z = x^2 in [0, 1/4]) of the exact series
+# P(z) = sum_n (2n)! / (4^n (n!)^2 (2n + 1)) z^(n-1); max relative error of the
+# resulting asin 2.2e-16 on [0, 1/2] (checked in tests/test_potential.py).
+_A0 = 0.16666666666666619
+_A1 = 0.07500000000040521
+_A2 = 0.044642857081765956
+_A3 = 0.03038194833069952
+_A4 = 0.022372025446154947
+_A5 = 0.017355552884206794
+_A6 = 0.013927363305507853
+_A7 = 0.01188567715386549
+_A8 = 0.007782559220989558
+_A9 = 0.01602156956990558
+_A10 = -0.010612487792968748
+_A11 = 0.027994791666666668
+
+_TWO_R = 2.0 * EARTH_RADIUS_KM
+_HALF_PI = 0.5 * np.pi
+
+
+@jit(inline="always")
+def _asin_poly(z: float) -> float:
+    return _A0 + z * (_A1 + z * (_A2 + z * (_A3 + z * (_A4 + z * (_A5 + z * (_A6 + z * (
+        _A7 + z * (_A8 + z * (_A9 + z * (_A10 + z * _A11))))))))))  # fmt: skip
+
+
+@jit(inline="always")
+def chord_sq_to_km(q: float) -> float:
+    """Great-circle distance (km) from the squared chord ``q`` between unit vectors.
+
+    ``d = 2 R asin(sqrt(q) / 2)``; for ``sqrt(q) / 2 > 1/2`` the identity
+    ``asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2))`` keeps the polynomial on
+    ``[0, 1/2]``. Branch-free (selects), so loops calling it vectorise.
+    """
+    x = 0.5 * np.sqrt(q)
+    x = 1.0 if x > 1.0 else x
+    far = x > 0.5
+    z = 0.5 * (1.0 - x) if far else x * x
+    s = np.sqrt(z) if far else x
+    p = s + s * z * _asin_poly(z)
+    return _TWO_R * (_HALF_PI - 2.0 * p) if far else _TWO_R * p
+
+
+@jit(inline="always")
+def exp_nonpositive(x: float) -> float:
+    """``exp(x)`` for ``x <= 0`` to about 3e-13 relative, in plain arithmetic.
+
+    ``exp(x) = exp(x / 1024) ** 1024``: a degree-16 Taylor polynomial on
+    ``[-0.728, 0]`` (truncation below 1e-17) followed by ten squarings, which
+    amplify the rounding error ~1024 times. Arguments below -745.2 give 0.
+    """
+    x = -745.2 if x < -745.2 else x
+    y = x * (1.0 / 1024.0)
+    p = 1.0 + y * (1.0 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y * (
+        1.0 / 720 + y * (1.0 / 5040 + y * (1.0 / 40320 + y * (1.0 / 362880 + y * (
+            1.0 / 3628800 + y * (1.0 / 39916800 + y * (1.0 / 479001600 + y * (
+                1.0 / 6227020800 + y * (1.0 / 87178291200 + y * (
+                    1.0 / 1307674368000 + y * (1.0 / 20922789888000))))))))))))))))  # fmt: skip
+    for _ in range(10):
+        p = p * p
+    return p
+
+
+# ---------------------------------------------------------------- span passes
+# Tuples keep the argument lists short; Numba passes them without copying:
+#   cols   = (col_pos, col_cos, col_sin)                  per-column geometry, shape (w,)
+#   masses = (row_pos, col_pos, vec, w, index, cell)      sorted masses, see potential_grid
+#   model  = (kind, beta, a, rcut)                        decay and cut radius
+#   state  = (acc, best, arg, dbuf)                       per-row accumulators and scratch
+@jit()
+def _distances_sphere(dbuf, n, c0, cols, cphi, mx, my, dz2):
+    _, col_cos, col_sin = cols
+    for k in range(n):
+        c = c0 + k
+        dx = cphi * col_cos[c] - mx
+        dy = cphi * col_sin[c] - my
+        dbuf[k] = chord_sq_to_km(dx * dx + dy * dy + dz2)
+
+
+@jit()
+def _distances_plane(dbuf, n, c0, cols, mx, dy2):
+    col_pos = cols[0]
+    for k in range(n):
+        dx = col_pos[c0 + k] - mx
+        dbuf[k] = np.sqrt(dx * dx + dy2)
+
+
+@jit()
+def _contributions(dbuf, n, model, w):
+    """Turn distances into masked contributions ``w f(d)`` in place, one loop per kind."""
+    kind, beta, a, rcut = model
+    if kind == EXPONENTIAL:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * exp_nonpositive(-beta * d) if d <= rcut else 0.0
+    elif kind == GAUSSIAN:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * exp_nonpositive(-beta * d * d) if d <= rcut else 0.0
+    elif kind == POWER and beta == 2.0:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * decay_value(d, POWER, 2.0, a) if d <= rcut else 0.0
+    elif kind == POWER and beta == 1.0:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * decay_value(d, POWER, 1.0, a) if d <= rcut else 0.0
+    elif kind == BOX:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * decay_value(d, BOX, beta, a) if d <= rcut else 0.0
+    else:
+        for k in range(n):
+            d = dbuf[k]
+            dbuf[k] = w * decay_value(d, kind, beta, a) if d <= rcut else 0.0
+
+
+@jit(inline="always")
+def _take(state, c, v, idx, huff):
+    acc, best, arg, _ = state
+    acc[c] += v
+    if huff and (v > best[c] or (v == best[c] and v > 0.0 and idx < arg[c])):
+        best[c] = v
+        arg[c] = idx
+
+
+@jit()
+def _accumulate(c0, c1, geographic, cols, mass, model, huff, state):
+    """Add one mass's contributions to columns ``[c0, c1)`` of a row."""
+    cphi, mx, my, d2, w, idx = mass
+    acc, dbuf = state[0], state[3]
+    start = c0
+    while start < c1:
+        n = min(_BLOCK, c1 - start)
+        if geographic:
+            _distances_sphere(dbuf, n, start, cols, cphi, mx, my, d2)
+        else:
+            _distances_plane(dbuf, n, start, cols, mx, d2)
+        _contributions(dbuf, n, model, w)
+        if huff:
+            for k in range(n):
+                _take(state, start + k, dbuf[k], idx, True)
+        else:
+            for k in range(n):
+                acc[start + k] += dbuf[k]
+        start += n
+
+
+@jit()
+def _mass_on_span(c0, c1, own_c, own_d, geographic, cols, mass, model, huff, state):
+    """Process columns ``[c0, c1)``, taking column ``own_c`` (if inside) at distance ``own_d``."""
+    if c0 <= own_c < c1:
+        _accumulate(c0, own_c, geographic, cols, mass, model, huff, state)
+        _accumulate(own_c + 1, c1, geographic, cols, mass, model, huff, state)
+        dbuf = state[3]
+        dbuf[0] = own_d
+        _contributions(dbuf, 1, model, mass[4])
+        _take(state, own_c, dbuf[0], mass[5], huff)
+    else:
+        _accumulate(c0, c1, geographic, cols, mass, model, huff, state)
+
+
+@jit(inline="always")
+def _col_range(centre, half, x0, dx, w):
+    """Half-open column range whose centres lie within ``half`` of ``centre`` (+1 margin)."""
+    lo = min(max((centre - half - x0) / dx, -2.0), w + 2.0)
+    hi = min(max((centre + half - x0) / dx, -2.0), w + 2.0)
+    return max(int(np.ceil(lo)) - 1, 0), min(int(np.floor(hi)) + 2, w)
+
+
+@jit()
+def _plane_mass(j, rp, everything, own, cols, masses, model, huff, state):
+    """Add mass ``j`` to a planar row at ``y = rp``."""
+    col_pos = cols[0]
+    m_row_pos, m_col_pos, _, m_w, m_index, _ = masses
+    w_cols = col_pos.size
+    dy = rp - m_row_pos[j]
+    mass = (1.0, m_col_pos[j], 0.0, dy * dy, m_w[j], m_index[j])
+    c0, c1 = 0, w_cols
+    if not everything:
+        rcut = model[3]
+        half = np.sqrt(max(rcut * rcut - dy * dy, 0.0))
+        dx = col_pos[1] - col_pos[0] if w_cols > 1 else 1.0
+        c0, c1 = _col_range(m_col_pos[j], half, col_pos[0], dx, w_cols)
+    if c0 < c1:
+        _mass_on_span(c0, c1, own[0], own[1], False, cols, mass, model, huff, state)
+
+
+@jit()
+def _sphere_mass(j, rp, everything, own, cols, masses, model, huff, state):
+    """Add mass ``j`` to a row of latitude ``rp`` (radians) on the sphere."""
+    col_pos = cols[0]
+    m_vec, m_w, m_index = masses[2], masses[3], masses[4]
+    w_cols = col_pos.size
+    dx = col_pos[1] - col_pos[0] if w_cols > 1 else 1.0
+    cphi, sphi = np.cos(rp), np.sin(rp)
+    mx, my, mz = m_vec[j, 0], m_vec[j, 1], m_vec[j, 2]
+    mass = (cphi, mx, my, (sphi - mz) ** 2, m_w[j], m_index[j])
+    whole_row = everything
+    half = np.pi
+    if not whole_row:
+        # columns with cos(d / R) >= cos(rcut / R): cos(dlon) >= t
+        den = cphi * np.sqrt(mx * mx + my * my)
+        if den <= 1e-15:
+            whole_row = True  # a pole: every column is at the same distance
+        else:
+            t = (np.cos(model[3] / EARTH_RADIUS_KM) - sphi * mz) / den
+            half = np.arccos(min(max(t, -1.0), 1.0))
+            whole_row = t <= -1.0 or half >= np.pi - 2.0 * abs(dx)
+    if whole_row:
+        _mass_on_span(0, w_cols, own[0], own[1], True, cols, mass, model, huff, state)
+        return
+    for k in range(-1, 2):  # the circle's longitudes, unwrapped by -360, 0, +360 degrees
+        c0, c1 = _col_range(masses[1][j] + 2.0 * np.pi * k, half, col_pos[0], dx, w_cols)
+        if c0 < c1:
+            _mass_on_span(c0, c1, own[0], own[1], True, cols, mass, model, huff, state)
+
+
+@jit()
+def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs):
+    """Compute row ``r`` of the window: potential, and Huff dominance if ``huff``."""
+    w_cols = cols[0].size
+    m_row_pos, m_cell = masses[0], masses[5]
+    state = (
+        np.zeros(w_cols),
+        np.zeros(w_cols if huff else 0),
+        np.full(w_cols if huff else 0, -1, dtype=np.int64),
+        np.empty(_BLOCK),
+    )
+    rp = row_pos[r]
+    band = model[3] / EARTH_RADIUS_KM if geographic else model[3]
+    everything = np.isinf(band) or (geographic and band >= np.pi)
+    lo, hi = 0, m_row_pos.size
+    if not everything:  # the band of masses within rcut in latitude / y
+        slack = band * 1e-12 + 1e-12
+        lo = np.searchsorted(m_row_pos, rp - band - slack)
+        hi = np.searchsorted(m_row_pos, rp + band + slack, side="right")
+    for j in range(lo, hi):
+        own_c = -1
+        if own_km[r] > 0.0 and m_cell[j, 0] == offset[0] + r:
+            own_c = m_cell[j, 1] - offset[1]
+        own = (own_c, own_km[r])
+        if geographic:
+            _sphere_mass(j, rp, everything, own, cols, masses, model, huff, state)
+        else:
+            _plane_mass(j, rp, everything, own, cols, masses, model, huff, state)
+    out, dominant, probability = outs
+    acc, best, arg, _ = state
+    for c in range(w_cols):
+        out[r, c] = acc[c]
+    if huff:
+        for c in range(w_cols):
+            dominant[r, c] = arg[c]
+            probability[r, c] = best[c] / acc[c] if acc[c] > 0.0 else np.nan
+
+
+@jit(parallel=True)
+def potential_grid(geographic, row_pos, cols, offset, masses, own_km, model, huff, order, outs):
+    """Potential (and Huff dominance) on a grid window, rows in parallel.
+
+    Parameters
+    ----------
+    geographic : bool
+        Great-circle distances on the sphere (True) or planar ones (False).
+    row_pos : ndarray, shape (h,)
+        Row-centre latitude in radians (geographic) or y in km (planar).
+    cols : tuple of three ndarrays, shape (w,)
+        ``(col_pos, col_cos, col_sin)``: column-centre longitude in radians (or
+        x in km), equally spaced and increasing, and its cosine and sine
+        (geographic; any arrays of shape (w,) otherwise).
+    offset : tuple of two ints
+        Global index of the window's first row and column (for the mass cells).
+    masses : tuple of six ndarrays, length n, **sorted by the first**
+        ``(row_pos, col_pos, vec, w, index, cell)``: latitude/longitude in
+        radians (or y/x in km), unit vectors ``(n, 3)`` (geographic), masses
+        (>= 0), original positions (int64, reported by ``dominant`` and used
+        to break ties), and the global ``(row, col)`` of the cell holding each
+        mass (int64 ``(n, 2)``, -1 when outside the grid).
+    own_km : ndarray, shape (h,)
+        Own distance per row (km) for masses inside a cell; <= 0 disables the rule.
+    model : tuple (int, float, float, float)
+        ``(kind, beta, a, rcut)``: decay code and parameters of
+        :mod:`geoai.kernels.decay`, and the cut radius in km (``inf`` for none).
+    huff : bool
+        Also compute the Huff dominant centre and probability.
+    order : ndarray of int64, shape (h,)
+        Order in which rows are processed.
+    outs : tuple of three ndarrays
+        ``(out, dominant, probability)``: the potential ``(h, w)`` (float32 or
+        float64; sums are float64), the dominant mass's original position
+        (int32 ``(h, w)``, -1 where nothing reaches) and its Huff probability
+        (``(h, w)``, NaN where nothing reaches); the last two may be ``(0, 0)``
+        when ``huff`` is False.
+    """
+    for i in prange(order.size):
+        _row(order[i], geographic, row_pos, cols, offset, masses, own_km, model, huff, outs)
+
+
+@jit()
+def potential_grid_serial(geo, row_pos, cols, offset, masses, own_km, model, huff, order, outs):
+    """:func:`potential_grid` on one thread, for tasks that already run in parallel."""
+    for i in range(order.size):
+        _row(order[i], geo, row_pos, cols, offset, masses, own_km, model, huff, outs)
+
+
+@jit()
+def deposit_bilinear(u: np.ndarray, v: np.ndarray, w: np.ndarray, canvas: np.ndarray) -> None:
+    """Spread masses onto the four nearest cell centres (cloud-in-cell), in place.
+
+    Parameters
+    ----------
+    u, v : ndarray, shape (n,)
+        Fractional column and row index of each mass, in cell-centre units (the
+        centre of cell ``(i, j)`` is at ``u = j, v = i``).
+    w : ndarray, shape (n,)
+        Masses.
+    canvas : ndarray, shape (h, w)
+        Receives the masses; parts falling outside are dropped.
+    """
+    h, wc = canvas.shape
+    for k in range(w.size):
+        j0 = int(np.floor(u[k]))
+        i0 = int(np.floor(v[k]))
+        fx = u[k] - j0
+        fy = v[k] - i0
+        for di in range(2):
+            i = i0 + di
+            if i < 0 or i >= h:
+                continue
+            wy = fy if di == 1 else 1.0 - fy
+            for dj in range(2):
+                j = j0 + dj
+                if 0 <= j < wc:
+                    wx = fx if dj == 1 else 1.0 - fx
+                    canvas[i, j] += w[k] * wy * wx
