@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from geoai import errors
+from geoai import errors, flows
 from geoai.datasets import ATTRIBUTION, load_countries, load_metros
 from geoai.delineation import Delineation, metros_from_places
 from geoai.errors import (
@@ -43,6 +43,7 @@ __all__ = [
     "LabourAssumptions",
     "__version__",
     "errors",
+    "flows",
     "load_countries",
     "load_metros",
     "metros_from_places",
