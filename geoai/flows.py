@@ -37,12 +37,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString, MultiLineString
 
 from geoai import _validate as v
 from geoai._calibration import CalibrationResult, calibrate
 from geoai._coords import KernelPoints, kernel_points
-from geoai.errors import ConvergenceError, InputError
+from geoai._furness import dense_sweep, furness
+from geoai._lines import to_lines
+from geoai.errors import InputError
 from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
 
@@ -141,25 +142,6 @@ def _check_margins(outflows: np.ndarray, inflows: np.ndarray, tol: float) -> Non
         )
 
 
-def _furness(
-    f: np.ndarray, outflows: np.ndarray, inflows: np.ndarray, tol: float, max_iter: int
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    a, b, n_iter, residual = ki.furness(f, outflows, inflows, tol, max_iter, _n_threads())
-    if not np.isfinite(residual):
-        raise InputError(
-            "a positive outflow or inflow cannot reach any partner (its row or column of "
-            "f(c) is all zero); check infinite costs or a box cut-off that is too short."
-        )
-    if residual > tol:
-        raise ConvergenceError(
-            f"Furness balancing did not reach tol={tol:g} in {max_iter} sweeps (largest "
-            f"relative margin error {residual:.3e}); raise max_iter or loosen tol.",
-            residual=residual,
-            n_iter=n_iter,
-        )
-    return a, b, n_iter, residual
-
-
 def interaction(
     mass_o: Any,
     mass_d: Any,
@@ -245,7 +227,7 @@ def interaction(
     o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size)
     d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size)
     _check_margins(o, d, tol)
-    a, b, _, _ = _furness(f, o, d, tol, max_iter)
+    a, b, _, _ = furness(dense_sweep(f, o, d), md.size, tol, max_iter)
     return (a * o)[:, None] * f * (b * d)[None, :]
 
 
@@ -563,7 +545,7 @@ def balance_matrix_free(
         f = ki.decay_matrix(
             pts.xyz, pts.geo, own, kind, b_, a_, np.empty((pts.n, pts.n), np.float32)
         )
-        a, b, n_iter, residual = _furness(f, o, d, tol, max_iter)
+        a, b, n_iter, residual = furness(dense_sweep(f, o, d), pts.n, tol, max_iter)
         del f
     else:
         a, b, n_iter, residual = _furness_recompute(
@@ -582,41 +564,22 @@ def _furness_recompute(
     tol: float,
     max_iter: int,
 ) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Furness sweeps with ``f_ij`` recomputed (symmetric, so columns are row passes)."""
+    """Furness with ``f_ij`` recomputed in every sweep (symmetric: columns are row passes)."""
     nt = _n_threads()
 
     def matvec(x: np.ndarray) -> np.ndarray:
         return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[:, None].copy(), nt)[:, 0]
 
-    b = np.ones(pts.n)
-    a = np.zeros(pts.n)
-    residual = np.inf
-    for it in range(1, max_iter + 1):
+    def sweep(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = matvec(b * d)
-        if ((row <= 0) & (o > 0)).any():
-            residual = np.inf
-            break
-        new_a = np.divide(1.0, row, out=np.zeros_like(row), where=(o > 0) & (row > 0))
-        if it > 1:
-            residual = float(np.max(np.abs(a * row - 1.0)[o > 0]))
-        a = new_a
-        if residual <= tol:
-            return a, b, it - 1, residual
-        col = matvec(a * o)
-        if ((col <= 0) & (d > 0)).any():
-            residual = np.inf
-            break
-        b = np.divide(1.0, col, out=np.zeros_like(col), where=(d > 0) & (col > 0))
-    if not np.isfinite(residual):
-        raise InputError(
-            "a positive outflow or inflow cannot reach any partner; check the cut-off."
+        a = np.where(o > 0, np.divide(1.0, row, out=np.full_like(row, np.inf), where=row > 0), 0.0)
+        col = matvec(np.where(np.isinf(a), 0.0, a) * o)
+        b_new = np.where(
+            d > 0, np.divide(1.0, col, out=np.full_like(col, np.inf), where=col > 0), 0.0
         )
-    raise ConvergenceError(
-        f"Furness balancing did not reach tol={tol:g} in {max_iter} sweeps (largest relative "
-        f"margin error {residual:.3e}); raise max_iter or loosen tol.",
-        residual=residual,
-        n_iter=max_iter,
-    )
+        return a, b_new
+
+    return furness(sweep, pts.n, tol, max_iter)
 
 
 def radiation(
@@ -662,77 +625,3 @@ def radiation(
         raise InputError("the radiation model needs at least two places.")
     _check_dense(pts.n**2 * 8)
     return ki.radiation_matrix(pts.xyz, pts.geo, m, o, bool(finite_size))
-
-
-def to_lines(
-    flows: np.ndarray | AggregateResult,
-    metros: gpd.GeoDataFrame,
-    *,
-    top: int | None = 100,
-    id_column: str = "metro_id",
-    min_flow: float = 0.0,
-) -> gpd.GeoDataFrame:
-    """Flows as LineStrings (EPSG:4326) for maps and QGIS.
-
-    Lines that would cross the antimeridian take the short way round and are
-    split at ±180° into a MultiLineString, so they draw correctly.
-
-    Parameters
-    ----------
-    flows : numpy.ndarray (n, n) or AggregateResult
-        A dense flow matrix aligned with ``metros`` rows, or an aggregate's
-        top-k flows.
-    metros : geopandas.GeoDataFrame
-        The places, aligned with the flow rows (any CRS; points or polygons).
-    top : int or None, default 100
-        Keep only the largest ``top`` flows (all when None).
-    id_column : str, default "metro_id"
-        Identifier column (the index when absent).
-    min_flow : float, default 0
-        Drop flows at or below this value.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``origin``, ``destination``, ``flow``, ``geometry``; largest first.
-    """
-    x, y, _ = v.as_coords(metros.to_crs(4326) if metros.crs else metros, "metros")
-    ids = metros[id_column].to_numpy() if id_column in metros.columns else metros.index.to_numpy()
-    if isinstance(flows, AggregateResult):
-        if flows.top_index.shape[0] != len(metros):
-            raise InputError("the aggregate result and metros have different numbers of rows.")
-        valid = flows.top_index >= 0
-        oi, rank = np.nonzero(valid)
-        di = flows.top_index[valid]
-        value = flows.top_flow[valid]
-        del rank
-    else:
-        t = np.asarray(flows, dtype=np.float64)
-        if t.shape != (len(metros), len(metros)):
-            raise InputError(f"flows has shape {t.shape}; expected ({len(metros)}, {len(metros)}).")
-        off = ~np.eye(t.shape[0], dtype=bool)
-        oi, di = np.nonzero(off & (t > min_flow))
-        value = t[oi, di]
-    keep = value > min_flow
-    oi, di, value = oi[keep], di[keep], value[keep]
-    order = np.argsort(-value, kind="stable")
-    if top is not None:
-        order = order[: int(top)]
-    geoms = [_line(x[i], y[i], x[j], y[j]) for i, j in zip(oi[order], di[order], strict=True)]
-    return gpd.GeoDataFrame(
-        {"origin": ids[oi[order]], "destination": ids[di[order]], "flow": value[order]},
-        geometry=geoms,
-        crs="EPSG:4326",
-    )
-
-
-def _line(lon1: float, lat1: float, lon2: float, lat2: float) -> LineString | MultiLineString:
-    """Straight lon/lat segment, split at the antimeridian when it is the short way."""
-    dlon = lon2 - lon1
-    if abs(dlon) <= 180.0:
-        return LineString([(lon1, lat1), (lon2, lat2)])
-    lon2u = lon2 - 360.0 if dlon > 0 else lon2 + 360.0  # unwrapped: the short way
-    edge = 180.0 if lon2u > lon1 else -180.0
-    t = (edge - lon1) / (lon2u - lon1)
-    lat_x = lat1 + t * (lat2 - lat1)
-    return MultiLineString([[(lon1, lat1), (edge, lat_x)], [(-edge, lat_x), (lon2, lat2)]])

