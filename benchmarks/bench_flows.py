@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import Timer, isolated, load  # noqa: E402
+from _harness import Timer, isolated, load
 
 EARTH_KM = 6371.0088
 
@@ -222,7 +222,7 @@ def main() -> None:
     ]
     comp = isolated(compile_time)
     out.append(
-        f"| compile (cold cache, aggregate+top-k+production kernels) | {comp['seconds']:.2f} | | | | |"
+        f"| compile (cold cache: aggregate, top-k, production) | {comp['seconds']:.2f} | | | | |"
     )
     for constraint in ("none", "production"):
         ref = isolated(numpy_aggregate, n_agg, constraint)
@@ -233,10 +233,7 @@ def main() -> None:
         out.append(row(f"aggregate N={n_agg:,} {constraint}, chunked NumPy", ref, pairs=n_agg**2))
         out.append(row(f"aggregate N={n_agg:,} {constraint}, geoai", ours, ref, pairs=n_agg**2))
     for storage in ("float32", "recompute"):
-        if storage == "recompute" and not args.quick:
-            n = 5_000
-        else:
-            n = n_bal
+        n = 5_000 if storage == "recompute" and not args.quick else n_bal
         r = isolated(geoai_balance, n, storage)
         out.append(
             row(

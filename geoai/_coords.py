@@ -26,7 +26,8 @@ class KernelPoints:
     Attributes
     ----------
     xyz : numpy.ndarray
-        ``(n, 3)`` unit vectors when ``geo``, else ``(n, 2)`` planar km.
+        ``(3, n)`` unit vectors when ``geo``, else ``(2, n)`` planar km
+        (coordinate-major, contiguous rows: what the kernels read).
     geo : bool
         Great-circle (True) or Euclidean (False) distances.
     crs : pyproj.CRS
@@ -44,7 +45,7 @@ class KernelPoints:
     @property
     def n(self) -> int:
         """Number of points."""
-        return int(self.xyz.shape[0])
+        return int(self.xyz.shape[1])
 
 
 def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelPoints:
@@ -77,7 +78,7 @@ def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelP
         x, y, c = v.as_coords(points, name)
     if c.is_geographic:
         lon, lat = x, y
-        xyz = unit_vectors(lon, lat)
+        xyz = np.ascontiguousarray(unit_vectors(lon, lat).T)
         return KernelPoints(xyz, True, c, lon, lat)
     axis = c.axis_info[0]
     if axis.unit_name not in {"metre", "meter", "US survey foot", "foot", "kilometre"}:
@@ -87,5 +88,5 @@ def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelP
 
     to_ll = Transformer.from_crs(c, 4326, always_xy=True)
     lon, lat = to_ll.transform(x, y)
-    xyz = np.ascontiguousarray(np.column_stack((x * km, y * km)))
+    xyz = np.ascontiguousarray(np.vstack((x * km, y * km)))
     return KernelPoints(xyz, False, c, np.asarray(lon), np.asarray(lat))

@@ -415,12 +415,12 @@ def aggregate(
     wo, wd = mo**alpha, md**gamma
     nt = _n_threads()
     if constraint == "none":
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, np.column_stack((wd, wo)), nt)
-        outflow, inflow = k * wo * r[:, 0], k * wd * r[:, 1]
+        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, np.vstack((wd, wo)), nt)
+        outflow, inflow = k * wo * r[0], k * wd * r[1]
         row_scale = k * wo
     else:
         o = mo if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
-        s = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, wd[:, None].copy(), nt)[:, 0]
+        s = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, wd[None, :].copy(), nt)[0]
         stuck = np.flatnonzero((s <= 0) & (o > 0))
         if stuck.size:
             raise InputError(
@@ -428,8 +428,8 @@ def aggregate(
                 f"positions {stuck[:5].tolist()}); check masses, the cut-off or own_distance."
             )
         row_scale = np.divide(o, s, out=np.zeros_like(s), where=s > 0)
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, row_scale[:, None].copy(), nt)
-        outflow, inflow = o.copy(), wd * r[:, 0]
+        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, row_scale[None, :].copy(), nt)
+        outflow, inflow = o.copy(), wd * r[0]
     if top_k:
         idx, val = ki.top_k_rows(pts.xyz, pts.geo, own, kind, b, a, wd, top_k)
         flow = val * row_scale[:, None]
@@ -568,7 +568,7 @@ def _furness_recompute(
     nt = _n_threads()
 
     def matvec(x: np.ndarray) -> np.ndarray:
-        return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[:, None].copy(), nt)[:, 0]
+        return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]
 
     def sweep(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = matvec(b * d)

@@ -10,9 +10,13 @@ tanner       d^a exp(-beta d)        a (usually < 0), beta >= 0
 box          1 if d <= beta else 0   beta = the cut-off distance (km)
 =========== ======================= ==========================================
 
-``decay_value`` is the scalar device function every kernel calls; its integer
-``kind`` codes are the ``KIND_*`` constants. The power form special-cases
-beta = 1 and beta = 2, which avoid a ``pow`` (two transcendentals) per pair.
+``decay_value`` is the scalar definition (libm, exact IEEE behaviour for
+``inf`` costs): it serves cost matrices and the diagonal of point kernels.
+``apply_decay`` transforms a buffer of distances in place with the kind chosen
+outside the loop and the vectorisable :mod:`~geoai.kernels.fastmath`
+functions; the hottest loops fuse distance and decay in one loop
+(:func:`geoai.kernels.interaction._decay_row`). Both are tested against
+``decay_value``. All special-case beta = 1 and beta = 2 for the power form.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from geoai.kernels import jit
+from geoai.kernels.fastmath import fast_exp, fast_log
 
 __all__ = [
     "BOX",
@@ -28,6 +33,7 @@ __all__ = [
     "KINDS",
     "POWER",
     "TANNER",
+    "apply_decay",
     "decay_array",
     "decay_value",
 ]
@@ -74,3 +80,37 @@ def decay_array(d: np.ndarray, kind: int, beta: float, a: float) -> np.ndarray:
     for k in range(flat.size):
         out[k] = decay_value(flat[k], kind, beta, a)
     return out.reshape(d.shape)
+
+
+@jit()
+def apply_decay(buf: np.ndarray, start: int, stop: int, kind: int, beta: float, a: float) -> None:
+    """Replace the finite distances ``buf[start:stop]`` (km) by ``f(d)`` in place."""
+    if kind == POWER:
+        if beta == 2.0:
+            for j in range(start, stop):
+                d = buf[j]
+                buf[j] = 1.0 / (d * d)
+        elif beta == 1.0:
+            for j in range(start, stop):
+                buf[j] = 1.0 / buf[j]
+        else:
+            for j in range(start, stop):
+                d = buf[j]
+                f = fast_exp(-beta * fast_log(d))
+                buf[j] = np.inf if d == 0.0 else f
+    elif kind == EXPONENTIAL:
+        for j in range(start, stop):
+            buf[j] = fast_exp(-beta * buf[j])
+    elif kind == GAUSSIAN:
+        for j in range(start, stop):
+            d = buf[j]
+            buf[j] = fast_exp(-beta * d * d)
+    elif kind == TANNER:
+        at_zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)
+        for j in range(start, stop):
+            d = buf[j]
+            f = fast_exp(a * fast_log(d) - beta * d)
+            buf[j] = at_zero if d == 0.0 else f
+    else:
+        for j in range(start, stop):
+            buf[j] = 1.0 if buf[j] <= beta else 0.0

@@ -1,9 +1,12 @@
 """Distances between points: great-circle on the sphere, or planar.
 
-Great-circle distances use unit vectors: the chord ``c = |u_i - u_j|`` costs
-six flops and ``d = 2 R asin(c / 2)`` one transcendental, cheaper and more
-accurate at short range than the haversine form. Planar distances take
-coordinates already scaled to km.
+Points are stored by coordinate ("structure of arrays"): ``(3, n)`` unit
+vectors for great-circle distances, ``(2, n)`` planar coordinates in km
+otherwise, so a loop over destinations reads contiguous memory and
+vectorises. Great-circle distances use the chord ``c = |u_i - u_j|`` (six
+flops) and ``d = 2 R asin(c / 2)`` with the vectorisable
+:func:`~geoai.kernels.fastmath.fast_asin`: cheaper and more accurate at short
+range than the haversine form.
 """
 
 from __future__ import annotations
@@ -11,8 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from geoai.kernels import jit
+from geoai.kernels.fastmath import fast_asin
 
-__all__ = ["EARTH_RADIUS_KM", "chord_to_km", "euclidean_km", "great_circle_km", "unit_vectors"]
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "chord_to_km",
+    "coordinate_rows",
+    "fill_distances",
+    "unit_vectors",
+]
 
 #: IUGG mean Earth radius (km); equal to geoai._constants.EARTH_RADIUS_KM.
 EARTH_RADIUS_KM = 6371.0088
@@ -20,7 +30,10 @@ EARTH_RADIUS_KM = 6371.0088
 
 @jit()
 def unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
-    """Return the unit vectors ``(n, 3)`` of points given in degrees."""
+    """Return the unit vectors ``(n, 3)`` of points given in degrees.
+
+    The interaction kernels take the transpose, ``(3, n)`` contiguous.
+    """
     n = lon_deg.size
     out = np.empty((n, 3))
     for i in range(n):
@@ -36,22 +49,46 @@ def unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
 @jit(inline="always")
 def chord_to_km(chord: float) -> float:
     """Great-circle distance (km) from the chord between two unit vectors."""
-    half = min(0.5 * chord, 1.0)
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(half)
+    return 2.0 * EARTH_RADIUS_KM * fast_asin(min(0.5 * chord, 1.0))
 
 
 @jit(inline="always")
-def great_circle_km(u: np.ndarray, i: int, v: np.ndarray, j: int) -> float:
-    """Great-circle distance (km) between row ``i`` of ``u`` and row ``j`` of ``v``."""
-    dx = u[i, 0] - v[j, 0]
-    dy = u[i, 1] - v[j, 1]
-    dz = u[i, 2] - v[j, 2]
-    return chord_to_km(np.sqrt(dx * dx + dy * dy + dz * dz))
+def fill_distances(
+    px: float,
+    py: float,
+    pz: float,
+    bx: np.ndarray,
+    by: np.ndarray,
+    bz: np.ndarray,
+    start: int,
+    stop: int,
+    geo: bool,
+    out: np.ndarray,
+) -> None:
+    """Write the distances (km) from point ``(px, py, pz)`` to points ``start:stop``.
+
+    ``bx, by, bz`` are 1-D contiguous coordinate arrays (``bz`` is ignored
+    for planar points): kernels copy the rows of a ``(3, n)`` array into
+    separate 1-D arrays before their parallel loop, because loads through 2-D
+    views inside a parallel region do not vectorise.
+    """
+    if geo:
+        for j in range(start, stop):
+            dx = px - bx[j]
+            dy = py - by[j]
+            dz = pz - bz[j]
+            out[j] = chord_to_km(np.sqrt(dx * dx + dy * dy + dz * dz))
+    else:
+        for j in range(start, stop):
+            dx = px - bx[j]
+            dy = py - by[j]
+            out[j] = np.sqrt(dx * dx + dy * dy)
 
 
-@jit(inline="always")
-def euclidean_km(a: np.ndarray, i: int, b: np.ndarray, j: int) -> float:
-    """Planar distance between row ``i`` of ``a`` and row ``j`` of ``b`` (coordinates in km)."""
-    dx = a[i, 0] - b[j, 0]
-    dy = a[i, 1] - b[j, 1]
-    return np.sqrt(dx * dx + dy * dy)
+@jit()
+def coordinate_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split ``(3, n)`` or ``(2, n)`` coordinates into three contiguous 1-D arrays."""
+    cx = x[0].copy()
+    cy = x[1].copy()
+    cz = x[2].copy() if x.shape[0] > 2 else np.zeros(x.shape[1])
+    return cx, cy, cz
