@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from geoai import errors, flows
+from geoai import errors, flows, potential
 from geoai.datasets import ATTRIBUTION, load_countries, load_metros
 from geoai.delineation import Delineation, metros_from_places
 from geoai.errors import (
@@ -47,4 +47,5 @@ __all__ = [
     "load_countries",
     "load_metros",
     "metros_from_places",
+    "potential",
 ]

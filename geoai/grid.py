@@ -260,8 +260,9 @@ class Grid:
         da = xr.DataArray(
             data, dims=("y", "x"), coords={"y": y, "x": x}, name=name, attrs=dict(attrs or {})
         )
-        da = da.rio.write_crs(self.crs)
-        return da.rio.write_transform(self.transform)
+        da.rio.write_crs(self.crs, inplace=True)
+        da.rio.write_transform(self.transform, inplace=True)
+        return da
 
     def __repr__(self) -> str:
         auth = self.crs.to_authority()

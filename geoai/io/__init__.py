@@ -8,6 +8,7 @@ half-written output and never destroys an existing one.
 from __future__ import annotations
 
 from geoai.io._atomic import atomic_path
+from geoai.io.raster import write_raster
 from geoai.io.vector import read_points, write_vector
 
-__all__ = ["atomic_path", "read_points", "write_vector"]
+__all__ = ["atomic_path", "read_points", "write_raster", "write_vector"]

@@ -23,14 +23,14 @@ Layout of the work
   the columns whose centres can lie within ``rcut`` (one ``arccos`` per row and
   mass on the sphere, a square root in the plane, plus a one-column margin).
   Contributions from farther than ``rcut`` are dropped exactly, by a mask.
-* **Math restructured for a machine without SVML.** Great-circle distances come
-  from the chord between unit vectors, ``d = 2 R asin(c / 2)``, with a
-  polynomial ``asin`` accurate to about 1e-15 relative; exponential and Gaussian
-  decay use :func:`exp_nonpositive` (about 3e-13 relative). Both are plain
-  arithmetic, so the column loops vectorise; the scalar ``asin``/``exp`` of
-  libm cost ~25 ns and ~9 ns per call here. The other decay kinds call
-  :func:`geoai.kernels.decay.decay_value` with a constant kind, which Numba
-  specialises per loop.
+* **Vectorised column blocks.** For one mass, a block of up to 1,024 columns
+  goes through three flat loops: distances (the chord between unit vectors,
+  ``d = 2 R asin(c / 2)`` with the polynomial :func:`chord_sq_to_km`; or the
+  planar distance) with the weight masked by ``d <= rcut``; the decay
+  (:func:`geoai.kernels.decay.apply_decay`, kind chosen outside the loop, on
+  the branch-free :mod:`geoai.kernels.fastmath` functions); and the weighted
+  accumulation. All compile to AVX2 code: libm's scalar ``asin``/``exp`` cost
+  ~25 ns and ~9 ns per call on this machine, without SVML.
 * **Own distance.** With ``own_km[r] > 0`` (the Harris rule for the power
   decay) a mass lying inside cell ``(r, c)`` is taken at distance
   ``own_km[r]`` from that cell's centre instead of its true distance.
@@ -44,16 +44,10 @@ import numpy as np
 from numba import prange
 
 from geoai.kernels import jit
-from geoai.kernels.decay import BOX, EXPONENTIAL, GAUSSIAN, POWER, decay_value
+from geoai.kernels.decay import apply_decay
 from geoai.kernels.distance import EARTH_RADIUS_KM
 
-__all__ = [
-    "chord_sq_to_km",
-    "deposit_bilinear",
-    "exp_nonpositive",
-    "potential_grid",
-    "potential_grid_serial",
-]
+__all__ = ["chord_sq_to_km", "deposit_bilinear", "potential_grid", "potential_grid_serial"]
 
 #: Columns processed per block inside a row (scratch buffers stay in L1).
 _BLOCK = 1024
@@ -61,65 +55,34 @@ _BLOCK = 1024
 # asin(x) = x + x^3 P(x^2) on 0 <= x <= 1/2, P of degree 11 fitted by Chebyshev
 # interpolation (nodes on z = x^2 in [0, 1/4]) of the exact series
 # P(z) = sum_n (2n)! / (4^n (n!)^2 (2n + 1)) z^(n-1); max relative error of the
-# resulting asin 2.2e-16 on [0, 1/2] (checked in tests/test_potential.py).
-_A0 = 0.16666666666666619
-_A1 = 0.07500000000040521
-_A2 = 0.044642857081765956
-_A3 = 0.03038194833069952
-_A4 = 0.022372025446154947
-_A5 = 0.017355552884206794
-_A6 = 0.013927363305507853
-_A7 = 0.01188567715386549
-_A8 = 0.007782559220989558
-_A9 = 0.01602156956990558
-_A10 = -0.010612487792968748
-_A11 = 0.027994791666666668
-
+# resulting asin 2.2e-16 on [0, 1/2] (tests/test_potential.py checks it). Twelve
+# terms instead of the ~26 of the plain Maclaurin series.
+_A = (0.16666666666666619, 0.07500000000040521, 0.044642857081765956,
+      0.03038194833069952, 0.022372025446154947, 0.017355552884206794,
+      0.013927363305507853, 0.01188567715386549, 0.007782559220989558,
+      0.01602156956990558, -0.010612487792968748, 0.027994791666666668)  # fmt: skip
+_A0, _A1, _A2, _A3, _A4, _A5, _A6, _A7, _A8, _A9, _A10, _A11 = _A
 _TWO_R = 2.0 * EARTH_RADIUS_KM
 _HALF_PI = 0.5 * np.pi
-
-
-@jit(inline="always")
-def _asin_poly(z: float) -> float:
-    return _A0 + z * (_A1 + z * (_A2 + z * (_A3 + z * (_A4 + z * (_A5 + z * (_A6 + z * (
-        _A7 + z * (_A8 + z * (_A9 + z * (_A10 + z * _A11))))))))))  # fmt: skip
 
 
 @jit(inline="always")
 def chord_sq_to_km(q: float) -> float:
     """Great-circle distance (km) from the squared chord ``q`` between unit vectors.
 
-    ``d = 2 R asin(sqrt(q) / 2)``; for ``sqrt(q) / 2 > 1/2`` the identity
+    ``d = 2 R asin(sqrt(q) / 2)``; above ``x = 1/2`` the identity
     ``asin(x) = pi/2 - 2 asin(sqrt((1 - x) / 2))`` keeps the polynomial on
-    ``[0, 1/2]``. Branch-free (selects), so loops calling it vectorise.
+    ``[0, 1/2]``. Written with selects only, so loops calling it vectorise
+    (about 1 ns per distance here, against ~25 ns for libm's ``asin``).
     """
-    x = 0.5 * np.sqrt(q)
-    x = 1.0 if x > 1.0 else x
+    x = min(0.5 * np.sqrt(q), 1.0)
     far = x > 0.5
     z = 0.5 * (1.0 - x) if far else x * x
     s = np.sqrt(z) if far else x
-    p = s + s * z * _asin_poly(z)
+    p = _A0 + z * (_A1 + z * (_A2 + z * (_A3 + z * (_A4 + z * (_A5 + z * (_A6 + z * (
+        _A7 + z * (_A8 + z * (_A9 + z * (_A10 + z * _A11))))))))))  # fmt: skip
+    p = s + s * z * p
     return _TWO_R * (_HALF_PI - 2.0 * p) if far else _TWO_R * p
-
-
-@jit(inline="always")
-def exp_nonpositive(x: float) -> float:
-    """``exp(x)`` for ``x <= 0`` to about 3e-13 relative, in plain arithmetic.
-
-    ``exp(x) = exp(x / 1024) ** 1024``: a degree-16 Taylor polynomial on
-    ``[-0.728, 0]`` (truncation below 1e-17) followed by ten squarings, which
-    amplify the rounding error ~1024 times. Arguments below -745.2 give 0.
-    """
-    x = -745.2 if x < -745.2 else x
-    y = x * (1.0 / 1024.0)
-    p = 1.0 + y * (1.0 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y * (
-        1.0 / 720 + y * (1.0 / 5040 + y * (1.0 / 40320 + y * (1.0 / 362880 + y * (
-            1.0 / 3628800 + y * (1.0 / 39916800 + y * (1.0 / 479001600 + y * (
-                1.0 / 6227020800 + y * (1.0 / 87178291200 + y * (
-                    1.0 / 1307674368000 + y * (1.0 / 20922789888000))))))))))))))))  # fmt: skip
-    for _ in range(10):
-        p = p * p
-    return p
 
 
 # ---------------------------------------------------------------- span passes
@@ -127,58 +90,38 @@ def exp_nonpositive(x: float) -> float:
 #   cols   = (col_pos, col_cos, col_sin)                  per-column geometry, shape (w,)
 #   masses = (row_pos, col_pos, vec, w, index, cell)      sorted masses, see potential_grid
 #   model  = (kind, beta, a, rcut)                        decay and cut radius
-#   state  = (acc, best, arg, dbuf)                       per-row accumulators and scratch
+#   state  = (acc, best, arg, dbuf, wbuf)                 per-row accumulators and scratch
 @jit()
-def _distances_sphere(dbuf, n, c0, cols, cphi, mx, my, dz2):
+def _distances_sphere(state, n, c0, cols, mass, rcut):
+    """Distances (km) of one block of columns on the sphere, and the masked weights."""
+    dbuf, wbuf = state[3], state[4]
     _, col_cos, col_sin = cols
+    cphi, mx, my, dz2, w, _ = mass
     for k in range(n):
         c = c0 + k
         dx = cphi * col_cos[c] - mx
         dy = cphi * col_sin[c] - my
-        dbuf[k] = chord_sq_to_km(dx * dx + dy * dy + dz2)
+        d = chord_sq_to_km(dx * dx + dy * dy + dz2)
+        dbuf[k] = d
+        wbuf[k] = w if d <= rcut else 0.0
 
 
 @jit()
-def _distances_plane(dbuf, n, c0, cols, mx, dy2):
+def _distances_plane(state, n, c0, cols, mass, rcut):
+    """Planar distances (km) of one block of columns, and the masked weights."""
+    dbuf, wbuf = state[3], state[4]
     col_pos = cols[0]
+    _, mx, _, dy2, w, _ = mass
     for k in range(n):
         dx = col_pos[c0 + k] - mx
-        dbuf[k] = np.sqrt(dx * dx + dy2)
-
-
-@jit()
-def _contributions(dbuf, n, model, w):
-    """Turn distances into masked contributions ``w f(d)`` in place, one loop per kind."""
-    kind, beta, a, rcut = model
-    if kind == EXPONENTIAL:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * exp_nonpositive(-beta * d) if d <= rcut else 0.0
-    elif kind == GAUSSIAN:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * exp_nonpositive(-beta * d * d) if d <= rcut else 0.0
-    elif kind == POWER and beta == 2.0:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * decay_value(d, POWER, 2.0, a) if d <= rcut else 0.0
-    elif kind == POWER and beta == 1.0:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * decay_value(d, POWER, 1.0, a) if d <= rcut else 0.0
-    elif kind == BOX:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * decay_value(d, BOX, beta, a) if d <= rcut else 0.0
-    else:
-        for k in range(n):
-            d = dbuf[k]
-            dbuf[k] = w * decay_value(d, kind, beta, a) if d <= rcut else 0.0
+        d = np.sqrt(dx * dx + dy2)
+        dbuf[k] = d
+        wbuf[k] = w if d <= rcut else 0.0
 
 
 @jit(inline="always")
 def _take(state, c, v, idx, huff):
-    acc, best, arg, _ = state
+    acc, best, arg = state[0], state[1], state[2]
     acc[c] += v
     if huff and (v > best[c] or (v == best[c] and v > 0.0 and idx < arg[c])):
         best[c] = v
@@ -186,24 +129,32 @@ def _take(state, c, v, idx, huff):
 
 
 @jit()
+def _decay_block(dbuf, n, model):
+    """``f(d)`` in place over ``dbuf[:n]`` (one compiled copy of apply_decay for all callers)."""
+    kind, beta, a, _ = model
+    apply_decay(dbuf, 0, n, kind, beta, a)
+
+
+@jit()
 def _accumulate(c0, c1, geographic, cols, mass, model, huff, state):
-    """Add one mass's contributions to columns ``[c0, c1)`` of a row."""
-    cphi, mx, my, d2, w, idx = mass
-    acc, dbuf = state[0], state[3]
+    """Add one mass's contributions ``w f(d)`` (0 beyond ``rcut``) to columns ``[c0, c1)``."""
+    rcut = model[3]
+    acc, dbuf, wbuf = state[0], state[3], state[4]
+    idx = mass[5]
     start = c0
     while start < c1:
         n = min(_BLOCK, c1 - start)
         if geographic:
-            _distances_sphere(dbuf, n, start, cols, cphi, mx, my, d2)
+            _distances_sphere(state, n, start, cols, mass, rcut)
         else:
-            _distances_plane(dbuf, n, start, cols, mx, d2)
-        _contributions(dbuf, n, model, w)
+            _distances_plane(state, n, start, cols, mass, rcut)
+        _decay_block(dbuf, n, model)
         if huff:
             for k in range(n):
-                _take(state, start + k, dbuf[k], idx, True)
+                _take(state, start + k, wbuf[k] * dbuf[k], idx, True)
         else:
             for k in range(n):
-                acc[start + k] += dbuf[k]
+                acc[start + k] += wbuf[k] * dbuf[k]
         start += n
 
 
@@ -215,8 +166,9 @@ def _mass_on_span(c0, c1, own_c, own_d, geographic, cols, mass, model, huff, sta
         _accumulate(own_c + 1, c1, geographic, cols, mass, model, huff, state)
         dbuf = state[3]
         dbuf[0] = own_d
-        _contributions(dbuf, 1, model, mass[4])
-        _take(state, own_c, dbuf[0], mass[5], huff)
+        _decay_block(dbuf, np.int64(1), model)  # np.int64: no literal-typed recompile
+        v = mass[4] * dbuf[0] if own_d <= model[3] else 0.0
+        _take(state, own_c, v, mass[5], huff)
     else:
         _accumulate(c0, c1, geographic, cols, mass, model, huff, state)
 
@@ -230,25 +182,25 @@ def _col_range(centre, half, x0, dx, w):
 
 
 @jit()
-def _plane_mass(j, rp, everything, own, cols, masses, model, huff, state):
+def _plane_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state):
     """Add mass ``j`` to a planar row at ``y = rp``."""
     col_pos = cols[0]
     m_row_pos, m_col_pos, _, m_w, m_index, _ = masses
     w_cols = col_pos.size
     dy = rp - m_row_pos[j]
     mass = (1.0, m_col_pos[j], 0.0, dy * dy, m_w[j], m_index[j])
-    c0, c1 = 0, w_cols
+    c0, c1 = np.int64(0), np.int64(w_cols)
     if not everything:
         rcut = model[3]
         half = np.sqrt(max(rcut * rcut - dy * dy, 0.0))
         dx = col_pos[1] - col_pos[0] if w_cols > 1 else 1.0
         c0, c1 = _col_range(m_col_pos[j], half, col_pos[0], dx, w_cols)
     if c0 < c1:
-        _mass_on_span(c0, c1, own[0], own[1], False, cols, mass, model, huff, state)
+        _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
 
 
 @jit()
-def _sphere_mass(j, rp, everything, own, cols, masses, model, huff, state):
+def _sphere_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state):
     """Add mass ``j`` to a row of latitude ``rp`` (radians) on the sphere."""
     col_pos = cols[0]
     m_vec, m_w, m_index = masses[2], masses[3], masses[4]
@@ -269,12 +221,13 @@ def _sphere_mass(j, rp, everything, own, cols, masses, model, huff, state):
             half = np.arccos(min(max(t, -1.0), 1.0))
             whole_row = t <= -1.0 or half >= np.pi - 2.0 * abs(dx)
     if whole_row:
-        _mass_on_span(0, w_cols, own[0], own[1], True, cols, mass, model, huff, state)
+        c0, c1 = np.int64(0), np.int64(w_cols)
+        _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
         return
     for k in range(-1, 2):  # the circle's longitudes, unwrapped by -360, 0, +360 degrees
         c0, c1 = _col_range(masses[1][j] + 2.0 * np.pi * k, half, col_pos[0], dx, w_cols)
         if c0 < c1:
-            _mass_on_span(c0, c1, own[0], own[1], True, cols, mass, model, huff, state)
+            _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
 
 
 @jit()
@@ -286,6 +239,7 @@ def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs
         np.zeros(w_cols),
         np.zeros(w_cols if huff else 0),
         np.full(w_cols if huff else 0, -1, dtype=np.int64),
+        np.empty(_BLOCK),
         np.empty(_BLOCK),
     )
     rp = row_pos[r]
@@ -302,11 +256,11 @@ def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs
             own_c = m_cell[j, 1] - offset[1]
         own = (own_c, own_km[r])
         if geographic:
-            _sphere_mass(j, rp, everything, own, cols, masses, model, huff, state)
+            _sphere_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state)
         else:
-            _plane_mass(j, rp, everything, own, cols, masses, model, huff, state)
+            _plane_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state)
     out, dominant, probability = outs
-    acc, best, arg, _ = state
+    acc, best, arg = state[0], state[1], state[2]
     for c in range(w_cols):
         out[r, c] = acc[c]
     if huff:
@@ -347,11 +301,11 @@ def potential_grid(geographic, row_pos, cols, offset, masses, own_km, model, huf
     order : ndarray of int64, shape (h,)
         Order in which rows are processed.
     outs : tuple of three ndarrays
-        ``(out, dominant, probability)``: the potential ``(h, w)`` (float32 or
-        float64; sums are float64), the dominant mass's original position
-        (int32 ``(h, w)``, -1 where nothing reaches) and its Huff probability
-        (``(h, w)``, NaN where nothing reaches); the last two may be ``(0, 0)``
-        when ``huff`` is False.
+        ``(out, dominant, probability)``: the potential (float64 ``(h, w)``),
+        the dominant mass's original position (int32 ``(h, w)``, -1 where
+        nothing reaches) and its Huff probability (float64 ``(h, w)``, NaN
+        where nothing reaches); the last two may be ``(0, 0)`` when ``huff``
+        is False.
     """
     for i in prange(order.size):
         _row(order[i], geographic, row_pos, cols, offset, masses, own_km, model, huff, outs)

@@ -1,0 +1,318 @@
+"""Rasters: Cloud-Optimized GeoTIFF writing, streamed for Dask-backed arrays.
+
+:func:`write_raster` always goes through the same two steps:
+
+1. a *staging* tiled GeoTIFF (512 × 512 tiles, fast deflate) is written next
+   to the target, window by window: row strips of an in-memory array, or the
+   blocks of a Dask array as the active scheduler computes them, so a Dask
+   array is never held whole in memory;
+2. GDAL's COG driver copies it into a Cloud-Optimized GeoTIFF (tiled 512,
+   DEFLATE with the floating-point or integer predictor, internal overviews,
+   nodata and CRS always written) at a temporary path, which is renamed onto
+   the target only when complete (:func:`geoai.io.atomic_path`).
+
+A sidecar ``.qml`` (single-band pseudocolor, classes from the data; see
+:mod:`geoai.io.qgis`) is written the same way, so QGIS opens the raster styled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from geoai.errors import CRSError, InputError
+from geoai.io import qgis
+from geoai.io._atomic import atomic_path, check_writable
+
+__all__ = ["COG_BLOCKSIZE", "write_raster"]
+
+#: Tile edge (pixels) of the COG and of the staging GeoTIFF.
+COG_BLOCKSIZE = 512
+#: Values kept (at most) to compute the style's class breaks.
+_SAMPLE = 200_000
+#: GDAL block cache (bytes) while writing: bounds memory whatever the raster size.
+_GDAL_CACHE = 256 * 2**20
+#: Rows per strip when writing an in-memory array.
+_STRIP = 2 * COG_BLOCKSIZE
+_DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
+
+
+def _layout(da: Any) -> tuple[int, int, int]:
+    """(bands, height, width) of a (y, x) or (band, y, x) DataArray."""
+    if da.ndim == 2 and da.dims == ("y", "x"):
+        return 1, int(da.shape[0]), int(da.shape[1])
+    if da.ndim == 3 and da.dims[1:] == ("y", "x"):
+        return int(da.shape[0]), int(da.shape[1]), int(da.shape[2])
+    raise InputError(
+        f"write_raster needs dims ('y', 'x') or ('band', 'y', 'x'); got {da.dims}. "
+        "Rename or transpose the array first (da.transpose('y', 'x'))."
+    )
+
+
+def _nodata(da: Any, nodata: float | None, dtype: np.dtype) -> float:
+    if nodata is None:
+        for nd in (da.rio.nodata, da.rio.encoded_nodata, da.attrs.get("_FillValue")):
+            if nd is not None:
+                nodata = nd
+                break
+    if nodata is None:
+        if dtype.kind == "f":
+            return float("nan")
+        raise InputError(
+            f"an integer raster ({dtype}) needs a nodata value; pass nodata=... or set it "
+            "with da.rio.write_nodata(...)."
+        )
+    value = float(nodata)
+    if dtype.kind != "f" and (
+        not math.isfinite(value)
+        or value != int(value)
+        or not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max
+    ):
+        raise InputError(f"nodata={nodata!r} is not representable in {dtype}.")
+    return value
+
+
+def _dask_blocks(data: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+    """Yield (offset, block) of a 2-D/3-D dask array as the active scheduler computes them.
+
+    With a ``dask.distributed`` client a bounded window of tiles is in flight
+    (twice the worker threads), so results never pile up; otherwise tiles are
+    computed in batches with ``dask.compute`` on the current scheduler.
+    """
+    import dask
+
+    offsets = [np.concatenate([[0], np.cumsum(c)[:-1]]) for c in data.chunks]
+    delayed = data.to_delayed()
+    items = [
+        (tuple(int(offsets[d][i]) for d, i in enumerate(idx)), delayed[idx])
+        for idx in np.ndindex(delayed.shape)
+    ]
+    client = None
+    with contextlib.suppress(ImportError, ValueError):
+        from distributed import default_client
+
+        client = default_client()
+    if client is not None:
+        yield from _stream_futures(client, items, max(2, 2 * sum(client.nthreads().values())))
+        return
+    batch = max(2, 2 * (os.cpu_count() or 1))
+    for k in range(0, len(items), batch):
+        chunk = items[k : k + batch]
+        results = dask.compute(*[blk for _, blk in chunk])
+        for (off, _), arr in zip(chunk, results, strict=True):
+            yield off, np.asarray(arr)
+
+
+def _stream_futures(
+    client: Any, items: list[tuple[tuple[int, ...], Any]], window: int
+) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+    """Keep ``window`` tiles in flight on a distributed client; yield each as it lands."""
+    from distributed import as_completed
+
+    todo = iter(items)
+    seq = as_completed()
+    where: dict[str, tuple[int, ...]] = {}
+
+    def submit() -> None:
+        nxt = next(todo, None)
+        if nxt is not None:
+            fut = client.compute(nxt[1])
+            where[fut.key] = nxt[0]
+            seq.add(fut)
+
+    for _ in range(window):
+        submit()
+    for fut in seq:
+        arr = np.asarray(fut.result())
+        off = where.pop(fut.key)
+        fut.release()
+        submit()
+        yield off, arr
+
+
+def _numpy_blocks(data: np.ndarray) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+    """Row strips of an in-memory (y, x) or (band, y, x) array."""
+    rows = data.shape[-2]
+    for r in range(0, rows, _STRIP):
+        if data.ndim == 2:
+            yield (r, 0), data[r : r + _STRIP]
+        else:
+            yield (0, r, 0), data[:, r : r + _STRIP]
+
+
+class _Stats:
+    """Running min/max and a strided sample of the finite values, for the style."""
+
+    def __init__(self, n_values: int, nodata: float) -> None:
+        self.step = max(1, n_values // _SAMPLE)
+        self.nodata = nodata
+        self.parts: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> None:
+        flat = np.asarray(block).ravel()
+        valid = np.isfinite(flat)
+        if not math.isnan(self.nodata):
+            valid &= flat != self.nodata
+        if valid.any():
+            kept = flat[valid]  # a temporary copy, dropped on return
+            self.parts.append(np.array([kept.min(), kept.max()], dtype=np.float64))
+            # copy: a strided view would keep the whole block alive
+            self.parts.append(kept[:: self.step].astype(np.float64))
+
+    def values(self) -> np.ndarray:
+        return np.concatenate(self.parts) if self.parts else np.empty(0)
+
+
+def _write_staging(da: Any, staging: Path, nodata: float, dtype: np.dtype) -> _Stats:
+    import rasterio
+    from rasterio.windows import Window
+
+    bands, height, width = _layout(da)
+    profile = {
+        "driver": "GTiff", "width": width, "height": height, "count": bands,
+        "dtype": dtype.name, "crs": da.rio.crs, "transform": da.rio.transform(),
+        "nodata": nodata, "tiled": True, "blockxsize": COG_BLOCKSIZE,
+        "blockysize": COG_BLOCKSIZE, "compress": "deflate", "zlevel": 1,
+        "predictor": 3 if dtype.kind == "f" else 2, "bigtiff": "IF_SAFER",
+        "num_threads": "ALL_CPUS",
+    }  # fmt: skip
+    data = da.data
+    is_dask = type(data).__module__.startswith("dask")
+    blocks = _dask_blocks(data) if is_dask else _numpy_blocks(np.asarray(data))
+    stats = _Stats(bands * height * width, nodata)
+    with rasterio.open(staging, "w", **profile) as dst:
+        for off, block in blocks:
+            arr = np.asarray(block).astype(dtype, copy=False)
+            if arr.ndim == 2:
+                arr = arr[None]
+                b0 = 0
+            else:
+                b0 = off[0]
+            r0, c0 = off[-2], off[-1]
+            window = Window(c0, r0, arr.shape[2], arr.shape[1])
+            dst.write(arr, indexes=list(range(b0 + 1, b0 + 1 + arr.shape[0])), window=window)
+            stats.add(arr)
+        tags = {k: str(val) for k, val in da.attrs.items() if isinstance(val, str | int | float)}
+        dst.update_tags(**tags)
+        if da.name is not None:
+            for b in range(1, bands + 1):
+                dst.set_band_description(b, str(da.name))
+    return stats
+
+
+def write_raster(
+    da: Any,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    nodata: float | None = None,
+    style: bool = True,
+    ramp: str = "viridis",
+    classes: int = 7,
+) -> Path:
+    """Write a DataArray as a Cloud-Optimized GeoTIFF, atomically, with a QGIS style.
+
+    Parameters
+    ----------
+    da : xarray.DataArray, dims (y, x) or (band, y, x)
+        Values with rioxarray CRS and transform (as returned by
+        :func:`geoai.potential.surface`); NumPy- or Dask-backed. A Dask array
+        is computed tile by tile on the active scheduler and never held whole.
+    path : path-like
+        Target ``.tif``/``.tiff``; its folder must exist.
+    overwrite : bool, default False
+        Replace an existing raster (and its ``.qml``); otherwise an existing
+        file is an error raised before anything is written.
+    nodata : float, optional
+        Nodata value; default the array's (``da.rio.nodata``), else NaN for
+        floating-point data. Integer data need one.
+    style : bool, default True
+        Also write ``path`` with suffix ``.qml``: single-band pseudocolor,
+        ``classes`` quantile classes from the data (exact values for integers).
+    ramp : str, default "viridis"
+        Colour ramp of the style, a key of :data:`geoai.io.qgis.RAMPS`.
+    classes : int, default 7
+        Number of colour classes of the style.
+
+    Returns
+    -------
+    pathlib.Path
+        The written COG.
+
+    Raises
+    ------
+    InputError
+        The target exists (without ``overwrite``), its folder is missing, or
+        the array has the wrong dims, dtype or nodata.
+    CRSError
+        The array has no CRS.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, numpy as np, geoai
+    >>> grid = geoai.Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
+    >>> da = grid.to_xarray(np.arange(400.0).reshape(20, 20), name="demo")
+    >>> out = write_raster(da, pathlib.Path(tempfile.mkdtemp()) / "demo.tif")
+    >>> sorted(p.suffix for p in out.parent.iterdir())
+    ['.qml', '.tif']
+    """
+    import rasterio
+    import rasterio.shutil
+    import xarray as xr
+
+    if not isinstance(da, xr.DataArray):
+        raise InputError(f"write_raster needs an xarray.DataArray; got {type(da).__name__}.")
+    p = Path(path)
+    if p.suffix.lower() not in (".tif", ".tiff"):
+        raise InputError(f"a COG must be written to a .tif or .tiff file; got {p.name!r}.")
+    _layout(da)
+    if da.rio.crs is None:
+        raise CRSError(
+            "the array has no CRS; set it with da.rio.write_crs('EPSG:XXXX') (geoai.Grid "
+            "outputs carry it)."
+        )
+    dtype = np.dtype(np.uint8) if da.dtype == bool else np.dtype(da.dtype)
+    if dtype.name not in _DTYPES:
+        raise InputError(f"cannot write dtype {da.dtype}; use one of {', '.join(_DTYPES)}.")
+    fill = _nodata(da, nodata, dtype)
+    qml_path = p.with_suffix(".qml")
+    check_writable(p, overwrite=overwrite)
+    if style:
+        check_writable(qml_path, overwrite=overwrite)
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_path(p, overwrite=overwrite))
+        tmp_qml = stack.enter_context(atomic_path(qml_path, overwrite=overwrite)) if style else None
+        staging = tmp.with_name(tmp.stem + ".staging.tif")
+        try:
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE):
+                stats = _write_staging(da, staging, fill, dtype)
+                rasterio.shutil.copy(
+                    staging, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES",
+                    BLOCKSIZE=str(COG_BLOCKSIZE), OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
+                    RESAMPLING="AVERAGE" if dtype.kind == "f" else "NEAREST",
+                    NUM_THREADS="ALL_CPUS",
+                )  # fmt: skip
+        finally:
+            staging.unlink(missing_ok=True)
+        if tmp_qml is not None:
+            tmp_qml.write_text(_style(stats, dtype, ramp, classes), encoding="utf-8")
+    return p
+
+
+def _style(stats: _Stats, dtype: np.dtype, ramp: str, classes: int) -> str:
+    sample = stats.values()
+    if sample.size == 0:
+        return qgis.raster_style([0.0, 1.0], ramp=ramp, mode="equal")
+    if dtype.kind in "iu":
+        values = np.unique(sample)
+        if values.size <= 2 * classes:
+            anchors = values if values.size > 1 else np.array([values[0], values[0] + 1])
+            return qgis.raster_style(anchors, ramp=ramp, interpolation="exact", mode="continuous")
+    breaks = qgis.class_breaks(sample, classes=classes, mode="quantile")
+    return qgis.raster_style(breaks, ramp=ramp, mode="quantile")

@@ -1,0 +1,484 @@
+"""Agglomeration potential and Huff market areas on raster grids.
+
+``surface`` computes the Hansen (1959) / Stewart accessibility
+
+    P(x) = sum_j M_j f(d(x, j))
+
+at every cell centre ``x`` of a :class:`~geoai.grid.Grid`, or the Harris (1954)
+market potential for the power decay, where a mass inside a cell is taken at
+the own distance ``(2/3) sqrt(cell area / pi)`` so that no cell is infinite.
+``dominance`` gives the Huff (1963) market areas: per cell, the centre with the
+largest probability ``P(x -> j) = M_j f(d_xj) / sum_k M_k f(d_xk)`` and that
+probability. ``from_raster`` does the same for a population or job raster.
+
+Distances are great-circle (sphere of radius 6371.0088 km) on geographic
+grids and Euclidean in the grid's CRS, converted to km, on projected ones.
+
+Methods and their accuracy
+--------------------------
+``direct``
+    The fused Numba sum over cells × masses (:mod:`geoai.kernels.potential`).
+    Without a cut it matches a brute-force sum to about 1e-12 relative. With
+    ``rtol > 0`` and an exponential or Gaussian decay, contributions below
+    ``rtol`` times the kernel peak ``f(0) = 1`` are dropped, i.e. masses farther
+    than ``r = scale ln(1/rtol)`` (exponential) or ``scale sqrt(2 ln(1/rtol))``
+    (Gaussian); the error is one-sided (the result is never larger) and at most
+    ``rtol * sum_j M_j`` in every cell (``attrs["error_bound"]``).
+    ``cutoff_km`` instead truncates the model itself: farther masses count
+    zero, exactly. The box decay cuts at ``scale_km`` exactly; the power decay
+    has no finite peak, so ``rtol`` does not cut it (use ``cutoff_km``).
+``fft``
+    Projected grids only: masses are spread onto the four nearest cell centres
+    (cloud-in-cell), convolved with the kernel sampled on the grid (scipy.fft,
+    zero-padded, overlap-add over blocks) and cropped. For exponential and
+    Gaussian decay with cells no larger than ``scale_km / 150`` the result is
+    within ``1e-3`` of the surface peak of ``direct`` (point masses are refused
+    for other decays, and for a ``cutoff_km`` where the kernel still exceeds
+    1e-4 of its peak); for masses on cell centres (``from_raster``) it is
+    exact up to rounding, for every decay and cut.
+``dask``
+    The grid is cut into tiles computed lazily by the same kernel, one tile
+    per task, on whatever Dask scheduler is active (threads by default, or a
+    ``dask.distributed`` client); values equal ``direct`` bit for bit. Write the
+    result with :func:`geoai.io.write_raster`, which streams it tile by tile.
+``auto``
+    ``dask`` when the grid does not fit in memory, ``fft`` for projected grids
+    with fine cells and a smooth kernel when it is cheaper, else ``direct``;
+    ``attrs["method"]`` says which ran.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from geoai import _validate as v
+from geoai._potential_inputs import (
+    DECAYS,
+    Masses,
+    Model,
+    as_dtype,
+    as_grid,
+    build_model,
+    masses_from_xy,
+    point_masses,
+    reproject,
+)
+from geoai.errors import InputError
+from geoai.grid import Grid
+from geoai.kernels import decay as kd
+from geoai.kernels import potential as kp
+
+__all__ = ["DECAYS", "FFT_CELL_FRACTION", "METHODS", "dominance", "from_raster", "surface"]
+
+#: Computation methods.
+METHODS = ("auto", "direct", "fft", "dask")
+#: Largest cell size, as a fraction of ``scale_km``, for which the FFT path of
+#: point masses is documented (and chosen by ``auto``) to stay within 1e-3.
+FFT_CELL_FRACTION = 1.0 / 150.0
+#: Default Dask tile (rows, columns).
+DASK_CHUNKS = (2048, 2048)
+#: Largest kernel value (relative to the peak) at the cut radius for the FFT of points.
+_FFT_MAX_JUMP = 1e-4
+#: Share of the available memory that ``direct``/``fft`` may use.
+_MEMORY_SHARE = 0.5
+
+
+# ------------------------------------------------------------------- methods
+def _available_memory() -> int:
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil ships with dask
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+
+
+def _check_memory(need: int, method: str, grid: Grid) -> None:
+    budget = _MEMORY_SHARE * _available_memory()
+    if need > budget:
+        raise InputError(
+            f"method={method!r} needs about {need / 2**30:.1f} GiB for the {grid.height} x "
+            f"{grid.width} grid but only {budget / 2**30:.1f} GiB may be used; pass "
+            "method='dask' to compute it tile by tile (and write it with "
+            "geoai.io.write_raster), or use a coarser grid."
+        )
+
+
+def _direct_bytes(grid: Grid, dtype: np.dtype, huff: bool) -> int:
+    per_cell = 8 + (12 if huff else 0)  # float64 from the kernel (+ int32, float64 for Huff)
+    if dtype != np.float64:
+        per_cell += dtype.itemsize * (2 if huff else 1)
+    return grid.n_cells * per_cell
+
+
+def _fft_applicable(grid: Grid, model: Model) -> str | None:
+    """Why the FFT path does not apply to point masses, or None if it does."""
+    if grid.is_geographic:
+        return "the FFT path needs a projected grid (equal cell spacing in km)"
+    if model.decay not in ("exponential", "gaussian"):
+        return (
+            f"the FFT path spreads point masses onto cell centres, which is accurate only "
+            f"for smooth kernels (exponential, gaussian), not decay={model.decay!r}"
+        )
+    jump = kd.decay_array(np.array([model.rcut]), model.kind, model.beta, 0.0)[0]
+    if jump > _FFT_MAX_JUMP:
+        return (
+            f"cutoff_km={model.cutoff_km} cuts the kernel where it is still {jump:.2g} of "
+            "its peak, and point masses spread onto cell centres would land on the wrong "
+            "side of that jump"
+        )
+    return None
+
+
+def _choose(
+    method: str, grid: Grid, model: Model, masses: Masses, *, dtype: np.dtype, huff: bool
+) -> str:
+    if method != "auto":
+        return method
+    if _direct_bytes(grid, dtype, huff) > _MEMORY_SHARE * _available_memory():
+        return "dask"
+    if huff or _fft_applicable(grid, model) is not None:
+        return "direct"
+    cell_km = max(grid.res) * grid.km_per_unit
+    if cell_km > (model.scale_km or 0.0) * FFT_CELL_FRACTION:
+        return "direct"
+    from geoai import _potential_fft as pf
+
+    fft_cost = pf.fft_cost(grid, model, masses)
+    area = grid.width * grid.height * grid.res[0] * grid.res[1] * grid.km_per_unit**2
+    reach = min(1.0, math.pi * model.rcut**2 / area)
+    direct_cost = 4e-9 * grid.n_cells * masses.w.size * reach
+    return "fft" if fft_cost < direct_cost else "direct"
+
+
+def _axes(grid: Grid, rows: slice, cols: slice) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Kernel row positions and column geometry of a window (same values for any window)."""
+    t = grid.transform
+    x = t.c + t.a * (np.arange(cols.start, cols.stop, dtype=np.float64) + 0.5)
+    y = t.f + t.e * (np.arange(rows.start, rows.stop, dtype=np.float64) + 0.5)
+    if grid.is_geographic:
+        lon = np.radians(x)
+        return np.radians(y), (lon, np.cos(lon), np.sin(lon))
+    k = grid.km_per_unit
+    xk = x * k
+    return y * k, (xk, xk, xk)
+
+
+def _own_km(grid: Grid, model: Model) -> np.ndarray:
+    if model.decay != "power":
+        return np.zeros(grid.height)
+    return (2.0 / 3.0) * np.sqrt(grid.cell_area_km2() / math.pi)
+
+
+def _interleaved(h: int, stride: int = 16) -> np.ndarray:
+    """Row order whose contiguous halves both sample every latitude (thread balance)."""
+    return np.concatenate([np.arange(k, h, stride) for k in range(min(stride, h))])
+
+
+def _run_window(
+    grid: Grid,
+    masses: Masses,
+    model: Model,
+    rows: slice,
+    cols: slice,
+    *,
+    dtype: Any,
+    huff: bool,
+    own_km: np.ndarray,
+    parallel: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the direct kernel on a grid window; internal, shared with the Dask path."""
+    row_pos, col_geo = _axes(grid, rows, cols)
+    h, w = row_pos.size, col_geo[0].size
+    out = np.empty((h, w))  # the kernels write float64 (one compiled version)
+    dom = np.empty((h, w) if huff else (0, 0), dtype=np.int32)
+    prob = np.empty((h, w) if huff else (0, 0))
+    kernel = kp.potential_grid if parallel else kp.potential_grid_serial
+    order = _interleaved(h) if parallel else np.arange(h, dtype=np.int64)
+    kernel(
+        grid.is_geographic,
+        row_pos,
+        col_geo,
+        (rows.start, cols.start),
+        masses.tuple(),
+        np.ascontiguousarray(own_km[rows]),
+        model.tuple(),
+        huff,
+        order.astype(np.int64),
+        (out, dom, prob),
+    )
+    return out.astype(dtype, copy=False), dom, prob.astype(dtype, copy=False)
+
+
+def _compute(
+    grid: Grid,
+    masses: Masses,
+    model: Model,
+    method: str,
+    *,
+    dtype: np.dtype,
+    huff: bool,
+    chunks: Any,
+) -> tuple[str, Any]:
+    method = _choose(method, grid, model, masses, dtype=dtype, huff=huff)
+    if method == "dask":
+        from geoai import _potential_dask as pdk
+
+        own = _own_km(grid, model)
+        return method, pdk.tiles(
+            grid, masses, model, dtype=dtype, huff=huff, own=own, chunks=chunks
+        )
+    if method == "fft":
+        why = _fft_applicable(grid, model)
+        if why is not None:
+            raise InputError(f"method='fft' cannot be used: {why}; use method='direct'.")
+        from geoai import _potential_fft as pf
+
+        _check_memory(pf.fft_bytes(grid, model, masses), method, grid)
+        return method, (pf.points_fft(grid, masses, model).astype(dtype, copy=False),)
+    _check_memory(_direct_bytes(grid, dtype, huff), method, grid)
+    rows, cols = slice(0, grid.height), slice(0, grid.width)
+    own = _own_km(grid, model)
+    out = _run_window(
+        grid, masses, model, rows, cols, dtype=dtype, huff=huff, own_km=own, parallel=True
+    )
+    return method, out
+
+
+# ------------------------------------------------------------------- public
+def surface(
+    points: Any,
+    weights: Any,
+    grid: Any,
+    *,
+    decay: str = "exponential",
+    scale_km: float | None = None,
+    beta: float | None = None,
+    cutoff_km: float | None = None,
+    rtol: float = 1e-6,
+    method: str = "auto",
+    dtype: Any = "float64",
+    chunks: int | tuple[int, int] | None = None,
+) -> Any:
+    """Potential surface of point masses on a grid.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame or GeoSeries, n rows
+        Mass locations (points; other geometries use their representative
+        point); reprojected to the grid's CRS when it differs (logged).
+    weights : str or array-like, shape (n,)
+        Masses (people, jobs, USD), finite and >= 0, or the name of a column
+        of ``points``.
+    grid : geoai.Grid, xarray object or raster path
+        Where to evaluate; geographic grids use great-circle distances,
+        projected grids Euclidean distances (km).
+    decay : {"exponential", "gaussian", "power", "box"}
+        ``exp(-d/scale_km)``, ``exp(-d²/(2 scale_km²))``, ``d^-beta`` (Harris
+        market potential with the own-distance rule) or ``1`` within ``scale_km``.
+    scale_km : float, optional
+        Decay scale in km (required except for ``power``).
+    beta : float, optional
+        Exponent of the power decay (required for ``power`` only).
+    cutoff_km : float, optional
+        Truncate the model: masses farther than this contribute nothing.
+    rtol : float, default 1e-6
+        Drop contributions below ``rtol`` times the kernel peak (exponential and
+        Gaussian only); the absolute error per cell is at most
+        ``rtol * sum(weights)``. ``0`` computes every pair.
+    method : {"auto", "direct", "fft", "dask"}
+        See the module docstring.
+    dtype : {"float64", "float32"}
+        Output dtype (sums are always accumulated in float64).
+    chunks : int or (int, int), optional
+        Tile size of the ``dask`` method, default 2048 × 2048.
+
+    Returns
+    -------
+    xarray.DataArray, shape (height, width)
+        Dims ``("y", "x")`` with cell-centre coordinates, rioxarray CRS and
+        transform, NaN nodata, and attrs describing the model (decay, scale,
+        cut radius, error bound, method, units). Dask-backed for ``dask``.
+
+    Raises
+    ------
+    InputError
+        Empty points, NaN/negative weights, bad parameters, or a grid too large
+        for ``direct``/``fft`` in memory (use ``method="dask"``).
+    CRSError
+        Points or grid without a CRS.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> metros = geoai.load_metros(5_000_000)
+    >>> grid = geoai.Grid.from_bounds((-10, 35, 30, 60), 1.0, crs="EPSG:4326")
+    >>> s = geoai.potential.surface(metros, "population", grid, scale_km=300)
+    >>> s.shape, s.attrs["method"], s.rio.crs.to_epsg()
+    ((25, 40), 'direct', 4326)
+    """
+    g = as_grid(grid)
+    model = build_model(decay, scale_km, beta, cutoff_km, rtol)
+    dt = as_dtype(dtype)
+    v.check_choice(method, METHODS, "method")
+    masses = point_masses(points, weights, g)
+    used, arrays = _compute(g, masses, model, method, dtype=dt, huff=False, chunks=chunks)
+    return _surface_array(g, arrays[0], model, total=masses.total, n=masses.w.size, used=used)
+
+
+def _surface_array(g: Grid, data: Any, model: Model, *, total: float, n: int, used: str) -> Any:
+    attrs = model.attrs(float(total), used, g.is_geographic)
+    attrs["n_masses"] = int(n)
+    da = g.to_xarray(data, name="potential", attrs=attrs)
+    return da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+
+
+def dominance(
+    points: Any,
+    weights: Any,
+    grid: Any,
+    *,
+    decay: str = "exponential",
+    scale_km: float | None = None,
+    beta: float | None = None,
+    cutoff_km: float | None = None,
+    rtol: float = 1e-6,
+    method: str = "auto",
+    dtype: Any = "float64",
+    chunks: int | tuple[int, int] | None = None,
+) -> Any:
+    """Huff (1963) market areas: the dominant centre per cell and its probability.
+
+    One pass of the direct kernel gives, per cell, the total potential, the
+    centre ``j`` maximising ``M_j f(d_xj)`` (equivalently the Huff probability
+    ``P(x -> j)``; ties go to the lower position) and that probability.
+    Parameters are those of :func:`surface`; ``method`` is ``"auto"``,
+    ``"direct"`` or ``"dask"`` (an argmax is not a convolution).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``dominant`` (int32 ``(height, width)``: position of the dominant
+        centre in ``points``, -1 as nodata where no mass reaches),
+        ``probability`` (its Huff probability, NaN where none reaches),
+        ``potential`` (the total, as :func:`surface`), and the coordinate
+        ``centre_id`` (dim ``centre``): ``points.index`` labels, so
+        ``ds.centre_id[ds.dominant]`` names the centres. CRS and transform
+        written with rioxarray.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> metros = geoai.load_metros(10_000_000).reset_index(drop=True)
+    >>> grid = geoai.Grid.from_bounds((100, 20, 145, 45), 1.0, crs="EPSG:4326")
+    >>> ds = geoai.potential.dominance(metros, "population", grid, scale_km=200)
+    >>> sorted(ds.data_vars)
+    ['dominant', 'potential', 'probability']
+    """
+    import xarray as xr
+
+    g = as_grid(grid)
+    model = build_model(decay, scale_km, beta, cutoff_km, rtol)
+    dt = as_dtype(dtype)
+    v.check_choice(method, ("auto", "direct", "dask"), "method")
+    masses = point_masses(points, weights, g)
+    used, (total, dom, prob) = _compute(
+        g, masses, model, method, dtype=dt, huff=True, chunks=chunks
+    )
+    attrs = model.attrs(masses.total, used, g.is_geographic)
+    attrs["n_masses"] = int(masses.w.size)
+    pot = g.to_xarray(total, name="potential", attrs=attrs).rio.write_nodata(np.nan, inplace=True)
+    d = g.to_xarray(dom, name="dominant", attrs={"long_name": "Huff dominant centre"})
+    p = g.to_xarray(prob, name="probability", attrs={"long_name": "Huff probability"})
+    ds = xr.Dataset(
+        {
+            "dominant": d.rio.write_nodata(-1, encoded=False, inplace=True),
+            "probability": p.rio.write_nodata(np.nan, encoded=False, inplace=True),
+            "potential": pot,
+        },
+        attrs=attrs,
+    )
+    ids = np.asarray(getattr(points, "index", np.arange(masses.w.size)))
+    ds = ds.assign_coords(centre_id=("centre", ids))
+    return ds.rio.write_crs(g.crs).rio.write_transform(g.transform)
+
+
+def from_raster(
+    source: Any,
+    grid: Any = None,
+    *,
+    decay: str = "exponential",
+    scale_km: float | None = None,
+    beta: float | None = None,
+    cutoff_km: float | None = None,
+    rtol: float = 1e-6,
+    method: str = "auto",
+    dtype: Any = "float64",
+    band: int = 1,
+    chunks: int | tuple[int, int] | None = None,
+) -> Any:
+    """Potential of a population or job raster (e.g. GHSL, WorldPop).
+
+    Every cell is a mass at its centre; nodata and NaN cells count as zero
+    mass. On a projected raster, with ``grid`` omitted (or equal to the
+    raster's grid), ``auto`` convolves the raster with the kernel by FFT, which
+    is exact up to rounding because the masses sit on cell centres. Otherwise
+    (a geographic raster, another ``grid``, or ``method="direct"``/``"dask"``)
+    the non-zero cells are summed as point masses by the direct kernel, which
+    costs cells × non-zero cells: coarsen or project large rasters first.
+
+    Parameters
+    ----------
+    source : path-like or xarray.DataArray
+        The raster (band ``band`` of a file, or a 2-D DataArray with rioxarray
+        CRS and transform).
+    grid : geoai.Grid, optional
+        Output grid; default the raster's own grid.
+    decay, scale_km, beta, cutoff_km, rtol, method, dtype, chunks
+        As for :func:`surface`.
+    band : int, default 1
+        Band of a multi-band file.
+
+    Returns
+    -------
+    xarray.DataArray, shape (height, width)
+        As :func:`surface`.
+    """
+    from geoai import _potential_fft as pf
+
+    da = pf.read_mass_raster(source, band)
+    src = Grid.like(da)
+    g = src if grid is None else as_grid(grid)
+    model = build_model(decay, scale_km, beta, cutoff_km, rtol)
+    dt = as_dtype(dtype)
+    v.check_choice(method, METHODS, "method")
+    values = pf.mass_values(da)
+    same = g == src
+    if same and not g.is_geographic and method in ("auto", "fft"):
+        need = pf.fft_bytes_raster(g, model)
+        if method == "fft" or need <= _MEMORY_SHARE * _available_memory():
+            _check_memory(need, "fft", g)
+            out = pf.raster_fft(g, values, model, _own_km(g, model))
+            n = int(np.count_nonzero(values))
+            return _surface_array(
+                g, out.astype(dt, copy=False), model, total=values.sum(), n=n, used="fft"
+            )
+    elif method == "fft":
+        raise InputError(
+            "method='fft' needs a projected raster evaluated on its own grid; use "
+            "method='direct', or reproject the raster to an equal-area CRS first."
+        )
+    rows, cols = np.nonzero(values)
+    if rows.size == 0:
+        raise InputError("the raster holds no positive mass (all cells are 0 or nodata).")
+    t = src.transform
+    x = t.c + t.a * (cols + 0.5)
+    y = t.f + t.e * (rows + 0.5)
+    x, y = reproject(x, y, src.crs, g)
+    masses = masses_from_xy(g, x, y, values[rows, cols])
+    used, arrays = _compute(g, masses, model, method, dtype=dt, huff=False, chunks=chunks)
+    return _surface_array(g, arrays[0], model, total=masses.total, n=masses.w.size, used=used)
