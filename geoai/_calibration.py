@@ -23,7 +23,12 @@ the origin block is eliminated exactly, leaving a dense ``n_d × n_d`` Schur
 complement factorised by Cholesky (BLAS). ``X~'WX~``, the Schur complement
 of the effects in the full Hessian (Frisch–Waugh–Lovell), gives ``beta``'s
 covariance. The result equals a GLM with explicit dummies (tested against
-statsmodels and spint to 1e-6) at a fraction of the cost. Groups whose flows
+statsmodels and spint to 1e-6) at a fraction of the cost. The doubly-
+constrained form, when every pair has one row, takes a cheaper route to the
+same maximum: a one-dimensional Newton search on the profile likelihood with
+Furness balancing inside (:mod:`geoai._calibration_doubly`), which needs no
+``n_d³`` factorisation; the joint solver remains for repeated pairs and as a
+fallback. Groups whose flows
 are all zero have effects at minus infinity (fitted flows exactly 0): they are
 set aside before fitting, as in PPML practice.
 """
@@ -37,9 +42,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
+from threadpoolctl import threadpool_limits
 
 from geoai import _validate as v
+from geoai._calibration_doubly import DenseLayout, fit_doubly
 from geoai.errors import ConvergenceError, InputError
+from geoai.kernels import calibration as kc
 
 __all__ = ["CalibrationResult", "calibrate"]
 
@@ -76,6 +84,10 @@ class CalibrationResult:
         ``k`` used in the AIC.
     constraint, decay : str
         The model form.
+    origin_effects, destination_effects : pandas.Series
+        Fixed effects (``log a_i``, ``log b_j``) by origin and destination id,
+        empty for a form without them; under ``doubly`` the last destination's
+        effect is 0 (identification). Groups with all-zero flows are absent.
     """
 
     coef: pd.Series
@@ -144,14 +156,28 @@ def _codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, pd.Index]:
     return codes.astype(np.int64), pd.Index(uniques, name=col)
 
 
-def _loglik(y: np.ndarray, mu: np.ndarray) -> float:
-    pos = y > 0
-    return float(np.sum(y[pos] * np.log(mu[pos])) - mu.sum() - gammaln(y + 1).sum())
+def _count_sums(y: np.ndarray) -> tuple[float, float]:
+    """``sum log(y!)`` and ``sum y log y`` (zeros and ones contribute nothing).
+
+    Integer flows (the usual case) are tallied first, so the special functions
+    run once per distinct count rather than once per pair.
+    """
+    big = y[y > 1]
+    if big.size and big.max() < 1e7 and np.all(big == np.floor(big)):
+        tally = np.bincount(big.astype(np.int64))
+        k = np.flatnonzero(tally)
+        return float(tally[k] @ gammaln(k + 1.0)), float(tally[k] @ (k * np.log(k)))
+    return float(gammaln(big + 1.0).sum()), float(big @ np.log(big))
 
 
-def _deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    pos = y > 0
-    return float(2.0 * (np.sum(y[pos] * np.log(y[pos] / mu[pos])) - np.sum(y - mu)))
+def _compact(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the codes present among the kept rows, and the kept rows' codes renumbered."""
+    if keep.all():  # factorize's codes are already 0..k-1
+        return np.arange(codes.max(initial=-1) + 1), codes
+    present = np.bincount(codes[keep], minlength=codes.max(initial=0) + 1) > 0
+    ids = np.flatnonzero(present)
+    renumber = np.cumsum(present) - 1
+    return ids, renumber[codes[keep]]
 
 
 def calibrate(
@@ -227,28 +253,44 @@ def calibrate(
         keep &= np.bincount(o_codes, y)[o_codes] > 0
     if use_d:
         keep &= np.bincount(d_codes, y)[d_codes] > 0
-    o_ids, o_kept = np.unique(o_codes[keep], return_inverse=True)
-    d_ids, d_kept = np.unique(d_codes[keep], return_inverse=True)
+    o_ids, o_kept = _compact(o_codes, keep)
+    d_ids, d_kept = _compact(d_codes, keep)
     if use_o and use_d and o_ids.size * d_ids.size * 8 > _DENSE_SCHUR_BYTES:
         raise InputError(
             f"{o_ids.size:,} origins × {d_ids.size:,} destinations is too many two-way fixed "
             "effects for the dense Schur complement; aggregate places or use "
             "constraint='production'."
         )
+    y_kept, x_kept = (y, x) if keep.all() else (y[keep], x[keep])
+    fit = None
+    if use_o and use_d:
+        layout = DenseLayout(y_kept, x_kept[:, 0], o_kept, d_kept, shape=(o_ids.size, d_ids.size))
+        if layout.one_row_per_cell:
+            # single-threaded BLAS: its spinning threads would stall the Numba passes in between
+            with threadpool_limits(limits=1, user_api="blas"):
+                fit = fit_doubly(layout, tol, max_iter)
+        del layout
     solver = _JointNewton(
-        y[keep],
-        x[keep],
+        y_kept,
+        x_kept,
         origin=o_kept if use_o else None,
         dest=d_kept if use_d else None,
         n_o=o_ids.size if use_o else 0,
         n_d=d_ids.size if use_d else 0,
     )
-    beta0 = np.zeros(x.shape[1])
-    if not (use_o or use_d):
-        beta0[0] = np.log(y.mean())
-    beta, mu_kept, xtwx, n_iter, (log_a, log_b) = solver.fit(beta0, tol, max_iter)
-    mu = np.zeros_like(y)
-    mu[keep] = mu_kept
+    if fit is not None:
+        beta_d, mu_kept, curvature, n_iter, (log_a, log_b) = fit
+        beta, xtwx = np.array([beta_d]), np.array([[curvature]])
+    else:
+        beta0 = np.zeros(x.shape[1])
+        if not (use_o or use_d):
+            beta0[0] = np.log(y.mean())
+        beta, mu_kept, xtwx, n_iter, (log_a, log_b) = solver.fit(beta0, tol, max_iter)
+    if keep.all():
+        mu = mu_kept
+    else:
+        mu = np.zeros_like(y)
+        mu[keep] = mu_kept
     n_fe = solver.n_o + solver.n_d - (1 if use_o and use_d else 0)
     effects = (
         pd.Series(log_a, index=o_names[o_ids], name="log_a") if use_o else pd.Series(dtype=float),
@@ -319,10 +361,12 @@ def _result(
     form: tuple[str, str],
     effects: tuple[pd.Series, pd.Series],
 ) -> CalibrationResult:
-    loglik = _loglik(y, mu)
-    llnull = _loglik(y, np.full_like(y, y.mean()))
+    log_factorials, y_log_y = _count_sums(y)
+    y_log_mu, fitted_total, squares, sorensen, n_live = kc.fit_statistics(y, mu)
+    total = float(y.sum())
+    loglik = y_log_mu - fitted_total - log_factorials
+    llnull = total * np.log(total / y.size) - total - log_factorials
     k = len(names) + n_fe
-    both = (y + mu) > 0
     return CalibrationResult(
         coef=pd.Series(beta, index=names, name="coef"),
         std_err=pd.Series(np.sqrt(np.diag(cov)), index=names, name="std_err"),
@@ -330,10 +374,10 @@ def _result(
         loglik=loglik,
         llnull=llnull,
         aic=-2.0 * loglik + 2.0 * k,
-        deviance=_deviance(y, mu),
+        deviance=2.0 * (y_log_y - y_log_mu - (total - fitted_total)),
         pseudo_r2=1.0 - loglik / llnull,
-        srmse=float(np.sqrt(np.mean((y - mu) ** 2)) / y.mean()),
-        ssi=float(np.mean(2.0 * np.minimum(y, mu)[both] / (y + mu)[both])),
+        srmse=float(np.sqrt(squares / y.size) / (total / y.size)),
+        ssi=sorensen / n_live,
         n_iter=n_iter,
         n_params=k,
         constraint=form[0],
@@ -423,24 +467,28 @@ class _JointNewton:
         schur = np.diag(c[:-1]) - scaled.T @ scaled
         return m, r_inv, np.linalg.cholesky(schur)
 
-    def fit(
-        self, beta: np.ndarray, tol: float, max_iter: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
-        """Return ``beta, mu, cov_beta^-1 (X~'WX~), iterations, (log_a, log_b)``."""
-        y, x = self.y, self.x
+    def _start(self, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Effects that reproduce the observed margins at ``beta`` (three Furness sweeps)."""
         t_o = np.zeros(self.n_o)
         t_d = np.zeros(self.n_d)
-        # start from effects that reproduce the observed margins at beta (Furness sweeps)
         base = self.x @ beta
         for _ in range(3):
             if self.origin is not None:
                 other = base if self.dest is None else base + t_d[self.dest]
                 fit_o = self._group_sums(np.exp(other), self.origin, self.n_o)
-                t_o = np.log(self._group_sums(y, self.origin, self.n_o) / fit_o)
+                t_o = np.log(self._group_sums(self.y, self.origin, self.n_o) / fit_o)
             if self.dest is not None:
                 other = base if self.origin is None else base + t_o[self.origin]
                 fit_d = self._group_sums(np.exp(other), self.dest, self.n_d)
-                t_d = np.log(self._group_sums(y, self.dest, self.n_d) / fit_d)
+                t_d = np.log(self._group_sums(self.y, self.dest, self.n_d) / fit_d)
+        return t_o, t_d
+
+    def fit(
+        self, beta: np.ndarray, tol: float, max_iter: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, tuple[np.ndarray, np.ndarray]]:
+        """Return ``beta, mu, cov_beta^-1 (X~'WX~), iterations, (log_a, log_b)``."""
+        y, x = self.y, self.x
+        t_o, t_d = self._start(beta)
         eta = self.eta(beta, t_o, t_d)
         mu = np.exp(eta)
         ll = float(y @ eta - mu.sum())  # the log-likelihood up to the constant sum(log y!)
@@ -483,6 +531,8 @@ class _JointNewton:
             gain, ll, mu = ll_t - ll, ll_t, mu_t
             small = np.max(np.abs(step * d_beta)) <= tol * (1.0 + np.max(np.abs(beta)))
             if small and gain <= 1e-10 * abs(ll) + 1e-12:
+                if self.origin is not None and self.dest is not None:
+                    t_o, t_d = t_o + t_d[-1], t_d - t_d[-1]  # the last destination's effect is 0
                 return beta, mu, xtwx, it, (t_o, t_d)
         raise ConvergenceError(
             f"Poisson calibration did not converge in {max_iter} iterations; rescale the cost "

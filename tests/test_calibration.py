@@ -187,3 +187,55 @@ def test_bad_inputs():
         flows.calibrate(df.assign(flow=0), **kw)
     with pytest.raises(InputError, match="empty"):
         flows.calibrate(df.iloc[:0], **kw)
+
+
+@pytest.mark.parametrize("decay", ["power", "exponential"])
+def test_doubly_profile_route_equals_joint_newton(decay):
+    """The dense profile-likelihood route and the joint Newton (Cholesky) route agree."""
+    from geoai._calibration import _JointNewton
+    from geoai._calibration_doubly import DenseLayout, fit_doubly
+
+    df = synthetic(n=60, seed=2)
+    o, d = pd.factorize(df["origin"], sort=True)[0], pd.factorize(df["destination"], sort=True)[0]
+    y = df["flow"].to_numpy(float)
+    x = np.log(df["distance_km"].to_numpy()) if decay == "power" else df["distance_km"].to_numpy()
+    beta, mu, curvature, _, (log_a, log_b) = fit_doubly(
+        DenseLayout(y, x, o, d, shape=(60, 60)), 1e-12, 100
+    )
+    joint = _JointNewton(y, x[:, None], origin=o, dest=d, n_o=60, n_d=60)
+    j_beta, j_mu, j_xtwx, _, (j_a, j_b) = joint.fit(np.zeros(1), 1e-12, 100)
+    np.testing.assert_allclose(beta, j_beta[0], rtol=1e-9)
+    np.testing.assert_allclose(curvature, j_xtwx[0, 0], rtol=1e-8)
+    np.testing.assert_allclose(mu, j_mu, rtol=1e-8)
+    np.testing.assert_allclose(log_a, j_a, atol=1e-8)
+    np.testing.assert_allclose(log_b, j_b, atol=1e-8)
+    assert log_b[-1] == 0.0
+
+
+def test_doubly_effects_match_statsmodels_dummies():
+    df = synthetic(n=30, seed=5)
+    ours = fit(df, "doubly", "power")
+    ref = statsmodels_fit(df, "doubly", "power")
+    # statsmodels: one dummy per origin and all destinations but the first
+    first_d = sorted(df["destination"].unique())[0]
+    log_b = ours.destination_effects - ours.destination_effects[first_d]
+    log_a = ours.origin_effects + ours.destination_effects[first_d]
+    np.testing.assert_allclose(
+        log_a.to_numpy(), ref.params[[f"o_{i}" for i in log_a.index]], atol=1e-6
+    )
+    others = log_b.drop(first_d)
+    np.testing.assert_allclose(
+        others.to_numpy(), ref.params[[f"d_{j}" for j in others.index]], atol=1e-6
+    )
+
+
+def test_repeated_pairs_take_the_long_route_and_match_statsmodels():
+    """Several rows for one pair (e.g. two modes with their own cost) cannot be laid out densely."""
+    df = synthetic(n=25, seed=6)
+    extra = df.sample(40, random_state=1).assign(distance_km=lambda t: t["distance_km"] * 1.5)
+    both = pd.concat([df, extra], ignore_index=True)
+    ours = fit(both, "doubly", "exponential")
+    ref = statsmodels_fit(both, "doubly", "exponential")
+    np.testing.assert_allclose(ours.coef, ref.params[list(ours.coef.index)], rtol=1e-6)
+    np.testing.assert_allclose(ours.std_err, ref.bse[list(ours.coef.index)], rtol=1e-6)
+    np.testing.assert_allclose(ours.loglik, ref.llf, rtol=1e-9)
