@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[viz,dask]'
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
@@ -24,7 +24,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 ## run: set up .venv and run the main job on the embedded data
 run: $(RUN_STAMP)
-	$(BIN)/geoai summary
+	$(BIN)/geoai run --out out --overwrite
 
 ## test: set up .venv with the dev extra, lint, and run the whole test suite
 test: $(DEV_STAMP)

@@ -16,8 +16,17 @@ True
 
 from __future__ import annotations
 
-from geoai import errors, flows, potential
-from geoai.datasets import ATTRIBUTION, load_countries, load_metros
+import os
+
+# Numba's OpenMP threads spin while they wait for work; on a shared or
+# oversubscribed machine (CI runners, pytest-xdist, Dask workers) that makes
+# parallel kernels several times slower. Passive waiting costs microseconds per
+# launch instead. A value the user already set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from geoai import errors, flows, network, potential, stats, viz
+from geoai.classify import ROLES, RoleThresholds, classify
+from geoai.datasets import ATTRIBUTION, load_countries, load_metros, sample_osm_path
 from geoai.delineation import Delineation, metros_from_places
 from geoai.errors import (
     BackendUnavailableError,
@@ -33,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ATTRIBUTION",
+    "ROLES",
     "BackendUnavailableError",
     "CRSError",
     "ConvergenceError",
@@ -41,11 +51,17 @@ __all__ = [
     "Grid",
     "InputError",
     "LabourAssumptions",
+    "RoleThresholds",
     "__version__",
+    "classify",
     "errors",
     "flows",
     "load_countries",
     "load_metros",
     "metros_from_places",
+    "network",
     "potential",
+    "sample_osm_path",
+    "stats",
+    "viz",
 ]

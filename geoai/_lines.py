@@ -6,6 +6,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from shapely.geometry import LineString, MultiLineString
 
 from geoai import _validate as v
@@ -29,9 +30,10 @@ def to_lines(
 
     Parameters
     ----------
-    flows : numpy.ndarray (n, n) or AggregateResult
-        A dense flow matrix aligned with ``metros`` rows, or an aggregate's
-        top-k flows.
+    flows : numpy.ndarray (n, n), AggregateResult or pandas.DataFrame
+        A dense flow matrix aligned with ``metros`` rows, an aggregate's
+        top-k flows, or a long table with ``origin``, ``destination`` (ids)
+        and ``flow`` columns.
     metros : geopandas.GeoDataFrame
         The places, aligned with the flow rows (any CRS; points or polygons).
     top : int or None, default 100
@@ -48,7 +50,23 @@ def to_lines(
     """
     x, y, _ = v.as_coords(metros.to_crs(4326) if metros.crs else metros, "metros")
     ids = metros[id_column].to_numpy() if id_column in metros.columns else metros.index.to_numpy()
-    if hasattr(flows, "top_index"):  # an AggregateResult
+    if isinstance(flows, pd.DataFrame):  # a long table: origin, destination, flow
+        missing = {"origin", "destination", "flow"} - set(flows.columns)
+        if missing:
+            raise InputError(
+                f"a flow table needs columns origin, destination, flow; lacks {missing}."
+            )
+        pos = pd.Series(np.arange(len(ids)), index=pd.Index(ids))
+        unknown = ~flows["origin"].isin(pos.index) | ~flows["destination"].isin(pos.index)
+        if unknown.any():
+            raise InputError(
+                f"{int(unknown.sum())} flow(s) name ids that are not in metros, e.g. "
+                f"{flows.loc[unknown, 'origin'].iloc[0]!r}."
+            )
+        oi = pos[flows["origin"]].to_numpy()
+        di = pos[flows["destination"]].to_numpy()
+        value = flows["flow"].to_numpy(dtype=np.float64)
+    elif hasattr(flows, "top_index"):  # an AggregateResult
         if flows.top_index.shape[0] != len(metros):
             raise InputError("the aggregate result and metros have different numbers of rows.")
         valid = flows.top_index >= 0

@@ -225,3 +225,19 @@ def as_coords(points: Any, name: str = "points") -> tuple[np.ndarray, np.ndarray
             "set_crs(..., allow_override=True) with the true CRS."
         )
     return x, y, crs
+
+
+def read_toml(path: Any, *, missing_hint: str = "") -> dict[str, Any]:
+    """Parse a TOML file, or raise an ``InputError`` naming the file and the problem."""
+    import tomllib
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(
+            f"no TOML file at {str(p)!r}{'; ' + missing_hint if missing_hint else ''}."
+        )
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p.name} is not valid TOML: {exc}.") from None

@@ -142,6 +142,245 @@ def metros(
     console.print(f"wrote {len(result):,} agglomerations from {len(gdf):,} places to {output}")
 
 
+@app.command()
+def access(
+    streets: Annotated[
+        str,
+        typer.Argument(
+            help="Street network: an OSM XML file (.osm, .osm.bz2), 'sample' for the shipped "
+            "Helsinki extract, or a place name to download (needs the network)."
+        ),
+    ],
+    opportunities: Annotated[
+        Path,
+        typer.Argument(
+            help="Jobs, firms or people as points: GeoPackage, GeoParquet, any OGR file or "
+            "CSV with lon/lat."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Output nodes: .gpkg, .parquet or .geojson.")
+    ],
+    column: Annotated[str, typer.Option(help="Column holding the opportunities.")] = "jobs",
+    network_type: Annotated[
+        str, typer.Option(help="drive, drive_service, walk, bike, all or all_public.")
+    ] = "drive",
+    weight: Annotated[
+        str, typer.Option(help="Edge cost: travel_time (seconds) or length (metres).")
+    ] = "travel_time",
+    cutoff: Annotated[float, typer.Option(help="Largest cost counted (weight units).")] = 1800,
+    decay: Annotated[str, typer.Option(help="exponential, gaussian or box.")] = "exponential",
+    scale: Annotated[float, typer.Option(help="Decay scale (weight units).")] = 600,
+    raster: Annotated[
+        Path | None, typer.Option(help="Also write the effective density as a COG (.tif).")
+    ] = None,
+    resolution: Annotated[float, typer.Option(help="Raster cell size (metres).")] = 100,
+    max_distance: Annotated[
+        float, typer.Option(help="Raster cells farther than this from a node (m) stay empty.")
+    ] = 250,
+    overwrite: Annotated[bool, typer.Option(help="Replace existing outputs.")] = False,
+) -> None:
+    """Jobs reachable along the streets from every node: effective density (osmnx).
+
+    Example: geoai access sample jobs.gpkg -o access.gpkg --cutoff 900 --raster access.tif
+    """
+    from geoai import network
+    from geoai.datasets import sample_osm_path
+    from geoai.io import read_points, write_raster, write_vector
+    from geoai.io._atomic import check_writable
+
+    check_writable(out, overwrite=overwrite)
+    if raster is not None:
+        check_writable(raster, overwrite=overwrite)
+        check_writable(raster.with_suffix(".qml"), overwrite=overwrite)
+    points = read_points(opportunities)
+    source = sample_osm_path() if streets == "sample" else streets
+    G = network.load_graph(source, network_type=network_type)  # noqa: N806
+    nodes = network.accessibility(
+        G,
+        points,
+        column,
+        weight=weight,
+        cutoff=cutoff,
+        decay=decay,
+        scale=scale,
+    )
+    write_vector(nodes.reset_index(), out, layer="access", overwrite=overwrite)
+    console.print(
+        f"wrote {len(nodes):,} {network_type} nodes ({weight} <= {cutoff:g}, {decay} decay, "
+        f"{len(points):,} opportunity points) to {out}"
+    )
+    if raster is not None:
+        da = network.nodes_to_raster(nodes, resolution, max_distance=max_distance)
+        write_raster(da, raster, overwrite=overwrite)
+        console.print(
+            f"wrote the effective density raster ({da.shape[0]} x {da.shape[1]}) to {raster}"
+        )
+    console.print("[dim]Street data © OpenStreetMap contributors (ODbL 1.0).[/dim]")
+
+
+@app.command()
+def run(
+    job: Annotated[
+        Path | None, typer.Argument(help="Job file (TOML); none = the defaults (geoai init-job).")
+    ] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    scheduler: Annotated[
+        str | None, typer.Option(help="dask.distributed scheduler address for the grids.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Run the main job: scenarios, roles, potential, QGIS layers, maps and a report.
+
+    Example: geoai run job.toml --out out/ --overwrite
+    """
+    from geoai.pipeline import run as run_job
+
+    result = run_job(job, out, overwrite=overwrite, scheduler=scheduler, progress=not quiet)
+    t = Table(title=f"Written to {result.out}")
+    t.add_column("file")
+    t.add_column("size", justify="right")
+    for path in result.files:
+        t.add_row(str(path.relative_to(result.out)), f"{path.stat().st_size / 1024:,.0f} KiB")
+    console.print(t)
+    console.print(result.summary.round(3).to_string())
+
+
+@app.command("init-job")
+def init_job(
+    path: Annotated[Path, typer.Argument(help="Where to write the example job (.toml).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+) -> None:
+    """Write a commented example job file with every key and its default.
+
+    Example: geoai init-job job.toml && geoai run job.toml --out out/
+    """
+    from geoai.io._atomic import atomic_path
+    from geoai.job import EXAMPLE_JOB
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(EXAMPLE_JOB, encoding="utf-8")
+    console.print(f"wrote {path}; edit it, then: geoai run {path} --out out/")
+
+
+@app.command("classify")
+def classify_cmd(
+    metros_file: Annotated[
+        Path, typer.Argument(help="Metros as points with population and ai_jobs/jobs_augmentable.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output .gpkg/.parquet.")],
+    overwrite: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists.")] = False,
+) -> None:
+    """Give every metro one role (superstar, hub, hinterland, detroit_path, stable) and why.
+
+    Example: geoai classify metros.gpkg -o roles.gpkg
+    """
+    from geoai.classify import classify
+    from geoai.io.vector import read_points, write_vector
+
+    roles = classify(read_points(metros_file))
+    roles["role"] = roles["role"].astype(str)
+    write_vector(roles.reset_index(drop="metro_id" in roles.columns), output, overwrite=overwrite)
+    console.print(roles["role"].value_counts().to_string())
+
+
+@app.command("flows")
+def flows_cmd(
+    points: Annotated[Path, typer.Argument(help="Places as points (GeoPackage, GeoParquet, CSV).")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output .gpkg: totals and top-flow lines.")
+    ],
+    mass: Annotated[str, typer.Option(help="Origin mass column (movers).")] = "population",
+    attraction: Annotated[
+        str | None, typer.Option(help="Destination mass column (default: --mass).")
+    ] = None,
+    decay: Annotated[str, typer.Option(help="power, exponential, gaussian, tanner or box.")] = (
+        "exponential"
+    ),
+    beta: Annotated[float, typer.Option(help="Decay parameter (per km for exponential).")] = 1
+    / 400,
+    constraint: Annotated[str, typer.Option(help="none or production.")] = "production",
+    top_k: Annotated[int, typer.Option(help="Largest destinations kept per origin.")] = 3,
+    top: Annotated[int, typer.Option(help="Flow lines written (largest first).")] = 500,
+    overwrite: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists.")] = False,
+) -> None:
+    """Spatial-interaction flows between places, matrix-free: totals and top flows as lines.
+
+    Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --beta 0.0025
+    """
+    from geoai import flows
+    from geoai.errors import InputError
+    from geoai.io.gpkg import write_layers
+    from geoai.io.vector import read_points
+
+    gdf = read_points(points)
+    for col in (mass, attraction or mass):
+        if col not in gdf.columns:
+            raise InputError(f"no column {col!r} in {points}; columns: {list(gdf.columns)}.")
+    agg = flows.aggregate(
+        gdf,
+        gdf[mass],
+        gdf[attraction or mass],
+        decay=decay,
+        beta=beta,
+        constraint=constraint,
+        top_k=top_k,
+    )
+    totals = gdf.copy()
+    frame = agg.to_frame()
+    for col in ("outflow", "inflow", "net"):
+        totals[col] = frame[col].to_numpy()
+    lines = flows.to_lines(agg, gdf, top=top)
+    write_layers(output, {"places": totals, "flows": lines}, overwrite=overwrite)
+    console.print(
+        f"wrote totals for {len(totals):,} places and {len(lines):,} flow lines to {output}"
+    )
+
+
+@app.command("potential")
+def potential_cmd(
+    points: Annotated[Path, typer.Argument(help="Mass points (GeoPackage, GeoParquet, CSV).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output COG (.tif).")],
+    weight: Annotated[str, typer.Option(help="Mass column.")] = "population",
+    resolution: Annotated[float, typer.Option(help="Cell size in CRS units.")] = 0.25,
+    bounds: Annotated[
+        str, typer.Option(help="xmin,ymin,xmax,ymax in the grid CRS.")
+    ] = "-180,-60,180,78",
+    crs: Annotated[str, typer.Option(help="Grid CRS.")] = "EPSG:4326",
+    decay: Annotated[
+        str, typer.Option(help="exponential, gaussian, power or box.")
+    ] = "exponential",
+    scale_km: Annotated[float, typer.Option(help="Decay scale (km).")] = 300.0,
+    method: Annotated[str, typer.Option(help="auto, direct, fft or dask.")] = "auto",
+    overwrite: Annotated[bool, typer.Option(help="Replace OUTPUT if it exists.")] = False,
+) -> None:
+    """Agglomeration potential of point masses on a grid, as a styled COG.
+
+    Example: geoai potential metros.gpkg -o pull.tif --weight population --scale-km 300
+    """
+    from geoai import potential
+    from geoai.errors import InputError
+    from geoai.grid import Grid
+    from geoai.io import write_raster
+    from geoai.io.vector import read_points
+
+    try:
+        box = tuple(float(b) for b in bounds.split(","))
+    except ValueError:
+        raise InputError(
+            f"--bounds must be four numbers xmin,ymin,xmax,ymax; got {bounds!r}."
+        ) from None
+    if len(box) != 4:
+        raise InputError(f"--bounds must be four numbers xmin,ymin,xmax,ymax; got {bounds!r}.")
+    grid = Grid.from_bounds(box, resolution, crs=crs)
+    surf = potential.surface(
+        read_points(points), weight, grid, decay=decay, scale_km=scale_km, method=method
+    )
+    write_raster(surf, output, overwrite=overwrite)
+    console.print(f"wrote {output} ({grid.height} x {grid.width}, method {surf.attrs['method']})")
+
+
 def main() -> None:
     """Entry point: run the app, turning geoai errors into one-line messages (exit 2)."""
     try:

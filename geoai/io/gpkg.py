@@ -1,0 +1,245 @@
+"""GeoPackage: several layers in one file, each opening styled in QGIS.
+
+:func:`write_layers` writes a GeoPackage 1.2 through GDAL (pyogrio): one
+table per layer (features, or plain attributes for a DataFrame without
+geometry) and, when styles are given, the ``layer_styles`` table that QGIS
+reads to style a layer as soon as it is added (*Layer Properties → Style →
+Save as default → Datasource database* writes the same table):
+
+============================  ==================================================
+``f_table_catalog``           ``''``
+``f_table_schema``            ``''`` (QGIS selects on ``f_table_schema=''``)
+``f_table_name``              the layer (table) name
+``f_geometry_column``         the geometry column as GDAL wrote it (``geom``),
+                              ``''`` for an attribute table
+``styleName``                 the layer name
+``styleQML``                  the QML document (:mod:`geoai.io.qgis`)
+``styleSLD``                  ``''``
+``useAsDefault``              1
+``description``, ``owner``    ``'geoai default style'``, ``''``
+``ui``, ``update_time``       NULL, the UTC time of writing
+============================  ==================================================
+
+The table has an ``id`` primary key and is registered in ``gpkg_contents`` as
+an ``attributes`` table, as QGIS itself creates it. The whole file is written
+at a temporary path beside the target and renamed into place when complete.
+
+Examples
+--------
+>>> import pathlib, tempfile, geopandas as gpd
+>>> from geoai.io import qgis
+>>> pts = gpd.GeoDataFrame({"role": ["hub"]}, geometry=gpd.points_from_xy([2.35], [48.85]),
+...                        crs="EPSG:4326")
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "demo.gpkg"
+>>> _ = write_layers(out, {"metros": pts},
+...                  styles={"metros": qgis.categorized_points_style("role", {"hub": "#d6604d"})})
+>>> list(read_styles(out))
+['metros']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geoai import _validate as v
+from geoai.errors import InputError
+from geoai.io._atomic import atomic_path, check_writable
+from geoai.io.qgis import _parse_qml
+
+__all__ = ["STYLE_TABLE", "read_styles", "write_layers"]
+
+#: Name of the table of QGIS layer styles.
+STYLE_TABLE = "layer_styles"
+#: Column order of :data:`STYLE_TABLE`, as QGIS creates it.
+_STYLE_COLUMNS = (
+    "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
+    "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
+)  # fmt: skip
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
+#: SQLite side files a crash may leave beside a database.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
+
+
+def _check_name(name: object) -> str:
+    """Return ``name`` if it is a plain table name GeoPackage and QGIS handle everywhere."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InputError(
+            f"layer name {name!r} is not allowed; use 1-63 ASCII letters, digits or '_', "
+            "starting with a letter or '_' (e.g. 'metros')."
+        )
+    low = name.lower()
+    if low == STYLE_TABLE or low.startswith(_RESERVED_PREFIXES):
+        raise InputError(
+            f"layer name {name!r} is reserved by GeoPackage/QGIS ({STYLE_TABLE}, gpkg_*, "
+            "rtree_*, sqlite_*); choose another."
+        )
+    return name
+
+
+def _frame(df: object, name: str) -> pd.DataFrame:
+    """Check one layer and return the frame to write (index kept as columns when meaningful)."""
+    label = f"layers[{name!r}]"
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(
+            f"{label} must be a GeoDataFrame (or a DataFrame for an attribute table); "
+            f"got {type(df).__name__}."
+        )
+    spatial = isinstance(df, gpd.GeoDataFrame) and df.active_geometry_name is not None
+    if spatial:
+        v.require_crs(df, label)
+    elif any(isinstance(dt, gpd.array.GeometryDtype) for dt in df.dtypes):
+        raise InputError(
+            f"{label} has geometry columns but no active geometry; call "
+            f"{label}.set_geometry('<column>') or drop them for an attribute table."
+        )
+    # geopandas' rule: keep the index when it carries information
+    index = df.index
+    if isinstance(index, pd.MultiIndex) or index.name is not None or index.dtype.kind not in "iu":
+        df = df.reset_index()
+    return df
+
+
+def write_layers(
+    path: str | os.PathLike[str],
+    layers: Mapping[str, pd.DataFrame],
+    *,
+    styles: Mapping[str, str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write several layers to one GeoPackage 1.2, atomically, with default QGIS styles.
+
+    Parameters
+    ----------
+    path : path-like
+        Target ``.gpkg`` file; its folder must exist.
+    layers : mapping of str to GeoDataFrame or DataFrame
+        Layer name → data, in the order the tables are written. Names are
+        1-63 ASCII letters, digits or ``_`` (case-insensitively unique). A
+        GeoDataFrame needs a CRS; a DataFrame without geometry becomes an
+        attribute table (e.g. a per-metro ``panel``). A named or non-integer
+        index is written as columns, as :meth:`GeoDataFrame.to_file` does.
+    styles : mapping of str to str, optional
+        Layer name → QML document (see :mod:`geoai.io.qgis`), stored in the
+        ``layer_styles`` table as the layer's default style, so QGIS opens
+        the layer styled. Layers without an entry keep QGIS's default style.
+    overwrite : bool, default False
+        Replace an existing file; otherwise an existing file is an error
+        raised before anything is written.
+
+    Returns
+    -------
+    pathlib.Path
+        The written GeoPackage.
+
+    Raises
+    ------
+    InputError
+        ``layers`` is empty, a name is invalid or repeated, a style is not
+        QML or names no layer, the target exists (without ``overwrite``) or
+        its folder is missing, or GDAL refuses a layer.
+    CRSError
+        A GeoDataFrame has no CRS.
+    """
+    import pyogrio
+    import pyogrio.errors
+
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg":
+        raise InputError(f"a GeoPackage must be written to a .gpkg file; got {p.name!r}.")
+    if not isinstance(layers, Mapping) or not layers:
+        raise InputError(
+            "layers must be a non-empty mapping name -> GeoDataFrame, e.g. {'metros': gdf}."
+        )
+    seen: dict[str, str] = {}
+    for name in layers:
+        low = _check_name(name).lower()
+        if low in seen:
+            raise InputError(f"layer names {seen[low]!r} and {name!r} differ only in case.")
+        seen[low] = name
+    frames = {name: _frame(df, name) for name, df in layers.items()}
+    qml = dict(styles or {})
+    unknown = sorted(set(qml) - set(frames))
+    if unknown:
+        raise InputError(f"styles names layers {unknown} that are not in layers {list(frames)}.")
+    for name, text in qml.items():
+        _parse_qml(text, f"styles[{name!r}]")
+    check_writable(p, overwrite=overwrite)
+
+    with atomic_path(p, overwrite=overwrite) as tmp:
+        try:
+            for k, (name, frame) in enumerate(frames.items()):
+                try:
+                    pyogrio.write_dataframe(
+                        frame, tmp, layer=name, driver="GPKG",
+                        dataset_options={"VERSION": "1.2"} if k == 0 else None,
+                    )  # fmt: skip
+                except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+                    raise InputError(f"GDAL could not write layer {name!r} to {p}: {exc}") from exc
+            if qml:
+                _write_style_table(tmp, qml)
+        finally:
+            for side in _SIDE_FILES:
+                Path(f"{tmp}{side}").unlink(missing_ok=True)
+    return p
+
+
+def _write_style_table(gpkg: Path, styles: dict[str, str]) -> None:
+    """Append the ``layer_styles`` table (one default style per layer) to a GeoPackage."""
+    import pyogrio
+
+    with contextlib.closing(sqlite3.connect(gpkg)) as con:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM gpkg_contents")}
+        geometry = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    missing = sorted(set(styles) - tables)
+    if missing:  # GDAL renamed a table: the styles would silently not apply
+        raise InputError(f"GDAL did not keep the layer names {missing}; rename them.")
+    now = pd.Timestamp.now(tz="UTC")
+    rows = [
+        ("", "", name, geometry.get(name, ""), name, text, "", True, "geoai default style", "",
+         None, now)
+        for name, text in styles.items()
+    ]  # fmt: skip
+    table = pd.DataFrame(rows, columns=list(_STYLE_COLUMNS))
+    table["ui"] = table["ui"].astype(object)
+    pyogrio.write_dataframe(table, gpkg, layer=STYLE_TABLE, driver="GPKG",
+                            layer_options={"FID": "id"})  # fmt: skip
+
+
+def read_styles(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Default QGIS styles stored in a GeoPackage's ``layer_styles`` table.
+
+    Parameters
+    ----------
+    path : path-like
+        A GeoPackage.
+
+    Returns
+    -------
+    dict of str to str
+        Table name → QML of its default style (``useAsDefault`` first, then
+        the most recent); empty when the file has no ``layer_styles`` table.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p} does not exist; check the path.")
+    uri = p.resolve().as_uri() + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
+        found = con.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (STYLE_TABLE,)
+        ).fetchone()
+        if found is None:
+            return {}
+        rows = con.execute(
+            f"SELECT f_table_name, styleQML FROM {STYLE_TABLE} "
+            "ORDER BY useAsDefault ASC, update_time ASC, id ASC"
+        ).fetchall()
+    return dict(rows)  # the last (best) row of each table wins

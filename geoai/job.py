@@ -1,0 +1,253 @@
+"""Job files: what ``geoai run`` does, as a validated TOML document.
+
+Every table and key is checked: an unknown key or a bad value is an
+``InputError`` naming the key and what is allowed. ``EXAMPLE_JOB`` is the
+commented example ``geoai init-job`` writes; with no job at all the defaults
+below run (the world's >= 1 M metros, three presets, 2025-2050, a 0.25° world
+potential grid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from geoai import _validate as v
+from geoai.errors import InputError
+from geoai.scenario.params import ScenarioParams
+from geoai.scenario.presets import PRESETS
+
+__all__ = ["EXAMPLE_JOB", "Job", "load_job"]
+
+EXAMPLE_JOB = """\
+# geoai job file: `geoai run job.toml --out out/`
+# Every key is optional; the values shown are the defaults.
+
+[data]
+metros = "embedded"          # or your metros: .gpkg / .parquet / .csv with lon, lat
+min_population = 1_000_000   # embedded metros only: size floor (people)
+
+[scenario]
+presets = ["concentration", "exodus", "divergence"]   # any of these and "baseline"
+start = 2025
+end = 2050
+seed = 0
+
+# parameter overrides for every preset (names: geoai.scenario.ScenarioParams().describe())
+[scenario.overrides]
+# ai_pool_max = 5e6          # seed 000's company arithmetic instead of 100 M
+
+# overrides for one preset only
+# [scenario.preset_overrides.exodus]
+# remote_share = 0.4
+
+[grid]
+bounds = [-180.0, -60.0, 180.0, 78.0]   # xmin, ymin, xmax, ymax in the grid CRS
+resolution = 0.25                        # cell size in CRS units
+crs = "EPSG:4326"
+
+[potential]
+weight = "ai_jobs"           # final-year column used as mass: ai_jobs, talent, population, capital
+decay = "exponential"        # exponential, gaussian, power, box
+scale_km = 300.0             # decay scale (km); for decay = "power" give beta instead
+# beta = 1.0
+method = "auto"              # auto, direct, fft, dask
+
+[outputs]
+maps = true                  # maps/*.png
+report = true                # report.md and report.html
+rasters = true               # potential_<preset>.tif and market_areas_<preset>.tif (COG + .qml)
+qgis_project = true          # project.qgz
+top_flows = 300              # flow lines per preset in the GeoPackage
+
+[dask]
+scheduler = ""               # "" = local threads; or a dask.distributed address, tcp://host:8786
+"""
+
+_WEIGHTS = ("ai_jobs", "talent", "population", "capital", "jobs")
+
+
+def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise InputError(f"unknown key(s) {unknown} in [{where}]; allowed: {', '.join(allowed)}.")
+
+
+def _typed(value: Any, kind: Any, key: str) -> Any:
+    if isinstance(value, bool) and kind is not bool:
+        raise InputError(f"{key} must be {kind}; got {value!r}.")
+    if not isinstance(value, kind):
+        raise InputError(f"{key} has the wrong type: {value!r}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Job:
+    """A validated job (see ``EXAMPLE_JOB`` for every key and its meaning)."""
+
+    metros: str = "embedded"
+    min_population: float = 1_000_000.0
+    presets: tuple[str, ...] = ("concentration", "exodus", "divergence")
+    start: int = 2025
+    end: int = 2050
+    seed: int = 0
+    overrides: dict[str, float] = field(default_factory=dict)
+    preset_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+    bounds: tuple[float, float, float, float] = (-180.0, -60.0, 180.0, 78.0)
+    resolution: float = 0.25
+    crs: str = "EPSG:4326"
+    weight: str = "ai_jobs"
+    decay: str = "exponential"
+    scale_km: float | None = 300.0
+    beta: float | None = None
+    method: str = "auto"
+    maps: bool = True
+    report: bool = True
+    rasters: bool = True
+    qgis_project: bool = True
+    top_flows: int = 300
+    scheduler: str = ""
+    source: str = "defaults"
+
+    def params(self, preset: str) -> ScenarioParams:
+        """Return the parameters of one preset with this job's overrides."""
+        over = {**self.overrides, **self.preset_overrides.get(preset, {})}
+        return PRESETS[preset].params(**over)
+
+    def as_dict(self) -> dict[str, Any]:
+        """All settings (for the report)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _data(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("metros", "min_population"), "data")
+    kw: dict[str, Any] = {}
+    if "metros" in t:
+        kw["metros"] = str(_typed(t["metros"], str, "data.metros"))
+    if "min_population" in t:
+        kw["min_population"] = float(
+            _typed(t["min_population"], int | float, "data.min_population")
+        )
+    return kw
+
+
+def _overrides(table: Any, where: str) -> dict[str, float]:
+    known = tuple(sorted(ScenarioParams().describe().index))
+    _check_keys(_typed(table, dict, where), known, where)
+    return dict(table)
+
+
+def _scenario(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("presets", "start", "end", "seed", "overrides", "preset_overrides"), "scenario")
+    kw: dict[str, Any] = {}
+    if "presets" in t:
+        names = _typed(t["presets"], list, "scenario.presets")
+        bad = [p for p in names if p not in PRESETS]
+        if bad or not names:
+            raise InputError(
+                f"scenario.presets {bad or names} not known; choose among {sorted(PRESETS)}."
+            )
+        kw["presets"] = tuple(names)
+    for key in ("start", "end", "seed"):
+        if key in t:
+            kw[key] = int(_typed(t[key], int, f"scenario.{key}"))
+    if "overrides" in t:
+        kw["overrides"] = _overrides(t["overrides"], "scenario.overrides")
+    if "preset_overrides" in t:
+        per = _typed(t["preset_overrides"], dict, "scenario.preset_overrides")
+        _check_keys(per, tuple(sorted(PRESETS)), "scenario.preset_overrides")
+        kw["preset_overrides"] = {
+            k: _overrides(v, f"scenario.preset_overrides.{k}") for k, v in per.items()
+        }
+    return kw
+
+
+def _grid(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("bounds", "resolution", "crs"), "grid")
+    kw: dict[str, Any] = {}
+    if "bounds" in t:
+        b = _typed(t["bounds"], list, "grid.bounds")
+        if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]):
+            raise InputError(f"grid.bounds must be [xmin, ymin, xmax, ymax], min < max; got {b}.")
+        kw["bounds"] = tuple(float(x) for x in b)
+    if "resolution" in t:
+        r = float(_typed(t["resolution"], int | float, "grid.resolution"))
+        if r <= 0:
+            raise InputError(f"grid.resolution must be > 0; got {r}.")
+        kw["resolution"] = r
+    if "crs" in t:
+        kw["crs"] = str(_typed(t["crs"], str, "grid.crs"))
+    return kw
+
+
+def _potential(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("weight", "decay", "scale_km", "beta", "method"), "potential")
+    kw: dict[str, Any] = {}
+    if "weight" in t:
+        if t["weight"] not in _WEIGHTS:
+            raise InputError(f"potential.weight {t['weight']!r}: choose one of {_WEIGHTS}.")
+        kw["weight"] = t["weight"]
+    for key in ("decay", "method"):
+        if key in t:
+            kw[key] = str(_typed(t[key], str, f"potential.{key}"))
+    for key in ("scale_km", "beta"):
+        if key in t:
+            kw[key] = float(_typed(t[key], int | float, f"potential.{key}"))
+    if kw.get("decay") == "power" and "scale_km" not in t:
+        kw["scale_km"] = None
+    return kw
+
+
+def _outputs(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("maps", "report", "rasters", "qgis_project", "top_flows"), "outputs")
+    kw: dict[str, Any] = {}
+    for key in ("maps", "report", "rasters", "qgis_project"):
+        if key in t:
+            kw[key] = bool(_typed(t[key], bool, f"outputs.{key}"))
+    if "top_flows" in t:
+        kw["top_flows"] = int(_typed(t["top_flows"], int, "outputs.top_flows"))
+    return kw
+
+
+def _dask(t: dict[str, Any]) -> dict[str, Any]:
+    _check_keys(t, ("scheduler",), "dask")
+    return {"scheduler": str(_typed(t["scheduler"], str, "dask.scheduler"))} if t else {}
+
+
+_TABLES = {
+    "data": _data,
+    "scenario": _scenario,
+    "grid": _grid,
+    "potential": _potential,
+    "outputs": _outputs,
+    "dask": _dask,
+}
+
+
+def _from_doc(doc: dict[str, Any], source: str) -> Job:
+    _check_keys(doc, tuple(_TABLES), "top level")
+    kw: dict[str, Any] = {"source": source}
+    for name, parse in _TABLES.items():
+        kw.update(parse(_typed(doc.get(name, {}), dict, name)))
+    job = Job(**kw)
+    if job.end < job.start:
+        raise InputError(f"scenario.end ({job.end}) is before scenario.start ({job.start}).")
+    if job.decay != "power" and job.scale_km is None:
+        raise InputError(f"potential.decay = {job.decay!r} needs potential.scale_km (km).")
+    for name in job.presets:
+        job.params(name)  # validates every override value now, not mid-run
+    return job
+
+
+def load_job(job: str | Path | dict[str, Any] | Job | None) -> Job:
+    """Read and validate a job: a TOML path, a dict of the same tables, a Job or None."""
+    if job is None:
+        return Job()
+    if isinstance(job, Job):
+        return job
+    if isinstance(job, dict):
+        return _from_doc(job, "dict")
+    p = Path(job)
+    doc = v.read_toml(p, missing_hint=f"write a job file with `geoai init-job {p.name}`")
+    return _from_doc(doc, str(p))

@@ -1,0 +1,126 @@
+"""Production-constrained mobility flows of the scenario engine (talent and capital).
+
+Origin ``i`` sends ``O_i`` movers (or investable dollars). Each stays with
+weight ``W_i`` (the self term, deterrence 1), goes to metro ``j != i`` with
+weight ``W_j f_ij`` or leaves the metro system with weight ``w_out``:
+
+    f_ij = ((1 - r) exp(-d_ij / lam) + r) * (border if c_i != c_j else 1)
+    s_i = W_i + sum_{j != i} W_j f_ij + w_out
+    T_ij = O_i W_j f_ij / s_i
+
+``r`` is the distance-free share of interaction (remote work, mobile
+capital) and ``border`` the friction of crossing a national border. ``f`` is
+symmetric, so inflows are a second row-parallel pass; no ``n × n`` matrix.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from geoai.kernels import jit
+from geoai.kernels.distance import coordinate_rows, fill_distances
+from geoai.kernels.fastmath import fast_exp
+
+__all__ = ["mobility_flows"]
+
+
+@jit(inline="always")
+def _deterrence_row(
+    d: np.ndarray,
+    country: np.ndarray,
+    ci: int,
+    lam: float,
+    r: float,
+    border: float,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """``out[j] = f_ij`` for one origin, from its distance row ``d`` (km)."""
+    inv = -1.0 / lam
+    for j in range(d.size):
+        f = (1.0 - r) * fast_exp(d[j] * inv) + r
+        out[j] = f if country[j] == ci else f * border
+
+
+@jit(parallel=True)
+def mobility_flows(
+    xyz: np.ndarray,
+    geo: bool,
+    country: np.ndarray,
+    weight: np.ndarray,
+    send: np.ndarray,
+    lam: float,
+    r: float,
+    border: float,
+    w_out: float,
+    top_k: int,
+) -> tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+]:  # pragma: no cover - compiled
+    """Flows of the model above, summarised per metro.
+
+    Parameters
+    ----------
+    xyz : (3, n) unit vectors (``geo``) or (2, n) planar km
+    country : (n,) int country codes
+    weight : (n,) destination weights ``W`` (>= 0)
+    send : (n,) senders ``O`` (>= 0)
+    lam, r, border, w_out : model parameters (``lam > 0``)
+    top_k : largest destinations to keep per origin (0: none)
+
+    Returns
+    -------
+    outflow : (n,) ``sum_{j != i} T_ij`` plus the flow to outside
+    inflow : (n,) ``sum_{i != j} T_ij``
+    outside : (n,) flow from ``i`` to outside the metro system
+    denom : (n,) ``s_i``
+    top_index, top_flow : (n, top_k) largest destinations (-1 none) and flows
+    """
+    n = weight.size
+    cx, cy, cz = coordinate_rows(xyz)
+    denom = np.empty(n)
+    top_index = np.full((n, top_k), -1, dtype=np.int64)
+    top_flow = np.zeros((n, top_k))
+    for i in numba.prange(n):
+        d = np.empty(n)
+        f = np.empty(n)
+        fill_distances(cx[i], cy[i], cz[i], cx, cy, cz, 0, n, geo, d)
+        _deterrence_row(d, country, country[i], lam, r, border, f)
+        s = 0.0
+        for j in range(n):
+            s += weight[j] * f[j]
+        denom[i] = s - weight[i] * f[i] + weight[i] + w_out  # the self term has f_ii = 1
+        if top_k > 0:
+            for j in range(n):
+                t = weight[j] * f[j]
+                if j == i or t <= top_flow[i, top_k - 1]:
+                    continue
+                k = top_k - 1  # insertion into the row's sorted top list
+                while k > 0 and t > top_flow[i, k - 1]:
+                    top_flow[i, k] = top_flow[i, k - 1]
+                    top_index[i, k] = top_index[i, k - 1]
+                    k -= 1
+                top_flow[i, k] = t
+                top_index[i, k] = j
+    scale = np.zeros(n)
+    for i in range(n):
+        if denom[i] > 0.0:
+            scale[i] = send[i] / denom[i]
+    inflow = np.zeros(n)
+    for j in numba.prange(n):
+        d = np.empty(n)
+        f = np.empty(n)
+        fill_distances(cx[j], cy[j], cz[j], cx, cy, cz, 0, n, geo, d)
+        _deterrence_row(d, country, country[j], lam, r, border, f)
+        acc = 0.0
+        for i in range(n):
+            acc += scale[i] * f[i]
+        inflow[j] = weight[j] * (acc - scale[j] * f[j])
+    outside = scale * w_out
+    outflow = send - scale * weight
+    for i in range(n):
+        if denom[i] <= 0.0:
+            outflow[i] = 0.0
+        for k in range(top_k):
+            top_flow[i, k] *= scale[i]
+    return outflow, inflow, outside, denom, top_index, top_flow

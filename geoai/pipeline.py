@@ -1,0 +1,506 @@
+"""The main job: scenarios → roles → potential → styled QGIS layers, maps and a report.
+
+``run(job, out)`` is what ``geoai run`` and ``make run`` do. Stages:
+
+1. data: metros (embedded, or the user's points) and countries;
+2. scenarios: each preset simulated year by year, roles from the panel;
+3. potential: for each preset, the final-year potential surface and Huff
+   market areas on the job's grid (any size: Dask for grids beyond memory);
+4. outputs, all in a staging folder: ``geoai.gpkg`` (``metros_<preset>``,
+   ``flows_<preset>`` and an aspatial ``panel`` summary, each styled for QGIS
+   via ``layer_styles``), ``potential_<preset>.tif`` and
+   ``market_areas_<preset>.tif`` (COG + ``.qml``), ``project.qgz``,
+   ``maps/*.png``, ``report.md``/``report.html`` and ``panel.parquet``.
+
+The staging folder replaces ``out`` only when every stage succeeded, so an
+interrupted or failed run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoai import __version__
+from geoai.errors import InputError
+from geoai.job import Job, load_job
+
+__all__ = ["RunResult", "run"]
+
+log = logging.getLogger(__name__)
+
+_METRO_COLUMNS = (
+    "metro_id",
+    "name",
+    "country_iso3",
+    "role",
+    "role_score",
+    "reasons",
+    "population",
+    "jobs",
+    "jobs_routine",
+    "jobs_augmentable",
+    "jobs_local",
+    "ai_jobs",
+    "ai_share",
+    "ai_rank",
+    "talent",
+    "capital",
+    "potential",
+    "gi_z",
+    "gi_p",
+    "gi_label",
+    "jobs_change",
+    "population_change",
+    "net_talent",
+    "fracture",
+    "fiscal_stress",
+    "huff_centre",
+    "huff_probability",
+    "largest_talent_to",
+)
+
+
+@dataclass
+class RunResult:
+    """What a run wrote and computed."""
+
+    out: Path
+    files: list[Path]
+    job: Job
+    summary: pd.DataFrame
+    simulations: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+class _Stages:
+    """Progress display for the stages (rich), silent when ``progress`` is off."""
+
+    def __init__(self, progress: bool, total: int) -> None:
+        self.progress = None
+        if progress:
+            from rich.progress import Progress
+
+            self.progress = Progress(transient=False)
+            self.task = self.progress.add_task("geoai run", total=total)
+            self.progress.start()
+
+    def step(self, text: str) -> None:
+        log.info(text)
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=text)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _metros(job: Job) -> gpd.GeoDataFrame:
+    from geoai.datasets import load_countries, load_metros
+    from geoai.io.vector import read_points
+    from geoai.labour import model_jobs
+
+    if job.metros == "embedded":
+        return load_metros(job.min_population)
+    pts = read_points(job.metros)
+    need = {"metro_id", "country_iso3", "population"}
+    missing = need - set(pts.columns)
+    if missing:
+        raise InputError(
+            f"{job.metros} lacks column(s) {sorted(missing)}; metros need metro_id, "
+            "country_iso3 and population."
+        )
+    pts = pts.to_crs(4326)
+    if not {"jobs_routine", "jobs_augmentable", "jobs_local"} <= set(pts.columns):
+        countries = load_countries()
+        y = pts["country_iso3"].map(countries["gdp_pc_usd"])
+        if y.isna().any():
+            bad = pts.loc[y.isna(), "country_iso3"].unique()[:5].tolist()
+            raise InputError(f"no GDP per capita for countries {bad}; fix country_iso3.")
+        jobs = model_jobs(pts["population"].to_numpy(float), y.to_numpy(float))
+        pts = pts.join(jobs.set_index(pts.index))
+        pts["gdp_pc_usd"] = y
+    return pts
+
+
+def run(
+    job: str | Path | dict[str, Any] | Job | None = None,
+    out: str | Path = "out",
+    *,
+    overwrite: bool = False,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Run the whole pipeline and write its outputs to ``out``.
+
+    Parameters
+    ----------
+    job : path, dict, Job or None
+        A TOML job file (``geoai init-job`` writes a commented example), the
+        same tables as a dict, or None for the defaults.
+    out : path
+        Output folder; it is replaced as a whole at the end of a successful run.
+    overwrite : bool
+        Replace an existing ``out`` (otherwise an error before any work).
+    scheduler : str, optional
+        A ``dask.distributed`` address for the potential grids (overrides the job).
+    progress : bool
+        Show stage-by-stage progress.
+
+    Returns
+    -------
+    RunResult
+    """
+    cfg = load_job(job)
+    target = Path(out)
+    if target.exists() and not overwrite:
+        raise InputError(
+            f"{str(target)!r} exists; pass overwrite=True (--overwrite) to replace it."
+        )
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{str(target)!r} is a file; give a folder for the outputs.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    stages = _Stages(progress, 4 + 3 * len(cfg.presets))
+    try:
+        result = _run_into(cfg, stage, stages, scheduler or cfg.scheduler or None)
+        _swap(stage, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    finally:
+        stages.close()
+    result.out = target
+    result.files = sorted(target / f.relative_to(stage) for f in result.files)
+    return result
+
+
+def _swap(stage: Path, target: Path) -> None:
+    """Replace ``target`` by ``stage`` with two renames (the old outputs survive a crash)."""
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+        stage.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        stage.rename(target)
+
+
+def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) -> RunResult:
+    from geoai import scenario
+    from geoai.datasets import load_countries
+
+    stages.step("loading metros")
+    metros = _metros(cfg)
+    countries = load_countries()
+    sims: dict[str, Any] = {}
+    for name in cfg.presets:
+        stages.step(f"scenario {name}")
+        sims[name] = scenario.simulate(
+            metros,
+            countries,
+            params=cfg.params(name),
+            start=cfg.start,
+            end=cfg.end,
+            seed=cfg.seed,
+        )
+        sims[name].preset = name
+    rasters = _potential(cfg, sims, folder, stages, scheduler)
+    stages.step("writing the GeoPackage and panel")
+    files = _vectors(cfg, sims, folder)
+    if cfg.maps:
+        stages.step("drawing maps")
+        files += _maps(cfg, sims, rasters, folder)
+    if cfg.qgis_project:
+        files.append(_project(cfg, rasters, folder))
+    summary = scenario.compare(sims)
+    if cfg.report:
+        stages.step("writing the report")
+        files += _report(cfg, sims, summary, folder)
+    files += [p for pair in rasters.values() for p in pair]
+    files += [p.with_suffix(".qml") for pair in rasters.values() for p in pair]
+    return RunResult(out=folder, files=files, job=cfg, summary=summary, simulations=sims)
+
+
+def _potential(
+    cfg: Job, sims: dict[str, Any], folder: Path, stages: _Stages, scheduler: str | None
+) -> dict[str, tuple[Path, Path]]:
+    from geoai import potential
+    from geoai.grid import Grid
+    from geoai.io import write_raster
+
+    if not cfg.rasters:
+        return {}
+    grid = Grid.from_bounds(cfg.bounds, cfg.resolution, crs=cfg.crs)
+    out: dict[str, tuple[Path, Path]] = {}
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+    try:
+        for name, sim in sims.items():
+            stages.step(f"potential {name}")
+            final = sim.final
+            kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
+            surf = potential.surface(final, cfg.weight, grid, method=cfg.method, **kw)
+            areas = potential.dominance(final, cfg.weight, grid, **kw)
+            surf.attrs["assumption"] = "modelled: scenario output, not observed"
+            p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
+            write_raster(surf, p1)
+            write_raster(areas["dominant"], p2)
+            out[name] = (p1, p2)
+    finally:
+        if client is not None:
+            client.close()
+    return out
+
+
+def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
+    roles = (
+        sim.roles.reset_index(drop=True)
+        if "metro_id" in sim.roles.columns
+        else (sim.roles.reset_index())
+    )
+    cols = [c for c in _METRO_COLUMNS if c in roles.columns]
+    layer = gpd.GeoDataFrame(roles[cols], geometry=roles.geometry.values, crs=roles.crs)
+    layer["role"] = layer["role"].astype(str)
+    for col in layer.columns:
+        if layer[col].dtype == object and col != "geometry":
+            layer[col] = layer[col].astype(str).replace({"None": "", "nan": ""})
+    layer["preset"] = sim.preset
+    layer["modelled"] = "all values modelled (assumptions), not observed"
+    return layer
+
+
+def _vectors(cfg: Job, sims: dict[str, Any], folder: Path) -> list[Path]:
+    from geoai import flows
+    from geoai.io.gpkg import write_layers
+    from geoai.io.qgis import categorized_points_style, flow_lines_style
+    from geoai.viz import ROLE_COLOURS
+
+    layers: dict[str, Any] = {}
+    styles: dict[str, str] = {}
+    panels = []
+    for name, sim in sims.items():
+        metro_layer = _metro_layer(sim)
+        layers[f"metros_{name}"] = metro_layer
+        pop = metro_layer["population"].to_numpy(float)
+        styles[f"metros_{name}"] = categorized_points_style(
+            "role",
+            dict(ROLE_COLOURS),
+            size_field="population",
+            size_domain=(float(pop.min()), float(pop.max())),
+        )
+        lines = []
+        for kind, table in sim.flows.items():
+            if len(table):
+                part = flows.to_lines(table, sim.final.reset_index(drop=True), top=cfg.top_flows)
+                part["kind"] = kind
+                lines.append(part)
+        if lines:
+            both = pd.concat(lines, ignore_index=True)
+            layers[f"flows_{name}"] = gpd.GeoDataFrame(both, geometry="geometry", crs=4326)
+            styles[f"flows_{name}"] = flow_lines_style("flow", both["flow"].to_numpy(float))
+        panel = sim.panel.copy()
+        panel.insert(0, "preset", name)
+        panels.append(panel)
+    panel = pd.concat(panels, ignore_index=True)
+    summary = _panel_summary(panel, cfg)
+    layers["panel"] = summary
+    path = write_layers(folder / "geoai.gpkg", layers, styles=styles)
+    parquet = folder / "panel.parquet"
+    panel.to_parquet(parquet, index=False)
+    return [path, parquet]
+
+
+def _panel_summary(panel: pd.DataFrame, cfg: Job) -> pd.DataFrame:
+    """Per preset and metro: start and end values and changes (an aspatial table)."""
+    first = panel[panel["year"] == cfg.start].set_index(["preset", "metro_id"])
+    last = panel[panel["year"] == cfg.end].set_index(["preset", "metro_id"])
+    out = pd.DataFrame(index=first.index)
+    for col in ("population", "jobs", "jobs_routine", "ai_jobs", "talent", "capital"):
+        out[f"{col}_{cfg.start}"] = first[col]
+        out[f"{col}_{cfg.end}"] = last[col]
+    out["jobs_change"] = last["jobs"] / first["jobs"] - 1
+    out["net_talent_total"] = panel.groupby(["preset", "metro_id"])["net_talent"].sum()
+    out["max_fracture"] = panel.groupby(["preset", "metro_id"])["fracture"].max()
+    return out.reset_index()
+
+
+def _maps(
+    cfg: Job, sims: dict[str, Any], rasters: dict[str, tuple[Path, Path]], folder: Path
+) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import rioxarray  # noqa: F401  (registers .rio)
+    import xarray as xr
+
+    from geoai import flows, scenario, viz
+
+    maps = folder / "maps"
+    maps.mkdir()
+    files: list[Path] = []
+
+    def save(ax: Any, name: str) -> None:
+        path = maps / name
+        ax.figure.savefig(path, dpi=110)
+        plt.close(ax.figure)
+        files.append(path)
+
+    for name, sim in sims.items():
+        save(
+            viz.roles_map(sim.roles, title=f"Metro roles, {cfg.end}: {name} (modelled)"),
+            f"roles_{name}.png",
+        )
+        talent = sim.flows.get("talent")
+        if talent is not None and len(talent):
+            lines = flows.to_lines(talent, sim.final.reset_index(drop=True), top=cfg.top_flows)
+            save(
+                viz.flows_map(
+                    lines,
+                    points=sim.final,
+                    title=f"Largest talent flows, {cfg.end}: {name} (modelled)",
+                ),
+                f"flows_{name}.png",
+            )
+        if name in rasters and xr.open_dataarray(rasters[name][0]).rio.crs.is_geographic:
+            with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
+                surf = da.squeeze("band", drop=True).load()
+            save(
+                viz.potential_map(
+                    surf,
+                    points=sim.final,
+                    title=f"AI-job potential, {cfg.end}: {name} (modelled)",
+                    label=f"potential of {cfg.weight}",
+                ),
+                f"potential_{name}.png",
+            )
+    fig = scenario.compare_figure(sims)
+    path = maps / "comparison.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    files.append(path)
+    return files
+
+
+def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> Path:
+    from geoai.io.project import ProjectLayer, write_project
+
+    layers: list[ProjectLayer] = []
+    for name in cfg.presets:
+        layers.append(
+            ProjectLayer(
+                name=f"metros {name}",
+                source="geoai.gpkg",
+                kind="vector",
+                layer=f"metros_{name}",
+                qml=None,
+            )
+        )
+        layers.append(
+            ProjectLayer(
+                name=f"flows {name}",
+                source="geoai.gpkg",
+                kind="vector",
+                layer=f"flows_{name}",
+                qml=None,
+            )
+        )
+    for name, (surf, areas) in rasters.items():
+        layers.append(
+            ProjectLayer(
+                name=f"market areas {name}",
+                source=areas.name,
+                kind="raster",
+                layer=None,
+                qml=areas.with_suffix(".qml").read_text(),
+            )
+        )
+        layers.append(
+            ProjectLayer(
+                name=f"potential {name}",
+                source=surf.name,
+                kind="raster",
+                layer=None,
+                qml=surf.with_suffix(".qml").read_text(),
+            )
+        )
+    points = [ly for ly in layers if ly.name.startswith("metros")]
+    lines = [ly for ly in layers if ly.name.startswith("flows")]
+    grids = [ly for ly in layers if ly.kind == "raster"]
+    return write_project(
+        folder / "project.qgz",
+        points + lines + grids,
+        crs=cfg.crs,
+        title="geoai: AI and the geography of work (modelled scenarios)",
+    )
+
+
+def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path) -> list[Path]:
+    from geoai.datasets import ATTRIBUTION
+    from geoai.labour import LabourAssumptions
+    from geoai.report import Report
+    from geoai.scenario import PRESETS, ScenarioParams
+
+    rep = Report("geoai: where AI sends jobs, talent and capital")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rep.text(
+        f"geoai {__version__}, run {when}; job: {cfg.source}. {len(sims)} scenario(s) on "
+        f"{len(next(iter(sims.values())).final)} metros, {cfg.start}-{cfg.end}. "
+        "Every figure below is modelled from documented assumptions, not observed."
+    )
+    rep.heading("The presets side by side")
+    rep.table(summary.reset_index().set_index("metric"), "Headline figures (modelled)")
+    if cfg.maps:
+        rep.figure("maps/comparison.png", "Top-5 share of AI roles over time and final roles")
+    for name, sim in sims.items():
+        rep.heading(f"{name} ({PRESETS[name].source})")
+        rep.text(PRESETS[name].description)
+        top = sim.roles.sort_values("ai_jobs", ascending=False).head(10)
+        cols = [
+            c
+            for c in ("name", "country_iso3", "role", "ai_jobs", "ai_share", "reasons")
+            if c in top.columns
+        ]
+        rep.table(top[cols], f"The 10 metros with most AI-leveraged roles in {cfg.end}")
+        if cfg.maps:
+            for kind in ("roles", "potential", "flows"):
+                if (folder / "maps" / f"{kind}_{name}.png").exists():
+                    rep.figure(f"maps/{kind}_{name}.png", f"{kind.title()}: {name}")
+    rep.heading("Assumptions")
+    rep.bullets(
+        [
+            "Jobs by type are modelled from population and national GDP per capita "
+            f"(geoai.labour): {LabourAssumptions().to_dict()}.",
+            "Scenario parameters: the table below (unit and source or 'assumption' each); "
+            "shock parameters phase in with AI adoption; amenities are calibrated so the "
+            "start year is a spatial equilibrium.",
+            "NIIP is known for six economies (seed 000's figures); elsewhere NIIP/GDP = 0.",
+            "Roles: geoai.classify on each panel with the default thresholds "
+            "(geoai.RoleThresholds).",
+        ]
+    )
+    params = pd.concat({name: cfg.params(name).describe()["value"] for name in cfg.presets}, axis=1)
+    base = ScenarioParams().describe()
+    params.insert(0, "unit", base["unit"])
+    params["source"] = base["source"]
+    rep.table(params, "Scenario parameters per preset")
+    rep.heading("Data")
+    rep.text(
+        ATTRIBUTION + ". Metros: City Clustering Algorithm on GeoNames places (data/README.md)."
+    )
+    md, page = folder / "report.md", folder / "report.html"
+    md.write_text(rep.markdown(), encoding="utf-8")
+    page.write_text(rep.html(), encoding="utf-8")
+    return [md, page]

@@ -1,0 +1,119 @@
+"""The run report, as Markdown and HTML from the same blocks.
+
+A report is a list of blocks (headings, paragraphs, tables, figures). Both
+renderings are written by geoai itself (no template engine): Markdown for
+reading in a repository, HTML (self-contained apart from the PNG maps next to
+it) for a browser.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Report"]
+
+
+@dataclass
+class Report:
+    """An ordered list of blocks rendered to Markdown and HTML."""
+
+    title: str
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 2) -> None:
+        """Add a heading."""
+        self.blocks.append(("heading", (level, text)))
+
+    def text(self, text: str) -> None:
+        """Add a paragraph."""
+        self.blocks.append(("text", text))
+
+    def bullets(self, items: list[str]) -> None:
+        """Add a bulleted list."""
+        self.blocks.append(("bullets", list(items)))
+
+    def table(self, df: pd.DataFrame, caption: str = "", floatfmt: str = "{:,.3g}") -> None:
+        """Add a table (floats formatted with ``floatfmt``)."""
+        self.blocks.append(("table", (df, caption, floatfmt)))
+
+    def figure(self, path: str, caption: str) -> None:
+        """Add a figure by its path relative to the report."""
+        self.blocks.append(("figure", (path, caption)))
+
+    def markdown(self) -> str:
+        """Render the report as GitHub-flavoured Markdown."""
+        out = [f"# {self.title}", ""]
+        for kind, body in self.blocks:
+            if kind == "heading":
+                out += ["#" * body[0] + " " + body[1], ""]
+            elif kind == "text":
+                out += [body, ""]
+            elif kind == "bullets":
+                out += [f"- {item}" for item in body] + [""]
+            elif kind == "table":
+                df, caption, fmt = body
+                if caption:
+                    out += [f"*{caption}*", ""]
+                out += [_md_table(df, fmt), ""]
+            elif kind == "figure":
+                out += [f"![{body[1]}]({body[0]})", "", f"*{body[1]}*", ""]
+        return "\n".join(out)
+
+    def html(self) -> str:
+        """Render the report as one HTML page (figures linked by relative path)."""
+        esc = html.escape
+        parts = [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>{esc(self.title)}</title><style>{_CSS}</style></head><body>",
+            f"<h1>{esc(self.title)}</h1>",
+        ]
+        for kind, body in self.blocks:
+            if kind == "heading":
+                parts.append(f"<h{body[0]}>{esc(body[1])}</h{body[0]}>")
+            elif kind == "text":
+                parts.append(f"<p>{esc(body)}</p>")
+            elif kind == "bullets":
+                parts.append("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in body) + "</ul>")
+            elif kind == "table":
+                df, caption, fmt = body
+                table = _formatted(df, fmt).to_html(border=0, escape=True)
+                cap = f"<p class='caption'>{esc(caption)}</p>" if caption else ""
+                parts.append(cap + table)
+            elif kind == "figure":
+                parts.append(
+                    f"<figure><img src='{esc(body[0])}' alt='{esc(body[1])}'>"
+                    f"<figcaption>{esc(body[1])}</figcaption></figure>"
+                )
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
+
+def _formatted(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
+    def cell(x: Any) -> Any:
+        if isinstance(x, float):
+            return fmt.format(x)
+        return x
+
+    return df.map(cell)
+
+
+def _md_table(df: pd.DataFrame, fmt: str) -> str:
+    f = _formatted(df, fmt)
+    head = [str(f.index.name or "")] + [str(c) for c in f.columns]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for idx, row in f.iterrows():
+        cells = [str(idx)] + [str(v).replace("|", "\\|") for v in row.tolist()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+_CSS = (
+    "body{font-family:system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em;"
+    "color:#222}table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{padding:0.2em "
+    "0.6em;border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child"
+    "{text-align:left}img{max-width:100%}figcaption,.caption{color:#555;font-size:0.9em}"
+)

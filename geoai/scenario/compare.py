@@ -1,0 +1,91 @@
+"""Presets side by side: a table of headline figures and a figure over time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from geoai.errors import InputError
+
+__all__ = ["compare", "compare_figure"]
+
+
+def _by_name(sims: Any) -> dict[str, Any]:
+    if isinstance(sims, dict):
+        named = dict(sims)
+    elif isinstance(sims, Sequence):
+        named = {s.preset: s for s in sims}
+    else:
+        raise InputError("compare takes a list or dict of Simulation results.")
+    if not named:
+        raise InputError("compare needs at least one Simulation.")
+    return named
+
+
+def compare(sims: Any) -> pd.DataFrame:
+    """Headline figures of several simulations, one column per preset.
+
+    Examples
+    --------
+    >>> from geoai import scenario
+    >>> sims = [scenario.simulate(preset=p, end=2027, classify_roles=False)
+    ...         for p in ("baseline", "exodus")]  # doctest: +SKIP
+    >>> compare(sims).columns.tolist()  # doctest: +SKIP
+    ['baseline', 'exodus']
+    """
+    named = _by_name(sims)
+    table = pd.concat({k: s.summary()["value"] for k, s in named.items()}, axis=1)
+    units = next(iter(named.values())).summary()["unit"]
+    table.insert(0, "unit", units)
+    return table
+
+
+def compare_figure(sims: Any) -> Any:
+    """Top-5 share of AI roles over time and role counts, per preset (matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    from geoai.viz import ATTRIBUTION, ROLE_COLOURS
+
+    named = _by_name(sims)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    for name, sim in named.items():
+        years = sorted(sim.panel["year"].unique())
+        left.plot(years, [sim.top_share(5, y) for y in years], marker=".", label=name)
+    left.set_xlabel("year")
+    left.set_ylabel("share of AI-leveraged roles in the top 5 metros")
+    left.set_ylim(0, 1)
+    left.grid(color="#dddddd")
+    left.legend(title="preset")
+    left.set_title("Concentration of AI roles (modelled)")
+    counts = (
+        pd.DataFrame({k: s.roles["role"].astype(str).value_counts() for k, s in named.items()})
+        .reindex(list(ROLE_COLOURS))
+        .fillna(0)
+    )
+    bottom = pd.Series(0.0, index=counts.columns)
+    for role, colour in ROLE_COLOURS.items():
+        right.bar(
+            counts.columns,
+            counts.loc[role],
+            bottom=bottom,
+            color=colour,
+            label=role,
+            edgecolor="#404040",
+            linewidth=0.3,
+        )
+        bottom += counts.loc[role]
+    right.set_ylabel("metros")
+    right.set_title("Final-year roles")
+    right.legend(fontsize=8)
+    fig.text(
+        1.0,
+        0.0,
+        ATTRIBUTION + "; all values modelled (assumptions)",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="#555555",
+    )
+    return fig

@@ -1,0 +1,226 @@
+"""``simulate``: one preset, start to end, with roles and a summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoai.classify import ROLES
+from geoai.errors import InputError
+from geoai.scenario import engine
+from geoai.scenario.params import ScenarioParams
+from geoai.scenario.presets import PRESETS, preset
+
+__all__ = ["Simulation", "simulate", "theil"]
+
+#: Panel columns that are modelled, not observed (all of them: say so in outputs).
+ASSUMPTION_NOTE = (
+    "Every panel value is modelled from documented assumptions (geoai.scenario.params), "
+    "not observed."
+)
+
+
+def theil(x: Any) -> float:
+    """Theil T index of a non-negative distribution (0 = equal; ``ln n`` = all in one).
+
+    Examples
+    --------
+    >>> theil([1, 1, 1, 1]), round(theil([0, 0, 0, 4]), 6) == round(float(np.log(4)), 6)
+    (0.0, True)
+    """
+    v = np.asarray(x, dtype=float)
+    mean = v.mean()
+    if v.size == 0 or mean <= 0:
+        return 0.0
+    r = v[v > 0] / mean
+    return float(np.sum(r * np.log(r)) / v.size)
+
+
+@dataclass
+class Simulation:
+    """The result of :func:`simulate`.
+
+    Attributes
+    ----------
+    preset : str
+        Preset name (``"custom"`` for bare parameters).
+    params : ScenarioParams
+        The parameters used.
+    panel : pandas.DataFrame
+        Tidy metro × year table (:data:`geoai.scenario.engine.PANEL_COLUMNS`);
+        every value is modelled (an assumption), not observed.
+    final : geopandas.GeoDataFrame
+        The metros in the final year, with their roles (``role``,
+        ``role_score``, ``reasons``) and indicators.
+    roles : geopandas.GeoDataFrame
+        :func:`geoai.classify` on the panel (same rows as ``final``).
+    flows : dict
+        Final-year top talent and capital flows (long tables: origin,
+        destination ids, flow).
+    outside : pandas.DataFrame
+        Per year: talent that left the metro system (the sink) and totals of
+        the flows, for the conservation check.
+    start, end, seed : int
+    """
+
+    preset: str
+    params: ScenarioParams
+    panel: pd.DataFrame
+    final: gpd.GeoDataFrame
+    roles: gpd.GeoDataFrame
+    flows: dict[str, pd.DataFrame]
+    outside: pd.DataFrame
+    start: int
+    end: int
+    seed: int
+    notes: list[str] = field(default_factory=list)
+
+    def top_share(self, k: int = 5, year: int | None = None) -> float:
+        """Share of AI-leveraged roles in the ``k`` metros with the most of them."""
+        y = self.end if year is None else year
+        x = np.sort(self.panel.loc[self.panel["year"] == y, "ai_jobs"].to_numpy())[::-1]
+        return float(x[:k].sum() / x.sum()) if x.sum() > 0 else 0.0
+
+    def summary(self) -> pd.DataFrame:
+        """Headline figures: jobs lost, AI roles, concentration and roles."""
+        first = self.panel[self.panel["year"] == self.start]
+        last = self.panel[self.panel["year"] == self.end]
+        lost = first["jobs_routine"].sum() - last["jobs_routine"].sum()
+        rows: list[tuple[str, float, str]] = [
+            ("routine jobs lost", lost, "jobs"),
+            ("routine jobs lost, share", lost / max(first["jobs_routine"].sum(), 1.0), "share"),
+            ("AI-leveraged roles", last["ai_jobs"].sum(), "jobs"),
+            (f"top-5 share of AI roles, {self.start}", self.top_share(5, self.start), "share"),
+            (f"top-5 share of AI roles, {self.end}", self.top_share(5, self.end), "share"),
+            ("Theil index of AI roles", theil(last["ai_jobs"]), "index"),
+            ("talent that left the metros", self.outside["talent_to_outside"].sum(), "people"),
+            (
+                "population change",
+                last["population"].sum() / first["population"].sum() - 1,
+                "share",
+            ),
+        ]
+        counts = self.roles["role"].astype(str).value_counts()
+        rows += [(f"metros: {r}", float(counts.get(r, 0)), "metros") for r in ROLES]
+        out = pd.DataFrame(rows, columns=["metric", "value", "unit"]).set_index("metric")
+        out.attrs["preset"] = self.preset
+        return out
+
+
+def simulate(
+    metros: Any = None,
+    countries: Any = None,
+    *,
+    preset: str | None = "concentration",
+    params: ScenarioParams | None = None,
+    start: int = 2025,
+    end: int = 2050,
+    seed: int = 0,
+    classify_roles: bool = True,
+    progress: bool = False,
+    **overrides: Any,
+) -> Simulation:
+    """Run one scenario year by year.
+
+    Parameters
+    ----------
+    metros : geopandas.GeoDataFrame, optional
+        Metros with ``metro_id``, ``country_iso3``, ``population`` and the
+        modelled job columns; default ``geoai.load_metros()`` (>= 1 M).
+    countries : pandas.DataFrame, optional
+        Indexed by ISO3 with ``population``, ``gdp_pc_usd``, ``niip_gdp``;
+        default ``geoai.load_countries()``.
+    preset : {"baseline", "concentration", "exodus", "divergence"}, optional
+        Named parameter set (ignored when ``params`` is given).
+    params : ScenarioParams, optional
+        Explicit parameters instead of a preset.
+    start, end : int
+        First and last year (inclusive).
+    seed : int
+        Seed of the yearly shocks (``shock_sd``) and of the role permutation
+        tests: equal seeds give equal results.
+    classify_roles : bool, default True
+        Give every metro its role from the panel (:func:`geoai.classify`).
+    progress : bool
+        Show a progress bar over the years.
+    **overrides
+        Parameter overrides on top of the preset (e.g. ``ai_pool_max=5e6``).
+
+    Returns
+    -------
+    Simulation
+
+    Examples
+    --------
+    >>> import geoai
+    >>> sim = geoai.scenario.simulate(preset="baseline", end=2030, classify_roles=False)
+    >>> sim.panel["year"].agg(["min", "max"]).tolist()
+    [2025, 2030]
+    """
+    from geoai import classify as classify_metros
+    from geoai.datasets import load_countries, load_metros
+
+    if params is None:
+        if preset is None:
+            raise InputError("give preset=... or params=ScenarioParams(...).")
+        p = _preset_params(preset, overrides)
+        name = preset
+    else:
+        if not isinstance(params, ScenarioParams):
+            raise InputError(f"params must be a ScenarioParams; got {type(params).__name__}.")
+        p = params.replace(**overrides)
+        name = "custom"
+    if not (isinstance(start, int | np.integer) and isinstance(end, int | np.integer)):
+        raise InputError(f"start and end must be integer years; got {start!r}, {end!r}.")
+    if end < start:
+        raise InputError(f"end ({end}) must not be before start ({start}).")
+    m = load_metros() if metros is None else metros
+    c = load_countries() if countries is None else countries
+    world = engine.prepare_world(m, c)
+    panel, top, sink = engine.run(
+        world, p, start=int(start), end=int(end), seed=seed, progress=progress
+    )
+    geo = world.metros.set_index("metro_id", drop=False)
+    ids = world.metros["metro_id"].to_numpy()
+    flows = {
+        kind: pd.DataFrame(
+            {"origin": ids[f.origin], "destination": ids[f.destination], "flow": f.flow}
+        )
+        for kind, f in top.items()
+    }
+    if classify_roles:
+        roles = classify_metros(panel, metros=geo, flows=flows.get("talent"), thresholds=None)
+    else:
+        roles = _final_without_roles(panel, geo)
+    final = roles.copy()
+    final.attrs["assumptions"] = ASSUMPTION_NOTE
+    return Simulation(
+        preset=name,
+        params=p,
+        panel=panel,
+        final=final,
+        roles=roles,
+        flows=flows,
+        outside=sink,
+        start=int(start),
+        end=int(end),
+        seed=seed,
+        notes=[ASSUMPTION_NOTE],
+    )
+
+
+def _preset_params(name: str, overrides: dict[str, Any]) -> ScenarioParams:
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+    return preset(name, **overrides)
+
+
+def _final_without_roles(panel: pd.DataFrame, geo: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    last = panel[panel["year"] == panel["year"].max()].set_index("metro_id")
+    keep = [c for c in geo.columns if c not in last.columns and c != "metro_id"]
+    out = last.join(geo[keep])
+    return gpd.GeoDataFrame(out, geometry=geo.geometry.reindex(out.index).values, crs=geo.crs)

@@ -1,0 +1,304 @@
+"""Maps for notebooks and reports: LISA clusters and metro roles (matplotlib).
+
+Categorical colours follow the conventions readers know (GeoDa's LISA
+colours) and stay distinguishable in greyscale print: every category differs
+in lightness, not only in hue. Points are sized by population (area
+proportional), drawn largest first so small metros stay visible.
+matplotlib is the ``viz`` extra.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoai import _validate as v
+from geoai.errors import InputError
+
+__all__ = [
+    "ATTRIBUTION",
+    "LISA_COLOURS",
+    "ROLE_COLOURS",
+    "flows_map",
+    "lisa_map",
+    "potential_map",
+    "roles_map",
+]
+
+#: Credit line drawn on every map.
+ATTRIBUTION = "Data: GeoNames (CC BY 4.0), World Bank"
+
+#: LISA quadrant colours (GeoDa convention), "ns" light grey.
+LISA_COLOURS = {
+    "HH": "#d7191c",
+    "HL": "#fdae61",
+    "LH": "#abd9e9",
+    "LL": "#2c7bb6",
+    "ns": "#e0e0e0",
+}
+
+#: Role colours, dark to light so they also read in greyscale.
+ROLE_COLOURS = {
+    "superstar": "#67001f",
+    "hub": "#d6604d",
+    "detroit_path": "#542788",
+    "hinterland": "#92c5de",
+    "stable": "#e0e0e0",
+}
+
+_LABELS = {
+    "HH": "High–High (hot cluster)",
+    "HL": "High–Low (outlier)",
+    "LH": "Low–High (outlier)",
+    "LL": "Low–Low (cold cluster)",
+    "ns": "not significant",
+    "superstar": "superstar",
+    "hub": "hub",
+    "detroit_path": "Detroit path",
+    "hinterland": "hinterland",
+    "stable": "stable",
+}
+
+
+def _plt() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError("maps need matplotlib: pip install 'geoai[viz]'.") from None
+    return plt
+
+
+def _sizes(gdf: Any, size: str | None) -> np.ndarray:
+    if size is None or size not in gdf.columns:
+        return np.full(len(gdf), 12.0)
+    s = pd.to_numeric(gdf[size], errors="coerce").fillna(0).to_numpy(dtype=float)
+    top = s.max()
+    return 4.0 + 160.0 * s / top if top > 0 else np.full(len(gdf), 12.0)
+
+
+def _decorate(ax: Any, title: str, *, world: bool = True) -> None:
+    """Axes labels, equal aspect, graticule, title and the attribution line."""
+    if world:
+        ax.set_xlim(-180, 180)
+        ax.set_ylim(-60, 80)
+        ax.grid(color="#cccccc", linewidth=0.4, zorder=0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    ax.set_title(title)
+    ax.annotate(
+        ATTRIBUTION,
+        xy=(1.0, 0.0),
+        xycoords="axes fraction",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="#555555",
+    )
+
+
+def _categorical_map(
+    gdf: Any,
+    labels: np.ndarray,
+    colours: dict[str, str],
+    *,
+    ax: Any,
+    title: str,
+    size: str | None,
+) -> Any:
+    plt = _plt()
+    v.require_crs(gdf, "gdf")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 6.2), layout="constrained")
+    pts = gdf.geometry.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf.geometry
+    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    s = _sizes(gdf, size)
+    order = np.argsort(-s)
+    for cat, colour in colours.items():  # legend in the palette's order
+        pick = order[labels[order] == cat]
+        if pick.size == 0:
+            continue
+        ax.scatter(
+            x[pick],
+            y[pick],
+            s=s[pick],
+            c=colour,
+            edgecolors="#404040",
+            linewidths=0.3,
+            label=f"{_LABELS.get(cat, cat)} ({pick.size})",
+            zorder=3 if cat not in ("ns", "stable") else 2,
+        )
+    _decorate(ax, title)
+    ax.legend(loc="lower left", fontsize=8, frameon=True, markerscale=0.8)
+    return ax
+
+
+def lisa_map(
+    gdf: Any,
+    lisa: pd.DataFrame,
+    *,
+    ax: Any = None,
+    title: str = "Local Moran clusters",
+    size: str | None = "population",
+) -> Any:
+    """Map the LISA cluster labels of :func:`geoai.stats.local_moran`.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The points the statistic was computed on.
+    lisa : pandas.DataFrame
+        Its result, aligned with ``gdf`` (``label`` column: HH, HL, LH, LL, ns).
+    ax : matplotlib.axes.Axes, optional
+        Draw here (default: a new figure).
+    title : str
+        Map title.
+    size : str, optional
+        Column sizing the points (area proportional), default population.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if "label" not in lisa.columns or len(lisa) != len(gdf):
+        raise InputError("lisa must be the local_moran result for gdf (same rows, a 'label').")
+    labels = lisa["label"].astype(str).to_numpy()
+    unknown = set(labels) - set(LISA_COLOURS)
+    if unknown:
+        raise InputError(f"unknown LISA labels {sorted(unknown)}; expected {list(LISA_COLOURS)}.")
+    return _categorical_map(gdf, labels, LISA_COLOURS, ax=ax, title=title, size=size)
+
+
+def roles_map(
+    roles: Any,
+    *,
+    ax: Any = None,
+    title: str = "Metro roles",
+    size: str | None = "population",
+) -> Any:
+    """Map the roles of :func:`geoai.classify`.
+
+    Parameters
+    ----------
+    roles : geopandas.GeoDataFrame
+        The result of :func:`geoai.classify` (``role`` column).
+    ax : matplotlib.axes.Axes, optional
+        Draw here (default: a new figure).
+    title : str
+        Map title.
+    size : str, optional
+        Column sizing the points (area proportional), default population.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if "role" not in roles.columns:
+        raise InputError("roles must be the result of geoai.classify (a 'role' column).")
+    labels = roles["role"].astype(str).to_numpy()
+    unknown = set(labels) - set(ROLE_COLOURS)
+    if unknown:
+        raise InputError(f"unknown roles {sorted(unknown)}; expected {list(ROLE_COLOURS)}.")
+    return _categorical_map(roles, labels, ROLE_COLOURS, ax=ax, title=title, size=size)
+
+
+def potential_map(
+    surface: Any,
+    *,
+    points: Any = None,
+    ax: Any = None,
+    title: str = "Agglomeration potential",
+    label: str = "potential",
+) -> Any:
+    """Map a potential raster (log colour scale), optionally with metro points.
+
+    Parameters
+    ----------
+    surface : xarray.DataArray
+        A geographic (EPSG:4326) raster from :func:`geoai.potential.surface`.
+    points : geopandas.GeoDataFrame, optional
+        Points drawn on top (small black dots).
+    ax : matplotlib.axes.Axes, optional
+        Draw here (default: a new figure).
+    title, label : str
+        Map title and colour-bar label.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _plt()
+    from matplotlib.colors import LogNorm
+
+    if surface.rio.crs is None or not surface.rio.crs.is_geographic:
+        raise InputError("potential_map draws geographic (EPSG:4326) rasters; reproject first.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 6.2), layout="constrained")
+    data = np.asarray(surface.values, dtype=float)
+    positive = data[np.isfinite(data) & (data > 0)]
+    if positive.size == 0:
+        raise InputError("the surface has no positive values to draw.")
+    floor = max(float(np.quantile(positive, 0.02)), float(positive.max()) * 1e-6)
+    x, y = surface["x"].to_numpy(), surface["y"].to_numpy()
+    dx, dy = abs(x[1] - x[0]) if x.size > 1 else 1.0, abs(y[1] - y[0]) if y.size > 1 else 1.0
+    extent = (x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2)
+    image = ax.imshow(
+        np.where(data > floor, data, np.nan),
+        extent=extent,
+        origin="upper" if y[0] > y[-1] else "lower",
+        cmap="magma",
+        norm=LogNorm(vmin=floor, vmax=float(positive.max())),
+        interpolation="nearest",
+    )
+    ax.figure.colorbar(image, ax=ax, shrink=0.7, label=label)
+    if points is not None:
+        pts = points.geometry.to_crs(4326)
+        ax.scatter(pts.x, pts.y, s=2, c="#00e5ff", linewidths=0, zorder=3, label="metros")
+    ax.set_facecolor("#f4f4f4")
+    _decorate(ax, title, world=False)
+    return ax
+
+
+def flows_map(
+    lines: Any,
+    *,
+    points: Any = None,
+    ax: Any = None,
+    title: str = "Largest flows",
+    colour: str = "#b2182b",
+) -> Any:
+    """Map flow lines (width by flow) over metro points.
+
+    Parameters
+    ----------
+    lines : geopandas.GeoDataFrame
+        From :func:`geoai.flows.to_lines` (a ``flow`` column).
+    points : geopandas.GeoDataFrame, optional
+        Metro points drawn underneath (light grey).
+    ax : matplotlib.axes.Axes, optional
+        Draw here (default: a new figure).
+    title : str
+        Map title.
+    colour : str
+        Line colour.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    plt = _plt()
+    if "flow" not in lines.columns:
+        raise InputError("lines must have a 'flow' column (geoai.flows.to_lines).")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(12, 6.2), layout="constrained")
+    if points is not None:
+        pts = points.geometry.to_crs(4326)
+        ax.scatter(pts.x, pts.y, s=3, c="#bdbdbd", linewidths=0, zorder=1)
+    flow = lines["flow"].to_numpy(dtype=float)
+    top = flow.max() if flow.size else 1.0
+    widths = 0.3 + 3.0 * flow / top if top > 0 else np.full(flow.size, 0.3)
+    lines.to_crs(4326).plot(ax=ax, linewidth=widths, color=colour, alpha=0.6, zorder=2)
+    _decorate(ax, f"{title} (line width ∝ flow; largest {flow.max() if flow.size else 0:,.0f})")
+    return ax

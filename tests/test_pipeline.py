@@ -1,0 +1,167 @@
+"""The main job end to end on a small job: files, layers, styles, atomicity, real QGIS."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+
+import geopandas as gpd
+import pyogrio
+import pytest
+
+import geoai
+from geoai import InputError
+from geoai.cli import app
+from geoai.pipeline import run
+
+SMALL_JOB = {
+    "data": {"min_population": 5_000_000},
+    "scenario": {"presets": ["concentration", "exodus"], "start": 2025, "end": 2035},
+    "grid": {"bounds": [-180, -60, 180, 78], "resolution": 2.0},
+    "outputs": {"top_flows": 50},
+}
+
+QGIS_SCRIPT = r"""
+import json, os, sys
+from qgis.core import QgsApplication, QgsProject
+app = QgsApplication([], False)
+app.initQgis()
+project = QgsProject.instance()
+ok = project.read(sys.argv[1])
+layers = [project.mapLayer(i) for i in project.layerTreeRoot().findLayerIds()]
+print(json.dumps({
+    "ok": ok,
+    "crs": project.crs().authid(),
+    "layers": [
+        [lyr.name(), lyr.isValid(), lyr.renderer().type() if hasattr(lyr, "renderer") else ""]
+        for lyr in layers
+    ],
+}))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    return run(SMALL_JOB, out, progress=False)
+
+
+def test_every_output_is_written(result):
+    out = result.out
+    names = {p.relative_to(out).as_posix() for p in result.files}
+    for preset in ("concentration", "exodus"):
+        assert {f"potential_{preset}.tif", f"market_areas_{preset}.tif"} <= names
+        assert {f"potential_{preset}.qml", f"maps/roles_{preset}.png"} <= names
+        assert f"maps/flows_{preset}.png" in names
+    assert {"geoai.gpkg", "project.qgz", "report.md", "report.html", "panel.parquet"} <= names
+    assert "maps/comparison.png" in names
+    assert all(p.exists() and p.stat().st_size > 0 for p in result.files)
+    leftovers = [p for p in out.parent.iterdir() if p.name.startswith(".out.")]
+    assert not leftovers  # the staging folder was renamed into place
+
+
+def test_geopackage_layers_and_styles(result):
+    gpkg = result.out / "geoai.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert {"metros_concentration", "flows_exodus", "panel"} <= set(layers)
+    metros = gpd.read_file(gpkg, layer="metros_concentration")
+    assert metros.crs.to_epsg() == 4326
+    assert set(metros["role"]) <= set(geoai.ROLES)
+    assert metros["reasons"].str.len().gt(0).all()
+    with sqlite3.connect(gpkg) as db:
+        rows = db.execute(
+            "SELECT f_table_name, f_table_schema, f_geometry_column, useAsDefault FROM layer_styles"
+        ).fetchall()
+        geom = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    styled = {r[0] for r in rows}
+    assert {"metros_concentration", "flows_concentration"} <= styled
+    for name, schema, column, default in rows:
+        assert schema == ""
+        assert column == geom[name]
+        assert default == 1
+
+
+def test_report_lists_figures_and_assumptions(result):
+    md = (result.out / "report.md").read_text()
+    assert "## Assumptions" in md
+    assert "modelled" in md
+    assert "maps/roles_concentration.png" in md
+    assert "GeoNames (CC BY 4.0)" in md
+    html = (result.out / "report.html").read_text()
+    assert "<img src='maps/comparison.png'" in html
+    assert result.summary.shape[1] == 3  # unit + two presets
+
+
+def test_refuses_to_overwrite_and_keeps_old_outputs_on_failure(result, tmp_path):
+    with pytest.raises(InputError, match="exists"):
+        run(SMALL_JOB, result.out, progress=False)
+    before = sorted(p.name for p in result.out.iterdir())
+    bad = {**SMALL_JOB, "potential": {"method": "fft"}}  # fft refuses a geographic grid
+    with pytest.raises(InputError):
+        run(bad, result.out, overwrite=True, progress=False)
+    assert sorted(p.name for p in result.out.iterdir()) == before
+    assert not [p for p in result.out.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_qgis_opens_the_project_with_every_layer(result, tmp_path):
+    moved = tmp_path / "elsewhere"
+    result.out.rename(moved)  # relative paths: the project works wherever the folder goes
+    try:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        proc = subprocess.run(
+            ["/usr/bin/python3", "-c", QGIS_SCRIPT, str(moved / "project.qgz")],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=tmp_path,
+            check=False,
+        )
+        line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
+        info = json.loads(line)
+    finally:
+        moved.rename(result.out)
+    assert info["ok"]
+    assert info["crs"] == "EPSG:4326"
+    assert all(valid for _, valid, _ in info["layers"])
+    kinds = {name.split()[0]: renderer for name, _, renderer in info["layers"]}
+    assert kinds["metros"] == "categorizedSymbol"
+    assert info["layers"][0][0].startswith("metros")  # points on top
+    assert len(info["layers"]) == 8
+
+
+def test_cli_run_and_init_job(tmp_path):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    job = tmp_path / "job.toml"
+    assert runner.invoke(app, ["init-job", str(job)]).exit_code == 0
+    assert "[scenario]" in job.read_text()
+    again = runner.invoke(app, ["init-job", str(job)])
+    assert again.exit_code != 0
+
+
+def test_cli_stage_commands_on_user_points(tmp_path):
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    pts = tmp_path / "metros.gpkg"
+    geoai.load_metros(5_000_000).to_file(pts)
+    out = tmp_path / "flows.gpkg"
+    r = runner.invoke(app, ["flows", str(pts), "-o", str(out), "--mass", "jobs_augmentable"])
+    assert r.exit_code == 0, r.output
+    assert set(dict(pyogrio.list_layers(out))) == {"places", "flows"}
+    r = runner.invoke(app, ["classify", str(pts), "-o", str(tmp_path / "roles.gpkg")])
+    assert r.exit_code == 0, r.output
+    assert set(gpd.read_file(tmp_path / "roles.gpkg")["role"]) <= set(geoai.ROLES)
+    tif = tmp_path / "pull.tif"
+    r = runner.invoke(app, ["potential", str(pts), "-o", str(tif), "--resolution", "2"])
+    assert r.exit_code == 0, r.output
+    assert tif.exists()
+    assert tif.with_suffix(".qml").exists()
+    r = runner.invoke(app, ["flows", str(pts), "-o", str(out), "--mass", "nope"])
+    assert r.exit_code != 0
