@@ -31,12 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.spatial import cKDTree
 from scipy.special import ndtr
 
 from geoai import _validate as v
+from geoai._weights import (
+    TRANSFORMS,
+    SpatialWeights,
+    as_weights,
+    check_k,
+    check_transform,
+    csr,
+    transformed,
+    weights,
+)
 from geoai.errors import InputError
-from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
 from geoai.kernels.lisa import permutation_null
 
 __all__ = [
@@ -51,9 +59,6 @@ __all__ = [
     "weights",
 ]
 
-#: Weight transformations, as in libpysal: row-standardised, binary, doubly
-#: standardised (global sum 1), variance-stabilising, original values.
-TRANSFORMS = ("r", "b", "d", "v", "o")
 #: Local Moran quadrants in esda's order (its ``q`` = 1..4): value High/Low,
 #: spatial lag High/Low. A value or lag of exactly 0 counts as Low.
 QUADRANTS = ("HH", "LH", "LL", "HL")
@@ -61,243 +66,6 @@ QUADRANTS = ("HH", "LH", "LL", "HL")
 
 class IslandWarning(UserWarning):
     """Some observations have no neighbours and are left out of inference."""
-
-
-# ------------------------------------------------------------------ weights
-@dataclass(frozen=True, eq=False)
-class SpatialWeights:
-    """Sparse spatial weights over ``n`` observations (CSR, no self-loops unless given).
-
-    Attributes
-    ----------
-    indptr : numpy.ndarray, shape (n + 1,)
-        Row pointers: the neighbours of row ``i`` are
-        ``indices[indptr[i]:indptr[i + 1]]``.
-    indices : numpy.ndarray, shape (nnz,)
-        Column positions, sorted within each row.
-    values : numpy.ndarray, shape (nnz,)
-        The original (untransformed) weights, > 0 (1 for KNN and bands).
-    ids : pandas.Index
-        Observation labels (the index of the GeoDataFrame), length ``n``.
-    transform : str
-        Transformation applied by :attr:`sparse` and :meth:`to_graph`.
-    """
-
-    indptr: np.ndarray
-    indices: np.ndarray
-    values: np.ndarray
-    ids: pd.Index
-    transform: str = "r"
-
-    @property
-    def n(self) -> int:
-        """Number of observations."""
-        return len(self.ids)
-
-    @property
-    def cardinalities(self) -> np.ndarray:
-        """Number of neighbours of each observation, self excluded, shape ``(n,)``."""
-        rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
-        return np.bincount(rows[self.indices != rows], minlength=self.n)
-
-    @property
-    def islands(self) -> np.ndarray:
-        """Boolean mask ``(n,)`` of observations without neighbours."""
-        return self.cardinalities == 0
-
-    @property
-    def sparse(self) -> sp.csr_array:
-        """The transformed weights as a ``scipy.sparse`` CSR array ``(n, n)``."""
-        data = _transformed(self.indptr, self.indices, self.values, self.transform)
-        return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
-
-    def to_graph(self) -> Any:
-        """Return the transformed weights as a ``libpysal.graph.Graph`` labelled by :attr:`ids`."""
-        from libpysal.graph import Graph
-
-        return Graph.from_sparse(self.sparse, ids=self.ids)
-
-
-def _transformed(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, how: str) -> Any:
-    """Apply a libpysal-style transformation to CSR weight values."""
-    n = indptr.size - 1
-    rows = np.repeat(np.arange(n), np.diff(indptr))
-    if how == "b":
-        return np.ones_like(values)
-    if how == "r":
-        return values / np.bincount(rows, values, minlength=n)[rows]
-    if how == "d":
-        return values / values.sum()
-    if how == "v":  # libpysal: w_ij / sqrt(sum_j w_ij^2), rescaled to a global sum of n
-        s = values / np.sqrt(np.bincount(rows, values * values, minlength=n))[rows]
-        return s * (n / s.sum())
-    return values.copy()
-
-
-def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sp.csr_array:
-    m = sp.csr_array((vals.astype(np.float64), (rows, cols)), shape=(n, n))
-    m.sum_duplicates()
-    m.eliminate_zeros()
-    m.sort_indices()
-    return m
-
-
-def _knn(pts: np.ndarray, k: int) -> sp.csr_array:
-    """KNN adjacency; ties in distance across the k-th place go to the lower position."""
-    n = len(pts)
-    tree = cKDTree(pts)
-    kq = min(k + 2, n)  # self, k neighbours, and one more to detect ties at the cut
-    dist, idx = tree.query(pts, k=kq)
-    rows = np.arange(n)
-    is_self = idx == rows[:, None]
-    # drop self (or the farthest candidate if duplicates of the point crowd self out)
-    drop = np.where(is_self.any(axis=1), is_self.argmax(axis=1), kq - 1)
-    keep = np.ones(idx.shape, dtype=bool)
-    keep[rows, drop] = False
-    cand = idx[keep].reshape(n, kq - 1)
-    cdist = dist[keep].reshape(n, kq - 1)
-    nbr = cand[:, :k].copy()
-    if kq - 1 > k:
-        tied = np.flatnonzero(cdist[:, k - 1] == cdist[:, k])
-        if tied.size:
-            radius = cdist[tied, k - 1] * (1 + 1e-12)
-            for i, ball in zip(tied, tree.query_ball_point(pts[tied], radius), strict=True):
-                b = np.asarray([j for j in ball if j != i])
-                d2 = ((pts[b] - pts[i]) ** 2).sum(axis=1)
-                nbr[i] = b[np.lexsort((b, d2))[:k]]
-    return _csr(np.repeat(rows, k), nbr.ravel(), np.ones(n * k), n)
-
-
-def _band(pts: np.ndarray, radius: float) -> sp.csr_array:
-    pairs = cKDTree(pts).query_pairs(radius, output_type="ndarray")
-    i = np.concatenate((pairs[:, 0], pairs[:, 1]))
-    j = np.concatenate((pairs[:, 1], pairs[:, 0]))
-    return _csr(i, j, np.ones(i.size), len(pts))
-
-
-def _check_transform(transform: Any, allowed: tuple[str, ...] = TRANSFORMS) -> str:
-    how = transform.lower() if isinstance(transform, str) else transform
-    return str(v.check_choice(how, allowed, "transform"))
-
-
-def _check_k(k: Any, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k must be an integer >= 1 (neighbours per point); got {k!r}.")
-    if n < k + 1:
-        raise InputError(
-            f"k={k} nearest neighbours need at least k + 1 = {k + 1} rows, but only {n} "
-            f"were given; lower k (at most {max(n - 1, 0)}) or pass more points."
-        )
-    return int(k)
-
-
-def weights(
-    gdf: Any, *, k: int = 8, distance_km: float | None = None, transform: str = "r"
-) -> SpatialWeights:
-    """Spatial weights from points: k nearest neighbours or a distance band in km.
-
-    Distances are great-circle km for a geographic CRS (neighbours are found
-    on unit vectors: chord order equals great-circle order) and Euclidean km
-    for a projected CRS. Polygons are represented by a point inside them.
-
-    Parameters
-    ----------
-    gdf : geopandas.GeoDataFrame or geopandas.GeoSeries
-        Points with a CRS, ``n`` rows.
-    k : int, default 8
-        Neighbours per point (KNN). Ties in distance across the k-th place
-        are broken by row position (the lower position wins), so the result
-        is deterministic. Ignored when ``distance_km`` is given.
-    distance_km : float, optional
-        Distance band: neighbours are the other points within this many km
-        (inclusive). Points with none are islands (see
-        :attr:`SpatialWeights.islands`).
-    transform : {"r", "b", "d", "v", "o"}, default "r"
-        Transformation used by :attr:`SpatialWeights.sparse`: row-standardised,
-        binary, doubly standardised, variance-stabilising or original (all
-        weights are 1 before transformation). The statistics apply their own
-        ``transform=`` to the original weights, as esda does.
-
-    Returns
-    -------
-    SpatialWeights
-        Binary adjacency (KNN is not symmetric, bands are), labelled by the
-        index of ``gdf``.
-
-    Examples
-    --------
-    >>> import geoai
-    >>> metros = geoai.load_metros(min_population=1_000_000)
-    >>> w = geoai.stats.weights(metros, k=4)
-    >>> int(w.cardinalities.min()), int(w.cardinalities.max())
-    (4, 4)
-    >>> int(geoai.stats.weights(metros, distance_km=100).islands.sum()) > 0
-    True
-    """
-    how = _check_transform(transform)
-    x, y, crs = v.as_coords(gdf, "gdf")
-    if crs.is_geographic:  # unit vectors: chord order is great-circle order
-        pts = unit_vectors(x, y)
-        km_per_unit = 0.0
-    else:  # coordinates as given (exact ties stay exact), distances scaled to km
-        pts = np.column_stack((x, y))
-        km_per_unit = float(crs.axis_info[0].unit_conversion_factor) / 1000.0
-    if distance_km is None:
-        adj = _knn(pts, _check_k(k, len(pts)))
-    else:
-        d = v.check_positive(distance_km, "distance_km")
-        if km_per_unit:
-            r = d / km_per_unit
-        else:  # chord of the great-circle distance (all pairs beyond half a turn)
-            r = 2.0 * np.sin(min(d / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
-        adj = _band(pts, r * (1 + 1e-12))
-    return SpatialWeights(adj.indptr.astype(np.int64), adj.indices.astype(np.int64),
-                          adj.data, pd.Index(gdf.index), how)  # fmt: skip
-
-
-def _as_weights(w: Any, index: pd.Index) -> SpatialWeights:
-    """Convert SpatialWeights, a libpysal W or Graph, or a sparse matrix, aligned to ``index``."""
-    n = len(index)
-    if isinstance(w, SpatialWeights):
-        coo = sp.csr_array((w.values, w.indices, w.indptr), shape=(w.n, w.n)).tocoo()
-        ids, rows, cols, vals = np.asarray(w.ids), coo.row, coo.col, coo.data
-    elif hasattr(w, "id_order") and hasattr(w, "sparse"):  # libpysal.weights.W
-        coo = w.sparse.tocoo()
-        ids, rows, cols, vals = np.asarray(w.id_order), coo.row, coo.col, coo.data
-    elif hasattr(w, "adjacency") and hasattr(w, "unique_ids"):  # libpysal.graph.Graph
-        adj = w.adjacency
-        ids = np.asarray(w.unique_ids)
-        pos = pd.Index(ids)
-        rows = pos.get_indexer(adj.index.get_level_values(0))
-        cols = pos.get_indexer(adj.index.get_level_values(1))
-        vals = adj.to_numpy(dtype=np.float64)
-    elif sp.issparse(w):
-        coo = sp.coo_array(w)
-        ids, rows, cols, vals = np.arange(coo.shape[0]), coo.row, coo.col, coo.data
-    else:
-        raise InputError(
-            "weights must be geoai.stats.SpatialWeights, a libpysal W or Graph, or a "
-            f"scipy.sparse (n, n) matrix; got {type(w).__name__}."
-        )
-    if len(ids) != n:
-        raise InputError(
-            f"weights cover {len(ids)} observations but the data has {n} rows; build the "
-            "weights from the same rows (e.g. geoai.stats.weights(gdf))."
-        )
-    vals = np.asarray(vals, dtype=np.float64)
-    if not np.isfinite(vals).all() or (vals < 0).any():
-        raise InputError("weights must be finite and >= 0; found negative, NaN or inf values.")
-    pos = index.get_indexer(ids) if index.is_unique else np.full(n, -1)
-    if (pos < 0).any():  # not labels of the data: accept positions 0..n-1
-        ints = np.issubdtype(ids.dtype, np.integer)
-        if not (ints and np.array_equal(np.sort(ids), np.arange(n))):
-            raise InputError(
-                "weights ids do not match the data index (nor positions 0..n-1); build the "
-                "weights from the same GeoDataFrame, or reset_index() both."
-            )
-        pos = ids.astype(np.int64)
-    m = _csr(pos[rows], pos[cols], vals, n)
-    return SpatialWeights(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, index)
 
 
 # ------------------------------------------------------------ shared checks
@@ -367,17 +135,17 @@ def _prepare(
 ) -> _Inputs:
     y = _column(gdf, column)
     perms, seed, a = _inference_options(permutations, seed, alpha)
-    how = _check_transform(transform, allowed)
+    how = check_transform(transform, allowed)
     if w is None:
         if not hasattr(gdf, "geometry"):
             raise InputError(
                 "gdf has no geometry to build weights from; pass a GeoDataFrame or weights=."
             )
         v.require_crs(gdf, "gdf")
-        _check_k(k, len(gdf))
+        check_k(k, len(gdf))
         sw = weights(gdf, k=k, transform=how)
     else:
-        sw = _as_weights(w, gdf.index)
+        sw = as_weights(w, gdf.index)
     return _Inputs(y, sw, perms, seed, a, how)
 
 
@@ -538,7 +306,7 @@ def local_moran(
                    alpha=fdr, transform=transform)  # fmt: skip
     w = inp.w
     n = w.n
-    data = _transformed(w.indptr, w.indices, w.values, inp.transform)
+    data = transformed(w.indptr, w.indices, w.values, inp.transform)
     diag, indptr, _, wts = _split(w, data)
     islands = np.diff(indptr) == 0
     _warn_islands(islands, gdf.index)
@@ -662,12 +430,12 @@ def getis_ord(
         diag0 = np.zeros(n)
     elif not diag0.any():  # esda: the self-weight is the row's largest weight
         np.maximum.at(diag0, rows0, vals0)
-    full = _csr(
+    full = csr(
         np.concatenate((rows0, np.arange(n))), np.concatenate((idx0, np.arange(n))),
         np.concatenate((vals0, diag0)), n,
     )  # fmt: skip
     sw = SpatialWeights(full.indptr, full.indices, full.data, w.ids)
-    data = _transformed(sw.indptr, sw.indices, sw.values, inp.transform)
+    data = transformed(sw.indptr, sw.indices, sw.values, inp.transform)
     diag, indptr, _, wts = _split(sw, data)
     islands = np.diff(indptr) == 0
     _warn_islands(islands, gdf.index)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geoai import CRSError, InputError, flows, stats
+from geoai import CRSError, InputError, _weights, flows, stats
 from geoai.kernels.lisa import permutation_null
 from tests import reference_stats as ref
 
@@ -156,7 +156,7 @@ def test_graph_round_trip():
     w = stats.weights(gdf, k=4, transform="b")
     g = w.to_graph()
     assert (g.cardinalities.to_numpy() == 4).all()
-    back = stats._as_weights(g, gdf.index)
+    back = _weights.as_weights(g, gdf.index)
     assert (back.indices == w.indices).all()
     assert (back.indptr == w.indptr).all()
 
