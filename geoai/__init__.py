@@ -24,7 +24,7 @@ import os
 # launch instead. A value the user already set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from geoai import errors, flows, network, potential, stats, viz
+from geoai import errors, flows, network, potential, scenario, stats, viz
 from geoai.classify import ROLES, RoleThresholds, classify
 from geoai.datasets import ATTRIBUTION, load_countries, load_metros, sample_osm_path
 from geoai.delineation import Delineation, metros_from_places
@@ -37,6 +37,7 @@ from geoai.errors import (
 )
 from geoai.grid import Grid
 from geoai.labour import LabourAssumptions
+from geoai.pipeline import RunResult, run
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,7 @@ __all__ = [
     "InputError",
     "LabourAssumptions",
     "RoleThresholds",
+    "RunResult",
     "__version__",
     "classify",
     "errors",
@@ -61,7 +63,9 @@ __all__ = [
     "metros_from_places",
     "network",
     "potential",
+    "run",
     "sample_osm_path",
+    "scenario",
     "stats",
     "viz",
 ]

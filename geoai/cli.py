@@ -6,12 +6,14 @@ Errors from bad input print one line with the fix and exit with code 2; pass
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from geoai import __version__
@@ -381,12 +383,20 @@ def potential_cmd(
     console.print(f"wrote {output} ({grid.height} x {grid.width}, method {surf.attrs['method']})")
 
 
+def _terminated(signum: int, frame: object) -> None:
+    """Turn SIGTERM into SystemExit so staged outputs are cleaned up on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: run the app, turning geoai errors into one-line messages (exit 2)."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except GeoAIError as exc:
         if _state["verbose"]:
             raise
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/bold red] {exc}")
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}"
+        )
         sys.exit(2)

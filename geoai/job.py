@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from geoai import _validate as v
-from geoai.errors import InputError
+from geoai.errors import GeoAIError, InputError
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS
 
@@ -74,11 +74,19 @@ def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> 
         raise InputError(f"unknown key(s) {unknown} in [{where}]; allowed: {', '.join(allowed)}.")
 
 
+_KIND_NAMES = {
+    bool: "true or false",
+    str: "a string",
+    int: "an integer",
+    list: "a list",
+    dict: "a table",
+}
+
+
 def _typed(value: Any, kind: Any, key: str) -> Any:
-    if isinstance(value, bool) and kind is not bool:
-        raise InputError(f"{key} must be {kind}; got {value!r}.")
-    if not isinstance(value, kind):
-        raise InputError(f"{key} has the wrong type: {value!r}.")
+    wanted = _KIND_NAMES.get(kind, "a number")
+    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+        raise InputError(f"{key} has the wrong type: expected {wanted}, got {value!r}.")
     return value
 
 
@@ -125,6 +133,11 @@ def _data(t: dict[str, Any]) -> dict[str, Any]:
     kw: dict[str, Any] = {}
     if "metros" in t:
         kw["metros"] = str(_typed(t["metros"], str, "data.metros"))
+        if kw["metros"] != "embedded" and not Path(kw["metros"]).is_file():
+            raise InputError(
+                f"data.metros = {kw['metros']!r}: no such file; give a .gpkg, .parquet or .csv "
+                'path (relative to where geoai runs) or "embedded".'
+            )
     if "min_population" in t:
         kw["min_population"] = float(
             _typed(t["min_population"], int | float, "data.min_population")
@@ -178,6 +191,13 @@ def _grid(t: dict[str, Any]) -> dict[str, Any]:
         kw["resolution"] = r
     if "crs" in t:
         kw["crs"] = str(_typed(t["crs"], str, "grid.crs"))
+        try:
+            v.as_crs(kw["crs"], "grid.crs")
+        except GeoAIError:
+            raise InputError(
+                f'grid.crs = {kw["crs"]!r} is not a CRS; give one such as "EPSG:4326" '
+                '(longitude/latitude) or "EPSG:3035" (projected, metres).'
+            ) from None
     return kw
 
 

@@ -29,7 +29,6 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geoai import __version__
 from geoai.errors import InputError
 from geoai.job import Job, load_job
 
@@ -448,6 +447,7 @@ def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> P
 
 
 def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path) -> list[Path]:
+    from geoai import __version__
     from geoai.datasets import ATTRIBUTION
     from geoai.labour import LabourAssumptions
     from geoai.report import Report

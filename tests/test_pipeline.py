@@ -165,3 +165,63 @@ def test_cli_stage_commands_on_user_points(tmp_path):
     assert tif.with_suffix(".qml").exists()
     r = runner.invoke(app, ["flows", str(pts), "-o", str(out), "--mass", "nope"])
     assert r.exit_code != 0
+
+
+def _digest(folder):
+    import hashlib
+
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_second_run_without_overwrite_leaves_outputs_byte_identical(result):
+    before = _digest(result.out)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    geoai_bin = os.path.join(os.path.dirname(os.sys.executable), "geoai")
+    proc = subprocess.run(
+        [geoai_bin, "run", "--out", str(result.out), "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "exists" in proc.stderr
+    assert "--overwrite" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _digest(result.out) == before
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_killed_run_leaves_no_partial_files(tmp_path, sig):
+    import signal
+    import time
+
+    job = tmp_path / "job.toml"
+    job.write_text('[scenario]\npresets = ["concentration", "exodus", "divergence"]\n')
+    out = tmp_path / "out"
+    geoai_bin = os.path.join(os.path.dirname(os.sys.executable), "geoai")
+    with subprocess.Popen(
+        [geoai_bin, "run", str(job), "--out", str(out), "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        deadline = time.monotonic() + 120
+
+        def staged_files():
+            stages = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+            return [f for d in stages for f in d.rglob("*") if f.is_file()]
+
+        while not staged_files():  # wait until the run has written part of its outputs
+            assert proc.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, sig))
+        proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["job.toml"]

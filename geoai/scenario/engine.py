@@ -207,6 +207,7 @@ def _equilibrium_amenity(
     """
     if not np.any(send > 0):
         return np.ones_like(base)  # nobody moves: any amenity is an equilibrium
+    send = send / send.max()  # the balance condition does not depend on the scale of O
     w = np.where(send > 0, np.sqrt(send), 0.0)
     for _ in range(10_000):
         *_, denom, _, _ = _flows(world, w, send, spec)
