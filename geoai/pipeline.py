@@ -264,11 +264,9 @@ def _potential(
 
 
 def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
-    roles = (
-        sim.roles.reset_index(drop=True)
-        if "metro_id" in sim.roles.columns
-        else (sim.roles.reset_index())
-    )
+    """Return the final-year metros with role, reasons and key indicators for QGIS."""
+    keep_index = "metro_id" not in sim.roles.columns
+    roles = sim.roles.reset_index(drop=not keep_index)
     cols = [c for c in _METRO_COLUMNS if c in roles.columns]
     layer = gpd.GeoDataFrame(roles[cols], geometry=roles.geometry.values, crs=roles.crs)
     layer["role"] = layer["role"].astype(str)
