@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoai.classify import ROLES
+from geoai.classify import ROLES, RoleThresholds
 from geoai.errors import InputError
 from geoai.scenario import engine
 from geoai.scenario.params import ScenarioParams
@@ -193,7 +193,9 @@ def simulate(
         for kind, f in top.items()
     }
     if classify_roles:
-        roles = classify_metros(panel, metros=geo, flows=flows.get("talent"), thresholds=None)
+        roles = classify_metros(
+            panel, metros=geo, flows=flows.get("talent"), thresholds=RoleThresholds(seed=seed)
+        )
     else:
         roles = _final_without_roles(panel, geo)
     final = roles.copy()
