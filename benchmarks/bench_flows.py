@@ -60,6 +60,17 @@ def geoai_aggregate(n: int, constraint: str) -> tuple[Timer, dict]:
     return t, {"outflow0": float(res.outflow[0]), "inflow_sum": float(res.inflow.sum())}
 
 
+def _block_km(lo: np.ndarray, la: np.ndarray, sl: slice) -> np.ndarray:
+    """Haversine km from the origins in ``sl`` to every place (radians in), self pairs inf."""
+    dlat = la[None, :] - la[sl, None]
+    dlon = lo[None, :] - lo[sl, None]
+    h = np.sin(dlat / 2) ** 2 + np.cos(la[sl, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
+    d = 2 * EARTH_KM * np.arcsin(np.sqrt(h))
+    rows = np.arange(sl.start, sl.stop)
+    d[rows - sl.start, rows] = np.inf
+    return d
+
+
 def numpy_aggregate(n: int, constraint: str, block: int = 256) -> tuple[Timer, dict]:
     """The chunked NumPy way: a block of origins at a time against all destinations."""
     lon, lat, mass = places(n)
@@ -69,16 +80,7 @@ def numpy_aggregate(n: int, constraint: str, block: int = 256) -> tuple[Timer, d
         inflow = np.zeros(n)
         for start in range(0, n, block):
             sl = slice(start, min(start + block, n))
-            dlat = la[None, :] - la[sl, None]
-            dlon = lo[None, :] - lo[sl, None]
-            h = (
-                np.sin(dlat / 2) ** 2
-                + np.cos(la[sl, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
-            )
-            d = 2 * EARTH_KM * np.arcsin(np.sqrt(h))
-            rows = np.arange(sl.start, sl.stop)
-            d[rows - sl.start, rows] = np.inf
-            f = d**-1.7
+            f = _block_km(lo, la, sl) ** -1.7
             w = f * mass[None, :]
             s = w.sum(axis=1)
             if constraint == "none":
@@ -90,15 +92,7 @@ def numpy_aggregate(n: int, constraint: str, block: int = 256) -> tuple[Timer, d
             scale = mass / row
             for start in range(0, n, block):
                 sl = slice(start, min(start + block, n))
-                dlat = la[None, :] - la[sl, None]
-                dlon = lo[None, :] - lo[sl, None]
-                h = (
-                    np.sin(dlat / 2) ** 2
-                    + np.cos(la[sl, None]) * np.cos(la[None, :]) * np.sin(dlon / 2) ** 2
-                )
-                d = 2 * EARTH_KM * np.arcsin(np.sqrt(h))
-                rows = np.arange(sl.start, sl.stop)
-                d[rows - sl.start, rows] = np.inf
+                d = _block_km(lo, la, sl)
                 inflow += (scale[sl, None] * d**-1.7 * mass[None, :]).sum(axis=0)
             row = mass
     return t, {"outflow0": float(row[0]), "inflow_sum": float(inflow.sum())}

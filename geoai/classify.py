@@ -213,11 +213,10 @@ def _total_jobs(df: pd.DataFrame) -> pd.Series:
     return pd.Series(df[parts].sum(axis=1), index=df.index, dtype=float)
 
 
-def _potential(snap: gpd.GeoDataFrame, potential: Any, ai: np.ndarray, t: RoleThresholds) -> Any:
-    from geoai import potential as pot
-
+def _potential(snap: gpd.GeoDataFrame, potential: Any, ai_pull: np.ndarray) -> Any:
+    """Return the potential used for Gi*: the user's, or by default the AI-job ``ai_pull``."""
     if potential is None:
-        return pot.at_points(snap, ai, scale_km=t.potential_scale_km)
+        return ai_pull
     if isinstance(potential, str):
         if potential not in snap.columns:
             raise InputError(f"potential={potential!r} is not a column of the metros.")
@@ -263,16 +262,20 @@ def _talent_flows(snap: gpd.GeoDataFrame, flows_in: Any, ai: np.ndarray, t: Role
 
 
 def _huff(
-    snap: gpd.GeoDataFrame, ai: np.ndarray, centres: np.ndarray, t: RoleThresholds
+    snap: gpd.GeoDataFrame,
+    ai: np.ndarray,
+    ai_pull: np.ndarray,
+    centres: np.ndarray,
+    t: RoleThresholds,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dominant centre per metro (position, -1 none) and its Huff probability.
 
     ``P(i -> j) = X_j f(d_ij) / sum_k X_k f(d_ik)`` with the sum over *all*
-    metros, the metro itself included (``f(0) = 1``): a remote metro keeps its
-    own market even when every centre is far away.
+    metros, the metro itself included (``f(0) = 1``): ``ai_pull``, the
+    AI-job potential at every metro. A remote metro keeps its own market even
+    when every centre is far away.
     """
     from geoai import flows
-    from geoai import potential as pot
 
     n = len(snap)
     if not centres.size:
@@ -280,10 +283,9 @@ def _huff(
     km = flows.cost_matrix(snap.geometry, snap.geometry.iloc[centres])  # n × centres only
     km[centres, np.arange(centres.size)] = 0.0
     pull = ai[centres][None, :] * np.exp(-km / t.potential_scale_km)
-    everyone = pot.at_points(snap, ai, scale_km=t.potential_scale_km)
     best = pull.argmax(axis=1)
     top = pull[np.arange(n), best]
-    prob = np.divide(top, everyone, out=np.zeros(n), where=everyone > 0)
+    prob = np.divide(top, ai_pull, out=np.zeros(n), where=ai_pull > 0)
     return np.where(top > 0, centres[best], -1), np.minimum(prob, 1.0)
 
 
@@ -382,6 +384,8 @@ def classify(
     >>> sorted(roles["role"].unique())[:2], bool(roles["role"].notna().all())
     (['hinterland', 'hub'], True)
     """
+    from geoai import potential as pot
+
     t = RoleThresholds() if thresholds is None else thresholds
     if not isinstance(t, RoleThresholds):
         raise InputError(f"thresholds must be a RoleThresholds; got {type(t).__name__}.")
@@ -394,7 +398,8 @@ def classify(
             f"lower RoleThresholds(gi_k=...) below {len(snap)}."
         )
     ai, ai_label = _ai_jobs(snap)
-    out = _indicators(snap, ai, potential, t)
+    ai_pull = pot.at_points(snap, ai, scale_km=t.potential_scale_km)  # Gi* default and Huff
+    out = _indicators(snap, ai, _potential(snap, potential, ai_pull), t)
     traj = _trajectory(panel, out.index, t) if panel is not None else _snapshot_trajectory(out)
     for col in ("jobs_change", "population_change", "net_talent", "n_years"):
         out[col] = traj[col].to_numpy()
@@ -403,7 +408,7 @@ def classify(
     _superstar(out, verdicts, t)
     _hub(out, traj, verdicts, t, growth=panel is not None)
     _detroit(out, traj, verdicts, t)
-    _hinterland(out, snap, verdicts, t, flows_in=flows, ai=ai)
+    _hinterland(out, snap, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull)
     _stable(out, verdicts, t)
 
     out["role"] = pd.Categorical(verdicts.role, categories=list(ROLES))
@@ -415,7 +420,7 @@ def classify(
 
 
 def _indicators(
-    snap: gpd.GeoDataFrame, ai: np.ndarray, potential: Any, t: RoleThresholds
+    snap: gpd.GeoDataFrame, ai: np.ndarray, potential: np.ndarray, t: RoleThresholds
 ) -> gpd.GeoDataFrame:
     """AI-job share and rank, potential and its Gi* hot spots."""
     from geoai import stats
@@ -425,7 +430,7 @@ def _indicators(
     share = ai / ai.sum()
     out["ai_share"] = share
     out["ai_rank"] = pd.Series(-share, index=out.index).rank(method="min").astype(int)
-    out["potential"] = _potential(snap, potential, ai, t)
+    out["potential"] = potential
     gi = stats.getis_ord(
         out, "potential", k=t.gi_k, permutations=t.permutations, seed=t.seed, fdr=t.fdr
     )
@@ -504,10 +509,11 @@ def _hinterland(
     *,
     flows_in: Any,
     ai: np.ndarray,
+    ai_pull: np.ndarray,
 ) -> None:
     centres = np.flatnonzero(np.isin(verdicts.role, ("superstar", "hub")))
     out["largest_talent_to"] = _talent_flows(snap, flows_in, ai, t).to_numpy()
-    huff_pos, huff_p = _huff(out, ai, centres, t)
+    huff_pos, huff_p = _huff(out, ai, ai_pull, centres, t)
     ids = out.index.to_numpy()
     out["huff_centre"] = np.where(huff_pos >= 0, ids[np.maximum(huff_pos, 0)], None)
     out["huff_probability"] = huff_p

@@ -214,10 +214,11 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
         sims[name].preset = name
     rasters = _potential(cfg, sims, folder, stages, scheduler)
     stages.step("writing the GeoPackage and panel")
-    files = _vectors(cfg, sims, folder)
+    lines = _flow_lines(cfg, sims)
+    files = _vectors(cfg, sims, lines, folder)
     if cfg.maps:
         stages.step("drawing maps")
-        files += _maps(cfg, sims, rasters, folder)
+        files += _maps(cfg, sims, lines, rasters, folder)
     if cfg.qgis_project:
         files.append(_project(cfg, rasters, folder))
     summary = scenario.compare(sims)
@@ -278,8 +279,26 @@ def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
     return layer
 
 
-def _vectors(cfg: Job, sims: dict[str, Any], folder: Path) -> list[Path]:
+def _flow_lines(cfg: Job, sims: dict[str, Any]) -> dict[str, dict[str, gpd.GeoDataFrame]]:
+    """Draw the largest final-year flows of every preset and kind as lines, once for all uses."""
     from geoai import flows
+
+    return {
+        name: {
+            kind: flows.to_lines(table, sim.final.reset_index(drop=True), top=cfg.top_flows)
+            for kind, table in sim.flows.items()
+            if len(table)
+        }
+        for name, sim in sims.items()
+    }
+
+
+def _vectors(
+    cfg: Job,
+    sims: dict[str, Any],
+    lines: dict[str, dict[str, gpd.GeoDataFrame]],
+    folder: Path,
+) -> list[Path]:
     from geoai.io.gpkg import write_layers
     from geoai.io.qgis import categorized_points_style, flow_lines_style
     from geoai.viz import ROLE_COLOURS
@@ -297,14 +316,9 @@ def _vectors(cfg: Job, sims: dict[str, Any], folder: Path) -> list[Path]:
             size_field="population",
             size_domain=(float(pop.min()), float(pop.max())),
         )
-        lines = []
-        for kind, table in sim.flows.items():
-            if len(table):
-                part = flows.to_lines(table, sim.final.reset_index(drop=True), top=cfg.top_flows)
-                part["kind"] = kind
-                lines.append(part)
-        if lines:
-            both = pd.concat(lines, ignore_index=True)
+        if lines[name]:
+            parts = [part.assign(kind=kind) for kind, part in lines[name].items()]
+            both = pd.concat(parts, ignore_index=True)
             layers[f"flows_{name}"] = gpd.GeoDataFrame(both, geometry="geometry", crs=4326)
             styles[f"flows_{name}"] = flow_lines_style("flow", both["flow"].to_numpy(float))
         panel = sim.panel.copy()
@@ -334,7 +348,11 @@ def _panel_summary(panel: pd.DataFrame, cfg: Job) -> pd.DataFrame:
 
 
 def _maps(
-    cfg: Job, sims: dict[str, Any], rasters: dict[str, tuple[Path, Path]], folder: Path
+    cfg: Job,
+    sims: dict[str, Any],
+    lines: dict[str, dict[str, gpd.GeoDataFrame]],
+    rasters: dict[str, tuple[Path, Path]],
+    folder: Path,
 ) -> list[Path]:
     import matplotlib
 
@@ -343,7 +361,7 @@ def _maps(
     import rioxarray  # noqa: F401  (registers .rio)
     import xarray as xr
 
-    from geoai import flows, scenario, viz
+    from geoai import scenario, viz
 
     maps = folder / "maps"
     maps.mkdir()
@@ -360,20 +378,20 @@ def _maps(
             viz.roles_map(sim.roles, title=f"Metro roles, {cfg.end}: {name} (modelled)"),
             f"roles_{name}.png",
         )
-        talent = sim.flows.get("talent")
-        if talent is not None and len(talent):
-            lines = flows.to_lines(talent, sim.final.reset_index(drop=True), top=cfg.top_flows)
+        if "talent" in lines[name]:
             save(
                 viz.flows_map(
-                    lines,
+                    lines[name]["talent"],
                     points=sim.final,
                     title=f"Largest talent flows, {cfg.end}: {name} (modelled)",
                 ),
                 f"flows_{name}.png",
             )
-        if name in rasters and xr.open_dataarray(rasters[name][0]).rio.crs.is_geographic:
-            with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
-                surf = da.squeeze("band", drop=True).load()
+        if name not in rasters:
+            continue
+        with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
+            surf = da.squeeze("band", drop=True).load() if da.rio.crs.is_geographic else None
+        if surf is not None:
             save(
                 viz.potential_map(
                     surf,
@@ -394,51 +412,24 @@ def _maps(
 def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> Path:
     from geoai.io.project import ProjectLayer, write_project
 
-    layers: list[ProjectLayer] = []
-    for name in cfg.presets:
-        layers.append(
-            ProjectLayer(
-                name=f"metros {name}",
-                source="geoai.gpkg",
-                kind="vector",
-                layer=f"metros_{name}",
-                qml=None,
-            )
+    vectors = [  # points over lines over rasters
+        ProjectLayer(name=f"{kind} {name}", source="geoai.gpkg", layer=f"{kind}_{name}")
+        for kind in ("metros", "flows")
+        for name in cfg.presets
+    ]
+    grids = [
+        ProjectLayer(
+            name=f"{label} {name}",
+            source=path.name,
+            kind="raster",
+            qml=path.with_suffix(".qml").read_text(),
         )
-        layers.append(
-            ProjectLayer(
-                name=f"flows {name}",
-                source="geoai.gpkg",
-                kind="vector",
-                layer=f"flows_{name}",
-                qml=None,
-            )
-        )
-    for name, (surf, areas) in rasters.items():
-        layers.append(
-            ProjectLayer(
-                name=f"market areas {name}",
-                source=areas.name,
-                kind="raster",
-                layer=None,
-                qml=areas.with_suffix(".qml").read_text(),
-            )
-        )
-        layers.append(
-            ProjectLayer(
-                name=f"potential {name}",
-                source=surf.name,
-                kind="raster",
-                layer=None,
-                qml=surf.with_suffix(".qml").read_text(),
-            )
-        )
-    points = [ly for ly in layers if ly.name.startswith("metros")]
-    lines = [ly for ly in layers if ly.name.startswith("flows")]
-    grids = [ly for ly in layers if ly.kind == "raster"]
+        for name, (surf, areas) in rasters.items()
+        for label, path in (("market areas", areas), ("potential", surf))
+    ]
     return write_project(
         folder / "project.qgz",
-        points + lines + grids,
+        vectors + grids,
         crs=cfg.crs,
         title="geoai: AI and the geography of work (modelled scenarios)",
     )

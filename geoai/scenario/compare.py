@@ -35,10 +35,9 @@ def compare(sims: Any) -> pd.DataFrame:
     >>> compare(sims).columns.tolist()  # doctest: +SKIP
     ['baseline', 'exodus']
     """
-    named = _by_name(sims)
-    table = pd.concat({k: s.summary()["value"] for k, s in named.items()}, axis=1)
-    units = next(iter(named.values())).summary()["unit"]
-    table.insert(0, "unit", units)
+    summaries = {k: s.summary() for k, s in _by_name(sims).items()}
+    table = pd.concat({k: t["value"] for k, t in summaries.items()}, axis=1)
+    table.insert(0, "unit", next(iter(summaries.values()))["unit"])
     return table
 
 
