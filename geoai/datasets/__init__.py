@@ -35,7 +35,7 @@ def data_path(name: str) -> Path:
     packaged = Path(str(resources.files("geoai"))) / "_data" / name
     if packaged.exists():
         return packaged
-    source_tree = Path(__file__).resolve().parent.parent / "data" / name
+    source_tree = Path(__file__).resolve().parents[2] / "data" / name
     if source_tree.exists():
         return source_tree
     raise FileNotFoundError(
