@@ -26,7 +26,19 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from geoai import errors, flows, network, potential, scenario, stats, viz
 from geoai.classify import ROLES, RoleThresholds, classify
-from geoai.datasets import ATTRIBUTION, load_countries, load_metros, sample_osm_path
+from geoai.datasets import (
+    ATTRIBUTION,
+    load_countries,
+    load_metro_panel,
+    load_metros,
+    sample_osm_path,
+)
+from geoai.datasets._us import (
+    link_cbsa,
+    load_occupation_exposure,
+    load_us_metros,
+    load_us_occupations,
+)
 from geoai.delineation import Delineation, metros_from_places
 from geoai.errors import (
     BackendUnavailableError,
@@ -58,8 +70,13 @@ __all__ = [
     "classify",
     "errors",
     "flows",
+    "link_cbsa",
     "load_countries",
+    "load_metro_panel",
     "load_metros",
+    "load_occupation_exposure",
+    "load_us_metros",
+    "load_us_occupations",
     "metros_from_places",
     "network",
     "potential",

@@ -46,7 +46,7 @@ def summary(
     top: Annotated[int, typer.Option(help="How many of the largest metros to list.")] = 15,
     min_population: Annotated[float, typer.Option(help="Metro size floor (people).")] = 1e6,
 ) -> None:
-    """Summarise the embedded data: metros, countries, NIIP, modelled jobs.
+    """Summarise the embedded data: metros, countries, NIIP, observed and modelled jobs.
 
     Example: geoai summary --top 20
     """
@@ -54,25 +54,34 @@ def summary(
 
     metros = load_metros(min_population)
     countries = load_countries()
-    all_metros = load_metros(100_000)
+    all_metros = load_metros(0)
+    year = int(metros.attrs.get("year", 2025))
     console.rule(f"[bold]geoai {__version__}: embedded data")
     console.print(
-        f"{len(all_metros):,} agglomerations of >= 100,000 people; {len(metros):,} of >= "
-        f"{min_population:,.0f} in {metros['country_iso3'].nunique()} countries, holding "
-        f"{metros['population'].sum() / 1e9:.2f} billion people."
+        f"{len(all_metros):,} UN urban agglomerations (World Urbanization Prospects 2018); "
+        f"{len(metros):,} of >= {min_population:,.0f} people in {year} in "
+        f"{metros['country_iso3'].nunique()} countries, holding "
+        f"{metros['population'].sum() / 1e9:.2f} billion people (UN "
+        f"{metros.attrs.get('population_kind', 'projection')}s)."
     )
     continents = metros["country_iso3"].map(countries["continent"]).value_counts()
     console.print("By continent: " + ", ".join(f"{k} {n}" for k, n in continents.items()))
+    observed = metros["labour_source"].str.startswith("observed")
+    console.print(
+        f"Jobs by type: observed for {int(observed.sum())} US metros (BLS OEWS May 2025 x "
+        f"Eloundou et al. 2024), modelled for the other {int((~observed).sum())}."
+    )
 
-    t = Table(title=f"The {top} largest agglomerations (jobs are modelled: assumptions)")
+    t = Table(title=f"The {top} largest agglomerations in {year}")
     for col, just in [
         ("#", "right"),
         ("metro", "left"),
         ("country", "left"),
         ("population (M)", "right"),
-        ("places", "right"),
         ("routine office jobs (M)", "right"),
         ("augmentable jobs (M)", "right"),
+        ("AI talent (k)", "right"),
+        ("jobs are", "left"),
     ]:
         t.add_column(col, justify=just)  # type: ignore[arg-type]
     for k, r in enumerate(metros.head(top).itertuples(), 1):
@@ -81,9 +90,10 @@ def summary(
             r.name,
             r.country_iso3,
             f"{r.population / 1e6:.1f}",
-            str(r.n_places),
             f"{r.jobs_routine / 1e6:.2f}",
             f"{r.jobs_augmentable / 1e6:.2f}",
+            f"{r.ai_talent / 1e3:,.0f}",
+            str(r.labour_source).split(":", 1)[0],
         )
     console.print(t)
 
@@ -102,7 +112,7 @@ def summary(
             str(r["niip_source"]),
         )
     console.print(n)
-    console.print(f"[dim]{ATTRIBUTION}. Job columns are modelled: see data/README.md.[/dim]")
+    console.print(f"[dim]{ATTRIBUTION}. Sources and assumptions: data/README.md.[/dim]")
 
 
 @app.command()
@@ -227,7 +237,10 @@ def run(
         Path | None, typer.Argument(help="Job file (TOML); none = the defaults (geoai init-job).")
     ] = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("out"),
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="Replace the files an earlier run wrote in OUT (never other files)."),
+    ] = False,
     scheduler: Annotated[
         str | None, typer.Option(help="dask.distributed scheduler address for the grids.")
     ] = None,
@@ -239,7 +252,14 @@ def run(
     """
     from geoai.pipeline import run as run_job
 
-    result = run_job(job, out, overwrite=overwrite, scheduler=scheduler, progress=not quiet)
+    try:
+        result = run_job(job, out, overwrite=overwrite, scheduler=scheduler, progress=not quiet)
+    except GeoAIError as exc:  # one line and exit 2 here too, not only under main()
+        if _state["verbose"]:
+            raise
+        err = Console(stderr=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     t = Table(title=f"Written to {result.out}")
     t.add_column("file")
     t.add_column("size", justify="right")

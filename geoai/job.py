@@ -127,6 +127,18 @@ class Job:
         """All settings (for the report)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def input_paths(self) -> dict[str, Path]:
+        """Return the files this job reads, by role: its job file and any user data file.
+
+        ``geoai run`` refuses an output folder that holds one of them.
+        """
+        paths: dict[str, Path] = {}
+        if self.source not in ("defaults", "dict"):
+            paths["job file"] = Path(self.source)
+        if self.metros != "embedded":
+            paths["input data file (data.metros)"] = Path(self.metros)
+        return paths
+
 
 def _data(t: dict[str, Any]) -> dict[str, Any]:
     _check_keys(t, ("metros", "min_population"), "data")

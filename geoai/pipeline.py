@@ -12,8 +12,22 @@
    ``market_areas_<preset>.tif`` (COG + ``.qml``), ``project.qgz``,
    ``maps/*.png``, ``report.md``/``report.html`` and ``panel.parquet``.
 
-The staging folder replaces ``out`` only when every stage succeeded, so an
-interrupted or failed run leaves the previous outputs as they were.
+Outputs go to a hidden staging folder beside ``out`` and move in only when
+every stage succeeded, so an interrupted or failed run leaves the previous
+outputs as they were and no staging folder behind. A new ``out`` is the
+staging folder renamed; into an existing one the files move one by one
+(``os.replace``). Every run writes ``out/.geoai-run.json`` last: geoai's
+version, the job, the UTC time, each file written (path, size, SHA-256) and
+the folders it created (``geoai.io._manifest``).
+
+geoai never deletes, moves or hides a file it did not write. ``out`` must be
+new, empty, or hold a previous run's manifest (then ``overwrite=True``
+replaces the files listed there, removes listed files this run no longer
+writes if they are unchanged, and leaves every other file alone). Refused
+before any computation: the filesystem root, the current folder and its
+ancestors, the home folder and its ancestors, a folder holding the job file
+or an input data file, a folder with files but no manifest, an output name
+taken by a user's file, and a listed file the user changed since.
 """
 
 from __future__ import annotations
@@ -24,13 +38,16 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geoai.errors import InputError
 from geoai.job import Job, load_job
+
+if TYPE_CHECKING:
+    from geoai.io._manifest import Manifest
 
 __all__ = ["RunResult", "run"]
 
@@ -77,6 +94,7 @@ class RunResult:
     job: Job
     summary: pd.DataFrame
     simulations: dict[str, Any] = field(repr=False, default_factory=dict)
+    manifest: Path | None = None
 
 
 class _Stages:
@@ -139,15 +157,23 @@ def run(
 ) -> RunResult:
     """Run the whole pipeline and write its outputs to ``out``.
 
+    Every run leaves ``out/.geoai-run.json``, a manifest of the files it wrote
+    (path, size, SHA-256) and the folders it created. geoai only ever
+    replaces or removes files listed there whose bytes still match; any other
+    file in ``out`` is left as it is.
+
     Parameters
     ----------
     job : path, dict, Job or None
         A TOML job file (``geoai init-job`` writes a commented example), the
         same tables as a dict, or None for the defaults.
     out : path
-        Output folder; it is replaced as a whole at the end of a successful run.
+        Output folder: a new folder, an empty one, or the folder of an earlier
+        run (with ``overwrite``). ``~`` is expanded and symlinks are resolved.
     overwrite : bool
-        Replace an existing ``out`` (otherwise an error before any work).
+        Replace the outputs of an earlier run in ``out``: the files its
+        manifest lists are replaced, those this run does not write again are
+        removed if unchanged; files geoai did not write are never touched.
     scheduler : str, optional
         A ``dask.distributed`` address for the potential grids (overrides the job).
     progress : bool
@@ -156,41 +182,73 @@ def run(
     Returns
     -------
     RunResult
+        ``files`` lists the outputs at their final paths under ``out``.
+
+    Raises
+    ------
+    InputError
+        Before any computation, if ``out`` is the filesystem root, the current
+        folder or one of its ancestors, the home folder or one of its
+        ancestors, or a folder holding the job file or an input data file; if
+        it holds files and no manifest; if it holds a manifest and
+        ``overwrite`` is False; or if an output would replace a file geoai did
+        not write or one changed since geoai wrote it.
     """
+    from geoai.io._manifest import check_target
+
     cfg = load_job(job)
-    target = Path(out)
-    if target.exists() and not overwrite:
-        raise InputError(
-            f"{str(target)!r} exists; pass overwrite=True (--overwrite) to replace it."
-        )
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{str(target)!r} is a file; give a folder for the outputs.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    target = Path(out).expanduser()
+    real, prev = check_target(
+        target, overwrite=overwrite, inputs=cfg.input_paths(), planned=_planned(cfg)
+    )
+    real.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
     stages = _Stages(progress, 4 + 3 * len(cfg.presets))
     try:
         result = _run_into(cfg, stage, stages, scheduler or cfg.scheduler or None)
-        _swap(stage, target)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
+        job_file = cfg.input_paths().get("job file")
+        job_info = {"job": cfg.as_dict(), "job_file": job_file and str(job_file.resolve())}
+        result.manifest = target / _swap(stage, real, prev, job_info).name
     finally:
+        shutil.rmtree(stage, ignore_errors=True)
         stages.close()
     result.out = target
     result.files = sorted(target / f.relative_to(stage) for f in result.files)
     return result
 
 
-def _swap(stage: Path, target: Path) -> None:
-    """Replace ``target`` by ``stage`` with two renames (the old outputs survive a crash)."""
+def _planned(cfg: Job) -> set[str]:
+    """Every relative path a run of ``cfg`` may write (a superset: some maps are optional)."""
+    names = {"geoai.gpkg", "panel.parquet"}
+    for p in cfg.presets:
+        if cfg.rasters:
+            names |= {f"{k}_{p}.{x}" for k in ("potential", "market_areas") for x in ("tif", "qml")}
+        if cfg.maps:
+            names |= {f"maps/roles_{p}.png", f"maps/flows_{p}.png", f"maps/potential_{p}.png"}
+    if cfg.maps:
+        names.add("maps/comparison.png")
+    if cfg.qgis_project:
+        names.add("project.qgz")
+    if cfg.report:
+        names |= {"report.md", "report.html"}
+    return names
+
+
+def _swap(stage: Path, target: Path, prev: Manifest | None, job_info: dict[str, Any]) -> Path:
+    """Move the staged outputs into ``target``, touching only files geoai wrote there.
+
+    A new ``target`` is the staging folder renamed (one atomic rename) with its
+    manifest written last inside; an existing one gets the files one by one
+    (:func:`geoai.io._manifest.move_in`). Returns the manifest's path.
+    """
+    from geoai.io._manifest import MANIFEST_NAME, Manifest, move_in, scan, write_manifest
+
+    files, folders = scan(stage)
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        old.rmdir()
-        target.rename(old)
-        stage.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        stage.rename(target)
+        return move_in(stage, target, files, prev, job_info)
+    write_manifest(stage, Manifest(files, folders), **job_info)
+    stage.rename(target)
+    return target / MANIFEST_NAME
 
 
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) -> RunResult:
@@ -435,14 +493,30 @@ def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> P
     )
 
 
+def _labour_note(final: gpd.GeoDataFrame) -> str:
+    """Say, for the report, which metros' job columns are observed and which modelled."""
+    from geoai.labour import LabourAssumptions
+
+    kinds = final["labour_source"].value_counts() if "labour_source" in final else pd.Series()
+    observed = int(kinds[kinds.index.str.startswith("observed")].sum())
+    return (
+        f"Starting jobs by type: observed for {observed} of {len(final)} metros (US metros: "
+        "BLS OEWS May 2025 occupations x Eloundou et al. 2024 LLM exposure), modelled for "
+        "the others from population and national income (geoai.labour; ILO employment "
+        "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros): "
+        f"{LabourAssumptions().to_dict()}. Populations are UN estimates up to 2015 and UN "
+        "projections after."
+    )
+
+
 def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path) -> list[Path]:
     from geoai import __version__
     from geoai.datasets import ATTRIBUTION
-    from geoai.labour import LabourAssumptions
     from geoai.report import Report
     from geoai.scenario import PRESETS, ScenarioParams
 
     rep = Report("geoai: where AI sends jobs, talent and capital")
+    first = next(iter(sims.values()))
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     rep.text(
         f"geoai {__version__}, run {when}; job: {cfg.source}. {len(sims)} scenario(s) on "
@@ -470,8 +544,7 @@ def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path)
     rep.heading("Assumptions")
     rep.bullets(
         [
-            "Jobs by type are modelled from population and national GDP per capita "
-            f"(geoai.labour): {LabourAssumptions().to_dict()}.",
+            _labour_note(first.final),
             "Scenario parameters: the table below (unit and source or 'assumption' each); "
             "shock parameters phase in with AI adoption; amenities are calibrated so the "
             "start year is a spatial equilibrium.",
@@ -487,7 +560,13 @@ def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path)
     rep.table(params, "Scenario parameters per preset")
     rep.heading("Data")
     rep.text(
-        ATTRIBUTION + ". Metros: City Clustering Algorithm on GeoNames places (data/README.md)."
+        f"{ATTRIBUTION}. Metros: "
+        + (
+            "the urban agglomerations of the UN World Urbanization Prospects 2018"
+            if cfg.metros == "embedded"
+            else f"the points in {cfg.metros}"
+        )
+        + " (data/README.md)."
     )
     md, page = folder / "report.md", folder / "report.html"
     md.write_text(rep.markdown(), encoding="utf-8")

@@ -3,23 +3,28 @@
 Categorical colours follow the conventions readers know (GeoDa's LISA
 colours) and stay distinguishable in greyscale print: every category differs
 in lightness, not only in hue. Points are sized by population (area
-proportional), drawn largest first so small metros stay visible.
-matplotlib is the ``viz`` extra.
+proportional), drawn largest first so small metros stay visible. Under
+the data every map draws the countries of Natural Earth (1:110m Admin 0,
+v4.1.0, public domain) as light grey land with thin white borders, and its
+credit line says "Made with Natural Earth". matplotlib is the ``viz`` extra.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai.datasets import ATTRIBUTION as _DATA_ATTRIBUTION
 from geoai.errors import InputError
 
 __all__ = [
     "ATTRIBUTION",
     "LISA_COLOURS",
+    "MAP_ATTRIBUTION",
     "ROLE_COLOURS",
     "flows_map",
     "lisa_map",
@@ -27,8 +32,20 @@ __all__ = [
     "roles_map",
 ]
 
-#: Credit line drawn on every map.
-ATTRIBUTION = "Data: GeoNames (CC BY 4.0), World Bank"
+#: Credit line of the embedded data (charts and maps).
+ATTRIBUTION = _DATA_ATTRIBUTION
+
+#: Credit line drawn on every map: the data, and the Natural Earth country layer.
+MAP_ATTRIBUTION = f"{ATTRIBUTION}; Made with Natural Earth"
+
+#: Country layer under the data: land fill, border colour and width (points).
+LAND_COLOUR = "#e6e6e6"
+BORDER_COLOUR = "#ffffff"
+BORDER_WIDTH = 0.35
+#: Drawing order of the country layer: below every data layer (zorder >= 1).
+BASEMAP_ZORDER = 0.5
+#: ``gid`` of the country layer's collection (to find it in ``ax.collections``).
+BASEMAP_GID = "geoai-countries"
 
 #: LISA quadrant colours (GeoDa convention), "ns" light grey.
 LISA_COLOURS = {
@@ -78,6 +95,55 @@ def _sizes(gdf: Any, size: str | None) -> np.ndarray:
     return 4.0 + 160.0 * s / top if top > 0 else np.full(len(gdf), 12.0)
 
 
+@functools.cache
+def _country_paths() -> tuple[Any, ...]:
+    """One matplotlib Path (lon, lat in degrees) per polygon of the Natural Earth countries.
+
+    Rings are oriented (exterior counter-clockwise, holes clockwise) so holes
+    such as Lesotho in South Africa stay open under any fill rule.
+    """
+    import shapely
+    from matplotlib.path import Path
+    from shapely.geometry.polygon import orient
+
+    from geoai.datasets import _read_boundaries
+
+    paths = []
+    for part in shapely.get_parts(_read_boundaries().geometry.to_numpy()):
+        polygon = orient(part, sign=1.0)
+        rings = (polygon.exterior, *polygon.interiors)
+        ring_paths = [Path(np.asarray(r.coords)[:, :2], closed=True) for r in rings]
+        paths.append(Path.make_compound_path(*ring_paths))
+    return tuple(paths)
+
+
+def _country_layer(*, fill: bool, zorder: float, alpha: float = 1.0) -> Any:
+    from matplotlib.collections import PatchCollection
+    from matplotlib.patches import PathPatch
+
+    layer = PatchCollection(
+        [PathPatch(path) for path in _country_paths()],
+        facecolors=LAND_COLOUR if fill else "none",
+        edgecolors=BORDER_COLOUR,
+        linewidths=BORDER_WIDTH,
+        alpha=alpha,
+        zorder=zorder,
+        label="_countries",
+    )
+    layer.set_gid(BASEMAP_GID if fill else f"{BASEMAP_GID}-borders")
+    return layer
+
+
+def _basemap(ax: Any) -> None:
+    """Draw the countries (light grey land, thin white borders) under the data.
+
+    The axes are in EPSG:4326 degrees (every map here reprojects to it). The
+    layer does not change the axes limits; data layers drawn later at
+    ``zorder >= 1`` lie on top of it.
+    """
+    ax.add_collection(_country_layer(fill=True, zorder=BASEMAP_ZORDER), autolim=False)
+
+
 def _decorate(ax: Any, title: str, *, world: bool = True) -> None:
     """Axes labels, equal aspect, graticule, title and the attribution line."""
     if world:
@@ -89,7 +155,7 @@ def _decorate(ax: Any, title: str, *, world: bool = True) -> None:
     ax.set_ylabel("latitude (°)")
     ax.set_title(title)
     ax.annotate(
-        ATTRIBUTION,
+        MAP_ATTRIBUTION,
         xy=(1.0, 0.0),
         xycoords="axes fraction",
         ha="right",
@@ -112,6 +178,7 @@ def _categorical_map(
     v.require_crs(gdf, "gdf")
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 6.2), layout="constrained")
+    _basemap(ax)
     pts = gdf.geometry.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf.geometry
     x, y = pts.x.to_numpy(), pts.y.to_numpy()
     s = _sizes(gdf, size)
@@ -219,7 +286,7 @@ def potential_map(
     surface : xarray.DataArray
         A geographic (EPSG:4326) raster from :func:`geoai.potential.surface`.
     points : geopandas.GeoDataFrame, optional
-        Points drawn on top (small black dots).
+        Points drawn on top (small cyan dots).
     ax : matplotlib.axes.Axes, optional
         Draw here (default: a new figure).
     title, label : str
@@ -244,6 +311,7 @@ def potential_map(
     x, y = surface["x"].to_numpy(), surface["y"].to_numpy()
     dx, dy = abs(x[1] - x[0]) if x.size > 1 else 1.0, abs(y[1] - y[0]) if y.size > 1 else 1.0
     extent = (x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2)
+    _basemap(ax)
     image = ax.imshow(
         np.where(data > floor, data, np.nan),
         extent=extent,
@@ -251,12 +319,14 @@ def potential_map(
         cmap="magma",
         norm=LogNorm(vmin=floor, vmax=float(positive.max())),
         interpolation="nearest",
+        zorder=1,
     )
+    # the raster hides the land layer where it has values: repeat the borders over it
+    ax.add_collection(_country_layer(fill=False, zorder=2, alpha=0.5), autolim=False)
     ax.figure.colorbar(image, ax=ax, shrink=0.7, label=label)
     if points is not None:
         pts = points.geometry.to_crs(4326)
         ax.scatter(pts.x, pts.y, s=2, c="#00e5ff", linewidths=0, zorder=3, label="metros")
-    ax.set_facecolor("#f4f4f4")
     _decorate(ax, title, world=False)
     return ax
 
@@ -293,9 +363,10 @@ def flows_map(
         raise InputError("lines must have a 'flow' column (geoai.flows.to_lines).")
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 6.2), layout="constrained")
+    _basemap(ax)
     if points is not None:
         pts = points.geometry.to_crs(4326)
-        ax.scatter(pts.x, pts.y, s=3, c="#bdbdbd", linewidths=0, zorder=1)
+        ax.scatter(pts.x, pts.y, s=3, c="#9e9e9e", linewidths=0, zorder=1)
     flow = lines["flow"].to_numpy(dtype=float)
     top = flow.max() if flow.size else 1.0
     widths = 0.3 + 3.0 * flow / top if top > 0 else np.full(flow.size, 0.3)

@@ -28,7 +28,9 @@ def test_summary_prints_real_data():
     assert "agglomerations" in out
     assert "-26.23" in out  # the US NIIP from seed 000
     assert "modelled" in out
-    assert "GeoNames (CC BY 4.0)" in out
+    assert "observed" in out
+    assert "World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in out
+    assert "BLS OEWS" in out
 
 
 def test_metros_command(tmp_path):

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import time
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 
 import geoai
@@ -18,28 +16,72 @@ def metros():
     return geoai.load_metros()
 
 
+@pytest.fixture(scope="module")
+def geonames():
+    return geoai.load_metros(source="geonames")
+
+
 def test_load_metros_contract(metros):
     assert len(metros) >= 500
     assert (metros["population"] >= 1_000_000).all()
     assert metros["metro_id"].is_unique
     assert metros.crs.to_epsg() == 4326
     assert (metros.geom_type == "Point").all()
-    for col in ("metro_id", "name", "country_iso3", "population", "n_places", "geometry"):
+    for col in ("metro_id", "name", "country_iso3", "countries", "population", "geometry"):
         assert col in metros.columns
-    assert metros["metro_id"].str.fullmatch(r"gn\d+").all()
+    assert metros["metro_id"].str.fullmatch(r"wup:\d+").all()
     assert metros["population"].is_monotonic_decreasing
 
 
+def test_geonames_metros_contract(geonames):
+    assert len(geonames) >= 500
+    assert (geonames["population"] >= 1_000_000).all()
+    assert geonames["metro_id"].is_unique
+    assert geonames.crs.to_epsg() == 4326
+    assert (geonames.geom_type == "Point").all()
+    for col in ("metro_id", "name", "country_iso3", "population", "n_places", "geometry"):
+        assert col in geonames.columns
+    assert geonames["metro_id"].str.fullmatch(r"gn\d+").all()
+    assert geonames["population"].is_monotonic_decreasing
+    assert geonames.attrs["source"] == datasets.GEONAMES_ATTRIBUTION
+
+
 def test_load_metros_is_fast():
-    datasets._read_metros.cache_clear()
-    datasets._read_countries.cache_clear()
-    t0 = time.perf_counter()
-    geoai.load_metros()
-    assert time.perf_counter() - t0 < 1.0
+    for source in ("wup2018", "geonames"):
+        datasets._read_metros.cache_clear()
+        datasets._read_countries.cache_clear()
+        datasets._wup._read_agglomerations.cache_clear()
+        datasets._wup._read_population.cache_clear()
+        t0 = time.perf_counter()
+        geoai.load_metros(source=source)
+        assert time.perf_counter() - t0 < 1.0, source
 
 
 def test_famous_agglomerations(metros):
     by_name = metros.set_index("name")
+    tokyo = by_name.loc["Tokyo"]
+    # the UN's Tokyo (Kanto M.M.A., 37 M), not the 23 wards and not the Tokaido chain
+    assert 30e6 < tokyo["population"] < 45e6
+    assert tokyo["statistical_concept"] == "metropolitan area"
+    for other in (
+        "Chukyo M.M.A. (Nagoya)",
+        "Kinki M.M.A. (Osaka)",
+        "Seoul",
+        "Delhi",
+        "Mumbai (Bombay)",
+        "New York-Newark",
+    ):
+        assert other in by_name.index
+    assert by_name.loc["Delhi", "population"] > 15e6
+    # no metro spans half a country: the largest stays below any plausible megaregion
+    assert metros["population"].max() < 45e6
+    nagoya = by_name.loc["Chukyo M.M.A. (Nagoya)"]
+    span = haversine_km(tokyo.geometry.x, tokyo.geometry.y, nagoya.geometry.x, nagoya.geometry.y)
+    assert span > 250
+
+
+def test_famous_geonames_agglomerations(geonames):
+    by_name = geonames.set_index("name")
     tokyo = by_name.loc["Tokyo"]
     # the agglomeration, not the 23 wards (9.7 M in GeoNames), and not the Tokaido chain
     assert 25e6 < tokyo["population"] < 45e6
@@ -49,15 +91,22 @@ def test_famous_agglomerations(metros):
         assert other in by_name.index
     assert "Ghāziābād" in by_name.loc["Delhi", "places"]
     assert by_name.loc["Delhi", "population"] > 15e6
-    # no metro spans half a country: the largest stays below any plausible megaregion
-    assert metros["population"].max() < 45e6
+    assert geonames["population"].max() < 45e6
     span = haversine_km(tokyo.geometry.x, tokyo.geometry.y, 136.9, 35.18)  # to Nagoya
     assert span > 250
 
 
-def test_modelled_jobs_are_labelled(metros):
-    assert metros.attrs["modelled_columns"] == list(JOB_COLUMNS)
-    assert metros.attrs["assumptions"]["routine_share"] == 0.5
+def test_job_columns_say_observed_or_modelled_row_by_row(metros):
+    observed = metros["labour_source"].str.startswith("observed")
+    assert set(metros.loc[observed, "country_iso3"]) <= {"USA", "PRI"}
+    assert observed.sum() >= 50  # every US agglomeration >= 1 M links to its MSA
+    assert metros.loc[~observed, "labour_source"].str.startswith("modelled").all()
+    assert metros.loc[observed, "cbsa"].notna().all()
+    assert set(JOB_COLUMNS) <= set(metros.attrs["modelled_columns"])
+    assert metros.attrs["observed_rows"] == observed.sum()
+    # 2025 is after the last UN estimate year: the population is a projection, and says so
+    assert "population" in metros.attrs["modelled_columns"]
+    assert "population" not in geoai.load_metros(year=2015).attrs["modelled_columns"]
     assert metros[list(JOB_COLUMNS)].notna().all().all()
     total = metros["jobs_routine"] + metros["jobs_augmentable"] + metros["jobs_local"]
     np.testing.assert_allclose(total, metros["employment"])
@@ -68,21 +117,56 @@ def test_modelled_jobs_are_labelled(metros):
     assert share(rich) > share(poor)
 
 
+def test_us_agglomerations_carry_their_msa_observations(metros):
+    us = geoai.load_us_metros().set_index("cbsa")
+    by_name = metros.set_index("name")
+    for name, cbsa in (("San Jose", "41940"), ("Detroit", "19820"), ("Atlanta", "12060")):
+        row = by_name.loc[name]
+        assert row["cbsa"] == cbsa
+        # the only UN agglomeration of its MSA: the MSA's jobs, unchanged
+        assert row["employment"] == us.loc[cbsa, "jobs_total"]
+        assert row["ai_talent"] == us.loc[cbsa, "ai_talent"]
+    # the structure no longer follows national income only: San Jose and Memphis differ
+    talent = by_name["ai_talent"] / by_name["employment"]
+    assert talent["San Jose"] > 4 * talent["Memphis"]
+    # an MSA shared by several UN agglomerations is split, never counted twice
+    linked = metros.dropna(subset=["cbsa"])
+    every = geoai.load_metros(0)
+    per_msa = every.dropna(subset=["cbsa"]).groupby("cbsa")["employment"].sum()
+    np.testing.assert_allclose(
+        per_msa.to_numpy(), us.loc[per_msa.index, "jobs_total"].to_numpy(), rtol=1e-9
+    )
+    assert len(linked) <= len(per_msa)
+
+
 def test_assumptions_change_jobs():
     base = geoai.load_metros()
-    more = geoai.load_metros(assumptions=LabourAssumptions(routine_share=0.7))
-    np.testing.assert_allclose(more["jobs_routine"] / base["jobs_routine"], 0.7 / 0.5)
-    assert more.attrs["assumptions"]["routine_share"] == 0.7
+    a = LabourAssumptions(exposed_share=(0.30, 0.40, 0.40, 0.60))
+    more = geoai.load_metros(assumptions=a)
+    modelled = base["labour_source"].str.startswith("modelled").to_numpy()
+    poor = modelled & (base["gdp_pc_usd"] <= a.income_anchors_usd[0]).to_numpy()
+    assert poor.sum() >= 5
+    # a larger low-complementarity share in low-income countries: more routine jobs there
+    ratio = (more["jobs_routine"] / base["jobs_routine"]).to_numpy()
+    np.testing.assert_allclose(ratio[poor], (0.30 - 0.08) / (0.26 - 0.08))
+    np.testing.assert_allclose(ratio[~modelled], 1.0)  # observed rows do not move
+    assert more.attrs["assumptions"]["exposed_share"][0] == 0.30
 
 
-def test_min_population(metros):
-    small = geoai.load_metros(min_population=100_000)
-    assert len(small) > 4 * len(metros)
+def test_min_population(metros, geonames):
+    small = geoai.load_metros(min_population=300_000)
+    assert len(small) > 2 * len(metros)
     assert set(metros["metro_id"]) <= set(small["metro_id"])
-    with pytest.raises(InputError, match="metros_from_places"):
-        geoai.load_metros(min_population=10_000)
+    assert len(geoai.load_metros(min_population=0)) == 1860  # every UN agglomeration
     with pytest.raises(InputError, match="min_population"):
         geoai.load_metros(min_population=-1)
+    gn_small = geoai.load_metros(min_population=100_000, source="geonames")
+    assert len(gn_small) > 4 * len(geonames)
+    assert set(geonames["metro_id"]) <= set(gn_small["metro_id"])
+    with pytest.raises(InputError, match="metros_from_places"):
+        geoai.load_metros(min_population=10_000, source="geonames")
+    with pytest.raises(InputError, match="min_population"):
+        geoai.load_metros(min_population=-1, source="geonames")
 
 
 def test_countries():
@@ -111,31 +195,6 @@ def test_countries():
     assert c.loc["DEU", "gdp_pc_source"] == f"World Bank {c.loc['DEU', 'gdp_year']}"
     assert not {"WLD", "HIC", "EUU"} & set(c.index)  # aggregates are not countries
     # every shipped metro has a country row and an income figure
-    all_metros = geoai.load_metros(100_000)
-    assert all_metros["country_iso3"].isin(c.index).all()
-    assert all_metros["gdp_pc_usd"].notna().all()
-
-
-@pytest.mark.slow
-def test_shipped_metros_rebuild_identically():
-    """data/build_metros.py on the installed GeoNames data reproduces the shipped file."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "build_metros", datasets.data_path("metros.parquet").parent / "build_metros.py"
-    )
-    if spec is None or spec.loader is None or not spec.origin:
-        pytest.fail("data/build_metros.py not found")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    places = build.load_places()
-    metros = build.delineate(places, build.LINK_KM, build.DENSITY)
-    metros = metros.rename(columns={"country": "country_iso3"})
-    metros = metros[metros["population"] >= build.KEEP_MIN_POP].reset_index(drop=True)
-    metros["population"] = metros["population"].round().astype("int64")
-    shipped = gpd.read_parquet(datasets.data_path("metros.parquet"))
-    pd.testing.assert_frame_equal(
-        pd.DataFrame(metros.drop(columns="geometry")),
-        pd.DataFrame(shipped.drop(columns="geometry")),
-    )
-    assert metros.geom_equals_exact(shipped.geometry, tolerance=1e-9).all()
+    for all_metros in (geoai.load_metros(0), geoai.load_metros(100_000, source="geonames")):
+        assert all_metros["country_iso3"].isin(c.index).all()
+        assert all_metros["gdp_pc_usd"].notna().all()

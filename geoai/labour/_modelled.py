@@ -1,30 +1,53 @@
-"""Modelled labour-market structure of metros (assumptions, not observations).
+"""Modelled labour-market structure of metros without occupation data.
 
-No worldwide dataset gives routine office jobs by metro, so geoai models the
-starting jobs of every metro from its population and its country's GDP per
-capita ``y`` (MODEL.md, "Initial state"). Every number here is an assumption;
-:class:`LabourAssumptions` names each one with its value and rationale, and the
-columns it produces are flagged as modelled in the data README and outputs.
+Only the United States publishes employment by occupation for every metro
+(BLS OEWS), so only US metros have *observed* routine / augmentable / local
+jobs and AI talent (:mod:`geoai.labour._occupations`). Every other metro is
+modelled here from its population ``P``, its country's GDP per capita ``y``
+and its size, with each number traced to a published figure or to a fit on the
+observed US metros:
 
-* Employment ``E = P * lf(y)``: the employed share of the whole population
-  rises gently with income, from ``lf_low`` in low-income to ``lf_high`` in
-  high-income countries (ILO modelled estimates put employment-to-population
-  ratios of all ages near 0.4 in low-income and 0.5 in high-income countries).
-* Office share ``w(y)`` of employment, logistic in ``log y`` from
-  ``office_low`` to ``office_high``: clerical, professional, managerial and
-  technical occupations are a fifth of jobs in poor countries and over half in
-  rich ones.
-* ``jobs_routine = rho * E * w`` (automatable office work: back office,
-  support, admin), ``jobs_augmentable = (1 - rho) * E * w`` (non-routine
-  cognitive work), ``jobs_local = E - E * w`` (in-person services, industry,
-  public sector).
+* **Employment** ``E = P · e(y)``, with ``e(y)`` the employment-to-population
+  ratio of people aged 15+ (ILO modelled estimates, 2023) times the share of
+  the population aged 15+ (UN World Population Prospects 2024), by World Bank
+  income group. The ILO ratio refers to ages 15+, so it is converted to jobs
+  per resident of all ages before use.
+* **Exposure to generative AI**, by the IMF's country groups (Cazzaniga et
+  al. 2024, IMF Staff Discussion Note SDN/2024/001): the share of employment
+  in high-exposure occupations is 60 % in advanced economies, 40 % in emerging
+  markets and 26 % in low-income countries; of it, the high-complementarity
+  part (likely *augmented*) is 27 %, 16 % and 8 % of employment, and the rest
+  (low complementarity: likely *automated*) 33 %, 24 % and 18 %.
+* **From jobs to task time.** The observed US columns count exposed *task
+  time* (jobs × exposure, Eloundou et al. 2024), not jobs in exposed
+  occupations. The IMF groups are mapped onto that unit with the US as the
+  advanced-economy anchor: ``routine share r(y) = r_US · l(y) / l_AE`` and
+  ``augmentable share g(y) = g_US · c(y) / c_AE`` (``l``, ``c``: the IMF's low-
+  and high-complementarity shares; ``r_US``, ``g_US``: the observed US
+  national shares). An advanced economy thus starts with the US occupation
+  structure and poorer countries with the IMF's relative gaps.
+* **AI talent** share ``t(y) = t_US · c(y) / c_AE`` (an assumption: AI talent
+  taken to scale with complementary, high-skill work).
+* **Metro size** shifts the mix toward offices: each share is multiplied by
+  ``(E / E_ref) ** b``, with the elasticities ``b`` fitted by least squares of
+  ``ln share`` on ``ln jobs`` over the US metros, weighted by jobs (observed,
+  BLS OEWS May 2025), ``E_ref`` the employment-weighted geometric mean of US
+  metro jobs, and ``E`` held inside the range of the US metros (no
+  extrapolation to Tokyo's size).
 
-Both shares use the same logistic curve ``s(y) = 1 / (1 + exp(-k (ln y - ln y0)))``.
+The group anchors sit at the median GDP per capita of the countries in each
+World Bank income group (thresholds of FY2025 applied to GDP per capita in
+``data/countries.csv``), and ``e``, ``l``, ``c`` and ``t`` are interpolated
+linearly in ``ln y`` between them (constant beyond the ends), so no country
+jumps at a threshold.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import functools
+import itertools
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -32,67 +55,199 @@ import pandas as pd
 from geoai import _validate as v
 from geoai.errors import InputError
 
-__all__ = ["JOB_COLUMNS", "LabourAssumptions", "income_curve", "model_jobs"]
+__all__ = [
+    "JOB_COLUMNS",
+    "LabourAssumptions",
+    "USAnchors",
+    "employment_rate",
+    "model_jobs",
+    "us_anchors",
+]
 
-#: Modelled job columns added to metros by :func:`model_jobs`.
-JOB_COLUMNS = ("employment", "jobs_routine", "jobs_augmentable", "jobs_local")
+#: Job columns of a metro (observed for US metros, modelled elsewhere).
+JOB_COLUMNS = ("employment", "jobs_routine", "jobs_augmentable", "jobs_local", "ai_talent")
+
+#: ``labour_source`` of a modelled row.
+MODELLED_SOURCE = (
+    "modelled: ILO employment rates, IMF SDN/2024/001 exposure groups, "
+    "size rule fitted on BLS OEWS May 2025"
+)
+
+#: Upper bound of the modelled AI-talent share of jobs (the highest US metro,
+#: San Jose, is near 0.1; a metro extrapolated far beyond the US size range
+#: must not exceed it by much).
+_MAX_TALENT_SHARE = 0.15
+
+#: Income groups of the anchors, in order of income.
+INCOME_GROUPS = ("low income", "lower-middle income", "upper-middle income", "high income")
 
 
 @dataclass(frozen=True)
 class LabourAssumptions:
-    """Assumptions behind the modelled starting jobs of each metro.
+    """Published anchors of the modelled labour columns, by income group.
+
+    Each tuple has one value per income group of :data:`INCOME_GROUPS` (low,
+    lower-middle, upper-middle, high income); values between anchors are
+    interpolated linearly in ``ln`` GDP per capita.
 
     Attributes
     ----------
-    lf_low, lf_high : float
-        Employed share of the population at very low / very high income
-        (share, default 0.40 / 0.50; MODEL.md, ILO modelled estimates).
-    office_low, office_high : float
-        Office (white-collar) share of employment at very low / very high
-        income (share, default 0.20 / 0.55; MODEL.md; assumption).
-    income_mid_usd : float
-        GDP per capita at the curve's midpoint (USD, default 10,000: the
-        upper-middle-income range; assumption).
-    income_slope : float
-        Steepness ``k`` of the logistic per unit of ``ln y`` (default 1.5: the
-        curve goes from 10% to 90% of its range between about USD 2,300 and
-        USD 43,000; assumption).
-    routine_share : float
-        Routine share ``rho`` of office work (share, default 0.5; seed 000's
-        "roughly half of all urban service employment is pure coordination").
+    income_anchors_usd : tuple of float
+        GDP per capita of each anchor (USD): the median over the countries of
+        each World Bank income group in ``data/countries.csv`` (681, 2,469,
+        11,703 and 33,424), increasing.
+    employment_15plus : tuple of float
+        Employment-to-population ratio of ages 15+ (share; ILO modelled
+        estimates 2023: 0.64, 0.51, 0.61, 0.58).
+    adult_share : tuple of float
+        Share of the population aged 15+ (UN World Population Prospects 2024,
+        2023: 0.57, 0.71, 0.81, 0.84).
+    exposed_share : tuple of float
+        Share of employment in occupations highly exposed to AI (IMF
+        SDN/2024/001: 26 % in low-income countries, 40 % in emerging markets,
+        60 % in advanced economies).
+    complementary_share : tuple of float
+        The high-exposure, high-complementarity part of employment (IMF
+        SDN/2024/001: 8 %, 16 %, 16 %, 27 %); the rest of the exposed share is
+        low-complementarity.
+    anchors : USAnchors or None
+        The observed US national shares and size elasticities; ``None`` fits
+        them from the shipped BLS OEWS data (:func:`us_anchors`).
     """
 
-    lf_low: float = 0.40
-    lf_high: float = 0.50
-    office_low: float = 0.20
-    office_high: float = 0.55
-    income_mid_usd: float = 10_000.0
-    income_slope: float = 1.5
-    routine_share: float = 0.5
+    income_anchors_usd: tuple[float, ...] = (681.0, 2_469.0, 11_703.0, 33_424.0)
+    employment_15plus: tuple[float, ...] = (0.64, 0.51, 0.61, 0.58)
+    adult_share: tuple[float, ...] = (0.57, 0.71, 0.81, 0.84)
+    exposed_share: tuple[float, ...] = (0.26, 0.40, 0.40, 0.60)
+    complementary_share: tuple[float, ...] = (0.08, 0.16, 0.16, 0.27)
+    anchors: USAnchors | None = None
 
     def __post_init__(self) -> None:
+        n = len(INCOME_GROUPS)
         for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in ("income_mid_usd", "income_slope"):
-                v.check_positive(value, f.name)
-            elif not 0.0 <= value <= 1.0:
-                raise InputError(f"{f.name} is a share and must lie in [0, 1]; got {value!r}.")
-        if self.lf_low > self.lf_high or self.office_low > self.office_high:
-            raise InputError(
-                "the low-income shares must not exceed the high-income ones "
-                f"(lf {self.lf_low}->{self.lf_high}, office {self.office_low}->{self.office_high})."
-            )
+            if f.name == "anchors":
+                continue
+            value = tuple(float(x) for x in getattr(self, f.name))
+            if len(value) != n:
+                raise InputError(
+                    f"{f.name} needs one value per income group {INCOME_GROUPS}; got {value}."
+                )
+            object.__setattr__(self, f.name, value)
+            if f.name == "income_anchors_usd":
+                if min(value) <= 0 or any(b <= a for a, b in itertools.pairwise(value)):
+                    raise InputError(f"income_anchors_usd must be > 0 and increasing; got {value}.")
+            elif not all(0.0 <= x <= 1.0 for x in value):
+                raise InputError(f"{f.name} are shares and must lie in [0, 1]; got {value}.")
+        if any(c > e for c, e in zip(self.complementary_share, self.exposed_share, strict=True)):
+            raise InputError("complementary_share must not exceed exposed_share in any group.")
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the assumptions as a plain dict (for reports and output metadata)."""
-        return asdict(self)
+        out = asdict(self)
+        out["anchors"] = None if self.anchors is None else self.anchors._asdict()
+        return out
+
+    def resolved(self) -> LabourAssumptions:
+        """Return these assumptions with the US anchors fitted where they are ``None``."""
+        return self if self.anchors is not None else replace(self, anchors=us_anchors())
 
 
-def income_curve(gdp_pc_usd: np.ndarray, assumptions: LabourAssumptions) -> np.ndarray:
-    """Logistic position in [0, 1] of each GDP per capita on the income curve."""
+class USAnchors(NamedTuple):
+    """Observed US national shares and size elasticities (BLS OEWS × Eloundou et al.).
+
+    Shares are of all jobs in the US metros; elasticities are the slopes of
+    ``ln share`` on ``ln jobs`` across the metros, each weighted by its jobs
+    (so the large metros, where most jobs are, set the slope); ``reference_jobs``
+    is the employment-weighted geometric mean of metro jobs (where the size
+    factor is 1), and ``min_jobs``/``max_jobs`` the range of the fit, beyond
+    which the size factor is held constant rather than extrapolated.
+    """
+
+    routine_share: float
+    augmentable_share: float
+    talent_share: float
+    routine_elasticity: float
+    augmentable_elasticity: float
+    talent_elasticity: float
+    reference_jobs: float
+    min_jobs: float
+    max_jobs: float
+    n_metros: int
+
+
+def _slope(x: np.ndarray, share: np.ndarray, jobs: np.ndarray) -> float:
+    """Least-squares slope of ``ln share`` on ``x``, each metro weighted by its jobs."""
+    keep = share > 0
+    weights = np.sqrt(jobs[keep])  # polyfit weights the residuals, so sqrt for weight E
+    return float(np.polyfit(x[keep], np.log(share[keep]), 1, w=weights)[0])
+
+
+@functools.cache
+def us_anchors() -> USAnchors:
+    """Fit the US anchors from the shipped observed US metros.
+
+    Returns
+    -------
+    USAnchors
+        National shares of routine, augmentable and AI-talent jobs over all US
+        metropolitan jobs, their elasticities with respect to metro size, and
+        the reference size.
+    """
+    from geoai.datasets import load_us_metros
+
+    us = load_us_metros()
+    jobs = us["jobs_total"].to_numpy(dtype=float)
+    x = np.log(jobs)
+    shares = {c: us[c].to_numpy(dtype=float) / jobs for c in ("jobs_routine", "jobs_augmentable")}
+    talent = us["ai_talent"].to_numpy(dtype=float) / jobs
+    total = jobs.sum()
+    return USAnchors(
+        routine_share=float(us["jobs_routine"].sum() / total),
+        augmentable_share=float(us["jobs_augmentable"].sum() / total),
+        talent_share=float(us["ai_talent"].sum() / total),
+        routine_elasticity=_slope(x, shares["jobs_routine"], jobs),
+        augmentable_elasticity=_slope(x, shares["jobs_augmentable"], jobs),
+        talent_elasticity=_slope(x, talent, jobs),
+        reference_jobs=float(np.exp(np.sum(jobs * x) / total)),
+        min_jobs=float(jobs.min()),
+        max_jobs=float(jobs.max()),
+        n_metros=len(us),
+    )
+
+
+def _interp(y: np.ndarray, anchors_usd: tuple[float, ...], values: tuple[float, ...]) -> np.ndarray:
+    return np.interp(np.log(y), np.log(np.asarray(anchors_usd)), np.asarray(values))
+
+
+def employment_rate(
+    gdp_pc_usd: np.ndarray, assumptions: LabourAssumptions | None = None
+) -> np.ndarray:
+    """Jobs per resident (all ages) at each GDP per capita.
+
+    Parameters
+    ----------
+    gdp_pc_usd : array-like, shape (n,)
+        GDP per capita (current USD), > 0.
+    assumptions : LabourAssumptions, optional
+        Defaults to ``LabourAssumptions()``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        The ILO employment-to-population ratio (ages 15+) times the share of
+        residents aged 15+, interpolated between the income anchors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rate = employment_rate(np.array([700.0, 50_000.0]))
+    >>> bool(0.3 < rate[0] < rate[1] < 0.55)
+    True
+    """
+    a = assumptions or LabourAssumptions()
     y = np.asarray(gdp_pc_usd, dtype=np.float64)
-    z = assumptions.income_slope * (np.log(y) - np.log(assumptions.income_mid_usd))
-    return 1.0 / (1.0 + np.exp(-z))
+    rate = np.asarray(a.employment_15plus) * np.asarray(a.adult_share)
+    return _interp(y, a.income_anchors_usd, tuple(rate))
 
 
 def model_jobs(
@@ -100,7 +255,7 @@ def model_jobs(
     gdp_pc_usd: np.ndarray | pd.Series,
     assumptions: LabourAssumptions | None = None,
 ) -> pd.DataFrame:
-    """Model employment and its routine / augmentable / local split.
+    """Model employment, its routine / augmentable / local split and AI talent.
 
     Parameters
     ----------
@@ -109,29 +264,49 @@ def model_jobs(
     gdp_pc_usd : array-like, shape (n,)
         GDP per capita of each metro's country (current USD), > 0.
     assumptions : LabourAssumptions, optional
-        Defaults to ``LabourAssumptions()``.
+        Defaults to ``LabourAssumptions()`` with the US anchors fitted from
+        the shipped BLS OEWS data.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`JOB_COLUMNS` (jobs), aligned with the inputs; the
-        three job kinds sum to ``employment``.
+        Columns :data:`JOB_COLUMNS` (jobs, or people for ``ai_talent``),
+        aligned with the inputs; ``jobs_routine + jobs_augmentable +
+        jobs_local == employment``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jobs = model_jobs(np.array([5e6, 5e6]), np.array([2_000.0, 60_000.0]))
+    >>> bool(jobs["jobs_routine"].iloc[1] > jobs["jobs_routine"].iloc[0])
+    True
     """
-    a = assumptions or LabourAssumptions()
+    a = (assumptions or LabourAssumptions()).resolved()
+    us = a.anchors if a.anchors is not None else us_anchors()
     pop = v.as_mass(population, "population", allow_zero_sum=True)
     y = v.as_mass(gdp_pc_usd, "gdp_pc_usd", n=pop.size)
     if (y <= 0).any():
         raise InputError("gdp_pc_usd must be > 0 for every metro (it enters a logarithm).")
-    s = income_curve(y, a)
-    employment = pop * (a.lf_low + (a.lf_high - a.lf_low) * s)
-    office = employment * (a.office_low + (a.office_high - a.office_low) * s)
+    employment = pop * employment_rate(y, a)
+    low = np.asarray(a.exposed_share) - np.asarray(a.complementary_share)
+    automated = _interp(y, a.income_anchors_usd, tuple(low / low[-1]))
+    comp = np.asarray(a.complementary_share)
+    complementary = _interp(y, a.income_anchors_usd, tuple(comp / comp[-1]))
+    size = np.log(np.clip(employment, us.min_jobs, us.max_jobs) / us.reference_jobs)
+    routine = us.routine_share * automated * np.exp(us.routine_elasticity * size)
+    augmentable = us.augmentable_share * complementary * np.exp(us.augmentable_elasticity * size)
+    # a metro far beyond the US range must keep some local jobs: cap the office share
+    office = routine + augmentable
+    cap = np.where(office > 0.9, 0.9 / np.maximum(office, 1e-300), 1.0)
+    talent = us.talent_share * complementary * np.exp(us.talent_elasticity * size)
     index = population.index if isinstance(population, pd.Series) else None
     return pd.DataFrame(
         {
             "employment": employment,
-            "jobs_routine": a.routine_share * office,
-            "jobs_augmentable": (1.0 - a.routine_share) * office,
-            "jobs_local": employment - office,
+            "jobs_routine": employment * routine * cap,
+            "jobs_augmentable": employment * augmentable * cap,
+            "jobs_local": employment * (1.0 - office * cap),
+            "ai_talent": employment * np.minimum(talent, _MAX_TALENT_SHARE),
         },
         index=index,
     )

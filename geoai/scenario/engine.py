@@ -46,7 +46,7 @@ import pandas as pd
 from geoai._coords import kernel_points
 from geoai.errors import ConvergenceError, InputError
 from geoai.kernels.scenario import mobility_flows
-from geoai.labour import LabourAssumptions, income_curve
+from geoai.labour import employment_rate
 from geoai.scenario.params import ScenarioParams
 
 __all__ = ["PANEL_COLUMNS", "Flows", "World", "prepare_world", "run"]
@@ -142,8 +142,7 @@ def prepare_world(metros: Any, countries: pd.DataFrame) -> World:
             f"countries {list(ids[bad][:5])} lack population or GDP per capita; fill them "
             "(see data/README.md) or drop their metros."
         )
-    a = LabourAssumptions()
-    lf = a.lf_low + (a.lf_high - a.lf_low) * income_curve(gdp_pc, a)
+    lf = employment_rate(gdp_pc)
     niip = pd.to_numeric(c.get("niip_gdp"), errors="coerce").to_numpy(dtype=float)
     known = np.isfinite(niip)
     pts = kernel_points(metros)

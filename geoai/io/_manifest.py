@@ -1,0 +1,454 @@
+"""The run manifest ``.geoai-run.json``: which files of an output folder geoai wrote.
+
+Every ``geoai run`` leaves a manifest in its output folder, written last and
+atomically: the geoai version, the job, the UTC time, every file written
+(relative POSIX path, size in bytes, SHA-256) and the folders geoai created.
+A later run with ``--overwrite`` may replace or remove only the files listed
+there whose bytes still match; a file geoai did not write, or one the user
+edited since, is never deleted, moved, hidden or replaced.
+
+:func:`check_target` makes every decision before any computation and raises
+:class:`~geoai.errors.InputError` with a one-line message naming the problem
+and the fix: refused locations (the filesystem root, the current folder and
+its ancestors, the home folder and its ancestors, a folder holding one of the
+job's input files), a non-empty folder without a manifest, a user file with
+the name of an output, and an output the user changed since it was written.
+Symlinks are resolved first, so a link is judged by the folder it points to.
+:func:`move_in` then moves a finished run's files into an existing folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import signal
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from geoai.errors import InputError
+
+__all__ = [
+    "MANIFEST_NAME",
+    "Entry",
+    "Manifest",
+    "check_target",
+    "count_files",
+    "file_digest",
+    "move_in",
+    "read_manifest",
+    "scan",
+    "write_manifest",
+]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = ".geoai-run.json"
+_FORMAT = "geoai-run/1"
+_COUNT_LIMIT = 100_000  # stop counting a user's folder here (the message says "at least")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file geoai wrote: path relative to the output folder, size (bytes), SHA-256 (hex)."""
+
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a run wrote into its output folder.
+
+    Attributes
+    ----------
+    files : dict of str to Entry
+        Every file written, keyed by relative POSIX path.
+    folders : frozenset of str
+        Sub-folders (relative POSIX paths) that geoai created.
+    replacing : dict of str to Entry
+        Only while a run moves its files in: the previous run's entries, so a
+        run killed half-way still owns both the old and the new bytes.
+    """
+
+    files: dict[str, Entry]
+    folders: frozenset[str] = frozenset()
+    replacing: dict[str, Entry] = field(default_factory=dict)
+
+    def listed(self) -> set[str]:
+        """Return every path this manifest owns (files and those being replaced)."""
+        return set(self.files) | set(self.replacing)
+
+    def owns(self, rel: str, digest: str | None) -> bool:
+        """Whether a file at ``rel`` with SHA-256 ``digest`` is bytes geoai wrote."""
+        return bool(digest) and any(
+            e.sha256 == digest for e in (self.files.get(rel), self.replacing.get(rel)) if e
+        )
+
+
+def file_digest(path: Path) -> str | None:
+    """Return the SHA-256 (hex) of a regular file; ``None`` if nothing is there.
+
+    A symlink, folder, other non-regular entry or unreadable file gives
+    ``""``: it matches no manifest entry, so geoai treats it as the user's.
+    """
+    if not os.path.lexists(path):
+        return None
+    if path.is_symlink() or not path.is_file():
+        return ""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:  # unreadable: not provably geoai's
+        return ""
+    return h.hexdigest()
+
+
+def scan(folder: Path) -> tuple[dict[str, Entry], frozenset[str]]:
+    """Return the entries of every file under ``folder`` and its sub-folders (relative)."""
+    files: dict[str, Entry] = {}
+    folders: set[str] = set()
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            folders.add(rel)
+        elif rel != MANIFEST_NAME:
+            files[rel] = Entry(rel, path.lstat().st_size, file_digest(path) or "")
+    return files, frozenset(folders)
+
+
+def _safe_rel(value: Any, where: Path) -> str:
+    """Return ``value`` if it is a plain relative POSIX path inside the folder, else refuse."""
+    p = PurePosixPath(value) if isinstance(value, str) else None
+    if p is None or p.is_absolute() or not p.parts or ".." in p.parts or "\\" in str(value):
+        raise InputError(
+            f"{where} lists {value!r}, not a path inside the folder; it was not written by "
+            "geoai: move it away or choose an empty or new folder."
+        )
+    return p.as_posix()
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    """Read ``folder/.geoai-run.json``; ``None`` when there is none.
+
+    Raises
+    ------
+    InputError
+        If the manifest is unreadable, of another format or lists a path
+        outside the folder (it is then not trusted with any file).
+    """
+    path = folder / MANIFEST_NAME
+    if not os.path.lexists(path):
+        return None
+    try:
+        if path.is_symlink():
+            raise ValueError("it is a link")
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+            raise ValueError(f"format is not {_FORMAT}")
+
+        def entries(key: str) -> dict[str, Entry]:
+            out = {}
+            for e in doc.get(key, []):
+                rel = _safe_rel(e["path"], path)
+                out[rel] = Entry(rel, int(e["size"]), str(e["sha256"]))
+            return out
+
+        files, replacing = entries("files"), entries("replacing")
+        folders = frozenset(_safe_rel(d, path) for d in doc.get("folders", []))
+    except InputError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise InputError(
+            f"{path} is not a readable geoai manifest ({exc}); move it away or choose an "
+            "empty or new folder."
+        ) from None
+    return Manifest(files=files, folders=folders, replacing=replacing)
+
+
+def write_manifest(
+    folder: Path,
+    manifest: Manifest,
+    *,
+    job: Mapping[str, Any],
+    job_file: str | None,
+) -> Path:
+    """Write ``folder/.geoai-run.json`` atomically (temporary sibling, then ``os.replace``).
+
+    Parameters
+    ----------
+    folder : Path
+        The output folder.
+    manifest : Manifest
+        Files and folders to record.
+    job : mapping
+        The resolved job settings (``Job.as_dict()``).
+    job_file : str or None
+        The job file the settings came from, if any.
+
+    Returns
+    -------
+    Path
+        The manifest's path.
+    """
+    from geoai import __version__
+
+    def rows(entries: dict[str, Entry]) -> list[dict[str, Any]]:
+        return [
+            {"path": e.path, "size": e.size, "sha256": e.sha256}
+            for e in sorted(entries.values(), key=lambda e: e.path)
+        ]
+
+    doc: dict[str, Any] = {
+        "format": _FORMAT,
+        "geoai_version": __version__,
+        "written_utc": datetime.now(UTC).isoformat(timespec="microseconds"),
+        "job_file": job_file,
+        "job": dict(job),
+        "files": rows(manifest.files),
+        "folders": sorted(manifest.folders),
+    }
+    if manifest.replacing:
+        doc["replacing"] = rows(manifest.replacing)
+    text = json.dumps(doc, indent=1, default=lambda o: list(o) if isinstance(o, tuple) else str(o))
+    final = folder / MANIFEST_NAME
+    fd, name = tempfile.mkstemp(prefix=f"{MANIFEST_NAME}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(name, 0o644)
+        os.replace(name, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+    return final
+
+
+def count_files(folder: Path, limit: int = _COUNT_LIMIT) -> int:
+    """Count the non-folder entries under ``folder`` (links not followed), up to ``limit``."""
+    n, todo = 0, [folder]
+    while todo and n < limit:
+        try:
+            with os.scandir(todo.pop()) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        todo.append(Path(e.path))
+                    else:
+                        n += 1
+        except OSError:  # an unreadable folder counts as holding a file
+            n += 1
+    return min(n, limit)
+
+
+def _check_location(real: Path, shown: str, inputs: Mapping[str, Path]) -> None:
+    """Refuse output folders whose files are not geoai's to manage."""
+    here = Path.cwd().resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except RuntimeError:  # no HOME and no passwd entry
+        home = None
+    fix = "choose a new or empty folder for the outputs, such as ./out"
+    if real == Path(real.anchor):
+        raise InputError(f"output folder {shown} is the filesystem root; {fix}.")
+    if real == here:
+        raise InputError(f"output folder {shown} is the current folder {here}; {fix}.")
+    if here.is_relative_to(real):
+        raise InputError(f"output folder {shown} holds the current folder {here}; {fix}.")
+    if home is not None and real == home:
+        raise InputError(f"output folder {shown} is the home folder {home}; {fix}.")
+    if home is not None and home.is_relative_to(real):
+        raise InputError(f"output folder {shown} holds the home folder {home}; {fix}.")
+    for what, path in inputs.items():
+        src = path.expanduser().resolve()
+        if src.is_relative_to(real):
+            raise InputError(
+                f"output folder {shown} holds the {what} {src}; choose a new or empty folder "
+                "that holds none of the job's inputs."
+            )
+
+
+def _check_outputs(real: Path, shown: str, prev: Manifest | None, planned: Iterable[str]) -> None:
+    """Refuse when an output would replace a file geoai did not write or the user changed."""
+    foreign: list[str] = []
+    changed: list[str] = []
+    for rel in sorted(planned):
+        parts = PurePosixPath(rel).parts
+        for k in range(1, len(parts)):
+            sub = real.joinpath(*parts[:k])
+            if os.path.lexists(sub) and (sub.is_symlink() or not sub.is_dir()):
+                raise InputError(
+                    f"{shown}/{PurePosixPath(*parts[:k])} is a link or a file where geoai "
+                    "writes a folder; move it away or choose an empty or new folder."
+                )
+        digest = file_digest(real / rel)
+        if digest is None:
+            continue
+        if prev is None or rel not in prev.listed():
+            foreign.append(rel)
+        elif not prev.owns(rel, digest):
+            changed.append(rel)
+
+    def more(names: list[str]) -> str:
+        return f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+
+    if foreign:
+        raise InputError(
+            f"{shown}/{foreign[0]}{more(foreign)} exists but geoai did not write it; move it "
+            "away or choose an empty or new folder."
+        )
+    if changed:
+        raise InputError(
+            f"{shown}/{changed[0]}{more(changed)} was changed since geoai wrote it; move or "
+            "rename it to keep your edits (or delete it to let geoai rewrite it), then run again."
+        )
+
+
+def check_target(
+    out: Path,
+    *,
+    overwrite: bool,
+    inputs: Mapping[str, Path],
+    planned: Iterable[str],
+) -> tuple[Path, Manifest | None]:
+    """Decide, before any work, whether a run may write into ``out``.
+
+    Parameters
+    ----------
+    out : Path
+        The output folder as given (``~`` is expanded; symlinks are resolved).
+    overwrite : bool
+        Whether the files of a previous run may be replaced.
+    inputs : mapping of str to Path
+        What the job reads (``"job file"``, ``"input data file (data.metros)"``):
+        a folder holding any of them is refused.
+    planned : iterable of str
+        Relative POSIX paths the run may write (a superset is fine).
+
+    Returns
+    -------
+    real : Path
+        The resolved output folder (it may not exist yet).
+    previous : Manifest or None
+        The previous run's manifest; ``None`` for a new or empty folder.
+
+    Raises
+    ------
+    InputError
+        With a one-line message naming the problem and the fix.
+    """
+    real = out.expanduser().resolve()
+    shown = str(out) if Path(os.path.abspath(out)) == real else f"{out} (-> {real})"
+    _check_location(real, shown, inputs)
+    if not real.exists():
+        return real, None
+    if not real.is_dir():
+        raise InputError(f"{shown} is a file; give a folder for the outputs.")
+    prev = read_manifest(real)
+    if prev is None:
+        n = count_files(real)
+        if n:
+            at_least = "at least " if n >= _COUNT_LIMIT else ""
+            files = "file" if n == 1 else "files"
+            raise InputError(
+                f"{shown} holds {at_least}{n} {files} geoai did not write; choose an empty or "
+                "new folder."
+            )
+    elif not overwrite:
+        raise InputError(
+            f"{shown} exists (outputs of an earlier run); pass overwrite=True (--overwrite) to "
+            "replace the files geoai wrote there."
+        )
+    _check_outputs(real, shown, prev, planned)
+    return real, prev
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while files move in; deliver them once the folder is consistent."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in old:
+        signal.signal(s, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for signum in caught:
+            signal.raise_signal(signum)
+
+
+def move_in(
+    stage: Path,
+    target: Path,
+    files: dict[str, Entry],
+    prev: Manifest | None,
+    job_info: Mapping[str, Any],
+) -> Path:
+    """Move staged outputs into the existing folder ``target`` without touching user files.
+
+    The outputs are checked again first (the user may have added or edited
+    files during the run). Then, with SIGINT and SIGTERM held: a manifest owning both the
+    previous and the new bytes is written; each file moves in with
+    ``os.replace``; files of ``prev`` this run did not write again are removed
+    if their bytes still match (otherwise kept, with a warning); empty
+    folders geoai made and no longer needs are removed; the final manifest is
+    written last.
+
+    Parameters
+    ----------
+    stage : Path
+        The staging folder holding the new outputs.
+    target : Path
+        The resolved output folder (it exists).
+    files : dict of str to Entry
+        The staged files (:func:`scan`).
+    prev : Manifest or None
+        The previous run's manifest (``None``: an empty folder).
+    job_info : mapping
+        ``job`` and ``job_file`` for :func:`write_manifest`.
+
+    Returns
+    -------
+    Path
+        The manifest's path.
+    """
+    _check_outputs(target, str(target), read_manifest(target), files)
+    needed = {p.as_posix() for rel in files for p in PurePosixPath(rel).parents} - {"."}
+    old = prev or Manifest({})
+    owned = set(old.folders) | {d for d in needed if not (target / d).exists()}
+    with _signals_held():
+        interim = Manifest(files, frozenset(owned), {**old.replacing, **old.files})
+        write_manifest(target, interim, **job_info)
+        for d in sorted(needed, key=lambda d: d.count("/")):
+            (target / d).mkdir(exist_ok=True)
+        for rel in sorted(files):
+            os.replace(stage / rel, target / rel)
+        for rel in sorted(old.listed() - set(files)):
+            path = target / rel
+            if old.owns(rel, file_digest(path)) and path.parent.resolve() == path.parent:
+                path.unlink()
+            elif os.path.lexists(path):
+                log.warning("kept %s: changed since geoai wrote it", path)
+        for d in sorted(owned - needed, key=lambda d: -d.count("/")):
+            path = target / d
+            if path.resolve() == path:
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # succeeds only on an empty folder
+        owned = {d for d in owned if (target / d).is_dir()}
+        return write_manifest(target, Manifest(files, frozenset(owned)), **job_info)
