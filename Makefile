@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format typecheck bench data clean
+.PHONY: run test lint format typecheck bench data sources clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,10 +43,19 @@ format: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy geoai
 
-## data: rebuild the embedded data files from their sources
+## data: rebuild every derived data file from the sources shipped in data/ (deterministic)
 data: $(DEV_STAMP)
 	$(BIN)/python data/build_countries.py
-	$(BIN)/python data/build_metros.py
+	$(BIN)/python data/un_wup2018/build.py
+	$(BIN)/python data/ai_exposure/build.py
+	$(BIN)/python data/us_oews_2025/build.py
+	$(BIN)/python data/naturalearth/build.py
+	$(BIN)/python data/geonames/build.py
+	$(BIN)/python data/build_readme.py
+
+## sources: refresh the raw UN, BLS and Eloundou et al. files from ../shared/data (by hand only)
+sources: $(DEV_STAMP)
+	$(BIN)/python data/copy_sources.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info

@@ -82,6 +82,9 @@ _METRO_COLUMNS = (
     "huff_centre",
     "huff_probability",
     "largest_talent_to",
+    "cbsa",
+    "statistical_concept",
+    "start_jobs_source",
 )
 
 
@@ -326,6 +329,8 @@ def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
     """Return the final-year metros with role, reasons and key indicators for QGIS."""
     keep_index = "metro_id" not in sim.roles.columns
     roles = sim.roles.reset_index(drop=not keep_index)
+    if "labour_source" in roles.columns:  # where the *starting* jobs came from
+        roles = roles.rename(columns={"labour_source": "start_jobs_source"})
     cols = [c for c in _METRO_COLUMNS if c in roles.columns]
     layer = gpd.GeoDataFrame(roles[cols], geometry=roles.geometry.values, crs=roles.crs)
     layer["role"] = layer["role"].astype(str)
@@ -385,10 +390,25 @@ def _vectors(
     panel = pd.concat(panels, ignore_index=True)
     summary = _panel_summary(panel, cfg)
     layers["panel"] = summary
-    path = write_layers(folder / "geoai.gpkg", layers, styles=styles)
+    about = _layer_descriptions(cfg, layers)
+    path = write_layers(folder / "geoai.gpkg", layers, styles=styles, descriptions=about)
     parquet = folder / "panel.parquet"
     panel.to_parquet(parquet, index=False)
     return [path, parquet]
+
+
+def _layer_descriptions(cfg: Job, layers: dict[str, Any]) -> dict[str, str]:
+    """Say what each GeoPackage layer holds and where its start values come from."""
+    from geoai.datasets import ATTRIBUTION
+
+    start = (
+        "Start: UN World Urbanization Prospects 2018 agglomerations; jobs observed for US "
+        "metros (start_jobs_source), modelled elsewhere."
+        if cfg.metros == "embedded"
+        else f"Start: the metros in {cfg.metros}."
+    )
+    text = f"Scenario output, {cfg.start}-{cfg.end}: modelled, not observed. {start} {ATTRIBUTION}."
+    return {name: f"{name}: {text}" for name in layers}
 
 
 def _panel_summary(panel: pd.DataFrame, cfg: Job) -> pd.DataFrame:

@@ -138,7 +138,15 @@ def test_matches_reference_union_find(n, link_km, use_density, seed):
         with pytest.raises(InputError, match="min_place_pop"):
             metros_from_places(places, link_km=link_km, density=density)
         return
-    res = metros_from_places(places, link_km=link_km, density=density, return_places=True)
+    # the reference is the geoai 0.1 section rule (a point inside a larger disc)
+    res = metros_from_places(
+        places,
+        link_km=link_km,
+        density=density,
+        section_test="centre",
+        section_density=density or 10_000.0,
+        return_places=True,
+    )
     label, section = city_clustering(lon, lat, pop, link_km, density, min_pop=15_000)
     got = res.places.sort_index()
     kept = label >= 0

@@ -240,6 +240,22 @@ def test_layers_round_trip(tmp_path, outputs):
     assert gpd.read_file(out2).crs.equals(projected.crs)
 
 
+def test_layer_descriptions_land_in_gpkg_contents(tmp_path, outputs):
+    metros, flows, panel = outputs
+    about = {"metros": "Metros. Data: UN WUP 2018 (CC BY 3.0 IGO)", "panel": "Panel é ü"}
+    out = write_layers(
+        tmp_path / "d.gpkg", {"metros": metros, "flows": flows, "panel": panel}, descriptions=about
+    )
+    with contextlib.closing(sqlite3.connect(out)) as db:
+        got = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
+    assert got["metros"] == about["metros"]
+    assert got["panel"] == about["panel"]
+    assert got["flows"] in ("", None)  # no description given: none invented
+    with pytest.raises(InputError, match="descriptions names layers"):
+        write_layers(tmp_path / "e.gpkg", {"metros": metros}, descriptions={"roads": "x"})
+    assert not (tmp_path / "e.gpkg").exists()
+
+
 def test_refuses_to_clobber_and_overwrites_on_request(tmp_path, outputs):
     metros, flows, _ = outputs
     p = write_layers(tmp_path / "g.gpkg", {"metros": metros})

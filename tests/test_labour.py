@@ -117,3 +117,21 @@ def test_assumptions_are_validated():
         model_jobs(np.array([1.0, 1.0]), np.array([5_000.0, 0.0]))
     with pytest.raises(InputError, match="NaN"):
         model_jobs(np.array([1.0]), np.array([np.nan]))
+
+
+def test_data_readme_tables_are_current():
+    """The calibration tables in data/README.md are what the shipped data give today."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "data" / "build_readme.py"
+    spec = importlib.util.spec_from_file_location("build_readme", path)
+    assert spec is not None
+    assert spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    readme = path.parent / "README.md"
+    assert build.block(readme, "labour-anchors") == build.anchors_table()
+    assert build.block(readme, "labour-check") == build.check_table()
+    us = build.block(path.parent / "us_oews_2025" / "README.md", "exposure_national")
+    assert build.block(readme, "exposure-national") == us

@@ -72,6 +72,15 @@ def test_geopackage_layers_and_styles(result):
     assert metros.crs.to_epsg() == 4326
     assert set(metros["role"]) <= set(geoai.ROLES)
     assert metros["reasons"].str.len().gt(0).all()
+    # every row says where its starting jobs came from; US metros are observed
+    us = metros["country_iso3"] == "USA"
+    assert metros.loc[us, "start_jobs_source"].str.startswith("observed").all()
+    assert metros.loc[~us, "start_jobs_source"].str.startswith("modelled").all()
+    with sqlite3.connect(gpkg) as db:
+        about = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
+    data_layers = [t for t in layers if t != "layer_styles"]
+    assert all("World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in about[t] for t in data_layers)
+    assert "BLS OEWS May 2025" in about["metros_concentration"]
     with sqlite3.connect(gpkg) as db:
         rows = db.execute(
             "SELECT f_table_name, f_table_schema, f_geometry_column, useAsDefault FROM layer_styles"
@@ -90,7 +99,10 @@ def test_report_lists_figures_and_assumptions(result):
     assert "## Assumptions" in md
     assert "modelled" in md
     assert "maps/roles_concentration.png" in md
-    assert "GeoNames (CC BY 4.0)" in md
+    # the licenses' attribution travels into the report, and what is observed says so
+    assert "World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in md
+    assert "BLS OEWS May 2025" in md
+    assert "Starting jobs by type: observed for" in md
     html = (result.out / "report.html").read_text()
     assert "<img src='maps/comparison.png'" in html
     assert result.summary.shape[1] == 3  # unit + two presets

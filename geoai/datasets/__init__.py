@@ -36,6 +36,7 @@ from geoai.datasets._us import (
     load_occupation_exposure,
     load_us_metros,
     load_us_occupations,
+    load_us_principal_cities,
 )
 from geoai.datasets._wup import WUP_SOURCE, load_metro_panel, wup_agglomerations
 from geoai.errors import InputError
@@ -59,6 +60,7 @@ __all__ = [
     "load_occupation_exposure",
     "load_us_metros",
     "load_us_occupations",
+    "load_us_principal_cities",
     "sample_osm_path",
     "wup_agglomerations",
 ]
@@ -131,7 +133,7 @@ def _read_countries() -> pd.DataFrame:
 
 @functools.cache
 def _read_metros() -> gpd.GeoDataFrame:
-    return gpd.read_parquet(data_path("metros.parquet"))
+    return gpd.read_parquet(data_path("geonames/metros.parquet"))
 
 
 #: Shipped country polygons (see ``data/naturalearth/README.md``).

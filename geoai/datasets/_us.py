@@ -20,11 +20,13 @@ from geoai._constants import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
 
 __all__ = [
+    "LINK_FLOOR_KM",
     "US_ATTRIBUTION",
     "link_cbsa",
     "load_occupation_exposure",
     "load_us_metros",
     "load_us_occupations",
+    "load_us_principal_cities",
 ]
 
 #: Attribution line for maps and reports made from the US metro files.
@@ -32,8 +34,12 @@ US_ATTRIBUTION = "BLS OEWS May 2025 (public domain); exposure: Eloundou et al. 2
 
 _METROS = "us_oews_2025/us_metros.parquet"
 _OCCUPATIONS = "us_oews_2025/us_occupations.parquet"
+_PRINCIPAL_CITIES = "us_oews_2025/us_principal_cities.parquet"
 _EXPOSURE = "ai_exposure/occupation_exposure.csv"
 _COUNTRIES = ("USA", "PRI")
+#: Distance floor (km) of the gravity score in :func:`link_cbsa`: a point within
+#: this distance of a title city counts as at its centre.
+LINK_FLOOR_KM = 5.0
 
 
 def _path(name: str) -> Path:
@@ -50,6 +56,11 @@ def _read_us_metros() -> gpd.GeoDataFrame:
 @functools.cache
 def _read_us_occupations() -> pd.DataFrame:
     return pd.read_parquet(_path(_OCCUPATIONS))
+
+
+@functools.cache
+def _read_us_principal_cities() -> pd.DataFrame:
+    return pd.read_parquet(_path(_PRINCIPAL_CITIES))
 
 
 @functools.cache
@@ -114,6 +125,32 @@ def load_us_occupations() -> pd.DataFrame:
     return table
 
 
+def load_us_principal_cities() -> pd.DataFrame:
+    """Every principal city named in the title of every US metropolitan statistical area.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per placed title city, sorted by ``cbsa`` and ``rank``:
+        ``cbsa`` (5-digit str), ``rank`` (position in the title, 1 = the
+        first principal city, the point of :func:`load_us_metros`), ``city``
+        (as the title writes it), ``state`` (2-letter code, "PR" for Puerto
+        Rico), ``geonameid`` (GeoNames id), ``lon``, ``lat`` (degrees,
+        EPSG:4326) and ``match`` (the rule that matched the title city to
+        GeoNames; see ``data/us_oews_2025/README.md``).
+        ``attrs["source"]`` is the attribution.
+
+    Examples
+    --------
+    >>> pc = load_us_principal_cities()
+    >>> pc.loc[pc["cbsa"] == "41860", "city"].tolist()
+    ['San Francisco', 'Oakland', 'Fremont']
+    """
+    table = _read_us_principal_cities().copy()
+    table.attrs["source"] = "BLS OEWS May 2025 MSA titles; GeoNames (CC BY 4.0)"
+    return table
+
+
 def load_occupation_exposure() -> pd.DataFrame:
     """LLM exposure of every SOC 2018 occupation (Eloundou et al. 2024).
 
@@ -141,9 +178,27 @@ def load_occupation_exposure() -> pd.DataFrame:
 
 
 def link_cbsa(
-    points: gpd.GeoDataFrame, *, max_km: float = 60.0, metros: gpd.GeoDataFrame | None = None
+    points: gpd.GeoDataFrame,
+    *,
+    max_km: float = 60.0,
+    metros: gpd.GeoDataFrame | None = None,
+    principal_cities: pd.DataFrame | None = None,
 ) -> pd.Series:
-    """CBSA code of the nearest US principal city for each US (or Puerto Rico) point.
+    """CBSA code of the metropolitan statistical area each US (or Puerto Rico) point belongs to.
+
+    A gravity rule over every principal city named in the MSA titles
+    (:func:`load_us_principal_cities`): for a point, each MSA of the same
+    country with a title city within ``max_km`` scores
+    ``jobs_total / max(d, 5 km) ** 2``, with ``jobs_total`` its jobs and
+    ``d`` the great-circle distance (km) from the point to its nearest title
+    city; the point takes the MSA of highest score (ties: the nearer one).
+    A UN agglomeration centred on its own principal city (``d`` near 0,
+    floored at :data:`LINK_FLOOR_KM`) thus keeps its own MSA, unless a far
+    larger MSA is very close, and a suburb without an MSA of its own joins
+    the large neighbouring MSA rather than a small one slightly nearer
+    (Concord, CA joins San Francisco-Oakland-Fremont, not Vallejo). Listing
+    every title city, not only the first, lets a metro with several centres
+    (Riverside-San Bernardino-Ontario) reach the suburbs around each.
 
     Parameters
     ----------
@@ -152,26 +207,33 @@ def link_cbsa(
         geographic CRS is converted) with a ``country_iso3`` column. Non-point
         geometries are represented by a point inside them.
     max_km : float, default 60
-        Largest great-circle distance (km) from a point to the principal
-        city of the CBSA it is linked to.
+        Largest great-circle distance (km) from a point to the nearest title
+        city of an MSA it may be linked to.
     metros : geopandas.GeoDataFrame, optional
-        The MSAs to link to, with ``cbsa``, ``country_iso3`` and EPSG:4326
-        points; default :func:`load_us_metros`.
+        The MSAs to link to, with ``cbsa``, ``country_iso3``, ``jobs_total``
+        (jobs) and EPSG:4326 points (the first principal city); default
+        :func:`load_us_metros`.
+    principal_cities : pandas.DataFrame, optional
+        Title cities with ``cbsa``, ``lon`` and ``lat`` (degrees); default
+        :func:`load_us_principal_cities`. Rows of CBSAs not in ``metros`` are
+        ignored; each metro's own point always counts as one of its title
+        cities.
 
     Returns
     -------
     pandas.Series
         Aligned with ``points.index``, named ``"cbsa"``: the 5-digit code of
-        the MSA whose principal-city point (:func:`load_us_metros`) is
-        nearest, among MSAs of the same ``country_iso3``, if within
-        ``max_km``; NaN otherwise and for points outside the US and Puerto
+        the winning MSA; NaN where no MSA of the point's country has a title
+        city within ``max_km``, and for points outside the US and Puerto
         Rico.
 
     Raises
     ------
     InputError
         If ``points`` is not a GeoDataFrame, lacks ``country_iso3``, has
-        missing or empty geometries, or ``max_km`` is not positive.
+        missing or empty geometries, ``max_km`` is not positive, or
+        ``metros`` / ``principal_cities`` lack a column or have jobs that are
+        not finite and >= 0.
     CRSError
         If ``points`` has no CRS or a projected one (an :class:`InputError`).
 
@@ -204,26 +266,72 @@ def link_cbsa(
         points = points.to_crs(4326)
     lon, lat, _ = v.as_coords(points, "points")
     metros = _read_us_metros() if metros is None else metros
-    mlon = metros.geometry.x.to_numpy()
-    mlat = metros.geometry.y.to_numpy()
-    mcountry = metros["country_iso3"].to_numpy()
-    mcbsa = metros["cbsa"].to_numpy(dtype=object)
+    cities = _read_us_principal_cities() if principal_cities is None else principal_cities
+    mcbsa, mcountry, jobs, clon, clat, cmetro = _title_cities(metros, cities)
     country = points["country_iso3"].to_numpy(dtype=object)
     out = np.full(len(points), np.nan, dtype=object)
     for iso in _COUNTRIES:
-        cand = np.flatnonzero(mcountry == iso)
+        cand = np.flatnonzero(mcountry == iso)  # metro rows of this country
+        here = np.isin(cmetro, cand)
+        # title cities of the country, grouped by metro: reduceat needs each group's start
+        ccols = np.flatnonzero(here)
+        starts = np.flatnonzero(np.r_[True, np.diff(cmetro[ccols]) != 0])
         for rows in np.array_split(np.flatnonzero(country == iso), _n_chunks(country == iso)):
             if rows.size == 0 or cand.size == 0:
                 continue
-            d = _haversine_km(lon[rows, None], lat[rows, None], mlon[None, cand], mlat[None, cand])
-            best = d.argmin(axis=1)
-            near = d[np.arange(rows.size), best] <= max_km
-            out[rows[near]] = mcbsa[cand[best[near]]]
+            d_city = _haversine_km(
+                lon[rows, None], lat[rows, None], clon[None, ccols], clat[None, ccols]
+            )
+            d = np.minimum.reduceat(d_city, starts, axis=1)  # (rows, cand): nearest title city
+            out[rows] = _gravity_choice(d, jobs[cand], mcbsa[cand], max_km)
     return pd.Series(out, index=points.index, name="cbsa")
 
 
+def _gravity_choice(d: np.ndarray, jobs: np.ndarray, cbsa: np.ndarray, max_km: float) -> np.ndarray:
+    """Winning CBSA of each row of ``d`` (km, rows x metros) by the rule of :func:`link_cbsa`."""
+    near = d <= max_km
+    score = np.where(near, jobs[None, :] / np.maximum(d, LINK_FLOOR_KM) ** 2, -np.inf)
+    best = score.max(axis=1)
+    tied = near & (score == best[:, None])
+    pick = np.where(tied, d, np.inf).argmin(axis=1)
+    out = np.full(d.shape[0], np.nan, dtype=object)
+    linked = near.any(axis=1)
+    out[linked] = cbsa[pick[linked]]
+    return out
+
+
+def _title_cities(
+    metros: gpd.GeoDataFrame, cities: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Metro arrays (cbsa, country, jobs) and title-city arrays (lon, lat, metro row), sorted."""
+    for table, name, cols in (
+        (metros, "metros", ("cbsa", "country_iso3", "jobs_total")),
+        (cities, "principal_cities", ("cbsa", "lon", "lat")),
+    ):
+        missing = [c for c in cols if c not in table.columns]
+        if missing:
+            raise InputError(
+                f"{name} lacks column(s) {missing}; pass the tables of load_us_metros() and "
+                "load_us_principal_cities() or tables with the same columns."
+            )
+    if not metros["cbsa"].is_unique:
+        raise InputError("metros['cbsa'] repeats a code; keep one row per CBSA.")
+    jobs = metros["jobs_total"].to_numpy(dtype=float)
+    if not (np.isfinite(jobs) & (jobs >= 0)).all():
+        raise InputError("metros['jobs_total'] must be finite and >= 0; fill or drop the rows.")
+    mcbsa = metros["cbsa"].astype(str).to_numpy(dtype=object)
+    row_of = pd.Series(np.arange(len(metros)), index=mcbsa)
+    own = cities["cbsa"].astype(str).isin(row_of.index).to_numpy()
+    cmetro = np.r_[np.arange(len(metros)), row_of[cities["cbsa"].astype(str)[own]].to_numpy()]
+    clon = np.r_[metros.geometry.x.to_numpy(), cities["lon"].to_numpy(dtype=float)[own]]
+    clat = np.r_[metros.geometry.y.to_numpy(), cities["lat"].to_numpy(dtype=float)[own]]
+    order = np.argsort(cmetro, kind="stable")
+    mcountry = metros["country_iso3"].to_numpy(dtype=object)
+    return mcbsa, mcountry, jobs, clon[order], clat[order], cmetro[order]
+
+
 def _n_chunks(mask: np.ndarray, rows_per_chunk: int = 4096) -> int:
-    """Return how many row blocks keep each distance matrix at <= 4096 x n_metros."""
+    """Return how many row blocks keep each distance matrix at <= 4096 x n_title_cities."""
     return max(1, -(-int(mask.sum()) // rows_per_chunk))
 
 

@@ -113,6 +113,7 @@ def write_layers(
     layers: Mapping[str, pd.DataFrame],
     *,
     styles: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write several layers to one GeoPackage 1.2, atomically, with default QGIS styles.
@@ -131,6 +132,10 @@ def write_layers(
         Layer name → QML document (see :mod:`geoai.io.qgis`), stored in the
         ``layer_styles`` table as the layer's default style, so QGIS opens
         the layer styled. Layers without an entry keep QGIS's default style.
+    descriptions : mapping of str to str, optional
+        Layer name → a human-readable description (what the layer holds, its
+        sources and their attribution), stored in ``gpkg_contents.description``
+        where QGIS shows it as the layer's abstract.
     overwrite : bool, default False
         Replace an existing file; otherwise an existing file is an error
         raised before anything is written.
@@ -172,6 +177,10 @@ def write_layers(
         raise InputError(f"styles names layers {unknown} that are not in layers {list(frames)}.")
     for name, text in qml.items():
         _parse_qml(text, f"styles[{name!r}]")
+    about = dict(descriptions or {})
+    unknown = sorted(set(about) - set(frames))
+    if unknown:
+        raise InputError(f"descriptions names layers {unknown} that are not in layers.")
     check_writable(p, overwrite=overwrite)
 
     with atomic_path(p, overwrite=overwrite) as tmp:
@@ -181,6 +190,7 @@ def write_layers(
                     pyogrio.write_dataframe(
                         frame, tmp, layer=name, driver="GPKG",
                         dataset_options={"VERSION": "1.2"} if k == 0 else None,
+                        layer_options={"DESCRIPTION": about[name]} if name in about else None,
                     )  # fmt: skip
                 except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                     raise InputError(f"GDAL could not write layer {name!r} to {p}: {exc}") from exc

@@ -1,0 +1,113 @@
+"""Rewrite the generated tables of data/README.md from the shipped data.
+
+* The labour model: the modelled job columns of metros outside the US
+  (``geoai.labour.model_jobs``) are calibrated to published anchors and to the
+  observed US metros. This prints what that calibration is and how the model
+  does where it can be checked: on the US metros themselves, modelled from
+  their size and US income only, against their observed BLS OEWS × Eloundou
+  et al. columns.
+* The headline checks against references, copied from the datasets' own
+  READMEs (so the index never disagrees with them): the US exposure against
+  the paper's figures, and the GeoNames delineation against the UN.
+
+Run last, after every dataset is built (``make data`` does)::
+
+    python data/build_readme.py
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+
+import geoai
+from geoai.labour import INCOME_GROUPS, LabourAssumptions, employment_rate, model_jobs, us_anchors
+
+HERE = Path(__file__).resolve().parent
+
+
+def anchors_table() -> str:
+    a = LabourAssumptions()
+    rate = employment_rate(np.asarray(a.income_anchors_usd), a)
+    rows = [
+        "| income group | GDP per capita (USD) | employment / population 15+ (ILO) | "
+        "share aged 15+ (UN WPP) | jobs per resident | exposed (IMF) | of it complementary (IMF) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for k, group in enumerate(INCOME_GROUPS):
+        rows.append(
+            f"| {group} | {a.income_anchors_usd[k]:,.0f} | {a.employment_15plus[k]:.2f} "
+            f"| {a.adult_share[k]:.2f} | {rate[k]:.3f} | {a.exposed_share[k]:.0%} "
+            f"| {a.complementary_share[k]:.0%} |"
+        )
+    us = us_anchors()
+    rows += [
+        "",
+        f"US anchors fitted on the {us.n_metros} observed MSAs (BLS OEWS May 2025 × "
+        f"Eloundou et al. 2024): routine share {us.routine_share:.4f}, augmentable share "
+        f"{us.augmentable_share:.4f}, AI-talent share {us.talent_share:.4f} of jobs; size "
+        f"elasticities {us.routine_elasticity:+.3f} (routine), "
+        f"{us.augmentable_elasticity:+.3f} (augmentable), {us.talent_elasticity:+.3f} "
+        f"(AI talent); reference size {us.reference_jobs:,.0f} jobs, fitted range "
+        f"{us.min_jobs:,.0f}–{us.max_jobs:,.0f} jobs.",
+    ]
+    return "\n".join(rows)
+
+
+def check_table() -> str:
+    us = geoai.load_us_metros()
+    y = float(geoai.load_countries().loc["USA", "gdp_pc_usd"])
+    rate = employment_rate(np.array([y]))[0]
+    jobs = model_jobs(us["jobs_total"].to_numpy() / rate, np.full(len(us), y))
+    rows = [
+        "| column | national share, observed | national share, modelled | "
+        "median abs. log ratio by metro | Spearman by metro |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for col in ("jobs_routine", "jobs_augmentable", "ai_talent"):
+        observed = us[col].to_numpy() / us["jobs_total"].to_numpy()
+        modelled = jobs[col].to_numpy() / jobs["employment"].to_numpy()
+        keep = observed > 0
+        rows.append(
+            f"| `{col}` | {us[col].sum() / us['jobs_total'].sum():.4f} "
+            f"| {jobs[col].sum() / jobs['employment'].sum():.4f} "
+            f"| {np.median(np.abs(np.log(modelled[keep] / observed[keep]))):.3f} "
+            f"| {spearmanr(observed, modelled).statistic:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def replace_block(text: str, marker: str, body: str) -> str:
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"data/README.md lacks the {marker} markers")
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+
+
+def block(path: Path, marker: str) -> str:
+    """Return the generated block ``marker`` of another README (without its markers)."""
+    text = path.read_text(encoding="utf-8")
+    found = re.search(rf"<!-- {marker}:start -->\n(.*?)\n?<!-- {marker}:end -->", text, re.S)
+    if found is None:
+        raise SystemExit(f"{path} lacks the {marker} markers; rebuild that dataset first")
+    return found.group(1).rstrip("\n")
+
+
+def main() -> None:
+    readme = HERE / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    text = replace_block(text, "labour-anchors", anchors_table())
+    text = replace_block(text, "labour-check", check_table())
+    us_readme = HERE / "us_oews_2025" / "README.md"
+    text = replace_block(text, "exposure-national", block(us_readme, "exposure_national"))
+    text = replace_block(text, "geonames-vs-wup", block(HERE / "geonames" / "README.md", "wup"))
+    readme.write_text(text, encoding="utf-8")
+    print(anchors_table())
+    print(check_table())
+
+
+if __name__ == "__main__":
+    main()
