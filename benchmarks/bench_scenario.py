@@ -3,7 +3,7 @@
 Run ``python benchmarks/bench_scenario.py`` (add ``--quick`` for a 20-draw
 sweep). Rows:
 
-* ``concentration``, ``exodus`` and ``divergence`` on the 572 metros of >= 1 M
+* ``concentration``, ``exodus`` and ``divergence`` on the 653 UN metros of >= 1 M
   people, 2025-2050, roles included, one after the other in one process
   (target: < 30 s together), after a warm-up run that compiles the kernels;
 * a 200-draw sweep of ``concentration`` over the co-location premium and the
@@ -29,7 +29,7 @@ def three_presets() -> tuple[Timer, dict]:
     scenario.simulate(preset="baseline", end=2027)  # compile / load the kernel cache
     with Timer() as t:
         sims = [scenario.simulate(preset=p) for p in PRESETS]
-    return t, {s.preset: round(s.top_share(5), 3) for s in sims}
+    return t, {"n": len(sims[0].final)} | {s.preset: round(s.top_share(5), 3) for s in sims}
 
 
 def sweep(n: int) -> tuple[Timer, dict]:
@@ -60,8 +60,9 @@ def main() -> None:
     print("| run | time | peak memory | result |")
     print("|---|---|---|---|")
     r = isolated(three_presets)
+    n_metros = r["result"].pop("n", "?") if not r["error"] else "?"
     print(
-        f"| concentration + exodus + divergence, 572 metros, 2025-2050, roles | "
+        f"| concentration + exodus + divergence, {n_metros} metros, 2025-2050, roles | "
         f"{r['seconds']:.1f} s | {r['peak_mib']:.0f} MiB | top-5 AI share {r['result']} |"
         if not r["error"]
         else f"| presets | failed | | {r['error']} |"

@@ -517,15 +517,15 @@ def _labour_note(final: gpd.GeoDataFrame) -> str:
     """Say, for the report, which metros' job columns are observed and which modelled."""
     from geoai.labour import LabourAssumptions
 
-    kinds = final["labour_source"].value_counts() if "labour_source" in final else pd.Series()
-    observed = int(kinds[kinds.index.str.startswith("observed")].sum())
+    sources = final["labour_source"] if "labour_source" in final else pd.Series(dtype=str)
+    observed = int(sources.astype(str).str.startswith("observed").sum())
+    anchors = LabourAssumptions().resolved().to_dict()
     return (
         f"Starting jobs by type: observed for {observed} of {len(final)} metros (US metros: "
         "BLS OEWS May 2025 occupations x Eloundou et al. 2024 LLM exposure), modelled for "
         "the others from population and national income (geoai.labour; ILO employment "
         "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros): "
-        f"{LabourAssumptions().to_dict()}. Populations are UN estimates up to 2015 and UN "
-        "projections after."
+        f"{anchors}. Populations are UN estimates up to 2015 and UN projections after."
     )
 
 

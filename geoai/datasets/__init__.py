@@ -349,7 +349,7 @@ def _with_labour(
         modelled += list(JOB_COLUMNS)
     metros.attrs["modelled_columns"] = modelled
     metros.attrs["observed_rows"] = int(rows.sum())
-    metros.attrs["assumptions"] = a.to_dict()
+    metros.attrs["assumptions"] = a.resolved().to_dict()
     geometry = metros.geometry.name
     return metros[[c for c in metros.columns if c != geometry] + [geometry]]
 
@@ -388,6 +388,6 @@ def _geonames_metros(
     metros = pd.concat([metros, jobs], axis=1)
     metros["labour_source"] = MODELLED_SOURCE
     metros.attrs["modelled_columns"] = list(JOB_COLUMNS)
-    metros.attrs["assumptions"] = a.to_dict()
+    metros.attrs["assumptions"] = a.resolved().to_dict()
     metros.attrs["source"] = GEONAMES_ATTRIBUTION
     return metros
