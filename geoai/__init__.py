@@ -24,7 +24,7 @@ import os
 # launch instead. A value the user already set is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from geoai import errors, flows, network, potential, scenario, stats, viz
+from geoai import errors, flows, network, potential, roles, scenario, stats, viz
 from geoai.classify import ROLES, RoleThresholds, classify
 from geoai.datasets import (
     ATTRIBUTION,
@@ -45,6 +45,7 @@ from geoai.errors import (
     ConvergenceError,
     CRSError,
     GeoAIError,
+    GeoAIWarning,
     InputError,
 )
 from geoai.grid import Grid
@@ -61,6 +62,7 @@ __all__ = [
     "ConvergenceError",
     "Delineation",
     "GeoAIError",
+    "GeoAIWarning",
     "Grid",
     "InputError",
     "LabourAssumptions",
@@ -80,6 +82,7 @@ __all__ = [
     "metros_from_places",
     "network",
     "potential",
+    "roles",
     "run",
     "sample_osm_path",
     "scenario",

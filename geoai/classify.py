@@ -31,6 +31,7 @@ gravity model of ``talent`` (or ``jobs_augmentable``) toward AI jobs).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -431,9 +432,11 @@ def _indicators(
     out["ai_share"] = share
     out["ai_rank"] = pd.Series(-share, index=out.index).rank(method="min").astype(int)
     out["potential"] = potential
-    gi = stats.getis_ord(
-        out, "potential", k=t.gi_k, permutations=t.permutations, seed=t.seed, fdr=t.fdr
-    )
+    with warnings.catch_warnings():  # RoleThresholds.permutations sets the p floor; gi_p shows it
+        warnings.simplefilter("ignore", stats.PermutationWarning)
+        gi = stats.getis_ord(
+            out, "potential", k=t.gi_k, permutations=t.permutations, seed=t.seed, fdr=t.fdr
+        )
     out["gi_z"] = gi["z"].to_numpy()
     out["gi_p"] = gi["p_sim"].to_numpy() if t.permutations else gi["p_norm"].to_numpy()
     out["gi_label"] = gi["label"].to_numpy()

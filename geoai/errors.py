@@ -2,7 +2,8 @@
 
 Every error derives from :class:`GeoAIError` and from the builtin it
 specialises, so ``except ValueError`` keeps working in user code. Messages say
-what was expected, what was given, and how to fix it.
+what was expected, what was given, and how to fix it. Warnings derive from
+:class:`GeoAIWarning` (a ``UserWarning``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ __all__ = [
     "CRSError",
     "ConvergenceError",
     "GeoAIError",
+    "GeoAIWarning",
     "InputError",
 ]
 
@@ -47,6 +49,10 @@ class ConvergenceError(GeoAIError, RuntimeError):
         super().__init__(message)
         self.residual = residual
         self.n_iter = n_iter
+
+
+class GeoAIWarning(UserWarning):
+    """Base class of every warning issued by geoai: a result is valid but weaker than asked."""
 
 
 class BackendUnavailableError(GeoAIError, ImportError):

@@ -11,6 +11,13 @@
 * :func:`fdr`: Benjamini-Hochberg step-up procedure.
 * :func:`dominant_flows`: Nystuen & Dacey (1961) nodal hierarchy from flows.
 
+Significance: by default Benjamini-Hochberg at ``fdr`` over the permutation
+p-values (``p_fdr`` holds the adjusted p-values); ``fdr=None`` tests each
+observation on its own, ``p_sim < alpha`` (as esda's cluster labels). A
+permutation p-value is at least ``1 / (permutations + 1)``; when that floor
+is above the first BH threshold ``fdr / n`` (or not below ``alpha``), a
+:class:`PermutationWarning` says how many permutations are needed.
+
 Permutation inference runs in :mod:`geoai.kernels.lisa`, parallel over
 observations, each with its own random stream derived from ``seed``:
 results are reproducible and do not depend on the number of threads.
@@ -34,6 +41,7 @@ import scipy.sparse as sp
 from scipy.special import ndtr
 
 from geoai import _validate as v
+from geoai._markov import SpatialMarkov, spatial_markov
 from geoai._weights import (
     TRANSFORMS,
     SpatialWeights,
@@ -44,18 +52,21 @@ from geoai._weights import (
     transformed,
     weights,
 )
-from geoai.errors import InputError
+from geoai.errors import GeoAIWarning, InputError
 from geoai.kernels.lisa import permutation_null
 
 __all__ = [
     "QUADRANTS",
     "TRANSFORMS",
     "IslandWarning",
+    "PermutationWarning",
+    "SpatialMarkov",
     "SpatialWeights",
     "dominant_flows",
     "fdr",
     "getis_ord",
     "local_moran",
+    "spatial_markov",
     "weights",
 ]
 
@@ -64,8 +75,12 @@ __all__ = [
 QUADRANTS = ("HH", "LH", "LL", "HL")
 
 
-class IslandWarning(UserWarning):
+class IslandWarning(GeoAIWarning):
     """Some observations have no neighbours and are left out of inference."""
+
+
+class PermutationWarning(GeoAIWarning):
+    """Too few permutations: the p-value floor ``1 / (permutations + 1)`` hides discoveries."""
 
 
 # ------------------------------------------------------------ shared checks
@@ -75,6 +90,7 @@ class _Inputs:
     w: SpatialWeights
     permutations: int
     seed: int
+    fdr: float | None
     alpha: float
     transform: str
 
@@ -103,7 +119,19 @@ def _column(gdf: Any, column: Any) -> np.ndarray:
     return y
 
 
-def _inference_options(permutations: Any, seed: Any, alpha: Any) -> tuple[int, int, float]:
+def _level(value: Any, name: str, hint: str = "") -> float:
+    try:
+        a = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number in (0, 1){hint}; got {value!r}.") from None
+    if not 0 < a < 1:
+        raise InputError(f"{name} must be in (0, 1), e.g. 0.05{hint}; got {value!r}.")
+    return a
+
+
+def _inference_options(
+    permutations: Any, seed: Any, fdr: Any, alpha: Any
+) -> tuple[int, int, float | None, float]:
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
         raise InputError(f"permutations must be an integer >= 0; got {permutations!r}.")
     if permutations < 0:
@@ -112,13 +140,8 @@ def _inference_options(permutations: Any, seed: Any, alpha: Any) -> tuple[int, i
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
         raise InputError(f"seed must be an integer in [0, 2**63) or None; got {seed!r}.")
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise InputError(f"fdr must be a number in (0, 1); got {alpha!r}.") from None
-    if not 0 < a < 1:
-        raise InputError(f"fdr must be in (0, 1), e.g. 0.05; got {alpha!r}.")
-    return int(permutations), int(seed), a
+    rate = None if fdr is None else _level(fdr, "fdr", ", or None for unadjusted p-values")
+    return int(permutations), int(seed), rate, _level(alpha, "alpha")
 
 
 def _prepare(
@@ -129,12 +152,13 @@ def _prepare(
     w: Any,
     permutations: Any,
     seed: Any,
+    fdr: Any,
     alpha: Any,
     transform: Any,
     allowed: tuple[str, ...] = TRANSFORMS,
 ) -> _Inputs:
     y = _column(gdf, column)
-    perms, seed, a = _inference_options(permutations, seed, alpha)
+    perms, seed, rate, a = _inference_options(permutations, seed, fdr, alpha)
     how = check_transform(transform, allowed)
     if w is None:
         if not hasattr(gdf, "geometry"):
@@ -146,7 +170,7 @@ def _prepare(
         sw = weights(gdf, k=k, transform=how)
     else:
         sw = as_weights(w, gdf.index)
-    return _Inputs(y, sw, perms, seed, a, how)
+    return _Inputs(y, sw, perms, seed, rate, a, how)
 
 
 def _split(
@@ -213,6 +237,11 @@ def _null(
     return p, z_sim, ok & (n_ge < n_le)
 
 
+def _bh_steps(alpha: float, m: int) -> np.ndarray:
+    """Benjamini-Hochberg thresholds ``r alpha / m`` for ranks ``r = 1..m``."""
+    return alpha * np.arange(1, m + 1) / m
+
+
 def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
     out = np.zeros(p.size, dtype=bool)
     valid = np.flatnonzero(~np.isnan(p))
@@ -220,10 +249,77 @@ def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
     if m == 0:
         return out
     ranked = np.sort(p[valid])
-    passed = np.flatnonzero(ranked <= alpha * np.arange(1, m + 1) / m)
+    passed = np.flatnonzero(ranked <= _bh_steps(alpha, m))
     if passed.size:
         out[valid] = p[valid] <= ranked[passed[-1]]
     return out
+
+
+def _bh_adjusted(p: np.ndarray) -> np.ndarray:
+    """BH-adjusted p-values ``min(1, min_{j >= r} m p_(j) / j)``; NaN stays NaN."""
+    out = np.full(p.size, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    m = valid.size
+    if m:
+        order = valid[np.argsort(p[valid], kind="stable")]
+        scaled = p[order] * m / np.arange(1, m + 1)
+        out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return out
+
+
+def _permutations_needed(level: float, strict: bool) -> int:
+    """Smallest ``P`` with ``1 / (P + 1) <= level`` (``<`` when ``strict``)."""
+
+    def reached(q: int) -> bool:
+        floor = 1.0 / (q + 1)
+        return floor < level if strict else floor <= level
+
+    need = max(int(np.ceil(1.0 / level)) - 1, 0)
+    while not reached(need):
+        need += 1
+    while need > 0 and reached(need - 1):
+        need -= 1
+    return need
+
+
+def _warn_floor(m: int, inp: _Inputs) -> None:
+    """Warn when the permutation floor ``1 / (P + 1)`` blocks the first rejection."""
+    perms = inp.permutations
+    floor = 1.0 / (perms + 1)
+    head = f"with {perms} permutations the smallest attainable p_sim is 1/{perms + 1} = {floor:.2g}"
+    if inp.fdr is None:
+        if floor < inp.alpha:
+            return
+        need = _permutations_needed(inp.alpha, strict=True)
+        msg = f"{head}, not below alpha={inp.alpha:g}: no observation can be significant"
+    else:
+        steps = _bh_steps(inp.fdr, m)
+        if floor <= steps[0]:
+            return
+        need = _permutations_needed(float(steps[0]), strict=False)
+        r = int(np.searchsorted(steps, floor, side="left")) + 1
+        msg = (
+            f"{head}, above the first Benjamini-Hochberg threshold fdr/n = {inp.fdr:g}/{m} = "
+            f"{steps[0]:.2g}: "
+            + (
+                f"a lone extreme observation cannot be significant, a discovery needs at "
+                f"least {r} observations at that floor"
+                if r <= m
+                else "no observation can be significant"
+            )
+            + f"; fdr=None gives unadjusted p-values at alpha={inp.alpha:g}"
+        )
+    warnings.warn(f"{msg}. Use permutations >= {need}.", PermutationWarning, stacklevel=4)
+
+
+def _decide(p: np.ndarray, inp: _Inputs, *, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """``significant`` and ``p_fdr`` (NaN when ``fdr=None``) from the p-values ``p``."""
+    m = int(np.count_nonzero(~np.isnan(p)))
+    if floor and inp.permutations and m:
+        _warn_floor(m, inp)
+    if inp.fdr is None:
+        return np.nan_to_num(p, nan=1.0) < inp.alpha, np.full(p.size, np.nan)
+    return _bh(p, inp.fdr), _bh_adjusted(p)
 
 
 # ---------------------------------------------------------------- local Moran
@@ -235,10 +331,11 @@ def local_moran(
     weights: Any = None,
     permutations: int = 999,
     seed: int | None = 0,
-    fdr: float = 0.05,
+    fdr: float | None = 0.05,
+    alpha: float = 0.05,
     transform: str = "r",
 ) -> pd.DataFrame:
-    """Local Moran's I with conditional permutation inference and FDR control.
+    """Local Moran's I with conditional permutation inference and optional FDR control.
 
     The statistic is esda's ``Moran_Local``: ``z = (y - mean) / std``
     (population std), ``I_i = (n - 1) z_i (W z)_i / sum(z^2)``. The pseudo
@@ -265,8 +362,14 @@ def local_moran(
     seed : int or None, default 0
         Seed of the per-observation random streams, in ``[0, 2**63)``
         (None: fresh entropy). Results do not depend on the thread count.
-    fdr : float, default 0.05
-        False discovery rate for Benjamini-Hochberg over ``p_sim``.
+    fdr : float or None, default 0.05
+        False discovery rate of the Benjamini-Hochberg step-up over
+        ``p_sim``. None: no adjustment, each observation is tested on its own
+        at ``alpha`` (for small samples or few permutations; expect about
+        ``alpha n`` false positives among ``n`` tests).
+    alpha : float, default 0.05
+        Significance level when ``fdr=None``: significant where ``p_sim <
+        alpha`` (strictly, as esda's ``get_cluster_labels``); unused otherwise.
     transform : {"r", "b", "d", "v", "o"}, default "r"
         Transformation of the original weights (see :func:`weights`).
 
@@ -274,16 +377,20 @@ def local_moran(
     -------
     pandas.DataFrame
         Indexed like ``gdf``: ``I``, ``z_sim`` (standardised against the
-        permutations), ``p_sim``, ``quadrant`` (categorical, one of
-        :data:`QUADRANTS`), ``significant`` (BH at ``fdr``), ``label``
-        (the quadrant if significant, else ``"ns"``). Islands have NaN
+        permutations), ``p_sim`` (unadjusted pseudo p-value), ``p_fdr``
+        (BH-adjusted p-value: the smallest false discovery rate at which the
+        observation is a discovery; NaN when ``fdr=None``), ``quadrant``
+        (categorical, one of :data:`QUADRANTS`), ``significant`` (BH at
+        ``fdr``, or ``p_sim < alpha`` when ``fdr=None``), ``label`` (the
+        quadrant if significant, else ``"ns"``). Islands have NaN
         statistics, a missing quadrant and label ``"ns"``.
 
     Raises
     ------
     InputError
         Missing, non-numeric, NaN or constant column; fewer than ``k + 1``
-        rows; bad ``permutations``, ``seed``, ``fdr``, ``transform`` or weights.
+        rows; bad ``permutations``, ``seed``, ``fdr``, ``alpha``, ``transform`` or
+        weights.
     CRSError
         Weights must be built and ``gdf`` has no CRS.
 
@@ -291,19 +398,24 @@ def local_moran(
     -----
     IslandWarning
         Some observations have no neighbours (see the module notes).
+    PermutationWarning
+        ``1 / (permutations + 1)`` is above the first BH threshold ``fdr /
+        n`` (``n`` observations with neighbours), so a lone extreme
+        observation cannot be significant, or (``fdr=None``) not below
+        ``alpha``; the message gives the permutations needed.
 
     Examples
     --------
     >>> import geoai
     >>> metros = geoai.load_metros(min_population=1_000_000)
-    >>> lisa = geoai.stats.local_moran(metros, "gdp_pc_usd", permutations=99)
+    >>> lisa = geoai.stats.local_moran(metros, "gdp_pc_usd", permutations=99, fdr=None)
     >>> list(lisa.columns)
-    ['I', 'z_sim', 'p_sim', 'quadrant', 'significant', 'label']
+    ['I', 'z_sim', 'p_sim', 'p_fdr', 'quadrant', 'significant', 'label']
     >>> lisa["label"].cat.categories.tolist()
     ['HH', 'LH', 'LL', 'HL', 'ns']
     """
     inp = _prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
-                   alpha=fdr, transform=transform)  # fmt: skip
+                   fdr=fdr, alpha=alpha, transform=transform)  # fmt: skip
     w = inp.w
     n = w.n
     data = transformed(w.indptr, w.indices, w.values, inp.transform)
@@ -318,11 +430,11 @@ def local_moran(
     p, z_sim, _ = _null(z, indptr, wts, a=a, b=a * diag * z, observed=moran, inp=inp)
     quad = np.where(z > 0, np.where(lag > 0, 0, 3), np.where(lag > 0, 1, 2))
     quadrant = pd.Categorical.from_codes(np.where(islands, -1, quad), categories=QUADRANTS)
-    sig = _bh(p, inp.alpha)
+    sig, p_fdr = _decide(p, inp)
     label = pd.Categorical.from_codes(np.where(sig, quad, 4), categories=[*QUADRANTS, "ns"])
     return pd.DataFrame(
-        {"I": moran, "z_sim": z_sim, "p_sim": p, "quadrant": quadrant, "significant": sig,
-         "label": label},
+        {"I": moran, "z_sim": z_sim, "p_sim": p, "p_fdr": p_fdr, "quadrant": quadrant,
+         "significant": sig, "label": label},
         index=gdf.index,
     )  # fmt: skip
 
@@ -337,7 +449,8 @@ def getis_ord(
     star: bool = True,
     permutations: int = 999,
     seed: int | None = 0,
-    fdr: float = 0.05,
+    fdr: float | None = 0.05,
+    alpha: float = 0.05,
     transform: str = "r",
 ) -> pd.DataFrame:
     """Getis-Ord local G (``star=False``) or G* (``star=True``) hot and cold spots.
@@ -356,12 +469,13 @@ def getis_ord(
       1 - Phi(|z|)`` (one-sided, as esda).
     * **Inference.** With ``permutations > 0``, ``significant`` is
       Benjamini-Hochberg at ``fdr`` over the folded permutation ``p_sim``
-      (the same test as :func:`local_moran`, robust to skewed variables)
-      and the label is ``"hot"`` when G lies in the upper tail of its
-      permutation distribution, ``"cold"`` in the lower tail. With
-      ``permutations=0``, ``p_norm`` and the sign of ``z`` are used. (For
-      G*, the permutation test holds the observation's own value fixed, so a
-      large value among low neighbours can be "cold" with ``z > 0``.)
+      (the same test as :func:`local_moran`, robust to skewed variables),
+      or ``p_sim < alpha`` with ``fdr=None``, and the label is ``"hot"``
+      when G lies in the upper tail of its permutation distribution,
+      ``"cold"`` in the lower tail. With ``permutations=0``, ``p_norm`` (in
+      place of ``p_sim``) and the sign of ``z`` are used. (For G*, the
+      permutation test holds the observation's own value fixed, so a large
+      value among low neighbours can be "cold" with ``z > 0``.)
 
     Parameters
     ----------
@@ -380,17 +494,22 @@ def getis_ord(
         Conditional permutations; 0 skips them (``p_sim`` NaN).
     seed : int or None, default 0
         Seed of the per-observation random streams.
-    fdr : float, default 0.05
-        False discovery rate.
+    fdr : float or None, default 0.05
+        False discovery rate of Benjamini-Hochberg; None: no adjustment,
+        each test at ``alpha``.
+    alpha : float, default 0.05
+        Significance level when ``fdr=None`` (``p < alpha``); unused otherwise.
     transform : {"r", "b"}, default "r"
         Row-standardised or binary (the moments assume one of these).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``gdf``: ``G``, ``z``, ``p_norm``, ``p_sim``,
-        ``significant``, ``label`` (categorical ``"hot"``, ``"cold"``,
-        ``"ns"``). Islands (no neighbour but self) are NaN and ``"ns"``.
+        Indexed like ``gdf``: ``G``, ``z``, ``p_norm``, ``p_sim``
+        (unadjusted), ``p_fdr`` (BH-adjusted p-value of the test used,
+        ``p_sim`` or, with ``permutations=0``, ``p_norm``; NaN when
+        ``fdr=None``), ``significant``, ``label`` (categorical ``"hot"``,
+        ``"cold"``, ``"ns"``). Islands (no neighbour but self) are NaN and ``"ns"``.
 
     Raises
     ------
@@ -404,17 +523,19 @@ def getis_ord(
     -----
     IslandWarning
         Some observations have no neighbours.
+    PermutationWarning
+        As :func:`local_moran` (only with ``permutations > 0``).
 
     Examples
     --------
     >>> import geoai
     >>> metros = geoai.load_metros(min_population=1_000_000)
-    >>> gi = geoai.stats.getis_ord(metros, "gdp_pc_usd", permutations=99)
+    >>> gi = geoai.stats.getis_ord(metros, "gdp_pc_usd", permutations=99, fdr=None)
     >>> list(gi.columns)
-    ['G', 'z', 'p_norm', 'p_sim', 'significant', 'label']
+    ['G', 'z', 'p_norm', 'p_sim', 'p_fdr', 'significant', 'label']
     """
     inp = _prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
-                   alpha=fdr, transform=transform, allowed=("r", "b"))  # fmt: skip
+                   fdr=fdr, alpha=alpha, transform=transform, allowed=("r", "b"))  # fmt: skip
     y = inp.y
     if (y < 0).any():
         raise InputError(
@@ -455,15 +576,16 @@ def getis_ord(
     p_norm = ndtr(-np.abs(z))
     p_sim, _, upper = _null(y, indptr, wts, a=1.0 / denom, b=diag * y / denom, observed=g, inp=inp)
     if inp.permutations:
-        sig, hot = _bh(p_sim, inp.alpha), upper
+        (sig, p_fdr), hot = _decide(p_sim, inp), upper
     else:
-        sig, hot = _bh(p_norm, inp.alpha), z > 0
+        (sig, p_fdr), hot = _decide(p_norm, inp, floor=False), z > 0
     codes = np.where(sig, np.where(hot, 0, 1), 2)
     label = pd.Categorical.from_codes(codes, categories=["hot", "cold", "ns"])
     return pd.DataFrame(
-        {"G": g, "z": z, "p_norm": p_norm, "p_sim": p_sim, "significant": sig, "label": label},
+        {"G": g, "z": z, "p_norm": p_norm, "p_sim": p_sim, "p_fdr": p_fdr, "significant": sig,
+         "label": label},
         index=gdf.index,
-    )
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- FDR

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geoai import CRSError, InputError, _weights, flows, stats
+from geoai.errors import GeoAIWarning
 from geoai.kernels.lisa import permutation_null
 from tests import reference_stats as ref
 
@@ -215,6 +216,16 @@ def test_pvalues_match_esda_within_monte_carlo_error(baltim):
     gi = stats.getis_ord(baltim, "PRICE", permutations=9999, seed=7)
     lg = quiet(esda.G_Local, y, g, "r", 9999, True, seed=3, n_jobs=1)
     assert binomial_close(gi["p_sim"].to_numpy(), lg.p_sim, 9999, 9999).all()
+    # fdr=None: the same draws, and esda's own significant set (p_sim < alpha) up to
+    # Monte Carlo error, which only matters for p-values close to alpha
+    for alpha in (0.01, 0.05):
+        un = stats.local_moran(baltim, "PRICE", permutations=9999, seed=7, fdr=None, alpha=alpha)
+        np.testing.assert_array_equal(un["p_sim"], ours["p_sim"])
+        differ = un["significant"].to_numpy() != (lm.p_sim < alpha)
+        assert differ.sum() <= 0.05 * differ.size
+        near = 4.5 * np.sqrt(alpha * (1 - alpha) / 9999)
+        assert (np.abs(lm.p_sim[differ] - alpha) <= near).all()
+        assert (np.abs(un["p_sim"].to_numpy()[differ] - alpha) <= near).all()
 
 
 # --------------------------------------------- permutation kernel: references
@@ -307,7 +318,7 @@ def test_kernel_is_reproducible_and_thread_independent():
 # ------------------------------------------------- local Moran: behaviour
 def test_local_moran_finds_planted_clusters_and_labels_are_consistent():
     gdf = autocorrelated(400, seed=5)
-    out = stats.local_moran(gdf, "value", permutations=499, seed=1)
+    out = stats.local_moran(gdf, "value", permutations=7999, seed=1)
     assert out.index.equals(gdf.index)
     assert out["significant"].sum() > 40
     np.testing.assert_array_equal(out["significant"], stats.fdr(out["p_sim"], 0.05))
@@ -316,14 +327,14 @@ def test_local_moran_finds_planted_clusters_and_labels_are_consistent():
     assert (out["label"][~sig] == "ns").all()
     assert set(out["label"][sig]) <= {"HH", "LL", "HL", "LH"}
     assert {"HH", "LL"} <= set(out["label"][sig])
-    assert ((out["p_sim"] >= 1 / 500) & (out["p_sim"] <= 0.5 + 1 / 500)).all()
+    assert ((out["p_sim"] >= 1 / 8000) & (out["p_sim"] <= 0.5 + 1 / 8000)).all()
 
 
 def test_local_moran_seed_reproducible():
     gdf = autocorrelated(150, seed=6)
-    a = stats.local_moran(gdf, "value", permutations=99, seed=3)
-    b = stats.local_moran(gdf, "value", permutations=99, seed=3)
-    c = stats.local_moran(gdf, "value", permutations=99, seed=4)
+    a = stats.local_moran(gdf, "value", permutations=99, seed=3, fdr=None)
+    b = stats.local_moran(gdf, "value", permutations=99, seed=3, fdr=None)
+    c = stats.local_moran(gdf, "value", permutations=99, seed=4, fdr=None)
     pd.testing.assert_frame_equal(a, b)
     assert not a["p_sim"].equals(c["p_sim"])
 
@@ -334,9 +345,15 @@ def test_islands_are_excluded_with_a_warning():
     gdf = autocorrelated(200, seed=7)
     w = stats.weights(gdf, distance_km=120)
     assert w.islands.any()
-    with pytest.warns(stats.IslandWarning, match="no neighbours"):
+    tested = f"0.05/{(~w.islands).sum()} "  # islands are not in the FDR count
+    with (
+        pytest.warns(stats.IslandWarning, match="no neighbours"),
+        pytest.warns(stats.PermutationWarning, match=tested),
+    ):
         out = stats.local_moran(gdf, "value", weights=w, permutations=99)
     isl = w.islands
+    assert out["p_fdr"][isl].isna().all()
+    assert out["p_fdr"][~isl].notna().all()
     assert out.loc[isl, ["I", "z_sim", "p_sim"]].isna().all().all()
     assert out["quadrant"][isl].isna().all()
     assert (out["label"][isl] == "ns").all()
@@ -344,7 +361,7 @@ def test_islands_are_excluded_with_a_warning():
     assert out.loc[~isl, ["I", "p_sim"]].notna().all().all()
     theirs = quiet(esda.Moran_Local, gdf["value"].to_numpy(), w.to_graph(), "r", 0)
     np.testing.assert_allclose(out["I"][~isl], theirs.Is[~isl], atol=1e-10)
-    with pytest.warns(stats.IslandWarning):
+    with pytest.warns(stats.IslandWarning), pytest.warns(stats.PermutationWarning, match=tested):
         gi = stats.getis_ord(gdf, "value", weights=w, permutations=99)
     assert gi.loc[isl, ["G", "z", "p_sim"]].isna().all().all()
 
@@ -368,6 +385,10 @@ def test_permutations_zero_skips_inference():
         ({"permutations": 9.5}, "permutations"),
         ({"fdr": 0}, "fdr"),
         ({"fdr": 1.5}, "fdr"),
+        ({"fdr": "5%"}, "fdr must be a number"),
+        ({"fdr": None, "alpha": 0}, "alpha"),
+        ({"alpha": 1.0}, "alpha"),
+        ({"alpha": None}, "alpha must be a number"),
         ({"transform": "q"}, "transform"),
         ({"seed": -3}, "seed"),
     ],
@@ -390,6 +411,151 @@ def test_missing_crs_and_non_frame():
         stats.local_moran(np.arange(20.0), "value")
     with pytest.raises(InputError, match="geometry"):
         stats.local_moran(pd.DataFrame({"value": np.arange(20.0)}), "value")
+
+
+# ------------------------------------------- significance: fdr=None and the floor
+ESDA_CLUSTER = {"HH": "High-High", "LH": "Low-High", "LL": "Low-Low", "HL": "High-Low",
+                "ns": "Insignificant"}  # fmt: skip
+
+
+def bh_adjusted_loop(p):
+    """BH-adjusted p-values by the definition: min over ranks s >= r of m p_(s) / s."""
+    p = np.asarray(p, float)
+    ranked = sorted((i for i in range(p.size) if not np.isnan(p[i])), key=lambda i: p[i])
+    m = len(ranked)
+    out = np.full(p.size, np.nan)
+    for r, i in enumerate(ranked, start=1):
+        out[i] = min(1.0, *(p[j] * m / s for s, j in enumerate(ranked, start=1) if s >= r))
+    return out
+
+
+def permutations_needed(level, strict=False):
+    """Smallest P whose floor 1 / (P + 1) reaches ``level``, by counting up."""
+    p = 0
+    while not (1 / (p + 1) < level if strict else 1 / (p + 1) <= level):
+        p += 1
+    return p
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.05, 0.1])
+def test_fdr_none_is_esdas_rule_on_the_same_pvalues(columbus, alpha):
+    import esda
+
+    gdf, w = columbus
+    ours = stats.local_moran(gdf, "CRIME", weights=w, permutations=4999, seed=2, fdr=None,
+                             alpha=alpha)  # fmt: skip
+    np.testing.assert_array_equal(ours["significant"], ours["p_sim"] < alpha)
+    assert ours["p_fdr"].isna().all()
+    # esda's labelling, on its own quadrants (seed-free) and our p-values
+    lm = quiet(esda.Moran_Local, gdf["CRIME"].to_numpy(), w, "r", 0)
+    lm.p_sim = ours["p_sim"].to_numpy()
+    labels = ours["label"].astype(str).map(ESDA_CLUSTER).to_numpy()
+    assert (labels == lm.get_cluster_labels(alpha)).all()
+    assert ours["significant"].any()
+    assert not ours["significant"].all()
+    # and the BH set is never larger than the unadjusted one
+    bh = stats.local_moran(gdf, "CRIME", weights=w, permutations=4999, seed=2, fdr=alpha)
+    np.testing.assert_array_equal(bh["p_sim"], ours["p_sim"])
+    assert (ours["significant"] | ~bh["significant"]).all()
+
+
+@pytest.mark.parametrize("fn", [stats.local_moran, stats.getis_ord])
+def test_fdr_set_is_hand_computed_bh_when_permutations_suffice(fn):
+    gdf = autocorrelated(300, seed=11)
+    perms = permutations_needed(0.05 / 300)  # 1 / (P + 1) <= 0.05 / 300: no warning
+    out = fn(gdf, "value", permutations=perms, seed=5)
+    p = out["p_sim"].to_numpy()
+    assert p.min() >= 1 / (perms + 1)
+    assert p.min() <= 0.05 / 300
+    np.testing.assert_array_equal(out["significant"], ref.bh(p, 0.05))
+    np.testing.assert_allclose(out["p_fdr"], bh_adjusted_loop(p), rtol=1e-12)
+    np.testing.assert_array_equal(out["significant"], out["p_fdr"] <= 0.05)
+    assert 20 < out["significant"].sum() < 300
+    # esda's FDR cut-off (p_sim < esda.fdr) on our p-values selects the same set
+    import esda
+
+    np.testing.assert_array_equal(out["significant"], p < esda.fdr(p, 0.05))
+
+
+@pytest.mark.parametrize("fn", [stats.local_moran, stats.getis_ord])
+@pytest.mark.parametrize("n", [40, 120])
+def test_permutation_floor_warning_fires_exactly_below_the_first_bh_step(fn, n):
+    gdf = autocorrelated(n, seed=12)
+    need = permutations_needed(0.05 / n)
+    with pytest.warns(stats.PermutationWarning, match=rf"permutations >= {need}\.") as rec:
+        short = fn(gdf, "value", k=4, permutations=need - 1)
+    assert len(rec) == 1
+    assert issubclass(stats.PermutationWarning, GeoAIWarning)
+    text = str(rec[0].message)
+    assert f"1/{need} " in text
+    assert f"0.05/{n} " in text
+    assert "fdr=None" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        enough = fn(gdf, "value", k=4, permutations=need)
+        fn(gdf, "value", k=4, permutations=0)  # no inference, no floor
+        fn(gdf, "value", k=4, permutations=need - 1, fdr=None)  # unadjusted: 1/need < 0.05
+    assert short["p_sim"].min() >= 1 / need
+    assert enough["p_sim"].min() >= 1 / (need + 1)
+
+
+def test_permutation_floor_warning_counts_the_discoveries_still_possible():
+    gdf = autocorrelated(200, seed=13)
+    # 199 permutations: floor 1/200 = 0.005; BH needs r with 0.005 <= r 0.05 / 200, r >= 20
+    with pytest.warns(stats.PermutationWarning, match="at least 20 observations") as rec:
+        out = stats.local_moran(gdf, "value", permutations=199)
+    assert f">= {permutations_needed(0.05 / 200)}." in str(rec[0].message)
+    p = out["p_sim"].to_numpy()
+    assert out["significant"].sum() in {0} | set(range(20, 201))  # none, or at least 20
+    np.testing.assert_array_equal(out["significant"], ref.bh(p, 0.05))
+    # fewer permutations than 1 / fdr: nothing can be significant at all
+    with pytest.warns(stats.PermutationWarning, match="no observation can be significant"):
+        none = stats.local_moran(gdf, "value", permutations=9)
+    assert not none["significant"].any()
+
+
+@pytest.mark.parametrize("fn", [stats.local_moran, stats.getis_ord])
+def test_unadjusted_floor_warning(fn):
+    gdf = autocorrelated(50, seed=14)
+    for alpha in (0.05, 0.1):
+        need = permutations_needed(alpha, strict=True)  # p_sim < alpha needs 1/(P+1) < alpha
+        with pytest.warns(stats.PermutationWarning, match=rf"alpha={alpha:g}.*>= {need}\."):
+            out = fn(gdf, "value", k=4, permutations=need - 1, fdr=None, alpha=alpha)
+        assert not out["significant"].any()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            fn(gdf, "value", k=4, permutations=need, fdr=None, alpha=alpha)
+
+
+def test_getis_ord_fdr_none_and_normal_p_fdr():
+    gdf = autocorrelated(200, seed=15)
+    un = stats.getis_ord(gdf, "value", permutations=999, seed=3, fdr=None, alpha=0.1)
+    np.testing.assert_array_equal(un["significant"], un["p_sim"] < 0.1)
+    assert un["p_fdr"].isna().all()
+    sig = un["significant"].to_numpy()
+    assert set(un["label"][sig]) == {"hot", "cold"}
+    assert (un["label"][~sig] == "ns").all()
+    norm = stats.getis_ord(gdf, "value", permutations=0)
+    np.testing.assert_allclose(norm["p_fdr"], bh_adjusted_loop(norm["p_norm"]), rtol=1e-12)
+    assert norm["p_sim"].isna().all()
+    norm_un = stats.getis_ord(gdf, "value", permutations=0, fdr=None)
+    np.testing.assert_array_equal(norm_un["significant"], norm["p_norm"] < 0.05)
+
+
+@given(
+    st.lists(st.one_of(st.floats(0, 1), st.just(float("nan"))), min_size=1, max_size=40),
+    st.sampled_from([0.01, 0.05, 0.2]),
+)
+def test_adjusted_pvalues_match_the_definition_and_bh(p, alpha):
+    adj = stats._bh_adjusted(np.asarray(p, float))
+    expect = bh_adjusted_loop(p)
+    np.testing.assert_allclose(adj, expect, rtol=1e-12)
+    assert (np.isnan(adj) == np.isnan(p)).all()
+    valid = ~np.isnan(adj)
+    assert (adj[valid] >= np.asarray(p)[valid] * (1 - 1e-12)).all()
+    assert (adj[valid] <= 1).all()
+    clear = valid & ~np.isclose(adj, alpha, rtol=1e-9, atol=0)  # rounding at exact ties
+    np.testing.assert_array_equal((adj <= alpha)[clear], stats.fdr(p, alpha)[clear])
 
 
 # ------------------------------------------------------------------ Getis-Ord
@@ -429,7 +595,7 @@ def test_getis_ord_matches_dense_reference_with_user_diagonal(columbus):
 
 def test_getis_ord_hot_and_cold_spots():
     gdf = autocorrelated(400, seed=8)
-    out = stats.getis_ord(gdf, "value", permutations=499, seed=2)
+    out = stats.getis_ord(gdf, "value", permutations=7999, seed=2)
     sig = out["significant"].to_numpy()
     np.testing.assert_array_equal(sig, stats.fdr(out["p_sim"], 0.05))
     hot = (out["label"] == "hot").to_numpy()
@@ -570,9 +736,9 @@ def test_dominant_flows_bad_input():
 def test_local_moran_is_invariant_to_positive_affine_rescaling(scale, shift):
     gdf = autocorrelated(40, seed=10)
     w = stats.weights(gdf, k=4)
-    base = stats.local_moran(gdf, "value", weights=w, permutations=49, seed=1)
+    base = stats.local_moran(gdf, "value", weights=w, permutations=49, seed=1, fdr=None)
     gdf["moved"] = gdf["value"] * scale + shift
-    moved = stats.local_moran(gdf, "moved", weights=w, permutations=49, seed=1)
+    moved = stats.local_moran(gdf, "moved", weights=w, permutations=49, seed=1, fdr=None)
     np.testing.assert_allclose(moved["I"], base["I"], rtol=1e-6, atol=1e-9)
     assert (moved["quadrant"] == base["quadrant"]).all()
     np.testing.assert_allclose(moved["p_sim"], base["p_sim"], atol=0.021)
