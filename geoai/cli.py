@@ -269,6 +269,75 @@ def run(
     console.print(result.summary.round(3).to_string())
 
 
+@app.command()
+def identify(
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Output folder: new, empty, or an earlier identify's."),
+    ],
+    as_of: Annotated[
+        int, typer.Option("--as-of", help="Last year read (UN estimates end in 2015).")
+    ] = 2015,
+    min_population: Annotated[
+        float, typer.Option(help="Report the metros of at least this many people at their peak.")
+    ] = 1_000_000,
+    allow_projections: Annotated[
+        bool, typer.Option(help="Allow --as-of after 2015 (UN projections read as observed).")
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(help="Replace the files an earlier identify wrote in OUTPUT (no others)."),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
+) -> None:
+    """Identify Detroit-path metros, roles and trajectories from the observed UN history.
+
+    Writes identify.gpkg (decline, roles, markov_paths, markov_summary), the
+    trajectories figure, report.md/report.html and the run manifest.
+
+    Example: geoai identify -o identify/ --as-of 2015 --min-population 1000000
+    """
+    from geoai._identify import identify as run_identify
+    from geoai.datasets import WUP_SOURCE
+
+    def echo(text: str) -> None:
+        console.print(f"[dim]{escape(text)}[/dim]")
+
+    try:
+        result = run_identify(
+            output,
+            as_of=as_of,
+            min_population=min_population,
+            allow_projections=allow_projections,
+            overwrite=overwrite,
+            echo=None if quiet else echo,
+        )
+    except GeoAIError as exc:  # one line and exit 2 here too, not only under main()
+        if _state["verbose"]:
+            raise
+        Console(stderr=True, soft_wrap=True).print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}"
+        )
+        raise typer.Exit(2) from None
+    t = Table(title=f"Written to {result.out}")
+    t.add_column("file")
+    t.add_column("size", justify="right")
+    for path in result.files:
+        t.add_row(str(path.relative_to(result.out)), f"{path.stat().st_size / 1024:,.0f} KiB")
+    console.print(t)
+    flagged = result.decline[result.decline["detroit_path"]]
+    sm = result.markov
+    console.print(
+        f"{len(result.decline):,} metros of >= {min_population:,.0f} people at their peak; "
+        f"{len(flagged)} on a Detroit path as of {as_of}"
+        + (f" (first: {', '.join(flagged['name'].head(5))})" if len(flagged) else "")
+        + f". Spatial Markov: LR {sm.LR:.1f}, Q {sm.Q:.1f}, {sm.dof} dof, "
+        f"p {sm.LR_p_value:.2g}. Roles: "
+        + ", ".join(f"{k} {n}" for k, n in result.roles["role"].astype(str).value_counts().items())
+    )
+    console.print(f"[dim]Data: {escape(WUP_SOURCE)}.[/dim]")
+
+
 @app.command("init-job")
 def init_job(
     path: Annotated[Path, typer.Argument(help="Where to write the example job (.toml).")],

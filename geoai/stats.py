@@ -491,6 +491,39 @@ def getis_ord(
     >>> list(gi.columns)
     ['G', 'z', 'p_norm', 'p_sim', 'p_fdr', 'significant', 'label']
     """
+    return _getis_ord(
+        gdf,
+        column,
+        k=k,
+        weights=weights,
+        star=star,
+        permutations=permutations,
+        seed=seed,
+        fdr=fdr,
+        alpha=alpha,
+        transform=transform,
+    )
+
+
+def _getis_ord(
+    gdf: Any,
+    column: str,
+    *,
+    k: int = 8,
+    weights: Any = None,
+    star: bool = True,
+    permutations: int = 999,
+    seed: int | None = 0,
+    fdr: float | None = 0.05,
+    alpha: float = 0.05,
+    transform: str = "r",
+    warn_floor: bool = True,
+) -> pd.DataFrame:
+    """Run :func:`getis_ord`; ``warn_floor=False`` for callers that report ``p_sim`` as is.
+
+    A flag rather than ``warnings.catch_warnings()`` around the call, which is not
+    thread-safe (the scenario sweep classifies on several threads at once).
+    """
     inp = _prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
                    fdr=fdr, alpha=alpha, transform=transform, allowed=("r", "b"))  # fmt: skip
     y = inp.y
@@ -533,7 +566,7 @@ def getis_ord(
     p_norm = ndtr(-np.abs(z))
     p_sim, _, upper = _null(y, indptr, wts, a=1.0 / denom, b=diag * y / denom, observed=g, inp=inp)
     if inp.permutations:
-        (sig, p_fdr), hot = _decide(p_sim, inp), upper
+        (sig, p_fdr), hot = _decide(p_sim, inp, floor=warn_floor), upper
     else:
         (sig, p_fdr), hot = _decide(p_norm, inp, floor=False), z > 0
     codes = np.where(sig, np.where(hot, 0, 1), 2)
@@ -543,6 +576,3 @@ def getis_ord(
          "label": label},
         index=gdf.index,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------- FDR

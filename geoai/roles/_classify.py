@@ -1,0 +1,361 @@
+"""``classify``: one role per metro, with a score and the reasons (see :mod:`geoai.classify`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoai import _validate as v
+from geoai.errors import InputError
+from geoai.roles._classify_ai import (
+    Bars,
+    hub,
+    indicators,
+    observed_growth,
+    simulated_growth,
+    superstar,
+)
+from geoai.roles._classify_history import (
+    drag_columns,
+    observed_detroit,
+    observed_history,
+    simulated_detroit,
+    snapshot_trajectory,
+    trajectory,
+)
+from geoai.roles._classify_inputs import ai_indicator, column, read_inputs, size
+from geoai.roles._classify_thresholds import ROLES, RoleThresholds
+from geoai.roles._classify_verdicts import Verdicts, pct, times
+
+__all__ = ["classify"]
+
+_DECLINE_COLUMNS = (
+    "peak_year",
+    "peak_population",
+    "change_since_peak",
+    "years_in_decline",
+    "country_urban_change",
+    "relative_change",
+    "detroit_score",
+)
+
+
+def classify(
+    metros_or_panel: Any,
+    *,
+    flows: Any = None,
+    potential: Any = None,
+    thresholds: RoleThresholds | None = None,
+    metros: Any = None,
+) -> gpd.GeoDataFrame:
+    """Give every metro exactly one role, a score and the reasons.
+
+    The rules and their order are in :mod:`geoai.classify`; the thresholds,
+    with the figures that set them, in :class:`RoleThresholds`.
+
+    Parameters
+    ----------
+    metros_or_panel : geopandas.GeoDataFrame or pandas.DataFrame
+        One of:
+
+        * a snapshot, one row per metro (``metro_id`` or ``cbsa``, a point
+          geometry, an AI column ``ai_jobs``, ``ai_talent`` or
+          ``jobs_augmentable``, and jobs ``jobs``, ``jobs_total``,
+          ``employment`` or the job columns; optional ``population``,
+          ``talent``, ``fracture``, ``labour_source``, and ``jobs_change``,
+          ``population_change``, ``net_talent`` for a Detroit-path test),
+          e.g. :func:`geoai.load_us_metros` or :func:`geoai.load_metros`;
+        * a simulated metro × year panel (``metro_id``, ``year``,
+          ``population``, ``jobs`` or the job columns, ``ai_jobs``; optional
+          ``net_talent`` or ``talent_in``/``talent_out``, ``fracture``,
+          ``talent``), as ``geoai.scenario.simulate(...).panel`` gives;
+        * an observed population history (``metro_id``, ``year``,
+          ``population``, optional ``population_kind``), e.g.
+          :func:`geoai.load_metro_panel`: its last observed year is
+          classified, the Detroit path comes from
+          :func:`geoai.roles.decline`.
+    flows : optional
+        Talent flows: a dense ``(n, n)`` matrix, a long table (``origin``,
+        ``destination``, ``flow``) or a :class:`geoai.flows.AggregateResult`
+        with ``top_k >= 1``, in the order/ids of the metros. Default: a
+        production-constrained gravity model of talent (``talent``, else
+        ``jobs_augmentable``, else size) toward the AI indicator.
+    potential : str, array-like or xarray.DataArray, optional
+        Agglomeration potential per metro for the hinterland rule (a column
+        name, values in metro order, or a raster from
+        :func:`geoai.potential.surface` sampled at the metros). Default: the
+        Hansen potential of the AI indicator (exponential decay,
+        ``thresholds.potential_scale_km``).
+    thresholds : RoleThresholds, optional
+        Rule thresholds (defaults documented on the class).
+    metros : geopandas.GeoDataFrame, optional
+        Metro points (and columns) for a table without geometry, matched on
+        ``metro_id``. Default for UN ids (``"wup:..."``):
+        ``geoai.load_metros(0)``, which also brings ``ai_talent``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The classified metros indexed by ``metro_id`` (``cbsa`` for the US
+        MSAs) with the indicators used: ``ai_share`` (fraction of the
+        indicator's total), ``ai_rank``, ``ai_lq`` (location quotient),
+        ``ai_lq_rank``, ``ai_score`` (share × LQ), ``superstar_candidate``,
+        ``gi_z``, ``gi_p``, ``gi_label`` (Gi* of the raw indicator),
+        ``potential``, ``largest_talent_to``, ``huff_centre``,
+        ``huff_probability``, ``jobs_change``, ``population_change``,
+        ``net_talent`` over ``n_years`` (NaN on a snapshot without them);
+        for an observed history also ``peak_year``, ``peak_population``,
+        ``change_since_peak``, ``years_in_decline``,
+        ``country_urban_change``, ``relative_change``, ``detroit_score``,
+        ``markov_class``, ``markov_lag_class``, ``markov_drag_moves``. Then
+        ``role`` (one of :data:`ROLES`), ``role_score`` in [0, 1] (strength
+        of the evidence for that role: >= 0.5 where every condition holds
+        with a margin, see the rules) and ``reasons`` (words with the
+        deciding numbers, for every role). ``attrs``: ``thresholds``,
+        ``ai_indicator`` (the column), ``input_kind``, ``as_of``, ``bars``
+        (the quantile bars, fractions and LQs) and ``markov``.
+
+    Raises
+    ------
+    InputError
+        Missing columns or geometry, negative or NaN indicators, unknown ids,
+        too few metros for Gi*, bad thresholds.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> roles = geoai.classify(geoai.load_us_metros())
+    >>> roles.set_index("name").loc["San Jose-Sunnyvale-Santa Clara, CA", "role"]
+    'superstar'
+    >>> bool(roles["reasons"].str.len().gt(0).all()), roles.attrs["ai_indicator"]
+    (True, 'ai_talent')
+    """
+    from geoai import potential as pot
+
+    t = RoleThresholds() if thresholds is None else thresholds
+    if not isinstance(t, RoleThresholds):
+        raise InputError(f"thresholds must be a RoleThresholds; got {type(t).__name__}.")
+    inp = read_inputs(metros_or_panel, metros)
+    snap = inp.snap
+    if len(snap) < t.gi_k + 1:
+        raise InputError(
+            f"{len(snap)} metros are too few for Gi* with gi_k={t.gi_k} neighbours; "
+            f"lower RoleThresholds(gi_k=...) below {len(snap)}."
+        )
+    ai, jobs, ind = ai_indicator(snap, inp.kind)
+    out = indicators(snap, ai, jobs, t)
+    ai_pull = pot.at_points(snap, ai, scale_km=t.potential_scale_km)  # default potential, Huff
+    out["potential"] = _potential(snap, potential, ai_pull)
+    bars = Bars.of(out["ai_share"].to_numpy(), out["ai_lq"].to_numpy(), t)
+
+    verdicts = Verdicts(len(out))
+    out["superstar_candidate"] = superstar(out, verdicts, bars, ind, t)
+    history = None
+    if inp.kind == "observed":
+        assert inp.panel is not None
+        assert inp.as_of is not None
+        history = observed_history(inp.panel, out, inp.as_of, t)
+        traj = history
+        hub(out, verdicts, bars, ind, t, growth=observed_growth(history, t))
+        observed_detroit(out, history, verdicts)
+    else:
+        if inp.kind == "simulated":
+            assert inp.panel is not None
+            traj = trajectory(inp.panel, out.index, t)
+            hub(out, verdicts, bars, ind, t, growth=simulated_growth(traj, t))
+        else:
+            traj = snapshot_trajectory(out)
+            hub(out, verdicts, bars, ind, t, growth=None)
+        simulated_detroit(out, traj, verdicts, t)
+    for col in ("jobs_change", "population_change", "net_talent", "n_years"):
+        out[col] = traj[col].to_numpy() if col in traj.columns else np.nan
+    if history is not None:
+        for col in (*_DECLINE_COLUMNS, *drag_columns(history)):
+            out[col] = history[col].to_numpy()
+    _hinterland(out, snap, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull, jobs=jobs)
+    for i in np.flatnonzero(verdicts.open()).tolist():
+        verdicts.give(i, "stable", 1.0 - verdicts.near[i], *verdicts.why_not[i])
+
+    out["role"] = pd.Categorical(verdicts.role, categories=list(ROLES))
+    out["role_score"] = verdicts.score
+    out["reasons"] = ["; ".join(r) for r in verdicts.reasons]
+    out.attrs["thresholds"] = asdict(t)
+    out.attrs["ai_indicator"] = ind.column
+    out.attrs["input_kind"] = inp.kind
+    out.attrs["as_of"] = inp.as_of
+    out.attrs["bars"] = asdict(bars)
+    out.attrs["markov"] = history.attrs.get("markov", "") if history is not None else ""
+    return out
+
+
+def _potential(snap: gpd.GeoDataFrame, potential: Any, ai_pull: np.ndarray) -> np.ndarray:
+    """Return the potential of the hinterland rule: the user's, or by default ``ai_pull``."""
+    if potential is None:
+        return ai_pull
+    if isinstance(potential, str):
+        if potential not in snap.columns:
+            raise InputError(f"potential={potential!r} is not a column of the metros.")
+        return column(snap, potential)
+    if hasattr(potential, "rio"):  # a raster from geoai.potential.surface: sample the cells
+        import xarray as xr
+
+        pts = snap.geometry.to_crs(potential.rio.crs)
+        sampled = potential.sel(
+            x=xr.DataArray(pts.x.to_numpy(), dims="points"),
+            y=xr.DataArray(pts.y.to_numpy(), dims="points"),
+            method="nearest",
+        ).to_numpy()
+        return np.nan_to_num(np.asarray(sampled, dtype=np.float64), nan=0.0)
+    return np.asarray(v.as_mass(potential, "potential", n=len(snap)), dtype=np.float64)
+
+
+def _talent_flows(
+    snap: gpd.GeoDataFrame, flows_in: Any, ai: np.ndarray, jobs: np.ndarray, t: RoleThresholds
+) -> pd.DataFrame:
+    """Largest talent outflow of each metro: destination id (None for none) and size."""
+    from geoai import flows, stats
+
+    metro_size = pd.Series(size(snap, jobs), index=snap.index)
+    if flows_in is None:
+        movers_col = "talent" if "talent" in snap.columns else "jobs_augmentable"
+        movers = column(snap, movers_col) if movers_col in snap.columns else metro_size.to_numpy()
+        flows_in = flows.aggregate(
+            snap,
+            np.maximum(movers, 1e-9),
+            ai + 1e-9 * ai.max(),
+            decay="exponential",
+            beta=1.0 / t.potential_scale_km,
+            constraint="production",
+            top_k=1,
+            ids=snap.index.to_numpy(),
+        )
+    table = stats.dominant_flows(flows_in, metro_size)
+    return table[["largest_to", "largest_flow", "dominant_id"]].reindex(snap.index)
+
+
+def _huff(
+    snap: gpd.GeoDataFrame,
+    ai: np.ndarray,
+    ai_pull: np.ndarray,
+    centres: np.ndarray,
+    t: RoleThresholds,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dominant centre per metro (position, -1 none) and its Huff probability.
+
+    ``P(i -> j) = X_j f(d_ij) / sum_k X_k f(d_ik)`` with the sum over *all*
+    metros, the metro itself included (``f(0) = 1``): ``ai_pull``, the
+    AI potential at every metro. A remote metro keeps its own market even
+    when every centre is far away.
+    """
+    from geoai import flows
+
+    n = len(snap)
+    if not centres.size:
+        return np.full(n, -1), np.zeros(n)
+    km = flows.cost_matrix(snap.geometry, snap.geometry.iloc[centres])  # n × centres only
+    km[centres, np.arange(centres.size)] = 0.0
+    pull = ai[centres][None, :] * np.exp(-km / t.potential_scale_km)
+    best = pull.argmax(axis=1)
+    top = pull[np.arange(n), best]
+    prob = np.divide(top, ai_pull, out=np.zeros(n), where=ai_pull > 0)
+    return np.where(top > 0, centres[best], -1), np.minimum(prob, 1.0)
+
+
+def _name(out: pd.DataFrame, metro: Any) -> str:
+    return str(out.at[metro, "name"]) if "name" in out.columns else str(metro)
+
+
+def _hinterland(
+    out: pd.DataFrame,
+    snap: gpd.GeoDataFrame,
+    verdicts: Verdicts,
+    t: RoleThresholds,
+    *,
+    flows_in: Any,
+    ai: np.ndarray,
+    ai_pull: np.ndarray,
+    jobs: np.ndarray,
+) -> None:
+    """Nystuen–Dacey dominant flow to a centre, or a Huff market area with a weak own potential."""
+    centres = np.flatnonzero(np.isin(verdicts.role, ("superstar", "hub")))
+    largest = _talent_flows(snap, flows_in, ai, jobs, t)
+    out["largest_talent_to"] = largest["largest_to"].to_numpy()
+    huff_pos, huff_p = _huff(out, ai, ai_pull, centres, t)
+    ids = out.index.to_numpy()
+    out["huff_centre"] = np.where(huff_pos >= 0, ids[np.maximum(huff_pos, 0)], None)
+    out["huff_probability"] = huff_p
+    role_of = pd.Series(verdicts.role, index=out.index)
+    pot = out["potential"].to_numpy()
+    flow = largest["largest_flow"].to_numpy(dtype=np.float64)
+    larger = (largest["dominant_id"] == largest["largest_to"]).to_numpy(dtype=bool)
+    for i in np.flatnonzero(verdicts.open()).tolist():
+        to = out["largest_talent_to"].iat[i]
+        to_role = role_of.get(to, "") if to is not None else ""
+        centre_to = to_role in ("superstar", "hub") and larger[i]  # Nystuen-Dacey: larger only
+        j = huff_pos[i]
+        ratio = pot[i] / pot[j] if j >= 0 and pot[j] > 0 else np.inf
+        if centre_to:
+            verdicts.give(  # the flow rule, firmer inside a market area
+                i,
+                "hinterland",
+                0.5 + 0.5 * huff_p[i],
+                f"largest talent outflow ({flow[i]:,.0f} people) goes to {_name(out, to)} "
+                f"({to_role})",
+            )
+        in_area = j not in (-1, i) and huff_p[i] >= t.hinterland_min_probability
+        if in_area and ratio <= t.hinterland_max_potential_ratio:
+            verdicts.give(
+                i,
+                "hinterland",
+                max(verdicts.score[i], huff_p[i] * (1.0 - ratio)),
+                f"in the market area of {_name(out, ids[j])} (Huff p = {huff_p[i]:.2f}), own "
+                f"potential {pct(ratio)} of its",
+            )
+        if verdicts.role[i] == "hinterland":
+            continue
+        why = _not_hinterland(
+            out, i, to=to, to_role=to_role, flow=flow[i], j=j, huff_p=huff_p, ratio=ratio, t=t
+        )
+        verdicts.miss(i, huff_p[i], why)
+
+
+def _not_hinterland(
+    out: pd.DataFrame,
+    i: int,
+    *,
+    to: Any,
+    to_role: str,
+    flow: float,
+    j: int,
+    huff_p: np.ndarray,
+    ratio: float,
+    t: RoleThresholds,
+) -> str:
+    """Why metro position ``i`` is no hinterland, with the numbers."""
+    if to is None:
+        head = "no talent outflow"
+    else:
+        what = "not a superstar or hub"
+        if to_role in ("superstar", "hub"):
+            what = f"a {to_role}, but not larger: no Nystuen–Dacey dominance"
+        head = f"largest talent outflow ({flow:,.0f} people) goes to {_name(out, to)} ({what})"
+    if j == -1:
+        return f"{head}; no superstar or hub to depend on (0 centres)"
+    if j == i:
+        return f"{head}; a centre of its own market area"
+    centre = _name(out, out.index[j])
+    if huff_p[i] < 0.005:
+        return f"{head}; outside every centre's market area (Huff p < 0.01)"
+    if huff_p[i] < t.hinterland_min_probability:
+        return (
+            f"{head}; Huff p = {huff_p[i]:.2f} of {centre}'s market area (needs ≥ "
+            f"{t.hinterland_min_probability:.2f})"
+        )
+    return (
+        f"{head}; in {centre}'s market area (Huff p = {huff_p[i]:.2f}) but its own potential is "
+        f"{times(ratio)} the centre's (needs ≤ {times(t.hinterland_max_potential_ratio)})"
+    )

@@ -1,0 +1,338 @@
+"""Superstars and hubs from the AI indicator's scale and intensity.
+
+* **Scale** ``s_i = A_i / sum(A)``: the metro's share of the AI indicator.
+* **Intensity** ``LQ_i = (A_i / J_i) / (sum(A) / sum(J))``: its location
+  quotient, with ``J`` the metro's jobs (population where no jobs are given).
+* **Score** ``s_i * LQ_i``.
+
+A **superstar** is in the top ``superstar_scale_q`` on scale *and* in the top
+``superstar_intensity_q`` on intensity, *and* in the leading group by score
+with a clear gap: sort the metros by score; the superstars are the first
+``m`` of them, all in both top quantiles, where ``m`` is the largest for
+which the ``m``-th scores at least ``superstar_gap`` times the ``m + 1``-th.
+A **hub** is strong on one (top ``hub_q``) and solid on the other (scale at
+or above the ``hub_solid_q`` quantile, or ``LQ >= hub_min_lq``); on a panel
+it must also grow (see :class:`~geoai.roles._classify_thresholds.RoleThresholds`).
+Gi* of the raw indicator is a supporting reason, never a gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoai.roles._classify_inputs import Indicator
+from geoai.roles._classify_thresholds import RoleThresholds
+from geoai.roles._classify_verdicts import Verdicts, pct, signed_pct, strength, times
+
+__all__ = [
+    "Bars",
+    "gi_reason",
+    "hub",
+    "indicators",
+    "observed_growth",
+    "simulated_growth",
+    "superstar",
+]
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The bars of the superstar and hub rules, computed from the metros' own values.
+
+    Attributes
+    ----------
+    star_scale, hub_scale, solid_scale : float
+        Share bars (fractions): the ``1 - superstar_scale_q``, ``1 - hub_q``
+        and ``hub_solid_q`` quantiles of the shares.
+    star_lq, hub_lq, solid_lq : float
+        Intensity bars (LQ): the ``1 - superstar_intensity_q`` and
+        ``1 - hub_q`` quantiles of the LQs (at least ``hub_min_lq``), and
+        ``hub_min_lq``.
+    """
+
+    star_scale: float
+    star_lq: float
+    hub_scale: float
+    hub_lq: float
+    solid_scale: float
+    solid_lq: float
+
+    @classmethod
+    def of(cls, share: np.ndarray, lq: np.ndarray, t: RoleThresholds) -> Bars:
+        """Bars of the shares and LQs (shape (n,)) under thresholds ``t``."""
+        q = np.quantile
+        return cls(
+            star_scale=float(q(share, 1.0 - t.superstar_scale_q)),
+            star_lq=max(float(q(lq, 1.0 - t.superstar_intensity_q)), t.hub_min_lq),
+            hub_scale=float(q(share, 1.0 - t.hub_q)),
+            hub_lq=max(float(q(lq, 1.0 - t.hub_q)), t.hub_min_lq),
+            solid_scale=float(q(share, t.hub_solid_q)),
+            solid_lq=float(t.hub_min_lq),
+        )
+
+
+def _top(q: float) -> str:
+    return f"top {100 * q:g} %"
+
+
+def indicators(
+    snap: gpd.GeoDataFrame, ai: np.ndarray, jobs: np.ndarray, t: RoleThresholds
+) -> gpd.GeoDataFrame:
+    """Scale, intensity, score, their ranks and Gi* of the raw indicator, per metro.
+
+    Parameters
+    ----------
+    snap : geopandas.GeoDataFrame
+        The metros (``n`` rows, indexed by metro id).
+    ai, jobs : numpy.ndarray, shape (n,)
+        The AI indicator and the jobs (or population) of its intensity.
+    t : RoleThresholds
+        ``gi_k``, ``permutations``, ``seed`` and ``fdr`` of the Gi* test.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``snap`` with ``ai_share`` (fraction), ``ai_rank``, ``ai_lq`` (LQ),
+        ``ai_lq_rank``, ``ai_score`` (share × LQ), ``gi_z``, ``gi_p`` and
+        ``gi_label`` (Gi* of the raw indicator, ``gi_k`` nearest metros).
+    """
+    from geoai import stats
+
+    out = gpd.GeoDataFrame(snap.copy(), geometry=snap.geometry, crs=snap.crs)
+    out.index.name = "metro_id"
+    share = ai / ai.sum()
+    intensity = np.divide(ai, jobs, out=np.zeros_like(ai), where=jobs > 0)
+    lq = intensity / (ai.sum() / jobs.sum())
+    out["ai_share"] = share
+    out["ai_rank"] = _rank(share)
+    out["ai_lq"] = lq
+    out["ai_lq_rank"] = _rank(lq)
+    out["ai_score"] = share * lq
+    raw = gpd.GeoDataFrame({"ai": ai}, geometry=out.geometry.to_numpy(), crs=out.crs)
+    # RoleThresholds.permutations sets the p floor and gi_p shows it: no floor warning
+    gi = stats._getis_ord(
+        raw, "ai", k=t.gi_k, permutations=t.permutations, seed=t.seed, fdr=t.fdr, warn_floor=False
+    )
+    out["gi_z"] = gi["z"].to_numpy()
+    out["gi_p"] = gi["p_sim"].to_numpy() if t.permutations else gi["p_norm"].to_numpy()
+    out["gi_label"] = gi["label"].to_numpy()
+    return out
+
+
+def _rank(x: np.ndarray) -> np.ndarray:
+    return pd.Series(-x).rank(method="min").to_numpy().astype(np.int64)
+
+
+def gi_reason(out: pd.DataFrame, i: int, fdr: float) -> str:
+    """Word the Gi* reason of metro position ``i`` (supporting, never a gate)."""
+    z, p = float(out["gi_z"].iat[i]), float(out["gi_p"].iat[i])
+    label = out["gi_label"].iat[i]
+    where = f"in a Gi* {label} spot" if label in ("hot", "cold") else "no significant Gi* spot"
+    return f"{where} of the raw values at FDR {100 * fdr:g} % (z = {z:.1f}, p = {p:.2g})"
+
+
+def _scale_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
+    text = ind.share_text(i, int(out["ai_rank"].iat[i]), extra)
+    return f"{pct(out['ai_share'].iat[i])} {text}"
+
+
+def _lq_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
+    inside = f"rank {out['ai_lq_rank'].iat[i]}" + (f"; {extra}" if extra else "")
+    return f"{times(out['ai_lq'].iat[i])} {ind.intensity} ({inside})"
+
+
+def superstar(
+    out: pd.DataFrame, verdicts: Verdicts, bars: Bars, ind: Indicator, t: RoleThresholds
+) -> np.ndarray:
+    """Give the superstars their role; return the candidates (both top quantiles), shape (n,)."""
+    share, lq, score = (out[c].to_numpy() for c in ("ai_share", "ai_lq", "ai_score"))
+    n = share.size
+    gate = (share >= bars.star_scale) & (lq >= bars.star_lq) & (share > 0)
+    order = np.lexsort((out.index.to_numpy().astype(str), -score))
+    m = 0
+    for j, i in enumerate(order):
+        if not gate[i]:
+            break
+        after = score[order[j + 1]] if j + 1 < n else 0.0
+        if score[i] > 0 and score[i] >= t.superstar_gap * after:
+            m = j + 1
+    best = score[order[m]] if m < n else 0.0
+    best_name = _name(out, order[m]) if m < n else "none"
+    q_s, q_i = _top(t.superstar_scale_q), _top(t.superstar_intensity_q)
+    for i in order[:m].tolist():
+        gap = score[i] / best if best > 0 else np.inf
+        evidence = np.minimum.reduce(
+            [
+                strength(share[i], bars.star_scale),
+                strength(lq[i], bars.star_lq),
+                strength(gap, t.superstar_gap),
+            ]
+        )
+        verdicts.give(
+            i,
+            "superstar",
+            float(evidence),
+            _scale_text(out, ind, i, f"{q_s}: ≥ {pct(bars.star_scale)}"),
+            _lq_text(out, ind, i, f"{q_i}: ≥ {times(bars.star_lq)}"),
+            f"scale × intensity {score[i]:.3g}, {times(gap)} the best metro outside the leading "
+            f"group ({best_name}, {best:.3g}; needs ≥ {times(t.superstar_gap)})",
+            gi_reason(out, i, t.fdr),
+        )
+    lead = order[0]
+    for i in np.flatnonzero(gate & verdicts.open()).tolist():
+        rank = int(np.flatnonzero(order == i)[0])
+        if not gate[order[:rank]].all():
+            ahead = next(j for j in order[:rank] if not gate[j])
+            why = (
+                f"in the {q_s} on scale and on intensity, but {_name(out, ahead)} (outside them) "
+                f"scores higher ({score[ahead]:.3g} against {score[i]:.3g}): not in the "
+                f"leading group"
+            )
+        else:
+            nxt = score[order[rank + 1]] if rank + 1 < n else 0.0
+            why = (
+                f"in the {q_s} on scale and on intensity, but no clear gap: scale × intensity "
+                f"{score[i]:.3g}, {times(score[i] / nxt if nxt > 0 else np.inf)} the next metro "
+                f"(needs ≥ {times(t.superstar_gap)}, and {_name(out, lead)} leads)"
+            )
+        verdicts.miss(i, 0.0, why)
+    return np.asarray(gate)
+
+
+def _name(out: pd.DataFrame, i: int) -> str:
+    if "name" in out.columns:
+        return str(out["name"].iat[i])
+    return str(out.index[i])
+
+
+def hub(
+    out: pd.DataFrame,
+    verdicts: Verdicts,
+    bars: Bars,
+    ind: Indicator,
+    t: RoleThresholds,
+    *,
+    growth: tuple[np.ndarray, list[str], np.ndarray] | None,
+) -> None:
+    """Give the hubs their role; record why the others are not hubs.
+
+    ``growth`` is None on a snapshot, else per metro (shape (n,)): whether
+    it grows, the words that say so (or why not) and the strength of its
+    growth in [0, 1].
+    """
+    share, lq = out["ai_share"].to_numpy(), out["ai_lq"].to_numpy()
+    positive = share > 0
+    by_scale = (share >= bars.hub_scale) & (lq >= bars.solid_lq) & positive
+    by_lq = (lq >= bars.hub_lq) & (share >= bars.solid_scale) & positive
+    ev = np.maximum(
+        np.minimum(strength(share, bars.hub_scale), strength(lq, bars.solid_lq)),
+        np.minimum(strength(lq, bars.hub_lq), strength(share, bars.solid_scale)),
+    )
+    ev = np.where(positive, ev, 0.0)
+    q = _top(t.hub_q)
+    strong_scale = f"{q}: ≥ {pct(bars.hub_scale)}"
+    strong_lq = f"{q}: ≥ {times(bars.hub_lq)}"
+    solid_scale = f"needs ≥ {pct(bars.solid_scale)}, the {_quantile_name(t.hub_solid_q)}"
+    solid_lq = f"needs ≥ {times(bars.solid_lq)}"
+    for i in np.flatnonzero(verdicts.open()).tolist():
+        scale, inten = _scale_text(out, ind, i), _lq_text(out, ind, i)
+        if by_scale[i] or by_lq[i]:
+            if by_scale[i]:
+                first, second = (
+                    _scale_text(out, ind, i, strong_scale),
+                    _lq_text(out, ind, i, solid_lq),
+                )
+                bar = f"{first} and {second}"
+            else:
+                first, second = (
+                    _lq_text(out, ind, i, strong_lq),
+                    _scale_text(out, ind, i, solid_scale),
+                )
+                bar = f"{first} and {second}"
+            if growth is not None and not growth[0][i]:
+                verdicts.miss(i, min(ev[i], growth[2][i]), f"meets the hub bar but {growth[1][i]}")
+                continue
+            reasons = [bar, *verdicts.why_not[i], gi_reason(out, i, t.fdr)]
+            if growth is not None:
+                reasons.append(growth[1][i])
+            verdicts.why_not[i].clear()
+            score = ev[i] if growth is None else min(ev[i], growth[2][i])
+            verdicts.give(i, "hub", score, *reasons)
+        elif share[i] >= bars.hub_scale and positive[i]:
+            verdicts.miss(
+                i,
+                ev[i],
+                f"{_scale_text(out, ind, i, q)} but {inten}: below the hub bar ({solid_lq})",
+            )
+        elif lq[i] >= bars.hub_lq and positive[i]:
+            verdicts.miss(
+                i,
+                ev[i],
+                f"{_lq_text(out, ind, i, q)} but {scale}: below the hub bar ({solid_scale})",
+            )
+        else:
+            verdicts.miss(
+                i,
+                ev[i],
+                f"{scale} and {inten}: neither in the {q} (hub bars ≥ {pct(bars.hub_scale)} "
+                f"or ≥ {times(bars.hub_lq)})",
+            )
+
+
+def _quantile_name(q: float) -> str:
+    return "median" if q == 0.5 else f"{100 * q:g}th percentile"
+
+
+def simulated_growth(
+    traj: pd.DataFrame, t: RoleThresholds
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Growth test of a hub on a simulated panel (see :func:`hub`)."""
+    ai = traj["ai_growth"].to_numpy(dtype=np.float64)
+    jobs = traj["jobs_change"].to_numpy(dtype=np.float64)
+    pop = traj["population_change"].to_numpy(dtype=np.float64)
+    years = traj["n_years"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        shrinking = jobs < 0
+        slow = np.isfinite(ai) & (ai < t.hub_min_growth)
+    grows = ~shrinking & ~slow
+    ev = np.where(shrinking, 0.0, np.where(np.isfinite(ai), strength(ai, t.hub_min_growth), 1.0))
+    texts = []
+    for i in range(ai.size):
+        span = f"over {years[i]:.0f} years"
+        change = f"jobs {signed_pct(jobs[i])} and population {signed_pct(pop[i])} {span}"
+        ai_text = f"AI jobs {signed_pct(ai[i])}" if np.isfinite(ai[i]) else "AI jobs"
+        if shrinking[i]:
+            texts.append(f"{change}: a shrinking metro is never a hub")
+        elif slow[i]:
+            texts.append(
+                f"{ai_text} {span}: below the hub growth (needs ≥ {signed_pct(t.hub_min_growth)})"
+            )
+        else:
+            texts.append(f"{ai_text}, {change}: growing")
+    return grows, texts, ev
+
+
+def observed_growth(
+    history: pd.DataFrame, t: RoleThresholds
+) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Growth test of a hub on an observed population history (see :func:`hub`)."""
+    change = history["change_since_peak"].to_numpy(dtype=np.float64)
+    peak = history["peak_year"].to_numpy()
+    shrinking = -change >= t.history.min_loss
+    ev = np.where(shrinking, 0.0, 1.0)
+    texts = [
+        f"population {pct(-c)} below its {y} peak: a shrinking metro is never a hub"
+        if s
+        else (
+            f"population at its {y} peak: not shrinking"
+            if c == 0
+            else f"population {pct(-c)} below its {y} peak (under {pct(t.history.min_loss)}): "
+            "not shrinking"
+        )
+        for c, y, s in zip(change, peak, shrinking, strict=True)
+    ]
+    return ~shrinking, texts, ev

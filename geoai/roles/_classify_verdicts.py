@@ -1,0 +1,106 @@
+"""Verdicts of the role rules, filled rule by rule, and the number formats of their reasons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Verdicts", "pct", "signed_pct", "strength", "times"]
+
+
+class Verdicts:
+    """Role, score and reasons per metro, filled rule by rule (the first rule wins).
+
+    Parameters
+    ----------
+    n : int
+        Number of metros.
+
+    Attributes
+    ----------
+    role : numpy.ndarray of object, shape (n,)
+        The role given ("" while open).
+    score : numpy.ndarray of float64, shape (n,)
+        Strength of the evidence for the role given, in [0, 1].
+    reasons : list of list of str
+        Per metro, the reasons of its role, in the order found.
+    why_not : list of list of str
+        Per metro, why each rule that was tried did not fire (with numbers);
+        they become the reasons of ``stable``.
+    near : numpy.ndarray of float64, shape (n,)
+        Per metro, the strongest evidence found for a rule that did not fire,
+        in [0, 1] (``stable`` scores ``1 - near``).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.role = np.full(n, "", dtype=object)
+        self.score = np.zeros(n)
+        self.reasons: list[list[str]] = [[] for _ in range(n)]
+        self.why_not: list[list[str]] = [[] for _ in range(n)]
+        self.near = np.zeros(n)
+
+    def open(self) -> np.ndarray:
+        """Mask of the metros no rule has claimed yet, shape (n,)."""
+        return np.asarray(self.role == "")
+
+    def give(self, i: Any, role: str, score: float, *reasons: str) -> None:
+        """Give metro position ``i`` its role, score and reasons."""
+        self.role[i] = role
+        self.score[i] = float(np.clip(score, 0.0, 1.0))
+        self.reasons[i].extend(r for r in reasons if r)
+
+    def miss(self, i: Any, evidence: float, text: str) -> None:
+        """Record that a rule did not fire for metro position ``i``, how near it came and why."""
+        if np.isfinite(evidence):
+            self.near[i] = max(self.near[i], float(np.clip(evidence, 0.0, 1.0)))
+        if text:
+            self.why_not[i].append(text)
+
+
+def strength(x: Any, bar: Any) -> np.ndarray:
+    """``x / (x + bar)`` for amounts ``x >= 0``: 0 with none, 0.5 at the bar, towards 1 beyond.
+
+    The same scale as :func:`geoai.roles.decline`'s ``detroit_score``, so that
+    a rule's score is >= 0.5 exactly when each of its conditions holds.
+    """
+    x = np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+    bar = np.asarray(bar, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(np.isinf(x), 1.0, x / (x + bar))
+    return np.where(np.isfinite(out), out, np.where(x > 0, 1.0, 0.0))
+
+
+def pct(share: float) -> str:
+    """Format a share as a percentage with enough digits: 0.047 -> '4.7 %', 0.0031 -> '0.31 %'."""
+    value = 100.0 * float(share)
+    if not np.isfinite(value):
+        return "n/a"
+    if abs(value) >= 10:
+        return f"{value:.0f} %"
+    if abs(value) >= 1 or value == 0:
+        return f"{value:.1f} %"
+    if abs(value) >= 0.01:
+        return f"{value:.2f} %"
+    return f"{value:.2g} %"
+
+
+def signed_pct(change: float) -> str:
+    """Format a relative change with its sign: -0.157 -> '−15.7 %', 0.01 -> '+1.0 %'."""
+    if not np.isfinite(change):
+        return pct(change)
+    if abs(change) < 5e-5:  # rounding noise of a flat series
+        return "±0.0 %"
+    return ("−" if change < 0 else "+") + pct(abs(change))
+
+
+def times(ratio: float) -> str:
+    """Format a ratio as a multiple: 3.21 -> '3.2×', 1.18 -> '1.18×', 0.046 -> '0.046×'."""
+    r = float(ratio)
+    if not np.isfinite(r):
+        return "n/a"
+    if r >= 10:
+        return f"{r:.0f}×"
+    if r >= 2:
+        return f"{r:.1f}×"
+    return f"{r:.2f}×" if r >= 0.1 else f"{r:.2g}×"
