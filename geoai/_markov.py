@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.stats import chi2
+from scipy.special import chdtrc
 
 from geoai._weights import SpatialWeights, check_k, weights
 from geoai.errors import InputError
@@ -204,7 +204,7 @@ def homogeneity(counts: np.ndarray) -> tuple[float, float, float, float, int]:
     dof = int(((b_i - 1) * (a_i - 1))[b_i > 0].sum())
     if dof == 0:
         return lr, float("nan"), q, float("nan"), 0
-    return lr, float(chi2.sf(lr, dof)), q, float(chi2.sf(q, dof)), dof
+    return lr, float(chdtrc(dof, lr)), q, float(chdtrc(dof, q)), dof  # chi-square sf
 
 
 # ------------------------------------------------------------ result

@@ -214,6 +214,17 @@ def _radii(pop: np.ndarray, density: float, min_radius_km: float) -> np.ndarray:
     return np.maximum(np.sqrt(pop / (np.pi * density)), min_radius_km)
 
 
+def _check_rules(section_test: str, **shares: float) -> None:
+    """Check the section test's name, and that no population share is above 1 (90 for 90 %)."""
+    v.check_choice(section_test, ("disc", "centre"), "section_test")
+    for label, value in shares.items():
+        if value > 1:
+            raise InputError(
+                f"{label} is a share of a population and must be <= 1; got {value!r} "
+                f"(for {value:g} % pass {value / 100:g})."
+            )
+
+
 @overload
 def metros_from_places(
     places: gpd.GeoDataFrame,
@@ -392,7 +403,7 @@ def metros_from_places(
         *((rho, f"country_density[{k!r}]", False) for k, rho in (country_density or {}).items()),
     ):
         v.check_positive(value, label, allow_zero=zero_ok)
-    v.check_choice(section_test, ("disc", "centre"), "section_test")
+    _check_rules(section_test, section_share=section_share, city_state_share=city_state_share)
     for col in (population, name, place_id, country, admin, aliases, capital):
         if col is not None and col not in places.columns:
             raise InputError(

@@ -128,7 +128,7 @@ def _metros(job: Job) -> gpd.GeoDataFrame:
     from geoai.labour import model_jobs
 
     if job.metros == "embedded":
-        return load_metros(job.min_population)
+        return load_metros(job.min_population, year=job.start)
     pts = read_points(job.metros)
     need = {"metro_id", "country_iso3", "population"}
     missing = need - set(pts.columns)

@@ -239,7 +239,7 @@ def _null(
     return p, z_sim, ok & (n_ge < n_le)
 
 
-def _warn_floor(m: int, inp: _Inputs) -> None:
+def _warn_floor(m: int, inp: _Inputs, stacklevel: int) -> None:
     """Warn when the permutation floor ``1 / (P + 1)`` blocks the first rejection."""
     perms = inp.permutations
     floor = 1.0 / (perms + 1)
@@ -266,14 +266,16 @@ def _warn_floor(m: int, inp: _Inputs) -> None:
             )
             + f"; fdr=None gives unadjusted p-values at alpha={inp.alpha:g}"
         )
-    warnings.warn(f"{msg}. Use permutations >= {need}.", PermutationWarning, stacklevel=4)
+    warnings.warn(f"{msg}. Use permutations >= {need}.", PermutationWarning, stacklevel=stacklevel)
 
 
-def _decide(p: np.ndarray, inp: _Inputs, *, floor: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def _decide(
+    p: np.ndarray, inp: _Inputs, *, floor: bool = True, stacklevel: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
     """``significant`` and ``p_fdr`` (NaN when ``fdr=None``) from the p-values ``p``."""
     m = int(np.count_nonzero(~np.isnan(p)))
     if floor and inp.permutations and m:
-        _warn_floor(m, inp)
+        _warn_floor(m, inp, stacklevel)
     if inp.fdr is None:
         return np.nan_to_num(p, nan=1.0) < inp.alpha, np.full(p.size, np.nan)
     return _bh(p, inp.fdr), _bh_adjusted(p)
@@ -566,7 +568,8 @@ def _getis_ord(
     p_norm = ndtr(-np.abs(z))
     p_sim, _, upper = _null(y, indptr, wts, a=1.0 / denom, b=diag * y / denom, observed=g, inp=inp)
     if inp.permutations:
-        (sig, p_fdr), hot = _decide(p_sim, inp, floor=warn_floor), upper
+        # stacklevel 5: the warning points at the caller of getis_ord, one frame above _getis_ord
+        (sig, p_fdr), hot = _decide(p_sim, inp, floor=warn_floor, stacklevel=5), upper
     else:
         (sig, p_fdr), hot = _decide(p_norm, inp, floor=False), z > 0
     codes = np.where(sig, np.where(hot, 0, 1), 2)

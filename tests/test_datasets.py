@@ -198,3 +198,21 @@ def test_countries():
     for all_metros in (geoai.load_metros(0), geoai.load_metros(100_000, source="geonames")):
         assert all_metros["country_iso3"].isin(c.index).all()
         assert all_metros["gdp_pc_usd"].notna().all()
+
+
+def test_other_years_keep_jobs_within_their_population():
+    """2025's observed US jobs are not pasted onto 1950 or 2035 populations."""
+    for year in (1950, 1990, 2035):
+        metros = geoai.load_metros(0, year=year)
+        assert (metros["employment"] <= 0.75 * metros["population"]).all(), year
+        us = metros.dropna(subset=["cbsa"])
+        assert us["labour_source"].str.startswith("observed structure").all()
+        assert set(JOB_COLUMNS) <= set(metros.attrs["modelled_columns"])
+        assert metros.attrs["observed_rows"] == 0
+        # the observed structure is kept: San Jose's AI-talent share as in 2025
+        now = geoai.load_metros(0).set_index("name")
+        then = metros.set_index("name")
+        share = lambda t: t.loc["San Jose", "ai_talent"] / t.loc["San Jose", "employment"]  # noqa: E731
+        assert share(then) == pytest.approx(share(now), rel=1e-9)
+    with pytest.raises(InputError, match="no years"):
+        geoai.load_metros(source="geonames", year=2025)

@@ -742,3 +742,22 @@ def test_local_moran_is_invariant_to_positive_affine_rescaling(scale, shift):
     np.testing.assert_allclose(moved["I"], base["I"], rtol=1e-6, atol=1e-9)
     assert (moved["quadrant"] == base["quadrant"]).all()
     np.testing.assert_allclose(moved["p_sim"], base["p_sim"], atol=0.021)
+
+
+def test_permutation_warning_points_at_the_caller():
+    gdf = _random_points_for_warning()
+    for fn in (stats.local_moran, stats.getis_ord):
+        with pytest.warns(stats.PermutationWarning) as record:
+            fn(gdf, "v", permutations=19)
+        assert record[0].filename == __file__, fn.__name__
+
+
+def _random_points_for_warning():
+    import geopandas as gpd
+
+    rng = np.random.default_rng(3)
+    return gpd.GeoDataFrame(
+        {"v": rng.random(60)},
+        geometry=gpd.points_from_xy(rng.uniform(0, 10, 60), rng.uniform(0, 10, 60)),
+        crs="EPSG:4326",
+    )

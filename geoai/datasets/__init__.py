@@ -223,16 +223,18 @@ def load_countries(geometry: bool = False) -> pd.DataFrame:
 METRO_SOURCES = ("wup2018", "geonames")
 #: Default year of the ``"wup2018"`` metros.
 DEFAULT_METRO_YEAR = 2025
+#: Year of the observed US jobs (BLS OEWS May 2025).
+_OEWS_YEAR = 2025
 
 
 def load_metros(
     min_population: float = 1_000_000,
     *,
     source: str = "wup2018",
-    year: int = DEFAULT_METRO_YEAR,
+    year: int | None = None,
     assumptions: LabourAssumptions | None = None,
 ) -> gpd.GeoDataFrame:
-    """World metros (points) with their country's income and modelled starting jobs.
+    """World metros (points) with their country's income and starting jobs.
 
     Parameters
     ----------
@@ -247,9 +249,13 @@ def load_metros(
         (``data/un_wup2018/README.md``). ``"geonames"``: agglomerations that
         geoai delineates from GeoNames places with the City Clustering
         Algorithm (``data/README.md``); they have no years.
-    year : int, default 2025
+    year : int, optional
         Year of the ``"wup2018"`` population, 1950–2035 (UN estimates up to
-        2015, UN projections after). Only ``"wup2018"`` has years.
+        2015, UN projections after); default 2025, the year of the observed
+        US jobs (BLS OEWS May 2025). In another year a US metro keeps its
+        observed 2025 *structure* (shares of routine, augmentable, local jobs
+        and AI talent) on the modelled employment of that year's population,
+        and ``labour_source`` says so. Only ``"wup2018"`` has years.
     assumptions : LabourAssumptions, optional
         Assumptions of the modelled job columns (``geoai.labour``).
 
@@ -288,12 +294,13 @@ def load_metros(
     """
     v.check_choice(source, METRO_SOURCES, "source")
     if source == "geonames":
-        if not _is_default_year(year):
+        if year is not None:
             raise InputError(
                 f"year={year!r} was given, but source='geonames' has no years; "
                 "drop year or use source='wup2018'."
             )
         return _geonames_metros(min_population, assumptions)
+    year = DEFAULT_METRO_YEAR if year is None else year
     metros = wup_agglomerations(year, min_population)
     metros.insert(3, "countries", metros["country_iso3"])
     metros["gdp_pc_usd"] = metros["country_iso3"].map(_read_countries()["gdp_pc_usd"])
@@ -303,13 +310,6 @@ def load_metros(
         "GDP per capita: World Bank (PDDL)"
     )
     return metros
-
-
-def _is_default_year(year: object) -> bool:
-    try:
-        return bool(year == DEFAULT_METRO_YEAR)
-    except (TypeError, ValueError):
-        return False
 
 
 def _with_labour(
@@ -323,8 +323,11 @@ def _with_labour(
     (:func:`link_cbsa`) then takes the *observed* columns of that MSA (BLS
     OEWS May 2025 × Eloundou et al. 2024); where several UN agglomerations
     link to one MSA, its jobs are split between them in proportion to their
-    UN population of ``year``. ``labour_source`` says which, row by row, and
-    ``cbsa`` names the MSA.
+    UN population of ``year``. In a year other than the OEWS vintage (2025),
+    the MSA's observed *shares* are applied to the modelled employment of the
+    agglomeration's population in that year instead (jobs of 2025 do not fit
+    a population of 1990 or 2035). ``labour_source`` says which, row by row,
+    and ``cbsa`` names the MSA.
     """
     a = assumptions or LabourAssumptions()
     jobs = model_jobs(metros["population"].astype(float), metros["gdp_pc_usd"], a)
@@ -340,15 +343,24 @@ def _with_labour(
         share = metros.loc[rows, "metro_id"].map(links["share"]).to_numpy(dtype=float)
         us = load_us_metros().set_index("cbsa")
         observed = us.loc[linked[rows].to_numpy()]
-        metros.loc[rows, "employment"] = share * observed["jobs_total"].to_numpy(dtype=float)
+        total = observed["jobs_total"].to_numpy(dtype=float)
+        if year == _OEWS_YEAR:
+            employment = share * total
+            metros.loc[rows, "labour_source"] = OBSERVED_LABOUR_SOURCE
+        else:  # the observed structure on this year's (modelled) employment
+            employment = metros.loc[rows, "employment"].to_numpy(dtype=float)
+            metros.loc[rows, "labour_source"] = (
+                f"observed structure ({OBSERVED_LABOUR_SOURCE.removeprefix('observed: ')}) "
+                f"on modelled {year} employment"
+            )
+        metros.loc[rows, "employment"] = employment
         for col in ("jobs_routine", "jobs_augmentable", "jobs_local", "ai_talent"):
-            metros.loc[rows, col] = share * observed[col].to_numpy(dtype=float)
-        metros.loc[rows, "labour_source"] = OBSERVED_LABOUR_SOURCE
+            metros.loc[rows, col] = employment * observed[col].to_numpy(dtype=float) / total
     modelled = ["population"] if (metros["population_kind"] == "projection").any() else []
-    if not rows.all():
+    if not rows.all() or year != _OEWS_YEAR:
         modelled += list(JOB_COLUMNS)
     metros.attrs["modelled_columns"] = modelled
-    metros.attrs["observed_rows"] = int(rows.sum())
+    metros.attrs["observed_rows"] = int(rows.sum()) if year == _OEWS_YEAR else 0
     metros.attrs["assumptions"] = a.resolved().to_dict()
     geometry = metros.geometry.name
     return metros[[c for c in metros.columns if c != geometry] + [geometry]]

@@ -265,7 +265,10 @@ def link_cbsa(
     if crs != CRS.from_epsg(4326):
         points = points.to_crs(4326)
     lon, lat, _ = v.as_coords(points, "points")
-    metros = _read_us_metros() if metros is None else metros
+    if metros is None:
+        metros = _read_us_metros()
+    elif v.require_crs(metros, "metros") != CRS.from_epsg(4326):
+        metros = metros.to_crs(4326)  # its points are read as longitude / latitude below
     cities = _read_us_principal_cities() if principal_cities is None else principal_cities
     mcbsa, mcountry, jobs, clon, clat, cmetro = _title_cities(metros, cities)
     country = points["country_iso3"].to_numpy(dtype=object)

@@ -349,7 +349,7 @@ def _not_hinterland(
         return f"{head}; a centre of its own market area"
     centre = _name(out, out.index[j])
     if huff_p[i] < 0.005:
-        return f"{head}; outside every centre's market area (Huff p < 0.01)"
+        return f"{head}; outside every centre's market area (Huff p < 0.005)"
     if huff_p[i] < t.hinterland_min_probability:
         return (
             f"{head}; Huff p = {huff_p[i]:.2f} of {centre}'s market area (needs ≥ "

@@ -151,17 +151,19 @@ def read_inputs(data: Any, metros: Any) -> Inputs:
         year = int(panel["year"].max())
     snap = panel[panel["year"] == year].set_index("metro_id", drop=False)
     history = pd.DataFrame(panel.drop(columns="geometry", errors="ignore"))
-    return Inputs(_geo(snap, metros), history, kind, int(year))
+    return Inputs(_geo(snap, metros, int(year)), history, kind, int(year))
 
 
-def _geo(snap: pd.DataFrame, metros: Any) -> gpd.GeoDataFrame:
+def _geo(snap: pd.DataFrame, metros: Any, year: int = 2025) -> gpd.GeoDataFrame:
     if isinstance(snap, gpd.GeoDataFrame) and snap.geometry.name in snap.columns:
         v.require_crs(snap, "metros")
         return snap
     if metros is None and all(isinstance(i, str) and i.startswith("wup:") for i in snap.index):
         from geoai.datasets import load_metros
 
-        metros = load_metros(0)  # the UN agglomerations: points, AI talent, jobs
+        # the UN agglomerations of the snapshot's year: points, jobs and AI talent of that
+        # year's population (the US structure is OEWS May 2025's; labour_source says so)
+        metros = load_metros(0, year=min(max(year, 1950), 2035))
     if metros is None:
         raise InputError(
             "the table has no geometry; pass metros=geoai.load_metros() (or your metro points) "
