@@ -18,7 +18,6 @@ itself, so they read the estimates to 2015 whatever ``as_of`` is.
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -129,22 +128,6 @@ def _check_args(
     return year, floor
 
 
-def _check_folder(out: Path) -> None:
-    """Refuse a folder whose manifest another geoai command wrote (``geoai run``)."""
-    from geoai.io._manifest import MANIFEST_NAME
-
-    path = out.expanduser().resolve() / MANIFEST_NAME
-    try:
-        job = json.loads(path.read_text(encoding="utf-8")).get("job")
-    except (OSError, ValueError, AttributeError):  # none, or not one: check_target decides
-        return
-    if not isinstance(job, dict) or job.get("command") != _COMMAND:
-        raise InputError(
-            f"{out} holds the outputs of another geoai command (geoai run); choose an empty "
-            "or new folder, or the folder of an earlier geoai identify."
-        )
-
-
 def identify(
     out: str | Path,
     *,
@@ -186,7 +169,7 @@ def identify(
         (:func:`geoai.io._manifest.check_target`).
     """
     from geoai.datasets import load_metro_panel
-    from geoai.io._manifest import check_target
+    from geoai.io._manifest import check_command, check_target
 
     year, floor = _check_args(as_of, min_population, allow_projections)
     panel = load_metro_panel(_FIRST_YEAR, max(year, _LAST_ESTIMATE))
@@ -194,7 +177,7 @@ def identify(
         raise InputError(f"no metro reaches --min-population {floor:,.0f} people by "
                          f"{year} (the largest has {top:,.0f}); lower it.")  # fmt: skip
     target = Path(out).expanduser()
-    _check_folder(target)
+    check_command(target, _COMMAND)
     real, prev = check_target(target, overwrite=overwrite, inputs={}, planned=PLANNED)
     real.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))

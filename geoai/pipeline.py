@@ -197,10 +197,11 @@ def run(
         ``overwrite`` is False; or if an output would replace a file geoai did
         not write or one changed since geoai wrote it.
     """
-    from geoai.io._manifest import check_target
+    from geoai.io._manifest import check_command, check_target
 
     cfg = load_job(job)
     target = Path(out).expanduser()
+    check_command(target, "run")
     real, prev = check_target(
         target, overwrite=overwrite, inputs=cfg.input_paths(), planned=_planned(cfg)
     )

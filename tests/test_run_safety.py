@@ -391,3 +391,16 @@ def test_killed_overwrite_run_leaves_the_folder_as_it_was(tmp_path, fast_out):
     assert proc.returncode != 0
     assert _digest(out) == before
     assert _no_staging_left(tmp_path)
+
+
+def test_run_refuses_a_folder_of_geoai_identify(tmp_path):
+    """--overwrite on another command's folder would drop its outputs as 'no longer written'."""
+    out = tmp_path / "ident"
+    out.mkdir()
+    (out / "identify.gpkg").write_bytes(b"not really a gpkg")
+    manifest = {"format": "geoai-run/1", "job": {"command": "identify"}, "files": []}
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match="outputs of geoai identify"):
+        run(None, out, overwrite=True, progress=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -39,6 +39,7 @@ __all__ = [
     "MANIFEST_NAME",
     "Entry",
     "Manifest",
+    "check_command",
     "check_target",
     "count_files",
     "file_digest",
@@ -174,6 +175,27 @@ def read_manifest(folder: Path) -> Manifest | None:
             "empty or new folder."
         ) from None
     return Manifest(files=files, folders=folders, replacing=replacing)
+
+
+def check_command(folder: Path, command: str) -> None:
+    """Refuse a folder whose manifest another geoai command wrote.
+
+    ``geoai run`` and ``geoai identify`` write different files into their
+    folders; with ``--overwrite`` either would remove the other's outputs as
+    "no longer written". A manifest without a ``command`` is ``geoai run``'s.
+    A missing or unreadable manifest is left to :func:`check_target`.
+    """
+    path = Path(folder).expanduser().resolve() / MANIFEST_NAME
+    try:
+        job = json.loads(path.read_text(encoding="utf-8")).get("job")
+    except (OSError, ValueError, AttributeError):
+        return
+    theirs = job.get("command", "run") if isinstance(job, dict) else "run"
+    if theirs != command:
+        raise InputError(
+            f"{folder} holds the outputs of geoai {theirs}; choose an empty or new folder, "
+            f"or the folder of an earlier geoai {command}."
+        )
 
 
 def write_manifest(
