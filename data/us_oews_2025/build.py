@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import os
-import re
-import tempfile
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -44,6 +42,9 @@ from geoai.labour import (
     jobs_from_occupations,
     match_exposure,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data/_tools.py
+from _tools import replace_block, write_atomic, write_text
 
 HERE = Path(__file__).resolve().parent
 OEWS_FILE = HERE / "source" / "oews_may2025_metro_occupations.csv.gz"
@@ -431,37 +432,6 @@ def ai_talent_block(metros: gpd.GeoDataFrame, national_share: float, top: int = 
 # --- output ---------------------------------------------------------------------
 
 
-def write_parquet_atomic(df: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".parquet.tmp")
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False, compression="zstd")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".md.tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
-def replace_block(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"README lacks the {marker} markers")
-    return pattern.sub(lambda mt: mt.group(1) + body + "\n" + mt.group(2), text)
-
-
 def main() -> None:
     raw = read_oews()
     areas = msa_areas(raw)
@@ -471,9 +441,18 @@ def main() -> None:
     placed = geo.place_metros(areas, places)
     metros = build_metros(areas, occupations, exposure, placed)
     cities, missing = geo.place_principal_cities(areas, places, placed)
-    write_parquet_atomic(occupations, HERE / "us_occupations.parquet")
-    write_parquet_atomic(metros, HERE / "us_metros.parquet")
-    write_parquet_atomic(cities, HERE / "us_principal_cities.parquet")
+    write_atomic(
+        HERE / "us_occupations.parquet",
+        lambda tmp, df=occupations: df.to_parquet(tmp, index=False, compression="zstd"),
+    )
+    write_atomic(
+        HERE / "us_metros.parquet",
+        lambda tmp, df=metros: df.to_parquet(tmp, index=False, compression="zstd"),
+    )
+    write_atomic(
+        HERE / "us_principal_cities.parquet",
+        lambda tmp, df=cities: df.to_parquet(tmp, index=False, compression="zstd"),
+    )
 
     nat = national_table(occupations, exposure)
     counts = counts_block(raw, occupations, metros, nat)
@@ -486,9 +465,9 @@ def main() -> None:
     text = replace_block(text, "exposure_national", national)
     text = replace_block(text, "principal_cities", principal_cities_block(areas, cities, missing))
     text = replace_block(text, "wup_link", wup_link_block(metros, cities))
-    write_text_atomic(text, readme)
+    write_text(readme, text)
     text = EXPOSURE_README.read_text(encoding="utf-8")
-    write_text_atomic(replace_block(text, "exposure_national", national), EXPOSURE_README)
+    write_text(EXPOSURE_README, replace_block(text, "exposure_national", national))
     print(counts, talent, national, sep="\n\n")
 
 
