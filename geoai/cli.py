@@ -50,11 +50,11 @@ def summary(
 
     Example: geoai summary --top 20
     """
-    from geoai.datasets import ATTRIBUTION, load_countries, load_metros
+    from geoai.datasets import ATTRIBUTION, load_countries, load_metros, wup_agglomerations
 
     metros = load_metros(min_population)
     countries = load_countries()
-    all_metros = load_metros(0)
+    all_metros = wup_agglomerations(int(metros.attrs.get("year", 2025)), 0)  # count only
     year = int(metros.attrs.get("year", 2025))
     console.rule(f"[bold]geoai {__version__}: embedded data")
     console.print(

@@ -15,6 +15,7 @@ import geoai
 from geoai import InputError
 from geoai.cli import app
 from geoai.pipeline import run
+from tests._runs import kill_while_staging
 
 SMALL_JOB = {
     "data": {"min_population": 5_000_000},
@@ -211,29 +212,13 @@ def test_second_run_without_overwrite_leaves_outputs_byte_identical(result):
 @pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
 def test_killed_run_leaves_no_partial_files(tmp_path, sig):
     import signal
-    import time
 
     job = tmp_path / "job.toml"
     job.write_text('[scenario]\npresets = ["concentration", "exodus", "divergence"]\n')
     out = tmp_path / "out"
-    geoai_bin = os.path.join(os.path.dirname(os.sys.executable), "geoai")
-    with subprocess.Popen(
-        [geoai_bin, "run", str(job), "--out", str(out), "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as proc:
-        deadline = time.monotonic() + 120
-
-        def staged_files():
-            stages = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
-            return [f for d in stages for f in d.rglob("*") if f.is_file()]
-
-        while not staged_files():  # wait until the run has written part of its outputs
-            assert proc.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(getattr(signal, sig))
-        proc.wait(timeout=60)
-    assert proc.returncode != 0
+    code = kill_while_staging(
+        ["run", str(job), "--out", str(out), "-q"], tmp_path, getattr(signal, sig)
+    )
+    assert code != 0
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["job.toml"]

@@ -12,10 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +23,7 @@ from geoai.cli import app
 from geoai.errors import InputError
 from geoai.io._manifest import MANIFEST_NAME, read_manifest
 from geoai.pipeline import _planned, run
+from tests._runs import kill_while_staging
 
 _FEW = {
     "data": {"min_population": 5_000_000},
@@ -370,25 +367,8 @@ def test_killed_overwrite_run_leaves_the_folder_as_it_was(tmp_path, fast_out):
     before = _digest(out)
     job = tmp_path / "job.toml"
     job.write_text('[scenario]\npresets = ["concentration", "exodus", "divergence"]\n')
-    geoai_bin = os.path.join(os.path.dirname(sys.executable), "geoai")
-    with subprocess.Popen(
-        [geoai_bin, "run", str(job), "--out", str(out), "--overwrite", "-q"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    ) as proc:
-        deadline = time.monotonic() + 120
-
-        def staged_files():
-            stages = [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
-            return [f for d in stages for f in d.rglob("*") if f.is_file()]
-
-        while not staged_files():  # wait until the run has written part of its outputs
-            assert proc.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    assert proc.returncode != 0
+    code = kill_while_staging(["run", str(job), "--out", str(out), "--overwrite", "-q"], tmp_path)
+    assert code != 0
     assert _digest(out) == before
     assert _no_staging_left(tmp_path)
 
