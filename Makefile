@@ -45,7 +45,9 @@ typecheck: $(DEV_STAMP)
 
 ## data: rebuild every derived data file from the sources shipped in data/ (deterministic)
 data: $(DEV_STAMP)
+	$(BIN)/python data/niip/build.py
 	$(BIN)/python data/build_countries.py
+	$(BIN)/python data/ai_index/build.py
 	$(BIN)/python data/un_wup2018/build.py
 	$(BIN)/python data/ai_exposure/build.py
 	$(BIN)/python data/us_oews_2025/build.py

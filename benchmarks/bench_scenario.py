@@ -1,11 +1,12 @@
-"""Scenario engine: the three theses on the >= 1 M metros, and a Monte-Carlo sweep.
+"""Scenario engine: every preset on all UN agglomerations, and a Monte-Carlo sweep.
 
 Run ``python benchmarks/bench_scenario.py`` (add ``--quick`` for a 20-draw
 sweep). Rows:
 
-* ``concentration``, ``exodus`` and ``divergence`` on the 653 UN metros of >= 1 M
-  people, 2025-2050, roles included, one after the other in one process
-  (target: < 30 s together), after a warm-up run that compiles the kernels;
+* all four presets on the 1,860 UN agglomerations of >= 300 k people (and on
+  the 653 of >= 1 M), 2025-2050, roles included, one after the other in one
+  process (target: < 30 s together for the 1,860), after a warm-up run that
+  compiles the kernels;
 * a 200-draw sweep of ``concentration`` over the co-location premium and the
   remote share on a 2-worker ``dask.distributed`` LocalCluster (target:
   < 10 min).
@@ -20,15 +21,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _harness import Timer, isolated, load
 
-PRESETS = ("concentration", "exodus", "divergence")
+PRESETS = ("baseline", "concentration", "exodus", "divergence")
 
 
-def three_presets() -> tuple[Timer, dict]:
+def all_presets(min_population: float) -> tuple[Timer, dict]:
+    import geoai
     from geoai import scenario
 
-    scenario.simulate(preset="baseline", end=2027)  # compile / load the kernel cache
+    metros = geoai.load_metros(min_population)
+    scenario.simulate(metros, preset="baseline", end=2027)  # compile / load the kernel cache
     with Timer() as t:
-        sims = [scenario.simulate(preset=p) for p in PRESETS]
+        sims = [scenario.simulate(metros, preset=p) for p in PRESETS]
     return t, {"n": len(sims[0].final)} | {s.preset: round(s.top_share(5), 3) for s in sims}
 
 
@@ -59,14 +62,15 @@ def main() -> None:
     print(f"load before: {load()}")
     print("| run | time | peak memory | result |")
     print("|---|---|---|---|")
-    r = isolated(three_presets)
-    n_metros = r["result"].pop("n", "?") if not r["error"] else "?"
-    print(
-        f"| concentration + exodus + divergence, {n_metros} metros, 2025-2050, roles | "
-        f"{r['seconds']:.1f} s | {r['peak_mib']:.0f} MiB | top-5 AI share {r['result']} |"
-        if not r["error"]
-        else f"| presets | failed | | {r['error']} |"
-    )
+    for min_population in (300_000, 1_000_000):
+        r = isolated(all_presets, min_population)
+        n_metros = r["result"].pop("n", "?") if not r["error"] else "?"
+        print(
+            f"| the four presets, {n_metros} metros, 2025-2050, roles | "
+            f"{r['seconds']:.1f} s | {r['peak_mib']:.0f} MiB | top-5 AI share {r['result']} |"
+            if not r["error"]
+            else f"| presets | failed | | {r['error']} |"
+        )
     r = isolated(sweep, n)
     print(
         f"| sweep of {n} draws, 2-worker LocalCluster | {r['seconds'] / 60:.1f} min | "

@@ -9,6 +9,8 @@
 * The headline checks against references, copied from the datasets' own
   READMEs (so the index never disagrees with them): the US exposure against
   the paper's figures, and the GeoNames delineation against the UN.
+* The country tables (``niip/``, ``ai_index/``): how many countries each
+  covers, from which source, and how many of the default metros they reach.
 
 Run last, after every dataset is built (``make data`` does)::
 
@@ -25,6 +27,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 import geoai
+from geoai.datasets._ai_index import AI_INVESTMENT_COLUMNS, load_ai_investment
 from geoai.labour import INCOME_GROUPS, LabourAssumptions, employment_rate, model_jobs, us_anchors
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[0]))  # data/_tools.py
@@ -84,6 +87,32 @@ def check_table() -> str:
     return "\n".join(rows)
 
 
+def country_tables() -> str:
+    countries = geoai.load_countries()
+    niip = countries.dropna(subset=["niip_usd"])
+    source = niip["niip_source"]
+    official = source.str.startswith("official IIP").sum()
+    estimate = source.str.startswith("estimate by the EWN").sum()
+    seed = len(niip) - official - estimate
+    metros = geoai.load_metros()
+    reached = metros["country_iso3"].isin(niip.index)
+    ai = load_ai_investment()
+    both = ai[list(AI_INVESTMENT_COLUMNS)].notna().all(axis=1).sum()
+    rows = [
+        "| folder | what | countries | of which | default metros (>= 1 M) reached |",
+        "|---|---|---:|---|---:|",
+        f"| [`niip/`](niip/README.md) | net international investment position | {len(niip)} "
+        f"| seed 000: {seed}; EWN official IIP: {official}; EWN estimate: {estimate} "
+        f"| {int(reached.sum())} of {len(metros)} |",
+        f"| [`ai_index/`](ai_index/README.md) | private investment in AI, 2024 and 2013–24 "
+        f"| {len(ai)} | in both charts: {both}; 2024 world total "
+        f"{ai.attrs['world_total_2024_usd'] / 1e9:.2f} bn USD, of it "
+        f"{ai.attrs['rest_of_world_2024_usd'] / 1e9:.2f} bn outside the listed 15 "
+        f"| {int(metros['country_iso3'].isin(ai.index).sum())} of {len(metros)} |",
+    ]
+    return "\n".join(rows)
+
+
 def block(path: Path, marker: str) -> str:
     """Return the generated block ``marker`` of another README (without its markers)."""
     text = path.read_text(encoding="utf-8")
@@ -101,9 +130,11 @@ def main() -> None:
     us_readme = HERE / "us_oews_2025" / "README.md"
     text = replace_block(text, "exposure-national", block(us_readme, "exposure_national"))
     text = replace_block(text, "geonames-vs-wup", block(HERE / "geonames" / "README.md", "wup"))
+    text = replace_block(text, "country-tables", country_tables())
     readme.write_text(text, encoding="utf-8")
     print(anchors_table())
     print(check_table())
+    print(country_tables())
 
 
 if __name__ == "__main__":

@@ -99,8 +99,12 @@ def summary(
 
     with_data = countries[["population", "gdp_usd"]].notna().all(axis=1).sum()
     console.print(f"{len(countries)} countries, {with_data} with World Bank population and GDP.")
-    niip = countries.dropna(subset=["niip_usd"]).sort_values("niip_gdp")
-    n = Table(title="Net international investment position (sourced figures only)")
+    known = countries.dropna(subset=["niip_usd"]).sort_values("niip_gdp")
+    niip = known.iloc[[*range(min(5, len(known))), *range(max(len(known) - 5, 5), len(known))]]
+    n = Table(
+        title=f"Net international investment position: the 5 largest debtors and creditors "
+        f"of GDP ({len(known)} countries known; data/niip/README.md)"
+    )
     for col in ("country", "NIIP (USD tn)", "NIIP / GDP", "as of", "source"):
         n.add_column(col)
     for iso3, r in niip.iterrows():

@@ -36,7 +36,6 @@ import logging
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,14 +76,19 @@ _METRO_COLUMNS = (
     "jobs_change",
     "population_change",
     "net_talent",
+    "unemployment_rate",
     "fracture",
+    "fiscal_buffer",
     "fiscal_stress",
     "huff_centre",
     "huff_probability",
     "largest_talent_to",
     "cbsa",
     "statistical_concept",
+    "population_source",
     "start_jobs_source",
+    "ai_jobs_source",
+    "capital_source",
 )
 
 
@@ -116,6 +120,13 @@ class _Stages:
         log.info(text)
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=text)
+
+    def note(self, text: str) -> None:
+        """Print a finding of the run (what was scaled or assumed), even without progress."""
+        if self.progress is not None:
+            self.progress.console.print(f"[dim]{text}[/dim]")
+        else:
+            log.warning(text)
 
     def close(self) -> None:
         if self.progress is not None:
@@ -258,6 +269,8 @@ def _swap(stage: Path, target: Path, prev: Manifest | None, job_info: dict[str, 
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) -> RunResult:
     from geoai import scenario
     from geoai.datasets import load_countries
+    from geoai.run_report import write_report
+    from geoai.scenario.reporting import job_bands
 
     stages.step("loading metros")
     metros = _metros(cfg)
@@ -274,6 +287,9 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
             seed=cfg.seed,
         )
         sims[name].preset = name
+    if cfg.metros != "embedded":  # say what was scaled to the user's metros
+        for note in next(iter(sims.values())).notes[1:]:
+            stages.note(note)
     rasters = _potential(cfg, sims, folder, stages, scheduler)
     stages.step("writing the GeoPackage and panel")
     lines = _flow_lines(cfg, sims)
@@ -285,8 +301,9 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
         files.append(_project(cfg, rasters, folder))
     summary = scenario.compare(sims)
     if cfg.report:
+        bands = job_bands(cfg, metros, countries, scheduler, stages.step)
         stages.step("writing the report")
-        files += _report(cfg, sims, summary, folder)
+        files += write_report(cfg, sims, bands, folder)
     files += [p for pair in rasters.values() for p in pair]
     files += [p.with_suffix(".qml") for pair in rasters.values() for p in pair]
     return RunResult(out=folder, files=files, job=cfg, summary=summary, simulations=sims)
@@ -330,7 +347,7 @@ def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
     """Return the final-year metros with role, reasons and key indicators for QGIS."""
     keep_index = "metro_id" not in sim.roles.columns
     roles = sim.roles.reset_index(drop=not keep_index)
-    if "labour_source" in roles.columns:  # where the *starting* jobs came from
+    if "labour_source" in roles.columns and "start_jobs_source" not in roles.columns:
         roles = roles.rename(columns={"labour_source": "start_jobs_source"})
     cols = [c for c in _METRO_COLUMNS if c in roles.columns]
     layer = gpd.GeoDataFrame(roles[cols], geometry=roles.geometry.values, crs=roles.crs)
@@ -339,7 +356,10 @@ def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
         if layer[col].dtype == object and col != "geometry":
             layer[col] = layer[col].astype(str).replace({"None": "", "nan": ""})
     layer["preset"] = sim.preset
-    layer["modelled"] = "all values modelled (assumptions), not observed"
+    layer["modelled"] = (
+        f"{sim.end} values modelled (assumptions); the {sim.start} start is observed where its "
+        "*_source says so"
+    )
     return layer
 
 
@@ -512,84 +532,3 @@ def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> P
         crs=cfg.crs,
         title="geoai: AI and the geography of work (modelled scenarios)",
     )
-
-
-def _labour_note(final: gpd.GeoDataFrame) -> str:
-    """Say, for the report, which metros' job columns are observed and which modelled."""
-    from geoai.labour import LabourAssumptions
-
-    sources = final["labour_source"] if "labour_source" in final else pd.Series(dtype=str)
-    observed = int(sources.astype(str).str.startswith("observed").sum())
-    anchors = LabourAssumptions().resolved().to_dict()
-    return (
-        f"Starting jobs by type: observed for {observed} of {len(final)} metros (US metros: "
-        "BLS OEWS May 2025 occupations x Eloundou et al. 2024 LLM exposure), modelled for "
-        "the others from population and national income (geoai.labour; ILO employment "
-        "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros): "
-        f"{anchors}. Populations are UN estimates up to 2015 and UN projections after."
-    )
-
-
-def _report(cfg: Job, sims: dict[str, Any], summary: pd.DataFrame, folder: Path) -> list[Path]:
-    from geoai import __version__
-    from geoai.datasets import ATTRIBUTION
-    from geoai.report import Report
-    from geoai.scenario import PRESETS, ScenarioParams
-
-    rep = Report("geoai: where AI sends jobs, talent and capital")
-    first = next(iter(sims.values()))
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    rep.text(
-        f"geoai {__version__}, run {when}; job: {cfg.source}. {len(sims)} scenario(s) on "
-        f"{len(next(iter(sims.values())).final)} metros, {cfg.start}-{cfg.end}. "
-        "Every figure below is modelled from documented assumptions, not observed."
-    )
-    rep.heading("The presets side by side")
-    rep.table(summary.reset_index().set_index("metric"), "Headline figures (modelled)")
-    if cfg.maps:
-        rep.figure("maps/comparison.png", "Top-5 share of AI roles over time and final roles")
-    for name, sim in sims.items():
-        rep.heading(f"{name} ({PRESETS[name].source})")
-        rep.text(PRESETS[name].description)
-        top = sim.roles.sort_values("ai_jobs", ascending=False).head(10)
-        cols = [
-            c
-            for c in ("name", "country_iso3", "role", "ai_jobs", "ai_share", "reasons")
-            if c in top.columns
-        ]
-        rep.table(top[cols], f"The 10 metros with most AI-leveraged roles in {cfg.end}")
-        if cfg.maps:
-            for kind in ("roles", "potential", "flows"):
-                if (folder / "maps" / f"{kind}_{name}.png").exists():
-                    rep.figure(f"maps/{kind}_{name}.png", f"{kind.title()}: {name}")
-    rep.heading("Assumptions")
-    rep.bullets(
-        [
-            _labour_note(first.final),
-            "Scenario parameters: the table below (unit and source or 'assumption' each); "
-            "shock parameters phase in with AI adoption; amenities are calibrated so the "
-            "start year is a spatial equilibrium.",
-            "NIIP is known for six economies (seed 000's figures); elsewhere NIIP/GDP = 0.",
-            "Roles: geoai.classify on each panel with the default thresholds "
-            "(geoai.RoleThresholds).",
-        ]
-    )
-    params = pd.concat({name: cfg.params(name).describe()["value"] for name in cfg.presets}, axis=1)
-    base = ScenarioParams().describe()
-    params.insert(0, "unit", base["unit"])
-    params["source"] = base["source"]
-    rep.table(params, "Scenario parameters per preset")
-    rep.heading("Data")
-    rep.text(
-        f"{ATTRIBUTION}. Metros: "
-        + (
-            "the urban agglomerations of the UN World Urbanization Prospects 2018"
-            if cfg.metros == "embedded"
-            else f"the points in {cfg.metros}"
-        )
-        + " (data/README.md)."
-    )
-    md, page = folder / "report.md", folder / "report.html"
-    md.write_text(rep.markdown(), encoding="utf-8")
-    page.write_text(rep.html(), encoding="utf-8")
-    return [md, page]

@@ -7,6 +7,8 @@ import sys
 import pandas as pd
 import pytest
 
+import geoai
+
 GEOAI = [sys.executable, "-c", "from geoai.cli import main; main()"]
 
 
@@ -26,7 +28,10 @@ def test_summary_prints_real_data():
     out = res.stdout
     assert "Tokyo" in out
     assert "agglomerations" in out
-    assert "-26.23" in out  # the US NIIP from seed 000
+    known = geoai.load_countries().dropna(subset=["niip_usd"]).sort_values("niip_gdp")
+    assert f"{len(known)} countries known" in " ".join(out.split())
+    assert f"({known.index[0]})" in out
+    assert f"({known.index[-1]})" in out
     assert "modelled" in out
     assert "observed" in out
     assert "World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in out
@@ -71,3 +76,24 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
     assert "Traceback" not in res.stderr
     verbose = run("-v", *[a.format(csv=csv) for a in args], cwd=tmp_path)
     assert "Traceback" in verbose.stderr
+
+
+def test_run_on_own_metros_says_what_it_scaled(tmp_path):
+    own = geoai.load_metros()
+    own = own[own["country_iso3"].isin(["FRA", "DEU", "ITA"])].head(12)
+    own = own[["metro_id", "name", "country_iso3", "population", "geometry"]].assign(
+        metro_id=[f"own:{i}" for i in range(12)]
+    )
+    own.to_file(tmp_path / "mine.gpkg")
+    job = tmp_path / "job.toml"
+    job.write_text(
+        '[data]\nmetros = "mine.gpkg"\n[scenario]\npresets = ["exodus"]\nend = 2030\n'
+        "[grid]\nbounds = [-10, 35, 25, 60]\nresolution = 1.0\n"
+        "[outputs]\nmaps = false\nqgis_project = false\nsensitivity = false\n"
+    )
+    res = run("run", "job.toml", "--out", "out", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    said = " ".join((res.stdout + res.stderr).split())
+    assert "The 12 metros hold" in said
+    assert "of the world's AI-leveraged roles" in said
+    assert "no UN projection" in said

@@ -104,6 +104,15 @@ def test_report_lists_figures_and_assumptions(result):
     assert "World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in md
     assert "BLS OEWS May 2025" in md
     assert "Starting jobs by type: observed for" in md
+    # the observed start: the US and China shares of AI roles, with their sources
+    sim = result.simulations["concentration"]
+    first = sim.panel[sim.panel["year"] == sim.start].set_index("metro_id")
+    iso = sim.final["country_iso3"].reindex(first.index)
+    us = first["ai_jobs"][iso == "USA"].sum() / first["ai_jobs"].sum()
+    assert f"The US holds {us:.1%} of the AI-leveraged roles" in md
+    assert "China holds" in md
+    assert "Stanford AI Index 2025" in md
+    assert "Stanford HAI AI Index 2025 (CC BY-ND 4.0)" in md  # its attribution too
     html = (result.out / "report.html").read_text()
     assert "<img src='maps/comparison.png'" in html
     assert result.summary.shape[1] == 3  # unit + two presets

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai.datasets._ai_index import AI_INDEX_SOURCE, load_ai_investment
 from geoai.datasets._us import (
     US_ATTRIBUTION,
     link_cbsa,
@@ -37,6 +38,7 @@ from geoai.datasets._us import (
     load_us_metros,
     load_us_occupations,
     load_us_principal_cities,
+    us_national_ai_talent,
 )
 from geoai.datasets._wup import WUP_SOURCE, load_metro_panel, wup_agglomerations
 from geoai.errors import InputError
@@ -49,11 +51,13 @@ from geoai.labour import (
 )
 
 __all__ = [
+    "AI_INDEX_SOURCE",
     "ATTRIBUTION",
     "GEONAMES_ATTRIBUTION",
     "US_ATTRIBUTION",
     "data_path",
     "link_cbsa",
+    "load_ai_investment",
     "load_countries",
     "load_metro_panel",
     "load_metros",
@@ -62,6 +66,7 @@ __all__ = [
     "load_us_occupations",
     "load_us_principal_cities",
     "sample_osm_path",
+    "us_national_ai_talent",
     "wup_agglomerations",
 ]
 
@@ -69,7 +74,9 @@ __all__ = [
 #: (the UN's CC BY 3.0 IGO license requires it; the others ask for it).
 ATTRIBUTION = (
     "Data: UN DESA, World Urbanization Prospects 2018 (CC BY 3.0 IGO); "
-    "US BLS OEWS May 2025; Eloundou et al. 2024 (MIT); World Bank (PDDL)"
+    "US BLS OEWS May 2025; Eloundou et al. 2024 (MIT); World Bank (PDDL); "
+    "Stanford HAI AI Index 2025 (CC BY-ND 4.0); External Wealth of Nations, "
+    "Lane & Milesi-Ferretti"
 )
 #: Attribution of the GeoNames City Clustering metros (``source="geonames"``).
 GEONAMES_ATTRIBUTION = "Data: GeoNames (CC BY 4.0), World Bank (PDDL)"

@@ -27,6 +27,7 @@ __all__ = [
     "load_us_metros",
     "load_us_occupations",
     "load_us_principal_cities",
+    "us_national_ai_talent",
 ]
 
 #: Attribution line for maps and reports made from the US metro files.
@@ -123,6 +124,26 @@ def load_us_occupations() -> pd.DataFrame:
     table = _read_us_occupations().copy()
     table.attrs["source"] = US_ATTRIBUTION
     return table
+
+
+@functools.cache
+def us_national_ai_talent() -> float:
+    """AI-talent jobs in the whole US (BLS OEWS May 2025 national rows; jobs).
+
+    The occupations of :data:`geoai.labour.AI_TALENT_SOC`, summed over the
+    nation's rows: the denominator of a US metro's share of the nation's AI
+    talent.
+
+    Examples
+    --------
+    >>> bool(1e6 < us_national_ai_talent() < 5e6)
+    True
+    """
+    from geoai.labour import AI_TALENT_SOC
+
+    occ = _read_us_occupations()
+    nation = occ[(occ["cbsa"] == "00000") & occ["soc"].isin(list(AI_TALENT_SOC))]
+    return float(nation["jobs"].sum())
 
 
 def load_us_principal_cities() -> pd.DataFrame:

@@ -8,9 +8,10 @@ weight ``W_j f_ij`` or leaves the metro system with weight ``w_out``:
     s_i = W_i + sum_{j != i} W_j f_ij + w_out
     T_ij = O_i W_j f_ij / s_i
 
-``r`` is the distance-free share of interaction (remote work, mobile
-capital) and ``border`` the friction of crossing a national border. ``f`` is
-symmetric, so inflows are a second row-parallel pass; no ``n × n`` matrix.
+``r`` is the distance-free share of interaction (the scenario uses it for
+mobile capital; talent's remote work lengthens ``lam`` instead) and
+``border`` the friction of crossing a national border. ``f`` is symmetric,
+so inflows are a second row-parallel pass; no ``n × n`` matrix.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def mobility_flows(
     w_out: float,
     top_k: int,
 ) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
 ]:  # pragma: no cover - compiled
     """Flows of the model above, summarised per metro.
 
@@ -75,10 +76,13 @@ def mobility_flows(
     outside : (n,) flow from ``i`` to outside the metro system
     denom : (n,) ``s_i``
     top_index, top_flow : (n, top_k) largest destinations (-1 none) and flows
+    abroad : (n,) ``sum_{j: c_j != c_i} T_ij``, the part of the outflow that
+        crosses a national border
     """
     n = weight.size
     cx, cy, cz = coordinate_rows(xyz)
     denom = np.empty(n)
+    foreign = np.zeros(n)
     top_index = np.full((n, top_k), -1, dtype=np.int64)
     top_flow = np.zeros((n, top_k))
     for i in numba.prange(n):
@@ -87,8 +91,12 @@ def mobility_flows(
         fill_distances(cx[i], cy[i], cz[i], cx, cy, cz, 0, n, geo, d)
         _deterrence_row(d, country, country[i], lam, r, border, f)
         s = 0.0
+        sf = 0.0
         for j in range(n):
             s += weight[j] * f[j]
+            if country[j] != country[i]:
+                sf += weight[j] * f[j]
+        foreign[i] = sf
         denom[i] = s - weight[i] * f[i] + weight[i] + w_out  # the self term has f_ii = 1
         if top_k > 0:
             for j in range(n):
@@ -123,4 +131,5 @@ def mobility_flows(
             outflow[i] = 0.0
         for k in range(top_k):
             top_flow[i, k] *= scale[i]
-    return outflow, inflow, outside, denom, top_index, top_flow
+    abroad = scale * foreign
+    return outflow, inflow, outside, denom, top_index, top_flow, abroad

@@ -19,6 +19,7 @@ from geoai.labour._modelled import (
     USAnchors,
     employment_rate,
     model_jobs,
+    national_jobs,
     us_anchors,
 )
 from geoai.labour._occupations import (
@@ -28,6 +29,7 @@ from geoai.labour._occupations import (
     jobs_from_occupations,
     match_exposure,
 )
+from geoai.labour._wages import JobWages, job_wages
 
 __all__ = [
     "AI_TALENT_SOC",
@@ -36,11 +38,14 @@ __all__ = [
     "MODELLED_SOURCE",
     "OBSERVED_JOB_COLUMNS",
     "OBSERVED_LABOUR_SOURCE",
+    "JobWages",
     "LabourAssumptions",
     "USAnchors",
     "employment_rate",
+    "job_wages",
     "jobs_from_occupations",
     "match_exposure",
     "model_jobs",
+    "national_jobs",
     "us_anchors",
 ]

@@ -61,6 +61,7 @@ __all__ = [
     "USAnchors",
     "employment_rate",
     "model_jobs",
+    "national_jobs",
     "us_anchors",
 ]
 
@@ -250,6 +251,29 @@ def employment_rate(
     return _interp(y, a.income_anchors_usd, tuple(rate))
 
 
+def _income_terms(
+    population: np.ndarray | pd.Series,
+    gdp_pc_usd: np.ndarray | pd.Series,
+    assumptions: LabourAssumptions | None,
+    unit: str,
+) -> tuple[USAnchors, np.ndarray, np.ndarray, np.ndarray]:
+    """US anchors, employment and the income factors of the exposed and complementary shares."""
+    a = (assumptions or LabourAssumptions()).resolved()
+    us = a.anchors if a.anchors is not None else us_anchors()
+    pop = v.as_mass(population, "population", allow_zero_sum=True)
+    y = v.as_mass(gdp_pc_usd, "gdp_pc_usd", n=pop.size)
+    if (y <= 0).any():
+        raise InputError(f"gdp_pc_usd must be > 0 for every {unit} (it enters a logarithm).")
+    low = np.asarray(a.exposed_share) - np.asarray(a.complementary_share)
+    comp = np.asarray(a.complementary_share)
+    return (
+        us,
+        pop * employment_rate(y, a),
+        _interp(y, a.income_anchors_usd, tuple(low / low[-1])),
+        _interp(y, a.income_anchors_usd, tuple(comp / comp[-1])),
+    )
+
+
 def model_jobs(
     population: np.ndarray | pd.Series,
     gdp_pc_usd: np.ndarray | pd.Series,
@@ -281,17 +305,9 @@ def model_jobs(
     >>> bool(jobs["jobs_routine"].iloc[1] > jobs["jobs_routine"].iloc[0])
     True
     """
-    a = (assumptions or LabourAssumptions()).resolved()
-    us = a.anchors if a.anchors is not None else us_anchors()
-    pop = v.as_mass(population, "population", allow_zero_sum=True)
-    y = v.as_mass(gdp_pc_usd, "gdp_pc_usd", n=pop.size)
-    if (y <= 0).any():
-        raise InputError("gdp_pc_usd must be > 0 for every metro (it enters a logarithm).")
-    employment = pop * employment_rate(y, a)
-    low = np.asarray(a.exposed_share) - np.asarray(a.complementary_share)
-    automated = _interp(y, a.income_anchors_usd, tuple(low / low[-1]))
-    comp = np.asarray(a.complementary_share)
-    complementary = _interp(y, a.income_anchors_usd, tuple(comp / comp[-1]))
+    us, employment, automated, complementary = _income_terms(
+        population, gdp_pc_usd, assumptions, "metro"
+    )
     size = np.log(np.clip(employment, us.min_jobs, us.max_jobs) / us.reference_jobs)
     routine = us.routine_share * automated * np.exp(us.routine_elasticity * size)
     augmentable = us.augmentable_share * complementary * np.exp(us.augmentable_elasticity * size)
@@ -307,6 +323,57 @@ def model_jobs(
             "jobs_augmentable": employment * augmentable * cap,
             "jobs_local": employment * (1.0 - office * cap),
             "ai_talent": employment * np.minimum(talent, _MAX_TALENT_SHARE),
+        },
+        index=index,
+    )
+
+
+def national_jobs(
+    population: np.ndarray | pd.Series,
+    gdp_pc_usd: np.ndarray | pd.Series,
+    assumptions: LabourAssumptions | None = None,
+) -> pd.DataFrame:
+    """Model a whole country's employment, office jobs and AI talent.
+
+    The same anchors as :func:`model_jobs`, at the size factor of the
+    reference US metro (no agglomeration premium or penalty): the national
+    denominators against which a metro's share of its country is measured
+    (e.g. the scenario's within-country allocation of AI roles).
+
+    Parameters
+    ----------
+    population : array-like, shape (c,)
+        National population (people).
+    gdp_pc_usd : array-like, shape (c,)
+        GDP per capita (current USD), > 0.
+    assumptions : LabourAssumptions, optional
+        Defaults to ``LabourAssumptions()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`JOB_COLUMNS` (jobs, or people for ``ai_talent``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> jobs = national_jobs(np.array([1e8]), np.array([50_000.0]))
+    >>> bool(jobs["jobs_routine"].iloc[0] + jobs["jobs_augmentable"].iloc[0] < 0.5e8)
+    True
+    """
+    us, employment, automated, complementary = _income_terms(
+        population, gdp_pc_usd, assumptions, "country"
+    )
+    routine = us.routine_share * automated
+    augmentable = us.augmentable_share * complementary
+    index = population.index if isinstance(population, pd.Series) else None
+    return pd.DataFrame(
+        {
+            "employment": employment,
+            "jobs_routine": employment * routine,
+            "jobs_augmentable": employment * augmentable,
+            "jobs_local": employment * (1.0 - routine - augmentable),
+            "ai_talent": employment * us.talent_share * complementary,
         },
         index=index,
     )

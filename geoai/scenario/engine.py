@@ -1,41 +1,52 @@
-"""The year-by-year simulation (MODEL.md), vectorised over metros.
+"""The year-by-year simulation (docs/model.md), vectorised over metros.
 
-State per metro: population ``P``, routine / augmentable / local jobs
-``R, A, L``, AI-leveraged jobs ``X``, talent ``H`` and AI capital ``K``; per
-country: the pool of displaced workers not re-employed, fiscal capacity,
-fracture and stability. One step per year:
+State per metro: population ``P``, routine-exposed / augmentable / local jobs
+``R, A, L``, AI-leveraged roles ``X`` (augmentable jobs that work with AI),
+talent ``H`` (AI talent: observed for US metros, modelled elsewhere) and AI
+capital ``K``; per country: fracture. The start is the observed world
+(:mod:`geoai.scenario.start`). One step per year:
 
-1. automation: ``R_i(t) = R_i(t0) (1 - min(1, a(t) e_i))``, ``a(t)`` the
-   logistic adoption curve times the ceiling, ``e_i`` the exposure
-   ``(rho_i / mean rho)^elasticity`` of the metro's routine share ``rho_i``;
-   a share of the displaced is re-employed locally each year, a share leaves
-   the metro system;
-2. agglomeration potential of talent ``Phi_i = sum_j H_j exp(-d_ij / lambda)``
-   (own term included, :func:`geoai.potential.at_points`, matrix-free);
-3. AI roles: the pool ``G(t)`` is allocated in proportion to
-   ``Phi^theta(t) S_c (K / K0)^omega``, except a remote share ``r(t)`` of it
-   that is done wherever talent lives (in proportion to ``H``), and ``X``
-   adjusts partially toward that target;
-4. talent flows: ``mobility * H`` movers per metro, production-constrained
-   gravity with staying, remote-work share, border friction and an outside
-   option (:func:`geoai.kernels.scenario.mobility_flows`);
+1. natural growth: every stock but ``X`` and ``K`` grows with the metro's
+   own UN growth rate (the no-shock world is the UN's world);
+2. automation: ``R_i = R_i^0 N_i (1 - min(1, a(t) e_i))`` with ``a`` the
+   logistic adoption times the ceiling, ``N_i`` natural growth and ``e_i =
+   (rho_i / mean rho)^elasticity`` the metro's routine-exposed share of
+   office jobs over its mean weighted by office jobs (observed in the US);
+3. AI roles: the world pool ``G(t)``, scaled to the input's share of it,
+   is allocated from the observed start ``X^0`` by the change of talent
+   potential ``Phi`` (matrix-free, :func:`geoai.potential.at_points`), a
+   co-location premium ``(Phi / max Phi)^(theta(t) - theta_0)``,
+   stability, AI capital and specialisation; a remote share is done
+   wherever talent lives. New AI roles convert augmentable jobs (seed 000:
+   the AI-leveraged roles are what remains of white-collar work), at most
+   all of a metro's, so the pool moves jobs but does not create them;
+4. talent flows: ``mobility * H`` movers per metro in a production-
+   constrained gravity with staying, a border effect and an outside option
+   (:func:`geoai.kernels.scenario.mobility_flows`); remote work lengthens
+   the distance decay to ``lambda / (1 - r)``;
 5. capital flows: ``investable_share * K`` toward ``(X + floor)^alpha S_c``
-   (or low cost), home bias, long reach;
-6. fiscal stress: unemployment pool over national labour force against a
-   capacity from NIIP/GDP and income; beyond it, fracture lowers stability;
-7. update of stocks (talent carries its augmentable job; households move).
+   (times low cost where capital seeks it), home bias, long reach;
+6. labour closure: local jobs follow residents' income (wages of the job
+   kinds from BLS OEWS; the displaced keep a replacement share); jobs never
+   exceed the labour force ``labour_rate * P`` (commuting stays inside the
+   agglomeration); labour demand beyond the labour force draws workers from
+   outside the metro system and the unemployed leave it at a rate (each with
+   ``1 / labour_rate`` residents, so the labour force changes by one worker;
+   moving talent brings ``household_size`` people);
+7. fiscal stress per country: unemployment over the metros' own labour
+   force against a capacity from NIIP/GDP and income; beyond it, fracture
+   lowers stability. Where NIIP is unknown the buffer is unknown (NaN).
 
-Two choices go beyond MODEL.md and are documented in the report: **shock
-parameters phase in** with adoption (so all presets start from the same
-state), and **amenities are calibrated** so the start year is a spatial
-equilibrium (each metro's talent and capital inflows equal its outflows at
-start, the Rosen–Roback reading of the observed distribution); without them
-the model would drift with no shock at all and ``baseline`` would not be a
-baseline.
+Shock parameters phase in with adoption (all presets start from the same
+state), and amenities are calibrated so the start year is a spatial
+equilibrium of talent and capital (each metro's inflows equal its outflows,
+with the border effect and distance decay of the start year).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,121 +54,44 @@ import numba
 import numpy as np
 import pandas as pd
 
-from geoai._coords import kernel_points
 from geoai.errors import ConvergenceError, InputError
 from geoai.kernels.scenario import mobility_flows
-from geoai.labour import employment_rate
 from geoai.scenario.params import ScenarioParams
+from geoai.scenario.start import World, natural_growth, prepare_world
 
 __all__ = ["PANEL_COLUMNS", "Flows", "World", "prepare_world", "run"]
 
 #: Columns of the metro × year panel, besides ``metro_id`` and ``year``.
 PANEL_COLUMNS = (
     "population",
+    "labour_force",
     "jobs_routine",
+    "jobs_automated",
     "jobs_augmentable",
     "jobs_local",
     "ai_jobs",
+    "ai_demand",
     "jobs",
+    "vacancies",
     "talent",
     "capital",
     "talent_potential",
     "talent_in",
     "talent_out",
+    "talent_abroad",
     "talent_to_outside",
     "net_talent",
     "capital_in",
     "capital_out",
     "unemployed",
+    "unemployment_rate",
+    "fiscal_buffer",
     "fiscal_stress",
     "fracture",
 )
 
-_MAX_METROS = 20_000
 _TOP_K = 3
-
-
-@dataclass(frozen=True)
-class World:
-    """The start state: metros and their countries, as arrays."""
-
-    metros: Any  # GeoDataFrame, EPSG:4326, indexed 0..n-1
-    xyz: np.ndarray
-    geo: bool
-    country: np.ndarray  # (n,) country code per metro
-    country_ids: np.ndarray  # (c,) iso3
-    labour_force: np.ndarray  # (c,) national labour force
-    gdp_pc: np.ndarray  # (c,) USD
-    niip_gdp: np.ndarray  # (c,) NIIP / GDP, 0 where unknown
-    niip_known: np.ndarray  # (c,) bool
-    population_known: np.ndarray  # (c,) bool: False where the metros stand in
-
-
-def prepare_world(metros: Any, countries: pd.DataFrame) -> World:
-    """Check and align metros and countries for the engine."""
-    need = ("metro_id", "country_iso3", "population", "jobs_routine", "jobs_augmentable")
-    missing = [c for c in (*need, "jobs_local") if c not in metros.columns]
-    if missing:
-        raise InputError(
-            f"metros lack column(s) {missing}; use geoai.load_metros() or add the modelled job "
-            "columns with geoai.labour.model_jobs."
-        )
-    if len(metros) == 0:
-        raise InputError("metros is empty; lower min_population or pass your metro points.")
-    if len(metros) > _MAX_METROS:
-        raise InputError(
-            f"{len(metros):,} metros is more than the scenario handles ({_MAX_METROS:,}); "
-            "raise min_population."
-        )
-    if metros["metro_id"].duplicated().any():
-        raise InputError("metro_id values must be unique.")
-    for col in ("population", "jobs_routine", "jobs_augmentable", "jobs_local"):
-        x = pd.to_numeric(metros[col], errors="coerce").to_numpy(dtype=float)
-        if not np.all(np.isfinite(x)) or (x < 0).any():
-            raise InputError(f"metros column {col!r} must be finite and >= 0.")
-    iso = metros["country_iso3"].astype(str).to_numpy()
-    unknown = sorted(set(iso) - set(countries.index))
-    if unknown:
-        raise InputError(
-            f"countries lacks {len(unknown)} ISO3 code(s) used by metros, e.g. {unknown[:5]}."
-        )
-    ids, code = np.unique(iso, return_inverse=True)
-    c = countries.loc[ids]
-    gdp_pc = pd.to_numeric(c["gdp_pc_usd"], errors="coerce").to_numpy(dtype=float)
-    pop = pd.to_numeric(c["population"], errors="coerce").to_numpy(dtype=float)
-    # no national figure (e.g. Taiwan in World Bank data): the metros' own values stand in
-    metro_pop = np.bincount(code, metros["population"].to_numpy(dtype=float), ids.size)
-    pop_known = np.isfinite(pop) & (pop > 0)
-    pop = np.where(pop_known, pop, metro_pop)
-    if "gdp_pc_usd" in metros.columns:
-        weights = metros["population"].to_numpy(dtype=float)
-        metro_y = pd.to_numeric(metros["gdp_pc_usd"], errors="coerce").to_numpy(dtype=float)
-        ok = np.isfinite(metro_y)
-        total = np.bincount(code[ok], (weights * metro_y)[ok], ids.size)
-        mean_y = total / np.maximum(np.bincount(code[ok], weights[ok], ids.size), 1e-300)
-        gdp_pc = np.where(np.isfinite(gdp_pc) & (gdp_pc > 0), gdp_pc, mean_y)
-    bad = ~np.isfinite(gdp_pc) | (gdp_pc <= 0) | ~(pop > 0)
-    if bad.any():
-        raise InputError(
-            f"countries {list(ids[bad][:5])} lack population or GDP per capita; fill them "
-            "(see data/README.md) or drop their metros."
-        )
-    lf = employment_rate(gdp_pc)
-    niip = pd.to_numeric(c.get("niip_gdp"), errors="coerce").to_numpy(dtype=float)
-    known = np.isfinite(niip)
-    pts = kernel_points(metros)
-    return World(
-        metros=metros.reset_index(drop=True),
-        xyz=pts.xyz,
-        geo=pts.geo,
-        country=code.astype(np.int64),
-        country_ids=ids,
-        labour_force=pop * lf,
-        gdp_pc=gdp_pc,
-        niip_gdp=np.where(known, np.clip(niip, -2.0, 2.0), 0.0),
-        niip_known=known,
-        population_known=pop_known,
-    )
+_MAX_DECAY_KM = 20_000.0
 
 
 def adoption(years: np.ndarray, p: ScenarioParams, start: int) -> np.ndarray:
@@ -180,12 +114,11 @@ class Flows:
     flow: np.ndarray
 
 
+_Spec = tuple[float, float, float, float]
+
+
 def _flows(
-    world: World,
-    weight: np.ndarray,
-    send: np.ndarray,
-    spec: tuple[float, float, float, float],
-    top_k: int = 0,
+    world: World, weight: np.ndarray, send: np.ndarray, spec: _Spec, top_k: int = 0
 ) -> tuple[np.ndarray, ...]:
     lam, r, border, w_out = spec
     return mobility_flows(
@@ -193,9 +126,30 @@ def _flows(
     )
 
 
-def _equilibrium_amenity(
-    world: World, base: np.ndarray, send: np.ndarray, spec: tuple[float, float, float, float]
-) -> np.ndarray:
+_CALIBRATED: dict[str, np.ndarray] = {}
+_CACHE_SIZE = 16
+_CACHE_LOCK = threading.Lock()  # sweeps run simulations on threads
+
+
+def _equilibrium_amenity(world: World, base: np.ndarray, send: np.ndarray, spec: _Spec) -> Any:
+    """:func:`_calibrate`, remembered for the same inputs (presets share their start)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for array in (world.xyz, world.country, base, send, np.asarray(spec)):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(bytes([world.geo]))
+    key = digest.hexdigest()
+    with _CACHE_LOCK:
+        known = _CALIBRATED.get(key)
+    if known is None:
+        known = _calibrate(world, base, send, spec)
+        with _CACHE_LOCK:
+            if len(_CALIBRATED) >= _CACHE_SIZE:
+                _CALIBRATED.pop(next(iter(_CALIBRATED)))
+            _CALIBRATED[key] = known
+    return known.copy()
+
+
+def _calibrate(world: World, base: np.ndarray, send: np.ndarray, spec: _Spec) -> Any:
     """Multipliers ``u`` that make the start-year flows toward ``W = u * base`` balanced.
 
     Detailed balance ``O_i p_ij = O_j p_ji`` of the mover chain
@@ -209,7 +163,7 @@ def _equilibrium_amenity(
     send = send / send.max()  # the balance condition does not depend on the scale of O
     w = np.where(send > 0, np.sqrt(send), 0.0)
     for _ in range(10_000):
-        *_, denom, _, _ = _flows(world, w, send, spec)
+        denom = _flows(world, w, send, spec)[3]
         target = np.divide(send, denom, out=np.zeros_like(send), where=denom > 0)
         new = np.sqrt(w * target)
         new /= new.max()
@@ -223,92 +177,97 @@ def _equilibrium_amenity(
     )
 
 
-def _stability(world: World, p: ScenarioParams, kappa: float, fracture: np.ndarray) -> np.ndarray:
-    return np.exp(kappa * world.niip_gdp) * (1.0 - p.fracture_penalty * fracture)
-
-
-def _fiscal_capacity(world: World, p: ScenarioParams) -> np.ndarray:
-    ref = np.exp(np.mean(np.log(world.gdp_pc)))
-    cap = (
-        p.fiscal_base
-        + p.fiscal_niip * np.maximum(world.niip_gdp, -1.0)
-        + p.fiscal_income * np.log(world.gdp_pc / ref)
-    )
-    return np.maximum(cap, 0.005)
+def _waterfill(total: float, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Allocate ``total`` in proportion to ``weight`` without exceeding ``cap``."""
+    out = np.zeros_like(weight)
+    free = (weight > 0) & (cap > 0)
+    left = min(total, float(cap[weight > 0].sum()))
+    for _ in range(weight.size + 1):
+        if left <= 0 or not free.any():
+            break
+        share = left * weight * free / weight[free].sum()
+        over = free & (out + share > cap)
+        if not over.any():
+            out += share
+            break
+        left -= float((cap[over] - out[over]).sum())
+        out[over] = cap[over]
+        free &= ~over
+    return out
 
 
 @dataclass
 class _State:
-    """Stocks per metro (MODEL.md symbols in brackets) and per country."""
+    """Stocks per metro and fracture per country."""
 
-    population: np.ndarray  # P
-    routine: np.ndarray  # R
-    augmentable: np.ndarray  # A
-    local: np.ndarray  # L
-    ai: np.ndarray  # X
-    talent: np.ndarray  # H
-    capital: np.ndarray  # K
-    jobless: np.ndarray  # displaced, not re-employed, still in the metro
-    fracture: np.ndarray  # phi per country
+    population: np.ndarray
+    routine: np.ndarray
+    augmentable: np.ndarray
+    local: np.ndarray
+    ai: np.ndarray
+    talent: np.ndarray
+    capital: np.ndarray
+    unemployed: np.ndarray
+    fracture: np.ndarray
 
 
 class _Simulator:
     """One scenario: the start state, the calibrated amenities and the yearly step."""
 
     def __init__(self, world: World, p: ScenarioParams, years: np.ndarray, seed: int) -> None:
+        from geoai.labour import job_wages
+
         self.world, self.p, self.years = world, p, years
         self.s = adoption(years, p, int(years[0]))
         self.rng = np.random.default_rng(seed)
-        m = world.metros
-        n = len(m)
-        routine = m["jobs_routine"].to_numpy(dtype=float).copy()
-        augmentable = m["jobs_augmentable"].to_numpy(dtype=float).copy()
-        local = m["jobs_local"].to_numpy(dtype=float).copy()
-        population = m["population"].to_numpy(dtype=float).copy()
-        employment = routine + augmentable + local
-        talent = (
-            p.talent_share
-            * augmentable
-            * np.power(np.maximum(population, 1.0) / 1e6, p.talent_scaling)
+        self.growth = natural_growth(world.metros["metro_id"], years, halflife=p.growth_halflife)
+        self.scale = world.world_share
+        wages = job_wages()
+        self.wage = (wages.routine, wages.augmentable, wages.ai_talent)
+        ai = np.minimum(p.ai_jobs_start * world.ai_share, 0.5 * world.augmentable)
+        augmentable = world.augmentable - ai
+        capital = p.capital_world * world.capital_share
+        self.state = _State(
+            world.population.copy(),
+            world.routine.copy(),
+            augmentable,
+            world.local.copy(),
+            ai,
+            world.talent.copy(),
+            capital,
+            np.zeros(world.population.size),
+            np.zeros(world.country_ids.size),
+        )
+        self.ai_start, self.capital_start = ai.copy(), capital.copy()
+        self.ai_demand = ai.copy()
+        self.vacancies = np.zeros_like(ai)
+        self.routine_base = world.routine.copy()  # R^0 N(t): routine jobs without automation
+        self.local_base = world.local.copy()  # L^0 N(t)
+        self.income_base = self.income(self.state)
+        office = world.routine + world.augmentable
+        rho = np.divide(world.routine, office, out=np.zeros_like(office), where=office > 0)
+        mean_rho = float(np.sum(rho * office) / max(float(office.sum()), 1e-300))
+        self.exposure = np.power(
+            np.maximum(rho, 1e-12) / max(mean_rho, 1e-12), p.exposure_elasticity
         )
         income = world.gdp_pc[world.country]
-        weight = income * np.power(np.maximum(population, 1.0), p.capital_scaling)
-        capital = p.capital_world * weight / weight.sum()
-        self.routine_start, self.capital_start = routine.copy(), capital.copy()
-        rho = np.divide(routine, employment, out=np.zeros(n), where=employment > 0)
-        self.exposure = np.power(
-            np.maximum(rho, 1e-12) / max(rho.mean(), 1e-12), p.exposure_elasticity
-        )
         self.cheapness = np.exp(np.mean(np.log(income))) / income
-        self.capacity = _fiscal_capacity(world, p)
-        no_fracture = np.zeros(world.country_ids.size)
-        self.state = _State(
-            population,
-            routine,
-            augmentable,
-            local,
-            np.zeros(n),
-            talent,
-            capital,
-            np.zeros(n),
-            no_fracture,
-        )
-        self.phi = self.potential(talent)
-        ai = self.allocate(
-            p.ai_jobs_start, self.phi, p.colocation_premium_start, np.ones(no_fracture.size)
-        )
-        self.state.ai = ai
-        self.state.augmentable = np.maximum(augmentable - ai, 0.0)  # today's AI roles
-        ones, stable = np.ones(n), np.ones(no_fracture.size)
+        self.capacity = self._fiscal_capacity()
+        self.phi_start = self.potential(self.state.talent)
+        self.phi = self.phi_start
+        stable = self.stability(0)
+        self.stability_start = stable
         self.capital_spec = (p.capital_decay_km, p.capital_reach, p.home_bias, 0.0)
+        ones = np.ones(world.population.size)
         base = self.talent_weight(0, ones)
         self.u_talent = _equilibrium_amenity(
-            world, base, p.mobility * talent, self.talent_spec(0, base)
+            world, base, p.mobility * self.state.talent, self.talent_spec(0, base)
         )
         self.u_capital = _equilibrium_amenity(
-            world, self.capital_weight(0, stable), p.investable_share * capital, self.capital_spec
+            world, self.capital_weight(0), p.investable_share * capital, self.capital_spec
         )
 
+    # ----------------------------------------------------------- pieces
     def ramp(self, start_value: float, value: float, k: int) -> float:
         """Return a shock parameter in year ``k``: from its start value toward its value."""
         return float(start_value + (value - start_value) * self.s[k])
@@ -320,121 +279,222 @@ class _Simulator:
             pot.at_points(self.world.metros, talent, scale_km=self.p.potential_scale_km)
         )
 
-    def allocate(self, total: float, phi: np.ndarray, theta: float, stab: np.ndarray) -> np.ndarray:
-        w = np.power(phi / phi.max(), theta) * stab[self.world.country]
-        w = w * np.power(self.state.capital / self.capital_start, self.p.capital_elasticity)
-        return np.asarray(total * w / w.sum())
+    def income(self, st: _State) -> np.ndarray:
+        """Residents' wage income from tradable work and the displaced's replacement (USD)."""
+        w_r, w_a, w_x = self.wage
+        return (
+            w_r * st.routine
+            + w_a * st.augmentable
+            + w_x * st.ai
+            + self.p.income_replacement * w_r * st.unemployed
+        )
+
+    def _fiscal_capacity(self) -> np.ndarray:
+        w, p = self.world, self.p
+        ref = np.exp(np.mean(np.log(w.gdp_pc)))
+        cap = (
+            p.fiscal_base
+            + p.fiscal_niip * np.maximum(w.niip_gdp, -1.0)
+            + p.fiscal_income * np.log(w.gdp_pc / ref)
+        )
+        return np.where(np.isfinite(cap), np.maximum(cap, 0.005), np.nan)
+
+    def stability(self, k: int) -> np.ndarray:
+        """Per-country stability multiplier (unknown NIIP and fracture are neutral)."""
+        kappa = self.ramp(0.0, self.p.stability_weight, k)
+        niip = np.nan_to_num(self.world.niip_gdp, nan=0.0)
+        fracture = np.nan_to_num(self.state.fracture, nan=0.0)
+        return np.asarray(np.exp(kappa * niip) * (1.0 - self.p.fracture_penalty * fracture))
 
     def talent_weight(self, k: int, noise: np.ndarray) -> np.ndarray:
         st, p = self.state, self.p
         psi = self.ramp(0.0, p.congestion, k)
+        roles = np.maximum(st.ai, self.ai_demand)  # filled and open AI roles
         opportunity = np.power(
-            st.ai / np.maximum(st.talent, 1e-9) + p.opportunity_floor, p.attractiveness_exponent
+            roles / np.maximum(st.talent, 1e-9) + p.opportunity_floor, p.attractiveness_exponent
         )
         return opportunity * np.power(np.maximum(st.population, 1.0) / 1e6, -psi) * noise
 
-    def capital_weight(self, k: int, stab: np.ndarray) -> np.ndarray:
-        p = self.p
-        w = np.power(self.state.ai + p.capital_floor, p.attractiveness_exponent)
-        return (
-            w
-            * stab[self.world.country]
-            * np.power(self.cheapness, self.ramp(0.0, p.cost_seeking, k))
-        )
+    def capital_weight(self, k: int) -> np.ndarray:
+        p, st = self.p, self.state
+        floor = p.capital_floor * float(self.ai_start.mean())
+        w = np.power(st.ai + floor, p.attractiveness_exponent)
+        stab = self.stability(k)[self.world.country]
+        return w * stab * np.power(self.cheapness, self.ramp(0.0, p.cost_seeking, k))
 
-    def talent_spec(self, k: int, weight: np.ndarray) -> tuple[float, float, float, float]:
+    def talent_spec(self, k: int, weight: np.ndarray) -> _Spec:
         r = self.ramp(0.0, self.p.remote_share, k)
+        lam = min(self.p.talent_decay_km / max(1.0 - r, 1e-9), _MAX_DECAY_KM)
         w_out = self.p.outside_pull * r * float(weight.sum())
-        return (self.p.talent_decay_km, r, self.p.border_friction, w_out)
+        return (lam, 0.0, self.p.border_friction, w_out)
 
+    def ai_target(self, k: int, pool: float) -> np.ndarray:
+        """Target AI roles: the start allocation moved by potential, premium, capital, stability.
+
+        The target is the world pool in proportion to those weights, each
+        metro filling at most its own augmentable jobs (the rest goes to the
+        others, :func:`_waterfill`); the uncapped demand is kept in
+        ``ai_demand``, and the roles a metro could not fill draw talent
+        (step 4).
+        """
+        st, p, w = self.state, self.p, self.world
+        theta0 = p.colocation_premium_start
+        theta = self.ramp(theta0, p.colocation_premium, k)
+        phi = np.maximum(self.phi, 1e-300)
+        change = np.power(phi / np.maximum(self.phi_start, 1e-300), theta0)
+        premium = np.power(phi / phi.max(), theta - theta0)
+        stab = (self.stability(k) / self.stability_start)[w.country]
+        grown = self.capital_start * (1.0 + p.capital_growth) ** (k - 1)
+        ratio = np.divide(st.capital, grown, out=np.ones_like(grown), where=grown > 0)
+        capital = np.power(np.maximum(ratio, 1e-300), p.capital_elasticity)
+        zeta = self.ramp(0.0, p.specialisation_elasticity, k)
+        special = np.power(np.maximum(w.specialisation, 1e-12), zeta)
+        weight = self.ai_start * change * premium * stab * capital * special
+        if weight.sum() <= 0:
+            weight = st.talent.copy()
+        remote = self.ramp(0.0, p.remote_share, k)
+        demand = (1.0 - remote) * pool * weight / weight.sum()
+        if remote > 0 and st.talent.sum() > 0:
+            demand = demand + remote * pool * st.talent / st.talent.sum()
+        self.ai_demand = np.asarray(demand)
+        # roles a metro cannot fill from its own workforce go where they can be filled
+        cap = st.ai + st.augmentable
+        target = (1.0 - remote) * _waterfill(pool, weight, cap)
+        if remote > 0 and st.talent.sum() > 0:
+            target = target + _waterfill(remote * pool, st.talent, np.maximum(cap - target, 0.0))
+        return target
+
+    # ------------------------------------------------------------- step
     def step(self, k: int, top_k: int) -> dict[str, Any]:
-        """Advance to year ``k`` (MODEL steps 1-5 and 7); return its flows."""
+        """Advance to year ``k``; return its flows."""
         st, p, world = self.state, self.p, self.world
         n = st.talent.size
-        # 1. automation and the displaced
-        routine = self.routine_start * (
+        # 1. natural growth
+        g = 1.0 + self.growth[k]
+        st.population = st.population * g
+        st.augmentable, st.talent = st.augmentable * g, st.talent * g
+        st.unemployed = st.unemployed * g
+        self.routine_base = self.routine_base * g
+        self.local_base = self.local_base * g
+        self.income_base = self.income_base * g
+        previous = st.routine * g
+        # 2. automation
+        routine = self.routine_base * (
             1.0 - np.minimum(1.0, p.automation_ceiling * self.s[k] * self.exposure)
         )
-        displaced = np.maximum(st.routine - routine, 0.0)
-        st.routine = routine
-        jobless = st.jobless + displaced
-        reemployed = p.reemployment_rate * jobless
-        leavers = p.unemployed_outmigration * (jobless - reemployed)
-        st.jobless = jobless - reemployed - leavers
-        # 2-3. potential and AI roles
+        st.routine = np.minimum(routine, previous)
+        # 3. potential and AI roles (converted from augmentable jobs)
         self.phi = self.potential(st.talent)
-        stab = _stability(world, p, self.ramp(0.0, p.stability_weight, k), st.fracture)
-        target = self.allocate(
-            self.ramp(p.ai_jobs_start, p.ai_pool_max, k),
-            self.phi,
-            self.ramp(p.colocation_premium_start, p.colocation_premium, k),
-            stab,
-        )
-        # remote work: a share r of AI roles is done from wherever the talent lives
-        remote = self.ramp(0.0, p.remote_share, k)
-        pool = float(target.sum())
-        target = (1.0 - remote) * target + remote * pool * st.talent / st.talent.sum()
+        pool = self.scale * self.ramp(p.ai_jobs_start, p.ai_pool_max, k)
+        target = self.ai_target(k, pool)
         d_ai = p.ai_adjustment * (target - st.ai)
-        st.ai = st.ai + d_ai
+        d_ai = np.clip(d_ai, -st.ai, st.augmentable)
+        st.ai, st.augmentable = st.ai + d_ai, st.augmentable - d_ai
         # 4-5. talent and capital flows
         noise = np.exp(self.rng.normal(0.0, p.shock_sd, n)) if p.shock_sd > 0 else np.ones(n)
         tw = self.u_talent * self.talent_weight(k, noise)
-        t_out, t_in, t_outside, _, t_idx, t_top = _flows(
+        t_out, t_in, t_outside, _, t_idx, t_top, t_abroad = _flows(
             world, tw, p.mobility * st.talent, self.talent_spec(k, tw), top_k
         )
-        cw = self.u_capital * self.capital_weight(k, stab)
-        c_out, c_in, _, _, c_idx, c_top = _flows(
+        cw = self.u_capital * self.capital_weight(k)
+        c_out, c_in, _, _, c_idx, c_top, _ = _flows(
             world, cw, p.investable_share * st.capital, self.capital_spec, top_k
         )
-        # 7. stocks (talent carries its augmentable job; households move with it)
         net = t_in - t_out
         st.talent = np.maximum(st.talent + net, 0.0)
-        st.augmentable = np.maximum(st.augmentable + net, 0.0)
-        st.population = np.maximum(st.population + p.household_size * (net - leavers), 0.0)
+        st.augmentable = np.maximum(st.augmentable + net, 0.0)  # talent carries its job
+        st.population = np.maximum(st.population + p.household_size * net, 0.0)
         st.capital = np.maximum((st.capital + c_in - c_out) * (1.0 + p.capital_growth), 0.0)
-        st.local = np.maximum(
-            st.local
-            + p.local_multiplier * d_ai
-            + reemployed
-            - p.local_loss_per_displaced * displaced,
-            0.0,
-        )
+        # 6. labour closure
+        arrivals, leavers = self.close_labour_market()
         return {
-            "talent": (t_in, t_out, t_outside, t_idx, t_top),
+            "talent": (t_in, t_out, t_outside, t_idx, t_top, t_abroad),
             "capital": (c_in, c_out, c_idx, c_top),
+            "arrivals": arrivals,
             "leavers": leavers,
         }
 
-    def stress(self) -> np.ndarray:
-        """MODEL step 6: unemployment over labour force against capacity, per country."""
-        st, world = self.state, self.world
-        unemployed = np.bincount(world.country, st.jobless, world.country_ids.size)
-        ratio = unemployed / world.labour_force / self.capacity
-        st.fracture = np.clip(ratio - 1.0, 0.0, 1.0)
-        return np.asarray(ratio)
+    def labour_force(self) -> np.ndarray:
+        return np.asarray(self.world.labour_rate * self.state.population)
 
-    def record(self, flows: dict[str, Any] | None, stress: np.ndarray) -> dict[str, np.ndarray]:
+    def close_labour_market(self) -> tuple[np.ndarray, np.ndarray]:
+        """Local jobs from income, within the labour force; migrants answer vacancies and jobs lost.
+
+        Returns the workers who arrived from outside the metro system to fill
+        vacancies and the jobless who left it (both with their households).
+        """
+        st, p, rate = self.state, self.p, self.world.labour_rate
+        ratio = np.divide(
+            self.income(st),
+            self.income_base,
+            out=np.ones_like(st.local),
+            where=self.income_base > 0,
+        )
+        ratio = np.clip(ratio, 0.0, 1e3)  # beyond a thousandfold, the labour force binds anyway
+        demand = self.local_base * np.power(ratio, p.local_income_elasticity)
+        tradable = st.routine + st.augmentable + st.ai
+        gap = tradable + demand - self.labour_force()
+        arrivals = p.vacancy_inmigration * np.maximum(gap, 0.0)
+        leavers = p.unemployed_outmigration * np.maximum(-gap, 0.0)
+        st.population = np.maximum(st.population + (arrivals - leavers) / rate, 0.0)
+        lf = self.labour_force()
+        over = np.maximum(tradable - lf, 0.0)
+        left = over.copy()  # tradable jobs left unfilled: augmentable, then AI, then routine
+        for name in ("augmentable", "ai", "routine"):
+            stock = getattr(st, name)
+            cut = np.minimum(stock, left)
+            setattr(st, name, stock - cut)
+            left -= cut
+        tradable = st.routine + st.augmentable + st.ai
+        st.local = np.clip(demand, 0.0, np.maximum(lf - tradable, 0.0))
+        self.vacancies = np.maximum(tradable + demand - lf, 0.0) + over
+        st.unemployed = np.maximum(lf - tradable - st.local, 0.0)
+        return np.asarray(arrivals), np.asarray(leavers)
+
+    def stress(self) -> tuple[np.ndarray, np.ndarray]:
+        """Unemployment over the metros' own labour force against capacity, per country."""
+        st, world = self.state, self.world
+        c = world.country_ids.size
+        unemployed = np.bincount(world.country, st.unemployed, c)
+        lf = np.bincount(world.country, self.labour_force(), c)
+        rate = np.divide(unemployed, lf, out=np.zeros(c), where=lf > 0)
+        ratio = rate / self.capacity
+        st.fracture = np.clip(ratio - 1.0, 0.0, 1.0)  # NaN stays NaN where the buffer is unknown
+        return np.asarray(ratio), np.asarray(self.capacity)
+
+    def record(self, flows: dict[str, Any] | None) -> dict[str, np.ndarray]:
         st, c = self.state, self.world.country
+        stress, capacity = self.stress()
         zero = np.zeros(st.talent.size)
         t_in, t_out, t_outside = flows["talent"][:3] if flows else (zero, zero, zero)
+        t_abroad = flows["talent"][5] if flows else zero
         c_in, c_out = flows["capital"][:2] if flows else (zero, zero)
+        lf = self.labour_force()
+        jobs = st.routine + st.augmentable + st.local + st.ai
         return {
             "population": st.population.copy(),
+            "labour_force": lf,
             "jobs_routine": st.routine.copy(),
+            "jobs_automated": np.maximum(self.routine_base - st.routine, 0.0),
             "jobs_augmentable": st.augmentable.copy(),
             "jobs_local": st.local.copy(),
             "ai_jobs": st.ai.copy(),
-            "jobs": st.routine + st.augmentable + st.local + st.ai,
+            "ai_demand": self.ai_demand.copy(),
+            "jobs": jobs,
+            "vacancies": self.vacancies.copy(),
             "talent": st.talent.copy(),
             "capital": st.capital.copy(),
             "talent_potential": self.phi.copy(),
             "talent_in": t_in,
             "talent_out": t_out,
+            "talent_abroad": t_abroad,
             "talent_to_outside": t_outside,
             "net_talent": t_in - t_out,
             "capital_in": c_in,
             "capital_out": c_out,
-            "unemployed": st.jobless.copy(),
+            "unemployed": st.unemployed.copy(),
+            "unemployment_rate": np.divide(st.unemployed, lf, out=np.zeros_like(lf), where=lf > 0),
+            "fiscal_buffer": capacity[c],
             "fiscal_stress": stress[c],
             "fracture": st.fracture[c],
         }
@@ -448,7 +508,7 @@ def run(
         raise InputError(f"end ({end}) must not be before start ({start}).")
     years = np.arange(start, end + 1)
     sim = _Simulator(world, p, years, seed)
-    rows = [sim.record(None, sim.stress())]
+    rows = [sim.record(None)]
     sink: list[dict[str, float]] = []
     top: dict[str, Flows] = {}
     steps: Any = range(1, len(years))
@@ -458,17 +518,22 @@ def run(
         steps = tqdm(steps, desc="scenario", unit="year")
     for k in steps:
         last = k == len(years) - 1
+        talent_before = float(sim.state.talent.sum()) * 1.0
+        grown = float((sim.state.talent * (1.0 + sim.growth[k])).sum()) - talent_before
         flows = sim.step(k, _TOP_K if last else 0)
-        rows.append(sim.record(flows, sim.stress()))
-        t_in, t_out, t_outside, t_idx, t_top = flows["talent"]
+        rows.append(sim.record(flows))
+        t_in, t_out, t_outside, t_idx, t_top, t_abroad = flows["talent"]
         c_in, c_out, c_idx, c_top = flows["capital"]
         sink.append(
             {
                 "year": int(years[k]),
+                "talent_growth": grown,
                 "talent_to_outside": float(t_outside.sum()),
                 "talent_out": float(t_out.sum()),
                 "talent_in": float(t_in.sum()),
+                "talent_abroad": float(t_abroad.sum()),
                 "jobless_leaving": float(flows["leavers"].sum()),
+                "workers_arriving": float(flows["arrivals"].sum()),
                 "capital_out": float(c_out.sum()),
                 "capital_in": float(c_in.sum()),
             }

@@ -25,6 +25,7 @@ from geoai import _validate as v
 from geoai.errors import InputError
 
 __all__ = [
+    "AI_CAPITAL_WORLD",
     "AI_POOL_AI_LEVERAGED",
     "AI_POOL_COMPANY_ARITHMETIC",
     "ScenarioParams",
@@ -34,6 +35,10 @@ __all__ = [
 AI_POOL_COMPANY_ARITHMETIC = 5_000_000.0
 #: Seed 000's upper figure: "< 100 million are true AI-leveraged roles".
 AI_POOL_AI_LEVERAGED = 100_000_000.0
+#: World AI capital at the start (USD): private AI investment 2013-2024 from the Stanford AI
+#: Index 2025, its 15 listed countries over one minus the rest of the world's 2024 share
+#: (:func:`geoai.scenario.start.ai_investment_stock`; a test recomputes it).
+AI_CAPITAL_WORLD = 7.557e11
 
 
 def _p(default: Any, unit: str, source: str, kind: str = "share") -> Any:
@@ -43,16 +48,19 @@ def _p(default: Any, unit: str, source: str, kind: str = "share") -> Any:
 
 @dataclass(frozen=True)
 class ScenarioParams:
-    """Parameters of :func:`geoai.scenario.simulate` (MODEL.md, with the changes documented there).
+    """Parameters of :func:`geoai.scenario.simulate` (the equations are in docs/model.md).
 
     See :meth:`describe` for every field's unit and source. Build variants
     with :meth:`replace` (unknown names are an error) or from a TOML table
     with :meth:`from_toml`.
     """
 
-    # --- adoption and automation (MODEL step 1)
+    # --- adoption and automation (step 2)
     automation_ceiling: float = _p(
-        0.3, "share of routine jobs", "assumption; seed 000 claims 0.5 (concentration preset)"
+        0.3,
+        "share of routine-exposed jobs",
+        "assumption; seed 000's 'half of white-collar work' is about 0.9 here (routine-exposed "
+        "jobs are about half of office jobs in the labour columns)",
     )
     adoption_midpoint: float = _p(2035.0, "year", "assumption: mid-2030s diffusion", "year")
     adoption_steepness: float = _p(
@@ -61,83 +69,109 @@ class ScenarioParams:
     exposure_elasticity: float = _p(
         0.0,
         "elasticity",
-        "seed 002: back-office (high routine share) places automate more; 0 = uniform",
+        "seed 002: metros with a high routine-exposed share of office jobs (back offices) "
+        "automate more; 0 = every metro loses the same share",
         "nonnegative",
     )
-    reemployment_rate: float = _p(
-        0.2, "share/year", "assumption: a fifth of the displaced find local work each year"
+    # --- labour market closure (step 6)
+    max_employment_rate: float = _p(
+        0.7,
+        "jobs per resident",
+        "commuting stays within the agglomeration: jobs held by residents cannot exceed this "
+        "share of them (US metros: 0.27-0.81 observed over UN populations; world 0.43, ILO)",
+    )
+    local_income_elasticity: float = _p(
+        1.0,
+        "elasticity",
+        "economic base model: local services follow residents' income (1: in proportion); "
+        "with OEWS wages a new AI-leveraged role then supports w_X L / Y local jobs, about 3 in "
+        "US metros (Moretti 2010: ~2.5 per skilled tradable job, ~5 per high-tech one)",
+        "nonnegative",
+    )
+    income_replacement: float = _p(
+        0.3,
+        "share of a lost routine wage",
+        "assumption: benefits and savings keep ~30% of a displaced worker's spending (OECD net "
+        "replacement rates of the long-term unemployed are mostly 10-50%)",
+    )
+    vacancy_inmigration: float = _p(
+        0.3,
+        "workers/year per unfilled job",
+        "assumption: a metro whose labour demand exceeds its labour force draws that share of the "
+        "gap each year from outside the metro system (smaller towns, rural areas), with households",
     )
     unemployed_outmigration: float = _p(
-        0.05, "share/year", "assumption: the jobless who leave the metro system each year"
+        0.05,
+        "share/year",
+        "assumption: the jobless who leave the metro system each year, with their households",
     )
-    local_loss_per_displaced: float = _p(
-        0.3,
-        "local jobs per displaced job",
-        "assumption: lost office wages cut local services (below the Moretti multiplier)",
-        "nonnegative",
-    )
-    local_multiplier: float = _p(
-        2.5,
-        "local jobs per AI job",
-        "Moretti (2010): ~1.6 local jobs per tradable job, ~2.5 per skilled one, ~5 per high-tech",
-        "nonnegative",
-    )
-    # --- AI-leveraged roles (MODEL step 3)
+    # --- AI-leveraged roles (step 3)
     ai_jobs_start: float = _p(
         1_000_000.0,
-        "jobs",
-        "assumption: AI-leveraged roles worldwide in the start year",
+        "jobs, world",
+        "assumption: AI-leveraged roles worldwide in the start year; the input metros get their "
+        "share (AI Index country shares, then observed AI talent or modelled office jobs)",
         "positive",
     )
     ai_pool_max: float = _p(
         20_000_000.0,
-        "jobs",
+        "jobs, world",
         "seed 000 gives 5 M (company arithmetic) or < 100 M; 20 M is an assumption between",
         "positive",
     )
     colocation_premium_start: float = _p(
-        1.0, "exponent", "assumption: AI jobs proportional to potential today", "nonnegative"
+        1.0,
+        "exponent",
+        "AI roles follow talent potential in proportion at the start (the observed allocation "
+        "is the start; this is the elasticity of its change)",
+        "nonnegative",
     )
     colocation_premium: float = _p(
         1.0,
         "exponent",
-        "seed 002's co-location premium; > 1 winner-take-most (theta in MODEL.md)",
+        "seed 002's co-location premium; > 1 winner-take-most (theta in docs/model.md)",
+        "nonnegative",
+    )
+    specialisation_elasticity: float = _p(
+        0.0,
+        "elasticity",
+        "seed 002: augmentation favours metros already specialised in AI (AI roles per job at the "
+        "start, relative to the mean); 0 = no extra pull",
         "nonnegative",
     )
     ai_adjustment: float = _p(0.3, "share/year", "assumption: partial adjustment eta")
     capital_elasticity: float = _p(
         0.5,
         "elasticity",
-        "assumption: AI jobs follow AI capital (seed 000: capital is a magnet for AI jobs)",
+        "assumption: AI roles follow AI capital (seed 000: capital is a magnet for AI jobs)",
         "nonnegative",
     )
     potential_scale_km: float = _p(
         100.0, "km", "assumption: knowledge spillovers at commuting range", "positive"
     )
-    talent_share: float = _p(
-        0.25, "talent per augmentable job", "MODEL.md (h), assumption", "nonnegative"
-    )
-    talent_scaling: float = _p(
-        0.1, "exponent", "urban scaling of skills (Bettencourt et al. 2007), MODEL.md", "real"
-    )
-    # --- talent flows (MODEL step 4)
+    # --- talent flows (step 4)
     mobility: float = _p(0.05, "share of talent/year", "assumption: movers considered each year")
     talent_decay_km: float = _p(500.0, "km", "assumption: migration distance decay", "positive")
     remote_share: float = _p(
         0.0,
         "share",
-        "seed 001: remote work (r): that share of AI roles is done where talent lives, and "
-        "distance matters less for moves",
+        "seed 001: remote work (r): that share of AI roles is done where talent lives, and the "
+        "distance decay of moves lengthens to talent_decay_km / (1 - r)",
         "share",
     )
     border_friction: float = _p(
-        0.3, "factor", "assumption: international moves at 30% of domestic ones", "share"
+        0.02,
+        "factor",
+        "border effect: an international move at 2% of a domestic one at the same distance; "
+        "Helliwell (1997, 1998) finds border effects for migration well above the ~20 McCallum "
+        "(1995) found for trade",
+        "share",
     )
     attractiveness_exponent: float = _p(
-        1.0, "exponent", "assumption (alpha in MODEL.md)", "nonnegative"
+        1.0, "exponent", "assumption (alpha in docs/model.md)", "nonnegative"
     )
     opportunity_floor: float = _p(
-        0.02, "AI jobs per talent", "assumption: other opportunities than AI roles", "positive"
+        0.02, "AI roles per talent", "assumption: other opportunities than AI roles", "positive"
     )
     congestion: float = _p(
         0.0, "exponent", "seed 001: rents and congestion push talent out (psi)", "nonnegative"
@@ -151,12 +185,13 @@ class ScenarioParams:
     household_size: float = _p(
         2.0, "people per mover", "assumption: movers bring dependants", "positive"
     )
-    # --- capital flows (MODEL step 5)
+    # --- capital flows (step 5)
     capital_world: float = _p(
-        1.0e12, "USD", "assumption: world AI capital stock in the start year", "positive"
-    )
-    capital_scaling: float = _p(
-        1.15, "exponent", "superlinear urban output (Bettencourt et al. 2007)", "real"
+        AI_CAPITAL_WORLD,
+        "USD, world",
+        "Stanford AI Index 2025: private AI investment 2013-2024 (the stock of AI capital at "
+        "the start; the rest of the world as in 2024); the input metros get their share",
+        "positive",
     )
     investable_share: float = _p(0.1, "share/year", "assumption: capital re-allocated each year")
     capital_decay_km: float = _p(
@@ -168,15 +203,21 @@ class ScenarioParams:
     home_bias: float = _p(
         0.5, "factor", "assumption: cross-border investment at half the domestic weight", "share"
     )
-    capital_floor: float = _p(1000.0, "AI jobs", "assumption (epsilon_K)", "positive")
+    capital_floor: float = _p(
+        0.01,
+        "share of the mean metro's AI roles",
+        "assumption (epsilon_K): capital needs AI roles to use it, so a metro without them "
+        "attracts little however cheap",
+        "positive",
+    )
     capital_growth: float = _p(0.05, "share/year", "assumption", "nonnegative")
     cost_seeking: float = _p(
         0.0,
         "elasticity",
-        "seed 002: automation capital seeks low cost (cheap land, energy)",
+        "seed 002: automation capital seeks low cost (labour cost: national GDP per capita)",
         "nonnegative",
     )
-    # --- fiscal stress and fracture (MODEL step 6)
+    # --- fiscal stress and fracture (step 7)
     fiscal_base: float = _p(
         0.05, "share of labour force", "assumption: unemployment shock absorbed by any state"
     )
@@ -189,6 +230,14 @@ class ScenarioParams:
     )
     stability_weight: float = _p(
         0.0, "per unit NIIP/GDP", "seed 000: capital seeks creditor nations (kappa)", "nonnegative"
+    )
+    # --- population (natural growth) and noise
+    growth_halflife: float = _p(
+        15.0,
+        "years",
+        "assumption: after 2035 (the end of the UN projections) each metro's 2030-2035 growth "
+        "rate halves every this many years",
+        "positive",
     )
     shock_sd: float = _p(
         0.0,

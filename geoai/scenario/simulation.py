@@ -17,10 +17,11 @@ from geoai.scenario.presets import PRESETS, preset
 
 __all__ = ["Simulation", "simulate", "theil"]
 
-#: Panel columns that are modelled, not observed (all of them: say so in outputs).
+#: What is observed and what is modelled in a simulation (said in outputs).
 ASSUMPTION_NOTE = (
-    "Every panel value is modelled from documented assumptions (geoai.scenario.params), "
-    "not observed."
+    "The start year is the observed world where data exist (UN populations, BLS OEWS jobs and "
+    "AI talent in US metros, AI Index country shares; see the *_source columns); every later "
+    "value is modelled from documented assumptions (geoai.scenario.params)."
 )
 
 
@@ -51,8 +52,9 @@ class Simulation:
     params : ScenarioParams
         The parameters used.
     panel : pandas.DataFrame
-        Tidy metro × year table (:data:`geoai.scenario.engine.PANEL_COLUMNS`);
-        every value is modelled (an assumption), not observed.
+        Tidy metro × year table (:data:`geoai.scenario.engine.PANEL_COLUMNS`):
+        the start year is the observed world where data exist (see
+        ``sources``), every later year is modelled.
     final : geopandas.GeoDataFrame
         The metros in the final year, with their roles (``role``,
         ``role_score``, ``reasons``) and indicators.
@@ -62,9 +64,17 @@ class Simulation:
         Final-year top talent and capital flows (long tables: origin,
         destination ids, flow).
     outside : pandas.DataFrame
-        Per year: talent that left the metro system (the sink) and totals of
-        the flows, for the conservation check.
+        Per year: talent that left the metro system (the sink), natural growth
+        of talent, the part of moves that crossed a border and totals of the
+        flows, for the conservation check.
     start, end, seed : int
+    sources : pandas.DataFrame
+        Per metro, what each start quantity is (``*_source`` columns).
+    world_share : float
+        Share of the world's AI roles and AI capital the input metros hold at
+        the start: the world pools of the parameters are scaled by it.
+    notes : list of str
+        What was scaled or assumed (for the report).
     """
 
     preset: str
@@ -77,6 +87,8 @@ class Simulation:
     start: int
     end: int
     seed: int
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    world_share: float = 1.0
     notes: list[str] = field(default_factory=list)
 
     def top_share(self, k: int = 5, year: int | None = None) -> float:
@@ -86,26 +98,40 @@ class Simulation:
         return float(x[:k].sum() / x.sum()) if x.sum() > 0 else 0.0
 
     def summary(self) -> pd.DataFrame:
-        """Headline figures: jobs lost, AI roles, concentration and roles."""
+        """Headline figures: jobs, AI roles, concentration, migration and roles."""
         first = self.panel[self.panel["year"] == self.start]
         last = self.panel[self.panel["year"] == self.end]
-        lost = first["jobs_routine"].sum() - last["jobs_routine"].sum()
+        lost = last["jobs_automated"].sum()
+        moved = self.outside["talent_out"].sum() if len(self.outside) else 0.0
+        abroad = self.outside["talent_abroad"].sum() if len(self.outside) else 0.0
         rows: list[tuple[str, float, str]] = [
-            ("routine jobs lost", lost, "jobs"),
-            ("routine jobs lost, share", lost / max(first["jobs_routine"].sum(), 1.0), "share"),
+            ("jobs change", last["jobs"].sum() / first["jobs"].sum() - 1, "share"),
+            ("routine jobs automated", lost, "jobs"),
+            (
+                "routine jobs automated, share",
+                lost / max(last["jobs_routine"].sum() + lost, 1.0),
+                "share",
+            ),
             ("AI-leveraged roles", last["ai_jobs"].sum(), "jobs"),
             (f"top-5 share of AI roles, {self.start}", self.top_share(5, self.start), "share"),
             (f"top-5 share of AI roles, {self.end}", self.top_share(5, self.end), "share"),
             ("Theil index of AI roles", theil(last["ai_jobs"]), "index"),
             ("talent that left the metros", self.outside["talent_to_outside"].sum(), "people"),
+            ("moved talent crossing a border", abroad / moved if moved > 0 else 0.0, "share"),
+            (
+                "unemployment rate",
+                last["unemployed"].sum() / max(last["labour_force"].sum(), 1.0),
+                "share",
+            ),
             (
                 "population change",
                 last["population"].sum() / first["population"].sum() - 1,
                 "share",
             ),
         ]
-        counts = self.roles["role"].astype(str).value_counts()
-        rows += [(f"metros: {r}", float(counts.get(r, 0)), "metros") for r in ROLES]
+        if "role" in self.roles.columns:  # classify_roles=False leaves no roles to count
+            counts = self.roles["role"].astype(str).value_counts()
+            rows += [(f"metros: {r}", float(counts.get(r, 0)), "metros") for r in ROLES]
         out = pd.DataFrame(rows, columns=["metric", "value", "unit"]).set_index("metric")
         out.attrs["preset"] = self.preset
         return out
@@ -130,7 +156,8 @@ def simulate(
     ----------
     metros : geopandas.GeoDataFrame, optional
         Metros with ``metro_id``, ``country_iso3``, ``population`` and the
-        modelled job columns; default ``geoai.load_metros()`` (>= 1 M).
+        job columns; default ``geoai.load_metros(year=start)`` (the UN
+        agglomerations >= 1 M, observed US labour columns).
     countries : pandas.DataFrame, optional
         Indexed by ISO3 with ``population``, ``gdp_pc_usd``, ``niip_gdp``;
         default ``geoai.load_countries()``.
@@ -178,13 +205,15 @@ def simulate(
         raise InputError(f"start and end must be integer years; got {start!r}, {end!r}.")
     if end < start:
         raise InputError(f"end ({end}) must not be before start ({start}).")
-    m = load_metros() if metros is None else metros
+    m = load_metros(year=int(start)) if metros is None else metros
     c = load_countries() if countries is None else countries
-    world = engine.prepare_world(m, c)
+    world = engine.prepare_world(m, c, max_employment_rate=p.max_employment_rate)
     panel, top, sink = engine.run(
         world, p, start=int(start), end=int(end), seed=seed, progress=progress
     )
     geo = world.metros.set_index("metro_id", drop=False)
+    sources = world.sources.set_index("metro_id")
+    geo = geo.join(sources[[c for c in sources.columns if c not in geo.columns]])
     ids = world.metros["metro_id"].to_numpy()
     flows = {
         kind: pd.DataFrame(
@@ -211,7 +240,9 @@ def simulate(
         start=int(start),
         end=int(end),
         seed=seed,
-        notes=[ASSUMPTION_NOTE],
+        sources=world.sources,
+        world_share=world.world_share,
+        notes=[ASSUMPTION_NOTE, *world.notes],
     )
 
 

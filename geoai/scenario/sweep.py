@@ -1,8 +1,15 @@
-"""Monte-Carlo sensitivity of a preset over parameter ranges, in parallel with Dask."""
+"""Many simulations of a preset in parallel with Dask: random draws or an explicit design.
+
+``sweep(preset, ranges, n=...)`` draws parameters uniformly from ranges
+(Monte-Carlo); ``sweep(preset, design=table)`` runs the rows of a given
+design (one-at-a-time screening, corner designs:
+:mod:`geoai.scenario.sensitivity`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,30 +29,57 @@ class SweepResult:
     Attributes
     ----------
     draws : pandas.DataFrame
-        One row per draw: the sampled parameter values.
+        One row per draw (or design row): the parameter values set.
     summary : pandas.DataFrame
-        One row per draw: the figures of :meth:`Simulation.summary`.
+        One row per draw: the figures of :meth:`Simulation.summary`
+        (same index as ``draws``).
     role_frequency : pandas.DataFrame
-        Per metro (rows) the share of draws that gave it each role (columns).
+        Per metro (rows) the share of draws that gave it each role (columns);
+        empty when the sweep ran with ``classify_roles=False``.
+    units : pandas.Series
+        The unit of every summary figure (index: the figure's name).
     """
 
     preset: str
     draws: pd.DataFrame
     summary: pd.DataFrame
     role_frequency: pd.DataFrame
+    units: pd.Series = field(default_factory=lambda: pd.Series(dtype=str))
 
     def quantiles(self, q: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """Quantiles of every summary figure over the draws."""
         return self.summary.quantile(list(q)).T
 
 
+def _summary(sim: Any, classified: bool) -> pd.DataFrame:
+    """``sim.summary()``; without roles, no counts of metros by role (unit ``"metros"``)."""
+    table = sim.summary()
+    return table if classified else table[table["unit"] != "metros"]
+
+
 def _one(
-    metros: Any, countries: Any, params: ScenarioParams, *, years: tuple[int, int], seed: int
-) -> tuple[dict[str, float], pd.Series]:
+    metros: Any,
+    countries: Any,
+    params: ScenarioParams,
+    *,
+    years: tuple[int, int],
+    seed: int,
+    classify_roles: bool = True,
+) -> tuple[dict[str, float], pd.Series, dict[str, str]]:
     from geoai.scenario.simulation import simulate
 
-    sim = simulate(metros, countries, params=params, start=years[0], end=years[1], seed=seed)
-    return sim.summary()["value"].to_dict(), sim.roles["role"].astype(str)
+    sim = simulate(
+        metros,
+        countries,
+        params=params,
+        start=years[0],
+        end=years[1],
+        seed=seed,
+        classify_roles=classify_roles,
+    )
+    table = _summary(sim, classify_roles)
+    roles = sim.roles["role"].astype(str) if classify_roles else pd.Series(dtype=str)
+    return table["value"].to_dict(), roles, table["unit"].astype(str).to_dict()
 
 
 def _draw(base: ScenarioParams, ranges: dict[str, Any], n: int, seed: int) -> pd.DataFrame:
@@ -68,32 +102,73 @@ def _draw(base: ScenarioParams, ranges: dict[str, Any], n: int, seed: int) -> pd
     return pd.DataFrame(cols, index=pd.RangeIndex(n, name="draw"))
 
 
+def _design_rows(base: ScenarioParams, design: Any) -> list[ScenarioParams]:
+    """Check an explicit design and return the parameters of each of its rows."""
+    if not isinstance(design, pd.DataFrame):
+        raise InputError(
+            f"design must be a pandas.DataFrame (one row per run, one column per parameter); "
+            f"got {type(design).__name__}."
+        )
+    if len(design) == 0:
+        raise InputError("design has no rows; give at least one run.")
+    unknown = sorted(set(map(str, design.columns)) - set(base.describe().index))
+    if unknown:
+        raise InputError(
+            f"unknown parameter(s) in design columns: {unknown}; see ScenarioParams.describe()."
+        )
+    if design.columns.duplicated().any():
+        raise InputError("design has a parameter column twice; give each parameter once.")
+    values = design.apply(pd.to_numeric, errors="coerce")
+    bad = values.isna() & design.notna()
+    if bad.to_numpy().any():
+        col = str(design.columns[bad.any(axis=0).to_numpy()][0])
+        raise InputError(f"design column {col!r} holds a value that is not a number.")
+    rows = []
+    for label, row in values.iterrows():
+        given = {str(k): float(x) for k, x in row.items() if not math.isnan(float(x))}
+        try:
+            rows.append(base.replace(**given))
+        except InputError as err:
+            raise InputError(f"design row {label!r}: {err}") from None
+    return rows
+
+
 def sweep(
     preset: str,
-    ranges: dict[str, Any],
+    ranges: dict[str, Any] | None = None,
     *,
-    n: int = 100,
+    n: int | None = None,
+    design: pd.DataFrame | None = None,
     seed: int = 0,
     scheduler: Any = None,
     metros: Any = None,
     countries: Any = None,
     start: int = 2025,
     end: int = 2050,
+    classify_roles: bool = True,
     progress: bool = True,
 ) -> SweepResult:
-    """Run ``n`` simulations of a preset with parameters drawn uniformly from ranges.
+    """Run many simulations of a preset: random draws from ranges, or an explicit design.
 
     Parameters
     ----------
     preset : str
-        The preset the draws start from.
-    ranges : dict
+        The preset the runs start from.
+    ranges : dict, optional
         ``{parameter: (low, high)}``; every draw sets each named parameter to
         a uniform value in its range (the rest stay at the preset's values).
-    n : int
-        Number of draws.
+        Give ``ranges`` or ``design``, not both.
+    n : int, optional
+        Number of draws from ``ranges`` (default 100); not with ``design``.
+    design : pandas.DataFrame, optional
+        An explicit design: one row per run, one column per parameter (names
+        of :meth:`ScenarioParams.describe`); a missing value (NaN) keeps the
+        preset's value. Every row is validated before any run. The index
+        labels the runs in the result.
     seed : int
-        Seed of the draws (draw ``i`` also runs with seed ``seed + i``).
+        With ``ranges``: seed of the draws, and draw ``i`` runs with seed
+        ``seed + i``. With ``design``: every run uses ``seed`` (common random
+        numbers, so differences between rows come from the parameters alone).
     scheduler : None, str or distributed.Client
         ``None``: Dask's local thread pool (the kernels release the GIL;
         works anywhere, notebooks included); ``"processes"`` (needs the
@@ -102,35 +177,69 @@ def sweep(
         ``"tcp://10.0.0.5:8786"``: a ``dask.distributed`` scheduler; or a
         ``distributed.Client`` (e.g. of a ``LocalCluster``).
     metros, countries : optional
-        As in :func:`simulate` (default the embedded data, >= 1 M metros).
+        As in :func:`simulate` (default the embedded data: the >= 1 M metros of
+        the start year).
     start, end : int
         Years.
+    classify_roles : bool, default True
+        Give every metro its role in every run (as :func:`simulate`); without
+        it the runs are faster, ``role_frequency`` is empty and the summary
+        has no counts of metros by role.
     progress : bool
         Show progress.
 
     Returns
     -------
     SweepResult
+
+    Examples
+    --------
+    >>> import pandas as pd, geoai
+    >>> res = sweep("exodus", design=pd.DataFrame({"remote_share": [0.3, 0.6]}),
+    ...             metros=geoai.load_metros(10_000_000), end=2027, classify_roles=False,
+    ...             progress=False)
+    >>> len(res.summary), bool(res.role_frequency.empty)
+    (2, True)
     """
     from dask import delayed
 
     from geoai.datasets import load_countries, load_metros
 
-    if int(n) < 1:
-        raise InputError(f"n must be >= 1; got {n}.")
     base = preset_params(preset)
-    draws = _draw(base, ranges, int(n), seed)
-    m = load_metros() if metros is None else metros
+    if design is not None:
+        if ranges is not None or n is not None:
+            raise InputError("give design= or ranges= (with n=), not both.")
+        runs = _design_rows(base, design)
+        draws = design.copy()
+        seeds = [seed] * len(runs)
+    else:
+        if ranges is None:
+            raise InputError("give ranges={parameter: (low, high)} or design=DataFrame.")
+        n = 100 if n is None else n
+        if int(n) < 1:
+            raise InputError(f"n must be >= 1; got {n}.")
+        draws = _draw(base, ranges, int(n), seed)
+        runs = [base.replace(**row) for row in draws.to_dict("records")]
+        seeds = [seed + i for i in range(len(runs))]
+    m = load_metros(year=int(start)) if metros is None else metros
     c = load_countries() if countries is None else countries
+    # one graph node each for the metros and countries, not one copy per task
+    dm, dc = delayed(m), delayed(c)
     tasks = [
-        delayed(_one)(m, c, base.replace(**row), years=(start, end), seed=seed + i)
-        for i, row in enumerate(draws.to_dict("records"))
+        delayed(_one)(dm, dc, p, years=(start, end), seed=s, classify_roles=classify_roles)
+        for p, s in zip(runs, seeds, strict=True)
     ]
     results = _compute(tasks, scheduler, progress)
     summary = pd.DataFrame([r[0] for r in results], index=draws.index)
-    roles = pd.DataFrame({i: r[1] for i, r in enumerate(results)})
-    freq = roles.apply(lambda row: row.value_counts(normalize=True), axis=1).fillna(0.0)
-    return SweepResult(preset=preset, draws=draws, summary=summary, role_frequency=freq)
+    units = pd.Series({k: u for r in results for k, u in r[2].items()}, dtype=str)
+    if classify_roles:
+        roles = pd.DataFrame({i: r[1] for i, r in enumerate(results)})
+        freq = roles.apply(lambda row: row.value_counts(normalize=True), axis=1).fillna(0.0)
+    else:
+        freq = pd.DataFrame()
+    return SweepResult(
+        preset=preset, draws=draws, summary=summary, role_frequency=freq, units=units
+    )
 
 
 def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:

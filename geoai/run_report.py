@@ -1,0 +1,173 @@
+"""The report of a ``geoai run``: the start, the presets side by side, assumptions, data.
+
+:func:`write_report` writes ``report.md`` and ``report.html`` into the run's
+staging folder; the sections on the scenarios' headlines, their sensitivity
+bands and the seeds' own arithmetic come from
+:mod:`geoai.scenario.reporting`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from geoai.job import Job
+    from geoai.report import Report
+
+__all__ = ["write_report"]
+
+
+def _labour_note(final: pd.DataFrame) -> str:
+    """Say which metros' job columns are observed and which modelled."""
+    from geoai.labour import LabourAssumptions
+
+    column = "start_jobs_source" if "start_jobs_source" in final else "labour_source"
+    sources = final[column] if column in final else pd.Series(dtype=str)
+    observed = int(sources.astype(str).str.startswith("observed").sum())
+    anchors = LabourAssumptions().resolved().to_dict()
+    return (
+        f"Starting jobs by type: observed for {observed} of {len(final)} metros (US metros: "
+        "BLS OEWS May 2025 occupations x Eloundou et al. 2024 LLM exposure), modelled for "
+        "the others from population and national income (geoai.labour; ILO employment "
+        "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros): "
+        f"{anchors}. Populations are UN estimates up to 2015 and UN projections after."
+    )
+
+
+def _start_section(rep: Report, sim: Any) -> None:
+    """Add the observed start: who holds the AI roles, and from which source."""
+    from geoai.scenario._format import fmt_number
+    from geoai.scenario.start import AI_SOURCE_COUNTRY
+
+    panel = sim.panel[sim.panel["year"] == sim.start].set_index("metro_id")
+    final = sim.final
+    iso = final["country_iso3"].reindex(panel.index)
+    share = panel["ai_jobs"].groupby(iso).sum() / panel["ai_jobs"].sum()
+    rep.heading(f"The start: the observed world of {sim.start}")
+    lines = []
+    for code, label in (("USA", "The US"), ("CHN", "China")):
+        if code in share.index:
+            src = final.loc[final["country_iso3"] == code, "ai_jobs_source"].astype(str)
+            lines.append(
+                f"{label} holds {share[code]:.1%} of the AI-leveraged roles of these metros "
+                f"({src.value_counts().index[0]})."
+            )
+    lines.append(
+        f"Country shares: {AI_SOURCE_COUNTRY} (Stanford HAI, AI Index Report 2025, Figures "
+        "4.3.8, 4.3.9 and 4.3.2); within the US, each metro's share of the nation's AI "
+        "talent (BLS OEWS May 2025); elsewhere its share of the country's modelled office jobs."
+    )
+    lines += list(sim.notes[1:])
+    rep.bullets(lines)
+    top = panel["ai_jobs"].nlargest(15)
+    table = pd.DataFrame(
+        {
+            "metro": final["name"].reindex(top.index) if "name" in final else top.index,
+            "country": iso.reindex(top.index),
+            "AI-leveraged roles": [fmt_number(x, "jobs", with_unit=False) for x in top],
+            "AI talent": [
+                fmt_number(x, "people", with_unit=False) for x in panel["talent"].reindex(top.index)
+            ],
+            "source": final["ai_jobs_source"].reindex(top.index),
+        }
+    )
+    table.index = pd.RangeIndex(1, len(table) + 1, name="rank")
+    rep.table(table, f"The 15 metros with most AI-leveraged roles in {sim.start}")
+
+
+def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` for a run; return their paths.
+
+    Parameters
+    ----------
+    job : geoai.job.Job
+        The run's job.
+    sims : dict
+        ``{preset: Simulation}``.
+    bands : dict or None
+        ``{preset: bands table}`` from
+        :func:`geoai.scenario.reporting.job_bands` (None: no bands).
+    folder : pathlib.Path
+        The staging folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+    """
+    from geoai import __version__
+    from geoai.datasets import ATTRIBUTION
+    from geoai.report import Report
+    from geoai.scenario import PRESETS, ScenarioParams
+    from geoai.scenario.reporting import report_sections
+    from geoai.scenario.seeds import seed_arithmetic
+
+    rep = Report("geoai: where AI sends jobs, talent and capital")
+    first = next(iter(sims.values()))
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rep.text(
+        f"geoai {__version__}, run {when}; job: {job.source}. {len(sims)} scenario(s) on "
+        f"{len(first.final)} metros, {job.start}-{job.end}. The start year is the observed "
+        "world where data exist (each start quantity's *_source column says what it is); "
+        "every later figure is modelled from documented assumptions."
+    )
+    _start_section(rep, first)
+    figure = "maps/comparison.png" if job.maps else None
+    report_sections(rep, sims, bands, seed_arithmetic(sims), figure=figure)
+    for name, sim in sims.items():
+        rep.heading(f"{name} ({PRESETS[name].source})")
+        rep.text(PRESETS[name].description)
+        top = sim.roles.sort_values("ai_jobs", ascending=False).head(10)
+        cols = [
+            c
+            for c in ("name", "country_iso3", "role", "ai_jobs", "ai_share", "reasons")
+            if c in top.columns
+        ]
+        rep.table(top[cols], f"The 10 metros with most AI-leveraged roles in {job.end}")
+        if job.maps:
+            for kind in ("roles", "potential", "flows"):
+                if (folder / "maps" / f"{kind}_{name}.png").exists():
+                    rep.figure(f"maps/{kind}_{name}.png", f"{kind.title()}: {name}")
+    rep.heading("Assumptions")
+    countries = first.final["country_iso3"].astype(str)
+    niip_known = first.final["fiscal_buffer"].notna() if "fiscal_buffer" in first.final else None
+    niip_line = (
+        f"NIIP (fiscal buffers): known for the countries of {int(niip_known.sum())} of "
+        f"{len(countries)} metros (seed 000's six figures; External Wealth of Nations, Lane & "
+        "Milesi-Ferretti, elsewhere); where unknown, the buffer and fracture are NaN, never 0."
+        if niip_known is not None
+        else "NIIP (fiscal buffers): seed 000's six figures and the External Wealth of Nations."
+    )
+    rep.bullets(
+        [
+            _labour_note(first.final),
+            "Scenario parameters: the table below (unit and source or 'assumption' each); "
+            "shock parameters phase in with AI adoption; amenities are calibrated so the "
+            "start year is a spatial equilibrium; equations in docs/model.md.",
+            niip_line,
+            "Roles: geoai.classify on each panel with the default thresholds "
+            "(geoai.RoleThresholds).",
+        ]
+    )
+    params = pd.concat({name: job.params(name).describe()["value"] for name in job.presets}, axis=1)
+    base = ScenarioParams().describe()
+    params.insert(0, "unit", base["unit"])
+    params["source"] = base["source"]
+    rep.table(params, "Scenario parameters per preset")
+    rep.heading("Data")
+    rep.text(
+        f"{ATTRIBUTION}. Metros: "
+        + (
+            "the urban agglomerations of the UN World Urbanization Prospects 2018"
+            if job.metros == "embedded"
+            else f"the points in {job.metros}"
+        )
+        + " (data/README.md)."
+    )
+    md, page = folder / "report.md", folder / "report.html"
+    md.write_text(rep.markdown(), encoding="utf-8")
+    page.write_text(rep.html(), encoding="utf-8")
+    return [md, page]

@@ -1,0 +1,130 @@
+"""Numbers for people: 12.3 M jobs, 48 %, 1.2 T USD, 2035, never ``1.23e+07``.
+
+Every figure that geoai writes into prose or a report table through this
+module has three significant digits at most,
+a magnitude suffix (M, B, T) instead of an exponent, and its unit; shares
+are percentages with two significant digits.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["fmt_band", "fmt_number"]
+
+#: Magnitude suffixes, largest first: (threshold, suffix).
+_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+#: Units printed without a trailing word (the number says it all).
+_BARE = {"", "index", "exponent", "elasticity", "factor"}
+
+
+def _round(x: float, digits: int) -> tuple[float, int]:
+    """``x`` rounded to ``digits`` significant digits, and the decimals that shows."""
+    if x == 0:
+        return 0.0, 0
+    decimals = digits - 1 - math.floor(math.log10(abs(x)))
+    rounded = round(x, decimals)
+    if rounded != 0 and math.floor(math.log10(abs(rounded))) > digits - 1 - decimals:
+        decimals -= 1  # 9.996 rounded up to 10.0: one decimal fewer keeps the digits
+        rounded = round(x, decimals)
+    return float(rounded), decimals
+
+
+def _significant(x: float, digits: int) -> str:
+    """``x`` to ``digits`` significant digits in positional notation, thousands separated."""
+    rounded, decimals = _round(x, digits)
+    text = f"{rounded:,.{max(decimals, 0)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _magnitude(x: float, digits: int) -> str:
+    """Format a quantity: 153,000 below a million, then 12.3 M, 4.5 B, 1.2 T."""
+    rounded, _ = _round(x, digits)
+    for threshold, suffix in _SUFFIXES:
+        if abs(rounded) >= threshold:
+            return f"{_significant(x / threshold, digits)} {suffix}"
+    return _significant(x, digits)
+
+
+def fmt_number(x: Any, unit: str = "", *, with_unit: bool = True, digits: int = 3) -> str:
+    """Format one figure for a reader.
+
+    Parameters
+    ----------
+    x : float
+        The value, in ``unit``.
+    unit : str
+        ``"share"`` (a fraction, printed as a percentage), ``"year"`` (a
+        calendar year, printed as is), ``"metros"`` (a count of metros),
+        ``"index"`` or another unitless word (printed as a plain number), or
+        any other unit (a quantity: jobs, people, USD, km, ...).
+    with_unit : bool, default True
+        Append the unit (``%`` is always kept for shares).
+    digits : int, default 3
+        Significant digits (one fewer for a share below 100 %: 48 %, 5.2 %).
+
+    Returns
+    -------
+    str
+        ``"n/a"`` for a missing or infinite value.
+
+    Examples
+    --------
+    >>> fmt_number(12_345_678, "jobs"), fmt_number(0.4812, "share"), fmt_number(1.2e12, "USD")
+    ('12.3 M jobs', '48 %', '1.2 T USD')
+    >>> fmt_number(2035.0, "year"), fmt_number(153_210, "people"), fmt_number(0.0521, "share")
+    ('2035', '153,000 people', '5.2 %')
+    >>> fmt_number(4.5e9, "jobs", with_unit=False), fmt_number(537.0, "metros")
+    ('4.5 B', '537 metros')
+    """
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(value):
+        return "n/a"
+    unit = str(unit or "")
+    if unit == "share":
+        pct = 100.0 * value
+        return f"{_significant(pct, max(digits - 1, 1) if abs(pct) < 100 else digits)} %"
+    if unit == "year":
+        return str(round(value))
+    if unit in _BARE:
+        return _significant(value, digits)
+    text = _magnitude(value, digits)
+    return f"{text} {unit}" if with_unit else text
+
+
+def fmt_band(value: Any, low: Any, high: Any, unit: str = "", *, with_unit: bool = True) -> str:
+    """Format a figure with its band: ``"97.8 M jobs (76.1 M – 99.9 M)"``, ``"50 % (40 % – 60 %)"``.
+
+    Parameters
+    ----------
+    value, low, high : float
+        The figure and the ends of its band, in ``unit``.
+    unit : str
+        As in :func:`fmt_number`.
+    with_unit : bool, default True
+        Write the unit after the value (``%`` is always kept for shares).
+
+    Returns
+    -------
+    str
+        ``"<value> (<low> – <high>)"``, or ``"<value> (no change)"`` when the
+        three are equal as printed.
+
+    Examples
+    --------
+    >>> fmt_band(0.5, 0.4, 0.6, "share"), fmt_band(9.78e7, 7.61e7, 9.99e7, "jobs")
+    ('50 % (40 % – 60 %)', '97.8 M jobs (76.1 M – 99.9 M)')
+    >>> fmt_band(0.0, 0.0, 0.0, "people")
+    '0 people (no change)'
+    """
+    head = fmt_number(value, unit, with_unit=with_unit)
+    low_text, high_text = (fmt_number(v, unit, with_unit=False) for v in (low, high))
+    if low_text == high_text == fmt_number(value, unit, with_unit=False):
+        return f"{head} (no change)"
+    return f"{head} ({low_text} – {high_text})"
