@@ -87,6 +87,7 @@ _METRO_COLUMNS = (
     "statistical_concept",
     "population_source",
     "start_jobs_source",
+    "talent_source",
     "ai_jobs_source",
     "capital_source",
 )
@@ -136,7 +137,7 @@ class _Stages:
 def _metros(job: Job) -> gpd.GeoDataFrame:
     from geoai.datasets import load_countries, load_metros
     from geoai.io.vector import read_points
-    from geoai.labour import model_jobs
+    from geoai.labour import MODELLED_SOURCE, model_jobs
 
     if job.metros == "embedded":
         return load_metros(job.min_population, year=job.start)
@@ -158,6 +159,7 @@ def _metros(job: Job) -> gpd.GeoDataFrame:
         jobs = model_jobs(pts["population"].to_numpy(float), y.to_numpy(float))
         pts = pts.join(jobs.set_index(pts.index))
         pts["gdp_pc_usd"] = y
+        pts["labour_source"] = MODELLED_SOURCE
     return pts
 
 

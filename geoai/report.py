@@ -9,12 +9,13 @@ it) for a browser.
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["Report"]
+__all__ = ["Report", "plain_number"]
 
 
 @dataclass
@@ -36,8 +37,8 @@ class Report:
         """Add a bulleted list."""
         self.blocks.append(("bullets", list(items)))
 
-    def table(self, df: pd.DataFrame, caption: str = "", floatfmt: str = "{:,.3g}") -> None:
-        """Add a table (floats formatted with ``floatfmt``)."""
+    def table(self, df: pd.DataFrame, caption: str = "", floatfmt: str = "") -> None:
+        """Add a table (floats formatted with ``floatfmt``; default :func:`plain_number`)."""
         self.blocks.append(("table", (df, caption, floatfmt)))
 
     def figure(self, path: str, caption: str) -> None:
@@ -92,10 +93,28 @@ class Report:
         return "\n".join(parts)
 
 
+def plain_number(x: float) -> str:
+    """Format a table's number for people: no scientific notation, three significant digits.
+
+    Examples
+    --------
+    >>> plain_number(44762.3), plain_number(0.0271), plain_number(2033.0), plain_number(7.557e11)
+    ('44,762', '0.0271', '2,033', '755,700,000,000')
+    """
+    if not math.isfinite(x):
+        return ""
+    if x == 0 or abs(x) < 1e-12:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{float(f'{x:.4g}') if abs(x) >= 1e5 else x:,.0f}"
+    decimals = max(0, 2 - math.floor(math.log10(abs(x))))
+    return f"{x:.{decimals}f}".rstrip("0").rstrip(".")
+
+
 def _formatted(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
     def cell(x: Any) -> Any:
         if isinstance(x, float):
-            return fmt.format(x)
+            return fmt.format(x) if fmt else plain_number(x)
         return x
 
     return df.map(cell)

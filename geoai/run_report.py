@@ -21,20 +21,35 @@ if TYPE_CHECKING:
 __all__ = ["write_report"]
 
 
-def _labour_note(final: pd.DataFrame) -> str:
+def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
     """Say which metros' job columns are observed and which modelled."""
     from geoai.labour import LabourAssumptions
 
     column = "start_jobs_source" if "start_jobs_source" in final else "labour_source"
     sources = final[column] if column in final else pd.Series(dtype=str)
     observed = int(sources.astype(str).str.startswith("observed").sum())
-    anchors = LabourAssumptions().resolved().to_dict()
+    a = LabourAssumptions().resolved()
+    groups = ", ".join(
+        f"{g}: employment {e:.2f} of adults, {ex:.0%} exposed, {c:.0%} complementary"
+        for g, e, ex, c in zip(
+            ("low", "lower-middle", "upper-middle", "high income"),
+            a.employment_15plus,
+            a.exposed_share,
+            a.complementary_share,
+            strict=True,
+        )
+    )
+    population = (
+        "Populations are UN estimates up to 2015 and UN projections after."
+        if embedded
+        else "Populations are the input's own."
+    )
     return (
         f"Starting jobs by type: observed for {observed} of {len(final)} metros (US metros: "
         "BLS OEWS May 2025 occupations x Eloundou et al. 2024 LLM exposure), modelled for "
         "the others from population and national income (geoai.labour; ILO employment "
-        "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros): "
-        f"{anchors}. Populations are UN estimates up to 2015 and UN projections after."
+        "rates, IMF SDN/2024/001 exposure groups, a size rule fitted on the US metros; "
+        f"{groups}). {population}"
     )
 
 
@@ -100,7 +115,7 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     """
     from geoai import __version__
     from geoai.datasets import ATTRIBUTION
-    from geoai.report import Report
+    from geoai.report import Report, plain_number
     from geoai.scenario import PRESETS, ScenarioParams
     from geoai.scenario.reporting import report_sections
     from geoai.scenario.seeds import seed_arithmetic
@@ -143,7 +158,7 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     )
     rep.bullets(
         [
-            _labour_note(first.final),
+            _labour_note(first.final, job.metros == "embedded"),
             "Scenario parameters: the table below (unit and source or 'assumption' each); "
             "shock parameters phase in with AI adoption; amenities are calibrated so the "
             "start year is a spatial equilibrium; equations in docs/model.md.",
@@ -152,8 +167,15 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
             "(geoai.RoleThresholds).",
         ]
     )
-    params = pd.concat({name: job.params(name).describe()["value"] for name in job.presets}, axis=1)
     base = ScenarioParams().describe()
+    params = pd.concat({name: job.params(name).describe()["value"] for name in job.presets}, axis=1)
+    years = base["unit"] == "year"
+    params = params.astype(object)
+    for col in job.presets:
+        params[col] = [
+            str(round(float(x))) if is_year else plain_number(float(x))
+            for x, is_year in zip(params[col], years, strict=True)
+        ]
     params.insert(0, "unit", base["unit"])
     params["source"] = base["source"]
     rep.table(params, "Scenario parameters per preset")

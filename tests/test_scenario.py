@@ -167,6 +167,49 @@ def test_deterministic_for_a_seed():
     assert not np.allclose(a.panel["talent"], c.panel["talent"])
 
 
+@settings(max_examples=6, deadline=None)
+@given(
+    ceiling=st.floats(0.5, 1.0),
+    pool=st.floats(1e6, 1e8),
+    theta=st.floats(1.0, 4.0),
+    midpoint=st.floats(2028, 2045),
+    steepness=st.floats(0.1, 0.6),
+    replacement=st.floats(0.0, 0.3),
+    elasticity=st.floats(0.8, 1.0),
+    inmigration=st.floats(0.0, 1.0),
+    employment=st.floats(0.5, 0.75),
+)
+def test_world_jobs_never_rise_above_the_no_shock_world_under_concentration(
+    ceiling, pool, theta, midpoint, steepness, replacement, elasticity, inmigration, employment
+):
+    """The collapse thesis, over random parameters in its own neighbourhood: never more jobs.
+
+    Local services follow income at most in proportion (elasticity <= 1, the
+    economic base model); above 1 a concentration of income can raise local
+    jobs in total, so it is outside the thesis.
+    """
+    labour = {
+        "income_replacement": replacement,
+        "local_income_elasticity": elasticity,
+        "vacancy_inmigration": inmigration,
+        "max_employment_rate": employment,
+    }
+    kw = {"end": 2045, "classify_roles": False, **labour}
+    base = scenario.simulate(SMALL, preset="baseline", **kw).panel.groupby("year")["jobs"].sum()
+    shock = scenario.simulate(
+        SMALL,
+        preset="concentration",
+        automation_ceiling=ceiling,
+        ai_pool_max=pool,
+        colocation_premium=theta,
+        adoption_midpoint=midpoint,
+        adoption_steepness=steepness,
+        **kw,
+    )
+    jobs = shock.panel.groupby("year")["jobs"].sum()
+    assert (jobs <= base * (1 + 1e-9)).all()
+
+
 # ------------------------------------------------------------ start inputs
 @settings(max_examples=40, deadline=None)
 @given(

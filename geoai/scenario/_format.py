@@ -86,6 +86,8 @@ def fmt_number(x: Any, unit: str = "", *, with_unit: bool = True, digits: int = 
         return "n/a"
     if not math.isfinite(value):
         return "n/a"
+    if abs(value) < 1e-12:  # floating-point dust of a zero (-1.1e-16)
+        value = 0.0
     unit = str(unit or "")
     if unit == "share":
         pct = 100.0 * value

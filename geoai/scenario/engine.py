@@ -250,8 +250,7 @@ class _Simulator:
         self.exposure = np.power(
             np.maximum(rho, 1e-12) / max(mean_rho, 1e-12), p.exposure_elasticity
         )
-        income = world.gdp_pc[world.country]
-        self.cheapness = np.exp(np.mean(np.log(income))) / income
+        self.cheapness = world.income_ref / world.gdp_pc[world.country]
         self.capacity = self._fiscal_capacity()
         self.phi_start = self.potential(self.state.talent)
         self.phi = self.phi_start
@@ -291,7 +290,7 @@ class _Simulator:
 
     def _fiscal_capacity(self) -> np.ndarray:
         w, p = self.world, self.p
-        ref = np.exp(np.mean(np.log(w.gdp_pc)))
+        ref = w.income_ref
         cap = (
             p.fiscal_base
             + p.fiscal_niip * np.maximum(w.niip_gdp, -1.0)
@@ -434,7 +433,10 @@ class _Simulator:
         demand = self.local_base * np.power(ratio, p.local_income_elasticity)
         tradable = st.routine + st.augmentable + st.ai
         gap = tradable + demand - self.labour_force()
-        arrivals = p.vacancy_inmigration * np.maximum(gap, 0.0)
+        arrivals = np.minimum(  # workers; the outside is not an endless reservoir
+            p.vacancy_inmigration * np.maximum(gap, 0.0),
+            p.max_inmigration * st.population * rate,
+        )
         leavers = p.unemployed_outmigration * np.maximum(-gap, 0.0)
         st.population = np.maximum(st.population + (arrivals - leavers) / rate, 0.0)
         lf = self.labour_force()

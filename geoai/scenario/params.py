@@ -100,6 +100,13 @@ class ScenarioParams:
         "assumption: a metro whose labour demand exceeds its labour force draws that share of the "
         "gap each year from outside the metro system (smaller towns, rural areas), with households",
     )
+    max_inmigration: float = _p(
+        0.05,
+        "share of residents/year",
+        "most residents vacancies can draw from outside in a year: UN WUP 2018, the median "
+        "agglomeration of >= 1 M grows at most 4.3 % in its fastest year of 1990-2035, and 99 % "
+        "of agglomeration-years grow by less than 12 %",
+    )
     unemployed_outmigration: float = _p(
         0.05,
         "share/year",

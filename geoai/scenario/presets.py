@@ -70,7 +70,12 @@ PRESETS: dict[str, Preset] = {
             "(stability weight 1 on NIIP/GDP: a creditor at +100% of GDP is e times as "
             "attractive; fracture penalty 0.8). The jobless keep little income (replacement "
             "0.2), so lost office wages cut local services; distance and borders keep "
-            "mattering ('the myth of the digital-nomad future': no remote share).",
+            "mattering ('the myth of the digital-nomad future': no remote share). Which metros "
+            "win is decided by the fiscal block more than by co-location: with a shock this "
+            "size most countries' buffers are exceeded and the creditor city-states the seed "
+            "names (Hong Kong, Singapore, Tokyo) keep the AI roles; with stability_weight=0 "
+            "and fracture_penalty=0 the winners are the co-location ones (New York, Shanghai, "
+            "San Jose).",
             {
                 "automation_ceiling": 0.9,
                 "adoption_midpoint": 2033.0,

@@ -242,6 +242,8 @@ def _workers(ctx: _Context) -> _Figure:
     sim = ctx.sim(None)
     first, last = _ends(sim)
     big = first.loc[first["population"] >= 10e6, "metro_id"]
+    if big.empty:
+        return _Figure(math.nan, "jobs per resident", "n/a", "No metro of >= 10 M in the input.")
     rate = float(first.set_index("metro_id").loc[big, "jobs"].sum()) / max(
         float(first.set_index("metro_id").loc[big, "population"].sum()), 1.0
     )

@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
+from geoai.scenario._design import admissible, check_design, choose, is_year, requested
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import preset as preset_params
 from geoai.scenario.sweep import sweep
@@ -196,88 +197,6 @@ class Screening:
         return [str(p) for p in self.score[self.score > 0].index[: int(k)]]
 
 
-def _valid(base: ScenarioParams, values: dict[str, float]) -> bool:
-    try:
-        base.replace(**values)
-    except InputError:
-        return False
-    return True
-
-
-def _tidy(x: float) -> float:
-    """Round away bisection dust (0.999999999999 -> 1.0)."""
-    return float(f"{x:.12g}")
-
-
-def _admissible(base: ScenarioParams, targets: dict[str, float]) -> dict[str, float]:
-    """Return the furthest valid point on the way from ``base`` toward ``targets``.
-
-    Validation bounds (shares in [0, 1], rates >= 0, a pool above its start)
-    make the valid set an interval along the segment, so bisection on the
-    fraction of the way finds its end.
-    """
-    if _valid(base, targets):
-        return dict(targets)
-    start = {k: float(getattr(base, k)) for k in targets}
-
-    def point(t: float) -> dict[str, float]:
-        return {k: start[k] + t * (targets[k] - start[k]) for k in targets}
-
-    lo, hi = 0.0, 1.0
-    for _ in range(64):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (mid, hi) if _valid(base, point(mid)) else (lo, mid)
-    best = point(lo)
-    tidy = {k: _tidy(x) for k, x in best.items()}
-    return tidy if _valid(base, tidy) else best
-
-
-def _is_year(units: pd.Series, name: str) -> bool:
-    return str(units.get(name, "")).strip().lower() == "year"
-
-
-def _requested(value: float, factor: float, year: bool, start: int) -> float:
-    return start + factor * (value - start) if year else factor * value
-
-
-def _choose(
-    base: ScenarioParams, parameters: Any, units: pd.Series, start: int
-) -> tuple[list[str], dict[str, str]]:
-    """Return the parameters to screen and the skipped ones with reasons."""
-    values = base.describe()["value"]
-    skipped: dict[str, str] = {}
-    if parameters is None:
-        names = [str(p) for p in values.index]
-    else:
-        names = [parameters] if isinstance(parameters, str) else [str(p) for p in parameters]
-        unknown = sorted(set(names) - set(values.index))
-        if unknown:
-            raise InputError(
-                f"unknown parameter(s) {unknown}; see ScenarioParams.describe() for the names."
-            )
-        if not names:
-            raise InputError("parameters is empty; give at least one name or None for all.")
-    chosen = []
-    for name in dict.fromkeys(names):
-        x = float(values[name])
-        span = x - start if _is_year(units, name) else x
-        if span == 0:
-            what = f"the start year {start}" if _is_year(units, name) else "0"
-            skipped[name] = f"value {what}: ±delta of it changes nothing"
-        else:
-            chosen.append(name)
-    return chosen, skipped
-
-
-def _check(delta: float, start: int, end: int) -> float:
-    d = float(delta)
-    if not 0.0 < d < 1.0:
-        raise InputError(f"delta must lie in (0, 1) (0.2 = ±20 %); got {delta!r}.")
-    if end < start:
-        raise InputError(f"end ({end}) must not be before start ({start}).")
-    return d
-
-
 def _rank_normalised(influence: pd.DataFrame) -> pd.DataFrame:
     """``1 - (number of parameters more influential on m) / n``; 0 where no effect."""
     n = max(len(influence), 1)
@@ -368,13 +287,13 @@ def screen(
     >>> len(s.design), bool(s.runs.loc["ai_pool_max -", "clipped"])
     (5, True)
     """
-    d = _check(delta, start, end)
+    d = check_design(delta, start, end)
     if aggregate not in ("mean_rank", "max"):
         raise InputError(f"aggregate must be 'mean_rank' or 'max'; got {aggregate!r}.")
     fixed = dict(overrides or {})
     base = preset_params(preset, **fixed)
     about = base.describe()
-    names, skipped = _choose(base, parameters, about["unit"], start)
+    names, skipped = choose(base, parameters, about["unit"], start)
     rows: dict[str, dict[str, float]] = {}
     runs: list[dict[str, Any]] = [
         {"run": _BASE, "parameter": "", "side": 0, "requested": np.nan, "value": np.nan}
@@ -385,8 +304,8 @@ def screen(
     for name in names:
         x = plain[name]
         for side, factor in ((-1, 1.0 - d), (1, 1.0 + d)):
-            want = _requested(x, factor, _is_year(about["unit"], name), start)
-            got = _admissible(base, {name: want})[name]
+            want = requested(x, factor, is_year(about["unit"], name), start)
+            got = admissible(base, {name: want})[name]
             label = f"{name} {'-' if side < 0 else '+'}"
             rows[label] = {**plain, name: got}
             runs.append(
@@ -446,7 +365,7 @@ def _influence(
     out = {}
     for name in runs["parameter"].iloc[1:].unique():
         lo, hi = f"{name} -", f"{name} +"
-        ref = base[name] - start if _is_year(param_units, name) else base[name]
+        ref = base[name] - start if is_year(param_units, name) else base[name]
         span = abs(runs.loc[hi, "value"] - runs.loc[lo, "value"]) / abs(ref)
         if span == 0:
             out[name] = pd.Series(0.0, index=metrics)
@@ -471,16 +390,16 @@ def _corners(
     plain = {k: float(getattr(base, k)) for k in dict.fromkeys([*fixed, *parameters])}
     ends = {}
     for name in parameters:
-        year = _is_year(about, name)
+        year = is_year(about, name)
         ends[name] = tuple(
-            _admissible(base, {name: _requested(plain[name], f, year, start)})[name]
+            admissible(base, {name: requested(plain[name], f, year, start)})[name]
             for f in (1.0 - delta, 1.0 + delta)
         )
     rows = {_BASE: plain}
     for sides in itertools.product((0, 1), repeat=len(parameters)):
         want = {p: ends[p][s] for p, s in zip(parameters, sides, strict=True)}
         label = ", ".join(f"{p} {'-+'[s]}" for p, s in zip(parameters, sides, strict=True))
-        rows[label] = {**plain, **_admissible(base, want)}
+        rows[label] = {**plain, **admissible(base, want)}
     design = pd.DataFrame.from_dict(rows, orient="index")
     design.index.name = "run"
     return design
@@ -528,7 +447,7 @@ def bands(
         ``attrs["design"]`` and ``attrs["runs"]`` hold the design and every
         run's figures.
     """
-    d = _check(delta, start, end)
+    d = check_design(delta, start, end)
     names = [parameters] if isinstance(parameters, str) else [str(p) for p in parameters]
     names = list(dict.fromkeys(names))
     fixed = dict(overrides or {})

@@ -102,8 +102,10 @@ class Simulation:
         first = self.panel[self.panel["year"] == self.start]
         last = self.panel[self.panel["year"] == self.end]
         lost = last["jobs_automated"].sum()
-        moved = self.outside["talent_out"].sum() if len(self.outside) else 0.0
-        abroad = self.outside["talent_abroad"].sum() if len(self.outside) else 0.0
+        out = self.outside
+        # moves between metros: the outflow less what left the metro system
+        moved = (out["talent_out"] - out["talent_to_outside"]).sum() if len(out) else 0.0
+        abroad = out["talent_abroad"].sum() if len(out) else 0.0
         rows: list[tuple[str, float, str]] = [
             ("jobs change", last["jobs"].sum() / first["jobs"].sum() - 1, "share"),
             ("routine jobs automated", lost, "jobs"),
@@ -117,9 +119,13 @@ class Simulation:
             (f"top-5 share of AI roles, {self.end}", self.top_share(5, self.end), "share"),
             ("Theil index of AI roles", theil(last["ai_jobs"]), "index"),
             ("talent that left the metros", self.outside["talent_to_outside"].sum(), "people"),
-            ("moved talent crossing a border", abroad / moved if moved > 0 else 0.0, "share"),
             (
-                "unemployment rate",
+                "talent moving between metros that crosses a border",
+                abroad / moved if moved > 0 else 0.0,
+                "share",
+            ),
+            (
+                "unemployment added since the start",
                 last["unemployed"].sum() / max(last["labour_force"].sum(), 1.0),
                 "share",
             ),

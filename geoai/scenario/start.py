@@ -64,6 +64,11 @@ class World:
         ISO3 codes.
     gdp_pc : numpy.ndarray, shape (c,)
         GDP per capita (USD).
+    income_ref : float
+        The world's population-weighted geometric mean GDP per capita (USD),
+        from the whole countries table: the reference of the fiscal capacity's
+        income term and of the cost advantage, so neither depends on which
+        metros a run includes.
     niip_gdp : numpy.ndarray, shape (c,)
         Net international investment position over GDP; NaN where unknown.
     population, routine, augmentable, local, talent : numpy.ndarray, shape (n,)
@@ -89,6 +94,7 @@ class World:
     country: np.ndarray
     country_ids: np.ndarray
     gdp_pc: np.ndarray
+    income_ref: float
     niip_gdp: np.ndarray
     population: np.ndarray
     routine: np.ndarray
@@ -129,7 +135,9 @@ def _check_metros(metros: Any) -> None:
         )
     if metros["metro_id"].duplicated().any():
         raise InputError("metro_id values must be unique.")
-    for col in ("population", "jobs_routine", "jobs_augmentable", "jobs_local"):
+    for col in ("population", "jobs_routine", "jobs_augmentable", "jobs_local", "ai_talent"):
+        if col not in metros.columns:
+            continue
         x = pd.to_numeric(metros[col], errors="coerce").to_numpy(dtype=float)
         if not np.isfinite(x).all() or (x < 0).any():
             raise InputError(f"metros[{col!r}] must be finite and >= 0 in every row.")
@@ -307,6 +315,9 @@ def prepare_world(metros: Any, countries: pd.DataFrame, *, max_employment_rate: 
     """
     _check_metros(metros)
     m = metros.reset_index(drop=True)
+    crs = getattr(m, "crs", None)
+    if crs is not None and not crs.is_geographic:  # great-circle distances, whatever the CRS
+        m = m.to_crs(4326)
     ids, code, c = _countries(m, countries)
     pop, routine, augmentable, local, talent, factor = _cap_jobs(m, max_employment_rate)
     jobs = routine + augmentable + local
@@ -329,6 +340,7 @@ def prepare_world(metros: Any, countries: pd.DataFrame, *, max_employment_rate: 
         country=code,
         country_ids=ids,
         gdp_pc=c["gdp_pc_usd"].to_numpy(dtype=float),
+        income_ref=_world_income(countries),
         niip_gdp=np.where(np.isfinite(niip), np.clip(niip, -2.0, 2.0), np.nan),
         population=pop,
         routine=routine,
@@ -342,6 +354,16 @@ def prepare_world(metros: Any, countries: pd.DataFrame, *, max_employment_rate: 
         sources=sources,
         notes=notes,
     )
+
+
+def _world_income(countries: pd.DataFrame) -> float:
+    """Population-weighted geometric mean GDP per capita of every country with both (USD)."""
+    pop = pd.to_numeric(countries.get("population"), errors="coerce").astype(float)
+    y = pd.to_numeric(countries.get("gdp_pc_usd"), errors="coerce").astype(float)
+    ok = (pop > 0) & (y > 0)
+    if not ok.any():
+        raise InputError("countries has no row with both population and gdp_pc_usd > 0.")
+    return float(np.exp(np.average(np.log(y[ok]), weights=pop[ok])))
 
 
 def _sources(m: Any, factor: np.ndarray, observed: np.ndarray, country_src: np.ndarray) -> Any:
