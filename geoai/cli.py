@@ -270,7 +270,16 @@ def run(
     for path in result.files:
         t.add_row(str(path.relative_to(result.out)), f"{path.stat().st_size / 1024:,.0f} KiB")
     console.print(t)
-    console.print(result.summary.round(3).to_string())
+    from geoai.scenario._format import fmt_number
+
+    s = Table(title="Headline figures (modelled; bands in report.md)")
+    s.add_column("metric")
+    presets = [c for c in result.summary.columns if c != "unit"]
+    for name in presets:
+        s.add_column(name, justify="right")
+    for metric, row in result.summary.iterrows():
+        s.add_row(str(metric), *(fmt_number(row[name], str(row["unit"])) for name in presets))
+    console.print(s)
 
 
 @app.command()

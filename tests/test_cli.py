@@ -97,3 +97,5 @@ def test_run_on_own_metros_says_what_it_scaled(tmp_path):
     assert "The 12 metros hold" in said
     assert "of the world's AI-leveraged roles" in said
     assert "no UN projection" in said
+    assert "Headline figures" in said
+    assert "e+0" not in res.stdout  # numbers for people, not scientific notation
