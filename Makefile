@@ -6,7 +6,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test lint format typecheck bench data sources clean
+.PHONY: run test lint format typecheck bench data sources docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,6 +42,10 @@ format: $(DEV_STAMP)
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy geoai
+
+## docs: build the API reference and the design notes into site/ (offline; warnings are errors)
+docs: $(DEV_STAMP)
+	$(BIN)/mkdocs build --strict -d site
 
 ## data: rebuild every derived data file from the sources shipped in data/ (deterministic)
 data: $(DEV_STAMP)

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from geoai import __version__
+from geoai._version import __version__
 from geoai.errors import GeoAIError
 
 app = typer.Typer(
@@ -310,8 +310,8 @@ def identify(
 
     Example: geoai identify -o identify/ --as-of 2015 --min-population 1000000
     """
-    from geoai._identify import identify as run_identify
     from geoai.datasets import WUP_SOURCE
+    from geoai.pipeline.identify import identify as run_identify
 
     def echo(text: str) -> None:
         console.print(f"[dim]{escape(text)}[/dim]")
@@ -361,7 +361,7 @@ def init_job(
     Example: geoai init-job job.toml && geoai run job.toml --out out/
     """
     from geoai.io._atomic import atomic_path
-    from geoai.job import EXAMPLE_JOB
+    from geoai.pipeline.job import EXAMPLE_JOB
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(EXAMPLE_JOB, encoding="utf-8")
@@ -380,8 +380,8 @@ def classify_cmd(
 
     Example: geoai classify metros.gpkg -o roles.gpkg
     """
-    from geoai.classify import classify
     from geoai.io.vector import read_points, write_vector
+    from geoai.roles import classify
 
     roles = classify(read_points(metros_file))
     roles["role"] = roles["role"].astype(str)

@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geoai import _validate as v
-from geoai._constants import EARTH_RADIUS_KM
+from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import InputError
 
 __all__ = ["CITY_MARKERS", "WARD_MARKERS", "Delineation", "metros_from_places", "name_marker"]

@@ -19,7 +19,7 @@ from affine import Affine
 from pyproj import CRS
 
 from geoai import _validate as v
-from geoai._constants import EARTH_RADIUS_KM
+from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
 
 __all__ = ["Grid"]

@@ -192,8 +192,8 @@ def test_bad_inputs():
 @pytest.mark.parametrize("decay", ["power", "exponential"])
 def test_doubly_profile_route_equals_joint_newton(decay):
     """The dense profile-likelihood route and the joint Newton (Cholesky) route agree."""
-    from geoai._calibration import _JointNewton
-    from geoai._calibration_doubly import DenseLayout, fit_doubly
+    from geoai.flows._calibration import _JointNewton
+    from geoai.flows._calibration_doubly import DenseLayout, fit_doubly
 
     df = synthetic(n=60, seed=2)
     o, d = pd.factorize(df["origin"], sort=True)[0], pd.factorize(df["destination"], sort=True)[0]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError
-from geoai.classify import ROLES, RoleThresholds, classify
+from geoai.roles import ROLES, RoleThresholds, classify
 
 FAST = RoleThresholds(permutations=199)
 DIGIT = re.compile(r"\d")

@@ -8,7 +8,7 @@ import rasterio
 from affine import Affine
 
 from geoai import CRSError, Grid, InputError
-from geoai._constants import EARTH_RADIUS_KM
+from geoai._geodesy import EARTH_RADIUS_KM
 
 
 def test_world_half_degree():

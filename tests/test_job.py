@@ -7,7 +7,7 @@ import tomllib
 import pytest
 
 from geoai import InputError
-from geoai.job import EXAMPLE_JOB, Job, load_job
+from geoai.pipeline.job import EXAMPLE_JOB, Job, load_job
 
 
 def test_defaults_and_example_agree(tmp_path):

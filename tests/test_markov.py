@@ -16,10 +16,10 @@ from mapclassify import Quantiles
 from scipy.stats import chi2
 
 import geoai
-from geoai._markov import steady_state
 from geoai.datasets import wup_agglomerations
 from geoai.errors import InputError
 from geoai.stats import spatial_markov
+from geoai.stats._markov import steady_state
 
 YEARS = range(1950, 2016, 5)
 

@@ -16,11 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import geoai
-from geoai import _osm, network
+from geoai import network
 from geoai.errors import BackendUnavailableError, CRSError, InputError
 from geoai.io import write_raster
 from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
+from geoai.network import _osm
 from tests import reference_graph as ref
 
 

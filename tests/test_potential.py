@@ -379,7 +379,7 @@ def test_grid_too_large_for_memory_asks_for_dask(method):
 
 
 def test_auto_uses_dask_when_the_grid_does_not_fit(monkeypatch):
-    monkeypatch.setattr(P, "_available_memory", lambda: 2 * 8 * 100 * 100 - 1)
+    monkeypatch.setattr(P._surface, "_available_memory", lambda: 2 * 8 * 100 * 100 - 1)
     grid = Grid.from_bounds((0, 0, 10, 10), 0.1, crs="EPSG:4326")  # 100 x 100 float64
     s = P.surface(_points([5.0], [5.0]), "w", grid, scale_km=100)
     assert s.attrs["method"] == "dask"
@@ -419,7 +419,7 @@ def test_fft_overlap_add_matches_full_convolution(monkeypatch):
     """Small blocks (some empty) added back together equal one full convolution."""
     from scipy.signal import convolve2d
 
-    from geoai import _potential_fft as pf
+    from geoai.potential import _fft as pf
 
     monkeypatch.setattr(pf, "_MIN_BLOCK", 32)
     rng = np.random.default_rng(4)
@@ -436,7 +436,7 @@ def test_fft_overlap_add_matches_full_convolution(monkeypatch):
 
 @pytest.mark.parametrize(("decay", "kw"), [MODELS[0], MODELS[2], MODELS[5]])
 def test_from_raster_fft_over_many_blocks_with_a_hard_cut(monkeypatch, decay, kw):
-    from geoai import _potential_fft as pf
+    from geoai.potential import _fft as pf
 
     monkeypatch.setattr(pf, "_MIN_BLOCK", 64)
     rng = np.random.default_rng(6)

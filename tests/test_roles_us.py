@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import geoai
-from geoai.classify import RoleThresholds, classify
+from geoai.roles import RoleThresholds, classify
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORT = ROOT / "docs" / "us_ai_roles.md"

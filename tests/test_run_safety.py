@@ -22,7 +22,8 @@ import geoai.pipeline
 from geoai.cli import app
 from geoai.errors import InputError
 from geoai.io._manifest import MANIFEST_NAME, read_manifest
-from geoai.pipeline import _planned, run
+from geoai.pipeline import run
+from geoai.pipeline._run import _planned
 from tests._runs import kill_while_staging
 
 _FEW = {
@@ -68,7 +69,7 @@ def no_compute(monkeypatch):
     def boom(*args, **kwargs):
         raise AssertionError("the run started computing before refusing")
 
-    monkeypatch.setattr(geoai.pipeline, "_run_into", boom)
+    monkeypatch.setattr(geoai.pipeline._run, "_run_into", boom)
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +270,7 @@ def test_edited_output_is_refused(tmp_path, fast_out, no_compute):
 
 def test_output_edited_during_the_run_is_not_replaced(tmp_path, fast_out, monkeypatch):
     out = _copy(fast_out, tmp_path / "out")
-    compute = geoai.pipeline._run_into
+    compute = geoai.pipeline._run._run_into
 
     def edit_meanwhile(*args, **kwargs):
         result = compute(*args, **kwargs)
@@ -278,7 +279,7 @@ def test_output_edited_during_the_run_is_not_replaced(tmp_path, fast_out, monkey
         (out / "NOTES.md").write_text("mine\n")
         return result
 
-    monkeypatch.setattr(geoai.pipeline, "_run_into", edit_meanwhile)
+    monkeypatch.setattr(geoai.pipeline._run, "_run_into", edit_meanwhile)
     edited = (fast_out / "panel.parquet").read_bytes() + b"edited while geoai ran"
     before = {**_digest(fast_out), "NOTES.md": hashlib.sha256(b"mine\n").hexdigest()}
     before["panel.parquet"] = hashlib.sha256(edited).hexdigest()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError, scenario
-from geoai._coords import kernel_points
+from geoai._geodesy import kernel_points
 from geoai.kernels.scenario import mobility_flows
 from geoai.scenario import PRESETS, ScenarioParams
 from geoai.scenario.engine import _waterfill

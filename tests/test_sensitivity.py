@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError, scenario
-from geoai.job import load_job
 from geoai.labour import national_jobs
-from geoai.report import Report
+from geoai.pipeline.job import load_job
+from geoai.pipeline.report import Report
 from geoai.scenario import ScenarioParams, preset
 from geoai.scenario._format import fmt_band, fmt_number
 from geoai.scenario.reporting import (

@@ -12,9 +12,11 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geoai import CRSError, InputError, _weights, flows, stats
+from geoai import CRSError, InputError, flows, stats
 from geoai.errors import GeoAIWarning
 from geoai.kernels.lisa import permutation_null
+from geoai.stats import _weights
+from geoai.stats._fdr import _bh_adjusted
 from tests import reference_stats as ref
 
 EXAMPLES = Path(libpysal.__file__).parent / "examples"
@@ -547,7 +549,7 @@ def test_getis_ord_fdr_none_and_normal_p_fdr():
     st.sampled_from([0.01, 0.05, 0.2]),
 )
 def test_adjusted_pvalues_match_the_definition_and_bh(p, alpha):
-    adj = stats._bh_adjusted(np.asarray(p, float))
+    adj = _bh_adjusted(np.asarray(p, float))
     expect = bh_adjusted_loop(p)
     np.testing.assert_allclose(adj, expect, rtol=1e-12)
     assert (np.isnan(adj) == np.isnan(p)).all()

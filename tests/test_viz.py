@@ -39,7 +39,7 @@ def _data_collections(ax):
 
 
 def test_roles_map_legend_counts_and_colours(tmp_path):
-    from geoai.classify import classify
+    from geoai.roles import classify
 
     roles = classify(world(), thresholds=FAST)
     ax = viz.roles_map(roles)

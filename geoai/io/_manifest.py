@@ -223,7 +223,7 @@ def write_manifest(
     Path
         The manifest's path.
     """
-    from geoai import __version__
+    from geoai._version import __version__
 
     def rows(entries: dict[str, Entry]) -> list[dict[str, Any]]:
         return [

@@ -24,7 +24,8 @@ __all__ = [
     "unit_vectors",
 ]
 
-#: IUGG mean Earth radius (km); equal to geoai._constants.EARTH_RADIUS_KM.
+#: IUGG mean Earth radius (km), used for every great-circle distance in geoai (one definition;
+#: geoai._geodesy hands it on to the other subjects).
 EARTH_RADIUS_KM = 6371.0088
 
 

@@ -100,7 +100,7 @@ def indicators(
         ``ai_lq_rank``, ``ai_score`` (share × LQ), ``gi_z``, ``gi_p`` and
         ``gi_label`` (Gi* of the raw indicator, ``gi_k`` nearest metros).
     """
-    from geoai import stats
+    from geoai.stats import _local as stats
 
     out = gpd.GeoDataFrame(snap.copy(), geometry=snap.geometry, crs=snap.crs)
     out.index.name = "metro_id"

@@ -230,7 +230,7 @@ def observed_history(
 def _markov_drag(
     frame: pd.DataFrame, out: gpd.GeoDataFrame, as_of: int, t: RoleThresholds
 ) -> tuple[pd.DataFrame | None, str]:
-    from geoai._markov import spatial_markov
+    from geoai.stats._markov import spatial_markov
 
     first = int(frame["year"].min())
     moves = (as_of - first) // t.markov_step

@@ -1,6 +1,6 @@
 """The scenario sections of the run report: banded headlines and the seeds' arithmetic.
 
-:func:`report_sections` adds to a :class:`geoai.report.Report` (a) the
+:func:`report_sections` adds to a :class:`geoai.pipeline.report.Report` (a) the
 presets' headline figures, each with its ±20 % sensitivity band over the
 three most influential parameters (:mod:`geoai.scenario.sensitivity`), and
 (b) the seeds' own arithmetic beside the model's figures
@@ -19,8 +19,8 @@ import pandas as pd
 from geoai.scenario._format import fmt_band, fmt_number
 
 if TYPE_CHECKING:
-    from geoai.job import Job
-    from geoai.report import Report
+    from geoai.pipeline.job import Job
+    from geoai.pipeline.report import Report
 
 __all__ = [
     "ARITHMETIC_HEADING",
@@ -108,7 +108,7 @@ def report_sections(
 
     Parameters
     ----------
-    rep : geoai.report.Report
+    rep : geoai.pipeline.report.Report
         The report; blocks are appended.
     sims : dict
         ``{preset: Simulation}``.
@@ -181,7 +181,7 @@ def job_bands(
 
     Parameters
     ----------
-    job : geoai.job.Job
+    job : geoai.pipeline.job.Job
         The job: its presets, overrides, years and seed.
     metros, countries
         The run's metros and countries.

@@ -9,8 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoai.classify import ROLES, RoleThresholds
 from geoai.errors import InputError
+from geoai.roles import ROLES, RoleThresholds
 from geoai.scenario import engine
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS, preset
@@ -194,8 +194,8 @@ def simulate(
     >>> sim.panel["year"].agg(["min", "max"]).tolist()
     [2025, 2030]
     """
-    from geoai import classify as classify_metros
     from geoai.datasets import load_countries, load_metros
+    from geoai.roles import classify as classify_metros
 
     if params is None:
         if preset is None:

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geoai._coords import kernel_points
+from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 
 __all__ = ["World", "natural_growth", "prepare_world"]

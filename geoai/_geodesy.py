@@ -1,7 +1,8 @@
-"""Point coordinates prepared for the distance kernels (one place for the CRS rules).
+"""Geodesy for every subject: the Earth radius and points prepared for the distance kernels.
 
 Geographic CRS -> unit vectors and great-circle distances in km; projected CRS
--> planar coordinates scaled to km. Never mixed silently.
+-> planar coordinates scaled to km. Never mixed silently. ``EARTH_RADIUS_KM``
+is defined once, beside the distance kernels, and handed on here.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from pyproj import CRS
 
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
-from geoai.kernels.distance import unit_vectors
+from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
 
-__all__ = ["KernelPoints", "kernel_points"]
+__all__ = ["EARTH_RADIUS_KM", "KernelPoints", "kernel_points"]
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,7 @@ def _compute(
 ) -> IdentifyResult:
     import matplotlib.pyplot as plt
 
-    import geoai
+    from geoai import roles, stats
     from geoai.datasets import wup_agglomerations
 
     def upto(year: int) -> pd.DataFrame:
@@ -227,21 +227,25 @@ def _compute(
 
     cut = upto(cfg.as_of)
     say(f"Detroit path: geoai.roles.decline up to {cfg.as_of}")
-    table = geoai.roles.decline(cut, as_of=cfg.as_of, allow_projections=cfg.allow_projections)
+    table = roles.decline(cut, as_of=cfg.as_of, allow_projections=cfg.allow_projections)
     reported = table[table["peak_population"] >= cfg.min_population].reset_index(drop=True)
     say(f"backtest: windows {', '.join(map(str, BACKTEST_WINDOWS))}")
     observed = upto(_LAST_ESTIMATE)
-    backtests = {w: geoai.roles.backtest(observed, as_of=w, horizon=HORIZON)
+    backtests = {w: roles.backtest(observed, as_of=w, horizon=HORIZON)
                  for w in BACKTEST_WINDOWS}  # fmt: skip
     say(f"spatial Markov chain (k = 5, relative, 8 neighbours, every {MARKOV_STEP} years)")
     years = _markov_years(cfg.as_of)
-    markov = geoai.stats.spatial_markov(cut, years=years, projections=cfg.allow_projections)
+    markov = stats.spatial_markov(cut, years=years, projections=cfg.allow_projections)
     say("roles: geoai.classify on the panel")
     points = wup_agglomerations(_LAST_ESTIMATE, 0)
-    roles = geoai.classify(cut)
-    ids = roles.index if "metro_id" not in roles.columns else pd.Index(roles["metro_id"])
-    roles = roles[ids.isin(reported["metro_id"])]
-    res = IdentifyResult(folder, [], reported, roles, markov, backtests)
+    classified = roles.classify(cut)
+    ids = (
+        classified.index
+        if "metro_id" not in classified.columns
+        else pd.Index(classified["metro_id"])
+    )
+    classified = classified[ids.isin(reported["metro_id"])]
+    res = IdentifyResult(folder, [], reported, classified, markov, backtests)
     say("writing identify.gpkg, the figure and the report")
     res.files.append(_geopackage(res, cfg, points, folder))
     fig = trajectories_figure(cut, reported, min_population=cfg.min_population)
@@ -474,9 +478,9 @@ def _pct(x: float) -> str:
 
 
 def _report(res: IdentifyResult, cfg: _Settings, folder: Path) -> list[Path]:
-    from geoai import __version__
+    from geoai._version import __version__
     from geoai.datasets import ATTRIBUTION, WUP_SOURCE
-    from geoai.report import Report
+    from geoai.pipeline.report import Report
 
     rep = Report(f"geoai identify: roles from observed history, as of {cfg.as_of}")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

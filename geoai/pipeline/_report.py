@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from geoai.job import Job
-    from geoai.report import Report
+    from geoai.pipeline.job import Job
+    from geoai.pipeline.report import Report
 
 __all__ = ["write_report"]
 
@@ -99,7 +99,7 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
 
     Parameters
     ----------
-    job : geoai.job.Job
+    job : geoai.pipeline.job.Job
         The run's job.
     sims : dict
         ``{preset: Simulation}``.
@@ -113,9 +113,9 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     -------
     list of pathlib.Path
     """
-    from geoai import __version__
+    from geoai._version import __version__
     from geoai.datasets import ATTRIBUTION
-    from geoai.report import Report, plain_number
+    from geoai.pipeline.report import Report, plain_number
     from geoai.scenario import PRESETS, ScenarioParams
     from geoai.scenario.reporting import report_sections
     from geoai.scenario.seeds import seed_arithmetic

@@ -1,51 +1,4 @@
-"""Agglomeration potential and Huff market areas on raster grids.
-
-``surface`` computes the Hansen (1959) / Stewart accessibility
-
-    P(x) = sum_j M_j f(d(x, j))
-
-at every cell centre ``x`` of a :class:`~geoai.grid.Grid`, or the Harris (1954)
-market potential for the power decay, where a mass inside a cell is taken at
-the own distance ``(2/3) sqrt(cell area / pi)`` so that no cell is infinite.
-``dominance`` gives the Huff (1963) market areas: per cell, the centre with the
-largest probability ``P(x -> j) = M_j f(d_xj) / sum_k M_k f(d_xk)`` and that
-probability. ``from_raster`` does the same for a population or job raster.
-
-Distances are great-circle (sphere of radius 6371.0088 km) on geographic
-grids and Euclidean in the grid's CRS, converted to km, on projected ones.
-
-Methods and their accuracy
---------------------------
-``direct``
-    The fused Numba sum over cells × masses (:mod:`geoai.kernels.potential`).
-    Without a cut it matches a brute-force sum to about 1e-12 relative. With
-    ``rtol > 0`` and an exponential or Gaussian decay, contributions below
-    ``rtol`` times the kernel peak ``f(0) = 1`` are dropped, i.e. masses farther
-    than ``r = scale ln(1/rtol)`` (exponential) or ``scale sqrt(2 ln(1/rtol))``
-    (Gaussian); the error is one-sided (the result is never larger) and at most
-    ``rtol * sum_j M_j`` in every cell (``attrs["error_bound"]``).
-    ``cutoff_km`` instead truncates the model itself: farther masses count
-    zero, exactly. The box decay cuts at ``scale_km`` exactly; the power decay
-    has no finite peak, so ``rtol`` does not cut it (use ``cutoff_km``).
-``fft``
-    Projected grids only: masses are spread onto the four nearest cell centres
-    (cloud-in-cell), convolved with the kernel sampled on the grid (scipy.fft,
-    zero-padded, overlap-add over blocks) and cropped. For exponential and
-    Gaussian decay with cells no larger than ``scale_km / 150`` the result is
-    within ``1e-3`` of the surface peak of ``direct`` (point masses are refused
-    for other decays, and for a ``cutoff_km`` where the kernel still exceeds
-    1e-4 of its peak); for masses on cell centres (``from_raster``) it is
-    exact up to rounding, for every decay and cut.
-``dask``
-    The grid is cut into tiles computed lazily by the same kernel, one tile
-    per task, on whatever Dask scheduler is active (threads by default, or a
-    ``dask.distributed`` client); values equal ``direct`` bit for bit. Write the
-    result with :func:`geoai.io.write_raster`, which streams it tile by tile.
-``auto``
-    ``dask`` when the grid does not fit in memory, ``fft`` for projected grids
-    with fine cells and a smooth kernel when it is cheaper, else ``direct``;
-    ``attrs["method"]`` says which ran.
-"""
+"""Potential surfaces, Huff dominance and values at points (the functions of geoai.potential)."""
 
 from __future__ import annotations
 
@@ -56,7 +9,11 @@ from typing import Any
 import numpy as np
 
 from geoai import _validate as v
-from geoai._potential_inputs import (
+from geoai.errors import InputError
+from geoai.grid import Grid
+from geoai.kernels import decay as kd
+from geoai.potential._direct import own_distance_km, run_window
+from geoai.potential._inputs import (
     DECAYS,
     Masses,
     Model,
@@ -68,10 +25,6 @@ from geoai._potential_inputs import (
     reproject,
     weights_array,
 )
-from geoai.errors import InputError
-from geoai.grid import Grid
-from geoai.kernels import decay as kd
-from geoai.kernels import potential as kp
 
 __all__ = [
     "DECAYS",
@@ -88,8 +41,6 @@ METHODS = ("auto", "direct", "fft", "dask")
 #: Largest cell size, as a fraction of ``scale_km``, for which the FFT path of
 #: point masses is documented (and chosen by ``auto``) to stay within 1e-3.
 FFT_CELL_FRACTION = 1.0 / 150.0
-#: Default Dask tile (rows, columns).
-DASK_CHUNKS = (2048, 2048)
 #: Largest kernel value (relative to the peak) at the cut radius for the FFT of points.
 _FFT_MAX_JUMP = 1e-4
 #: Share of the available memory that ``direct``/``fft`` may use.
@@ -155,72 +106,13 @@ def _choose(
     cell_km = max(grid.res) * grid.km_per_unit
     if cell_km > (model.scale_km or 0.0) * FFT_CELL_FRACTION:
         return "direct"
-    from geoai import _potential_fft as pf
+    from geoai.potential import _fft as pf
 
     fft_cost = pf.fft_cost(grid, model, masses)
     area = grid.width * grid.height * grid.res[0] * grid.res[1] * grid.km_per_unit**2
     reach = min(1.0, math.pi * model.rcut**2 / area)
     direct_cost = 4e-9 * grid.n_cells * masses.w.size * reach
     return "fft" if fft_cost < direct_cost else "direct"
-
-
-def _axes(grid: Grid, rows: slice, cols: slice) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Kernel row positions and column geometry of a window (same values for any window)."""
-    t = grid.transform
-    x = t.c + t.a * (np.arange(cols.start, cols.stop, dtype=np.float64) + 0.5)
-    y = t.f + t.e * (np.arange(rows.start, rows.stop, dtype=np.float64) + 0.5)
-    if grid.is_geographic:
-        lon = np.radians(x)
-        return np.radians(y), (lon, np.cos(lon), np.sin(lon))
-    k = grid.km_per_unit
-    xk = x * k
-    return y * k, (xk, xk, xk)
-
-
-def _own_km(grid: Grid, model: Model) -> np.ndarray:
-    if model.decay != "power":
-        return np.zeros(grid.height)
-    return (2.0 / 3.0) * np.sqrt(grid.cell_area_km2() / math.pi)
-
-
-def _interleaved(h: int, stride: int = 16) -> np.ndarray:
-    """Row order whose contiguous halves both sample every latitude (thread balance)."""
-    return np.concatenate([np.arange(k, h, stride) for k in range(min(stride, h))])
-
-
-def _run_window(
-    grid: Grid,
-    masses: Masses,
-    model: Model,
-    rows: slice,
-    cols: slice,
-    *,
-    dtype: Any,
-    huff: bool,
-    own_km: np.ndarray,
-    parallel: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the direct kernel on a grid window; internal, shared with the Dask path."""
-    row_pos, col_geo = _axes(grid, rows, cols)
-    h, w = row_pos.size, col_geo[0].size
-    out = np.empty((h, w))  # the kernels write float64 (one compiled version)
-    dom = np.empty((h, w) if huff else (0, 0), dtype=np.int32)
-    prob = np.empty((h, w) if huff else (0, 0))
-    kernel = kp.potential_grid if parallel else kp.potential_grid_serial
-    order = _interleaved(h) if parallel else np.arange(h, dtype=np.int64)
-    kernel(
-        grid.is_geographic,
-        row_pos,
-        col_geo,
-        (rows.start, cols.start),
-        masses.tuple(),
-        np.ascontiguousarray(own_km[rows]),
-        model.tuple(),
-        huff,
-        order.astype(np.int64),
-        (out, dom, prob),
-    )
-    return out.astype(dtype, copy=False), dom, prob.astype(dtype, copy=False)
 
 
 def _compute(
@@ -235,9 +127,9 @@ def _compute(
 ) -> tuple[str, Any]:
     method = _choose(method, grid, model, masses, dtype=dtype, huff=huff)
     if method == "dask":
-        from geoai import _potential_dask as pdk
+        from geoai.potential import _dask as pdk
 
-        own = _own_km(grid, model)
+        own = own_distance_km(grid, model)
         return method, pdk.tiles(
             grid, masses, model, dtype=dtype, huff=huff, own=own, chunks=chunks
         )
@@ -245,15 +137,15 @@ def _compute(
         why = _fft_applicable(grid, model)
         if why is not None:
             raise InputError(f"method='fft' cannot be used: {why}; use method='direct'.")
-        from geoai import _potential_fft as pf
+        from geoai.potential import _fft as pf
 
         _check_memory(pf.fft_bytes(grid, model, masses), method, grid)
         return method, (pf.points_fft(grid, masses, model).astype(dtype, copy=False),)
     _check_memory(_direct_bytes(grid, dtype, huff), method, grid)
     rows, cols = slice(0, grid.height), slice(0, grid.width)
-    own = _own_km(grid, model)
-    out = _run_window(
-        grid, masses, model, rows, cols, dtype=dtype, huff=huff, own_km=own, parallel=True
+    own = own_distance_km(grid, model)
+    out = run_window(
+        grid, masses, model, rows, cols, dtype=dtype, huff=huff, own_km_=own, parallel=True
     )
     return method, out
 
@@ -457,7 +349,7 @@ def from_raster(
     xarray.DataArray, shape (height, width)
         As :func:`surface`.
     """
-    from geoai import _potential_fft as pf
+    from geoai.potential import _fft as pf
 
     da = pf.read_mass_raster(source, band)
     src = Grid.like(da)
@@ -471,7 +363,7 @@ def from_raster(
         need = pf.fft_bytes_raster(g, model)
         if method == "fft" or need <= _MEMORY_SHARE * _available_memory():
             _check_memory(need, "fft", g)
-            out = pf.raster_fft(g, values, model, _own_km(g, model))
+            out = pf.raster_fft(g, values, model, own_distance_km(g, model))
             n = int(np.count_nonzero(values))
             return _surface_array(
                 g, out.astype(dt, copy=False), model, total=values.sum(), n=n, used="fft"

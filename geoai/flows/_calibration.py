@@ -26,7 +26,7 @@ covariance. The result equals a GLM with explicit dummies (tested against
 statsmodels and spint to 1e-6) at a fraction of the cost. The doubly-
 constrained form, when every pair has one row, takes a cheaper route to the
 same maximum: a one-dimensional Newton search on the profile likelihood with
-Furness balancing inside (:mod:`geoai._calibration_doubly`), which needs no
+Furness balancing inside (:mod:`geoai.flows._calibration_doubly`), which needs no
 ``n_d³`` factorisation; the joint solver remains for repeated pairs and as a
 fallback. Groups whose flows
 are all zero have effects at minus infinity (fitted flows exactly 0): they are
@@ -45,8 +45,8 @@ from scipy.special import gammaln
 from threadpoolctl import threadpool_limits
 
 from geoai import _validate as v
-from geoai._calibration_doubly import DenseLayout, fit_doubly
 from geoai.errors import ConvergenceError, InputError
+from geoai.flows._calibration_doubly import DenseLayout, fit_doubly
 from geoai.kernels import calibration as kc
 
 __all__ = ["CalibrationResult", "calibrate"]

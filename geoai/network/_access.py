@@ -1,34 +1,4 @@
-"""Street-network accessibility inside a metro: effective density of jobs on osmnx graphs.
-
-The co-location premium works through access: how many jobs (or peers,
-firms, services) a worker can reach along the streets. For every node ``i``
-of a street graph this module computes the Hansen (1959) accessibility
-
-    A_i = sum_j O_j f(c_ij),    c_ij <= cutoff
-
-where ``O_j`` are opportunities snapped to their nearest node and ``c_ij`` is
-the shortest-path cost from ``i`` to ``j`` (travel time in seconds by
-default), together with the plain count of opportunities reachable within
-the cut-off (a cumulative-opportunities measure).
-
-Shortest paths are not computed with networkx: the graph is copied once into
-compressed sparse rows (parallel edges merged to their cheapest, one-way
-streets kept one-way) and a Numba bounded Dijkstra runs from every source in
-parallel (:mod:`geoai.kernels.graph`): every node of a 50,000-node city with a
-30-minute cut-off takes minutes on two cores, tens of times faster than
-networkx (``benchmarks/bench_network.py``).
-
-* :func:`load_graph`: an osmnx graph from a local OSM XML file (offline; the
-  shipped sample is :func:`geoai.sample_osm_path`), a PBF file (with
-  pyosmium), or a place name / polygon downloaded by osmnx; projected, with
-  ``speed_kph`` and ``travel_time`` (seconds) on every edge.
-* :func:`accessibility`: ``within_cutoff`` and ``effective_density`` per node.
-* :func:`travel_costs`: the bounded shortest-path costs from one node.
-* :func:`effective_density_raster` / :func:`nodes_to_raster`: node values on
-  a raster grid, for :func:`geoai.io.write_raster` and QGIS.
-
-osmnx is the ``osm`` extra: ``pip install 'geoai[osm]'``.
-"""
+"""Street-network graphs, travel costs, accessibility and rasters of :mod:`geoai.network`."""
 
 # ruff: noqa: N803, N806  (G is the networkx/osmnx name of a graph)
 from __future__ import annotations
@@ -44,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
-from geoai._osm import download, graph_from_file, is_file_source, osmnx_module
 from geoai.errors import CRSError, InputError
 from geoai.grid import Grid
 from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
+from geoai.network._osm import download, graph_from_file, is_file_source, osmnx_module
 
 __all__ = [
     "DECAYS",
@@ -538,7 +508,7 @@ def _raster_grid(grid: Any, nodes: gpd.GeoDataFrame) -> Grid:
         xmin, ymin, xmax, ymax = nodes.total_bounds
         pad = res / 2
         return Grid.from_bounds((xmin - pad, ymin - pad, xmax + pad, ymax + pad), res, nodes.crs)
-    from geoai._potential_inputs import as_grid
+    from geoai.potential._inputs import as_grid
 
     return as_grid(grid)
 

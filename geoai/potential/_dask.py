@@ -30,7 +30,7 @@ def _dask_array() -> Any:
 
 
 def _chunks(chunks: Any) -> tuple[int, int]:
-    from geoai.potential import DASK_CHUNKS
+    from geoai.potential._direct import DASK_CHUNKS
 
     if chunks is None:
         return DASK_CHUNKS
@@ -46,13 +46,13 @@ def _chunks(chunks: Any) -> tuple[int, int]:
 
 
 def _tile(block_info: Any = None, *, spec: dict[str, Any]) -> np.ndarray:
-    from geoai.potential import _run_window
+    from geoai.potential._direct import run_window
 
     loc = block_info[None]["array-location"]
     rows, cols = slice(*loc[-2]), slice(*loc[-1])
-    out, dom, prob = _run_window(
+    out, dom, prob = run_window(
         spec["grid"], spec["masses"], spec["model"], rows, cols, dtype=spec["dtype"],
-        huff=spec["huff"], own_km=spec["own"], parallel=False,
+        huff=spec["huff"], own_km_=spec["own"], parallel=False,
     )  # fmt: skip
     if not spec["huff"]:
         return out

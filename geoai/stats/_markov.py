@@ -33,8 +33,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.special import chdtrc
 
-from geoai._weights import SpatialWeights, check_k, weights
 from geoai.errors import InputError
+from geoai.stats._weights import SpatialWeights, check_k, weights
 
 __all__ = [
     "SpatialMarkov",
