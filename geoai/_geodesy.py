@@ -17,7 +17,15 @@ from geoai import _validate as v
 from geoai.errors import CRSError, InputError
 from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
 
-__all__ = ["EARTH_RADIUS_KM", "KernelPoints", "kernel_points"]
+__all__ = [
+    "EARTH_RADIUS_KM",
+    "KernelPoints",
+    "arc_km",
+    "chord_of_km",
+    "haversine_km",
+    "kernel_points",
+    "unit_vectors_rows",
+]
 
 
 @dataclass(frozen=True)
@@ -91,3 +99,57 @@ def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelP
     lon, lat = to_ll.transform(x, y)
     xyz = np.ascontiguousarray(np.vstack((x * km, y * km)))
     return KernelPoints(xyz, False, c, np.asarray(lon), np.asarray(lat))
+
+
+def unit_vectors_rows(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
+    """Return unit vectors of points on the sphere, one row each, shape (n, 3) (for k-d trees).
+
+    Examples
+    --------
+    >>> unit_vectors_rows(np.array([0.0]), np.array([90.0])).round(12).tolist()
+    [[0.0, 0.0, 1.0]]
+    """
+    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
+    cos_lat = np.cos(lat)
+    return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
+
+
+def chord_of_km(km: np.ndarray | float) -> np.ndarray:
+    """Chord length on the unit sphere of a great-circle distance in km (at most 2).
+
+    Examples
+    --------
+    >>> float(chord_of_km(np.pi * EARTH_RADIUS_KM))
+    2.0
+    """
+    angle = np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
+    return np.asarray(2.0 * np.sin(angle / 2.0))
+
+
+def arc_km(chord: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km of a chord length on the unit sphere (inverse of chord_of_km).
+
+    Examples
+    --------
+    >>> round(float(arc_km(chord_of_km(1234.5))), 9)
+    1234.5
+    """
+    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)))
+
+
+def haversine_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance (km) by the haversine formula; broadcasts (degrees in).
+
+    Examples
+    --------
+    >>> round(float(haversine_km(np.array(0.0), np.array(0.0), np.array(1.0), np.array(0.0))), 3)
+    111.195
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2.0) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2
+    )
+    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))

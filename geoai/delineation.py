@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geoai import _validate as v
-from geoai._geodesy import EARTH_RADIUS_KM
+from geoai._geodesy import arc_km, chord_of_km, unit_vectors_rows
 from geoai.errors import InputError
 
 __all__ = ["CITY_MARKERS", "WARD_MARKERS", "Delineation", "metros_from_places", "name_marker"]
@@ -138,25 +138,10 @@ class Delineation:
     places: gpd.GeoDataFrame
 
 
-def _unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
-    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
-    cos_lat = np.cos(lat)
-    return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
-
-
-def _chord(km: np.ndarray | float) -> np.ndarray:
-    angle = np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
-    return 2.0 * np.sin(angle / 2.0)
-
-
-def _arc_km(chord: np.ndarray) -> np.ndarray:
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
-
-
 def _candidate_pairs(xyz: np.ndarray, reach_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (i < j) whose points are within ``reach_km[i]`` of each other."""
     tree = cKDTree(xyz)
-    neighbours = tree.query_ball_point(xyz, _chord(reach_km), return_sorted=False)
+    neighbours = tree.query_ball_point(xyz, chord_of_km(reach_km), return_sorted=False)
     counts = np.fromiter((len(nb) for nb in neighbours), dtype=np.int64, count=len(xyz))
     i = np.repeat(np.arange(len(xyz)), counts)
     j = np.fromiter((k for nb in neighbours for k in nb), dtype=np.int64, count=counts.sum())
@@ -427,14 +412,14 @@ def metros_from_places(
     # Largest first; ties broken by input order so the result is deterministic.
     order = keep[np.lexsort((keep, -pop_all[keep]))]
     pop, n = pop_all[order], order.size
-    xyz = _unit_vectors(x[order], y[order])
+    xyz = unit_vectors_rows(x[order], y[order])
     country_vals = places[country].to_numpy()[order] if country else np.full(n, "")
     nation = _codes(country_vals) if country and not cross_border else np.zeros(n, np.int64)
     names = places[name].to_numpy()[order]
 
     if density is None:
         i, j = _candidate_pairs(xyz, np.full(n, link_km * (1.0 + _LINK_RTOL)))
-        dist = _arc_km(np.linalg.norm(xyz[i] - xyz[j], axis=1))
+        dist = arc_km(np.linalg.norm(xyz[i] - xyz[j], axis=1))
         keep_pair = (dist <= link_km * (1.0 + _LINK_RTOL)) & (nation[i] == nation[j])
         i, j = i[keep_pair], j[keep_pair]
         section_of, rule = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int8)
@@ -509,7 +494,7 @@ def _disc_graph(
     n = pop.size
     reach = link_km + np.maximum(radius + radius.max(), np.maximum(disc, sdisc))
     i, j = _candidate_pairs(xyz, reach * (1.0 + _LINK_RTOL))
-    dist = _arc_km(np.linalg.norm(xyz[i] - xyz[j], axis=1))
+    dist = arc_km(np.linalg.norm(xyz[i] - xyz[j], axis=1))
     # i < j in size order, so place i is at least as large as place j
     same = nation[i] == nation[j]
     linked = same & (dist <= (link_km + radius[i] + radius[j]) * (1.0 + _LINK_RTOL))

@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError, scenario
+from geoai.io.report import Report
 from geoai.labour import national_jobs
+from geoai.pipeline._report import job_bands
 from geoai.pipeline.job import load_job
-from geoai.pipeline.report import Report
 from geoai.scenario import ScenarioParams, preset
 from geoai.scenario._format import fmt_band, fmt_number
 from geoai.scenario.reporting import (
     ARITHMETIC_HEADING,
     headline_table,
-    job_bands,
     report_sections,
 )
 from geoai.scenario.seeds import seed_arithmetic

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError
-from geoai.datasets import _us, data_path
+from geoai.datasets import data_path
 from geoai.labour import AI_TALENT_SOC, jobs_from_occupations, match_exposure
 from tests.reference import haversine_km
 
@@ -235,7 +235,9 @@ def test_principal_cities_of_known_titles(cities, us):
 
 
 def test_load_us_principal_cities_is_fast_and_returns_copies():
-    _us._read_us_principal_cities.cache_clear()
+    from geoai._shipped import read_us_principal_cities
+
+    read_us_principal_cities.cache_clear()
     t0 = time.perf_counter()
     first = geoai.datasets.load_us_principal_cities()
     assert time.perf_counter() - t0 < 1.0
@@ -753,7 +755,9 @@ def test_wheel_ships_the_files():
 
 
 def test_load_us_metros_is_fast_and_returns_copies():
-    _us._read_us_metros.cache_clear()
+    from geoai._shipped import read_us_metros
+
+    read_us_metros.cache_clear()
     t0 = time.perf_counter()
     first = geoai.load_us_metros()
     assert time.perf_counter() - t0 < 1.0

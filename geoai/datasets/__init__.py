@@ -21,7 +21,6 @@ carries the attribution the data's license requires.
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import Literal, overload
 
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._shipped import data_path
 from geoai.datasets._ai_index import AI_INDEX_SOURCE, load_ai_investment
 from geoai.datasets._us import (
     US_ATTRIBUTION,
@@ -38,7 +38,6 @@ from geoai.datasets._us import (
     load_us_metros,
     load_us_occupations,
     load_us_principal_cities,
-    us_national_ai_talent,
 )
 from geoai.datasets._wup import WUP_SOURCE, load_metro_panel, wup_agglomerations
 from geoai.errors import InputError
@@ -66,7 +65,6 @@ __all__ = [
     "load_us_occupations",
     "load_us_principal_cities",
     "sample_osm_path",
-    "us_national_ai_talent",
     "wup_agglomerations",
 ]
 
@@ -80,26 +78,6 @@ ATTRIBUTION = (
 )
 #: Attribution of the GeoNames City Clustering metros (``source="geonames"``).
 GEONAMES_ATTRIBUTION = "Data: GeoNames (CC BY 4.0), World Bank (PDDL)"
-
-
-def data_path(name: str) -> Path:
-    """Path of a shipped data file (inside an installed wheel or the source tree).
-
-    Parameters
-    ----------
-    name : str
-        File name, e.g. ``"metros.parquet"``.
-    """
-    packaged = Path(str(resources.files("geoai"))) / "_data" / name
-    if packaged.exists():
-        return packaged
-    source_tree = Path(__file__).resolve().parents[2] / "data" / name
-    if source_tree.exists():
-        return source_tree
-    raise FileNotFoundError(
-        f"embedded data file {name!r} not found in {packaged.parent} or "
-        f"{source_tree.parent}; reinstall geoai."
-    )
 
 
 #: File name of the shipped OpenStreetMap street extract (see ``data/osm/README.md``).

@@ -42,7 +42,7 @@ _TOTALS = "ai_index/world_totals.csv"
 
 @functools.lru_cache(maxsize=1)
 def _read() -> tuple[pd.DataFrame, pd.DataFrame]:
-    from geoai.datasets import data_path  # lazily: geoai.datasets imports this package
+    from geoai._shipped import data_path
 
     table = pd.read_csv(data_path(_TABLE), index_col="iso3", keep_default_na=False, na_values=[""])
     for col in AI_INVESTMENT_COLUMNS:

@@ -7,16 +7,19 @@ Every labour column here is observed (``attrs["modelled_columns"] == []``).
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
 
 from geoai import _validate as v
-from geoai._geodesy import EARTH_RADIUS_KM
+from geoai._geodesy import haversine_km
+from geoai._shipped import (
+    read_exposure,
+    read_us_metros,
+    read_us_occupations,
+    read_us_principal_cities,
+)
 from geoai.errors import CRSError, InputError
 
 __all__ = [
@@ -27,46 +30,15 @@ __all__ = [
     "load_us_metros",
     "load_us_occupations",
     "load_us_principal_cities",
-    "us_national_ai_talent",
 ]
 
 #: Attribution line for maps and reports made from the US metro files.
 US_ATTRIBUTION = "BLS OEWS May 2025 (public domain); exposure: Eloundou et al. 2024 (MIT)"
 
-_METROS = "us_oews_2025/us_metros.parquet"
-_OCCUPATIONS = "us_oews_2025/us_occupations.parquet"
-_PRINCIPAL_CITIES = "us_oews_2025/us_principal_cities.parquet"
-_EXPOSURE = "ai_exposure/occupation_exposure.csv"
 _COUNTRIES = ("USA", "PRI")
 #: Distance floor (km) of the gravity score in :func:`link_cbsa`: a point within
 #: this distance of a title city counts as at its centre.
 LINK_FLOOR_KM = 5.0
-
-
-def _path(name: str) -> Path:
-    from geoai.datasets import data_path  # late: geoai.datasets imports this module
-
-    return data_path(name)
-
-
-@functools.cache
-def _read_us_metros() -> gpd.GeoDataFrame:
-    return gpd.read_parquet(_path(_METROS))
-
-
-@functools.cache
-def _read_us_occupations() -> pd.DataFrame:
-    return pd.read_parquet(_path(_OCCUPATIONS))
-
-
-@functools.cache
-def _read_us_principal_cities() -> pd.DataFrame:
-    return pd.read_parquet(_path(_PRINCIPAL_CITIES))
-
-
-@functools.cache
-def _read_exposure() -> pd.DataFrame:
-    return pd.read_csv(_path(_EXPOSURE), dtype={"soc": str, "title": str, "onet_codes": str})
 
 
 def load_us_metros() -> gpd.GeoDataFrame:
@@ -95,7 +67,7 @@ def load_us_metros() -> gpd.GeoDataFrame:
     >>> us.iloc[0]["name"], us.crs.to_epsg()
     ('New York-Newark-Jersey City, NY-NJ', 4326)
     """
-    metros = _read_us_metros().copy()
+    metros = read_us_metros().copy()
     metros.attrs["source"] = US_ATTRIBUTION
     metros.attrs["modelled_columns"] = []
     return metros
@@ -121,29 +93,9 @@ def load_us_occupations() -> pd.DataFrame:
     >>> occ.loc[(occ["cbsa"] == "00000") & (occ["soc"] == "151252"), "title"].item()
     'Software Developers'
     """
-    table = _read_us_occupations().copy()
+    table = read_us_occupations().copy()
     table.attrs["source"] = US_ATTRIBUTION
     return table
-
-
-@functools.cache
-def us_national_ai_talent() -> float:
-    """AI-talent jobs in the whole US (BLS OEWS May 2025 national rows; jobs).
-
-    The occupations of :data:`geoai.labour.AI_TALENT_SOC`, summed over the
-    nation's rows: the denominator of a US metro's share of the nation's AI
-    talent.
-
-    Examples
-    --------
-    >>> bool(1e6 < us_national_ai_talent() < 5e6)
-    True
-    """
-    from geoai.labour import AI_TALENT_SOC
-
-    occ = _read_us_occupations()
-    nation = occ[(occ["cbsa"] == "00000") & occ["soc"].isin(list(AI_TALENT_SOC))]
-    return float(nation["jobs"].sum())
 
 
 def load_us_principal_cities() -> pd.DataFrame:
@@ -167,7 +119,7 @@ def load_us_principal_cities() -> pd.DataFrame:
     >>> pc.loc[pc["cbsa"] == "41860", "city"].tolist()
     ['San Francisco', 'Oakland', 'Fremont']
     """
-    table = _read_us_principal_cities().copy()
+    table = read_us_principal_cities().copy()
     table.attrs["source"] = "BLS OEWS May 2025 MSA titles; GeoNames (CC BY 4.0)"
     return table
 
@@ -193,7 +145,7 @@ def load_occupation_exposure() -> pd.DataFrame:
     >>> bool(exp[["exposure", "automated_share", "augmented_share"]].stack().between(0, 1).all())
     True
     """
-    table = _read_exposure().copy()
+    table = read_exposure().copy()
     table.attrs["source"] = "Eloundou et al. 2024, Science 384 (MIT)"
     return table
 
@@ -287,10 +239,10 @@ def link_cbsa(
         points = points.to_crs(4326)
     lon, lat, _ = v.as_coords(points, "points")
     if metros is None:
-        metros = _read_us_metros()
+        metros = read_us_metros()
     elif v.require_crs(metros, "metros") != CRS.from_epsg(4326):
         metros = metros.to_crs(4326)  # its points are read as longitude / latitude below
-    cities = _read_us_principal_cities() if principal_cities is None else principal_cities
+    cities = read_us_principal_cities() if principal_cities is None else principal_cities
     mcbsa, mcountry, jobs, clon, clat, cmetro = _title_cities(metros, cities)
     country = points["country_iso3"].to_numpy(dtype=object)
     out = np.full(len(points), np.nan, dtype=object)
@@ -303,7 +255,7 @@ def link_cbsa(
         for rows in np.array_split(np.flatnonzero(country == iso), _n_chunks(country == iso)):
             if rows.size == 0 or cand.size == 0:
                 continue
-            d_city = _haversine_km(
+            d_city = haversine_km(
                 lon[rows, None], lat[rows, None], clon[None, ccols], clat[None, ccols]
             )
             d = np.minimum.reduceat(d_city, starts, axis=1)  # (rows, cand): nearest title city
@@ -357,15 +309,3 @@ def _title_cities(
 def _n_chunks(mask: np.ndarray, rows_per_chunk: int = 4096) -> int:
     """Return how many row blocks keep each distance matrix at <= 4096 x n_title_cities."""
     return max(1, -(-int(mask.sum()) // rows_per_chunk))
-
-
-def _haversine_km(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance (km) by the haversine formula; broadcasts."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = (
-        np.sin((p2 - p1) / 2.0) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2
-    )
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))

@@ -54,14 +54,14 @@ _COLUMNS = ["metro_id", "name", "country_iso3", "statistical_concept", "lon", "l
 
 @functools.cache
 def _read_agglomerations() -> pd.DataFrame:
-    from geoai.datasets import data_path
+    from geoai._shipped import data_path
 
     return pd.read_parquet(data_path(_AGGLOMERATIONS))
 
 
 @functools.cache
 def _read_population() -> pd.DataFrame:
-    from geoai.datasets import data_path
+    from geoai._shipped import data_path
 
     return pd.read_parquet(data_path(_POPULATION))
 

@@ -25,10 +25,10 @@ fused Numba pass over the ``(n_o, n_d)`` table.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from geoai.kernels import calibration as kc
+from geoai.kernels import n_threads
 
 __all__ = ["DenseLayout", "fit_doubly"]
 
@@ -143,7 +143,7 @@ def fit_doubly(
     Newton solver).
     """
     balance = _Balance(lay)
-    n_chunks = numba.get_num_threads()
+    n_chunks = n_threads()
     n_d = lay.x.shape[1]
     b, v = np.ones(n_d), np.zeros(n_d)
     beta, lo, hi = 0.0, -np.inf, np.inf

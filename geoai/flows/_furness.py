@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numba
 import numpy as np
 
 from geoai.errors import ConvergenceError, InputError
 from geoai.kernels import interaction as ki
+from geoai.kernels import n_threads
 
 __all__ = ["dense_sweep", "furness", "squarem_furness"]
 
@@ -88,5 +88,5 @@ def furness(
 def dense_sweep(
     f: np.ndarray, o: np.ndarray, d: np.ndarray
 ) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    nt = numba.get_num_threads()
+    nt = n_threads()
     return lambda b: ki.furness_sweep(f, o, d, b, nt)

@@ -17,6 +17,7 @@ from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._lines import to_lines
 from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
+from geoai.kernels import n_threads
 
 __all__ = [
     "CONSTRAINTS",
@@ -40,12 +41,6 @@ DECAYS = tuple(kd.KINDS)
 CONSTRAINTS = ("none", "production", "attraction", "doubly")
 
 _DENSE_LIMIT_BYTES = 4 * 2**30
-
-
-def _n_threads() -> int:
-    import numba
-
-    return int(numba.get_num_threads())
 
 
 def _decay_spec(decay: str, beta: Any) -> tuple[int, float, float]:
@@ -384,7 +379,7 @@ def aggregate(
     if top_k < 0:
         raise InputError(f"top_k must be >= 0; got {top_k}.")
     wo, wd = mo**alpha, md**gamma
-    nt = _n_threads()
+    nt = n_threads()
     if constraint == "none":
         r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, np.vstack((wd, wo)), nt)
         outflow, inflow = k * wo * r[0], k * wd * r[1]
@@ -536,7 +531,7 @@ def _furness_recompute(
     max_iter: int,
 ) -> tuple[np.ndarray, np.ndarray, int, float]:
     """Furness with ``f_ij`` recomputed in every sweep (symmetric: columns are row passes)."""
-    nt = _n_threads()
+    nt = n_threads()
 
     def matvec(x: np.ndarray) -> np.ndarray:
         return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]

@@ -39,7 +39,8 @@ from pyproj import CRS, Transformer
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
 from geoai.io._atomic import atomic_path, check_writable
-from geoai.io.qgis import _QGIS_VERSION, _parse_qml
+from geoai.io._qml import QGIS_VERSION
+from geoai.io.qgis import _parse_qml
 
 __all__ = ["ProjectLayer", "write_project"]
 
@@ -308,7 +309,7 @@ def _maplayer(parent: ET.Element, lyr: _Resolved) -> None:
 
 
 def _project_xml(layers: list[_Resolved], crs: CRS, title: str) -> str:
-    root = ET.Element("qgis", projectname=title, version=_QGIS_VERSION)
+    root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     _text(root, "title", title)
     ET.SubElement(root, "autotransaction", active="0")

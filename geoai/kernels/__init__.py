@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import numba
 
-__all__ = ["FASTMATH", "jit"]
+__all__ = ["FASTMATH", "jit", "n_threads"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,3 +51,14 @@ def jit(
         return cast(F, compile_(fn))
 
     return wrap
+
+
+def n_threads() -> int:
+    """Return the number of threads Numba's parallel kernels run on (``NUMBA_NUM_THREADS``).
+
+    Examples
+    --------
+    >>> n_threads() >= 1
+    True
+    """
+    return int(numba.get_num_threads())

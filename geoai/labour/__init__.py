@@ -28,6 +28,7 @@ from geoai.labour._occupations import (
     OBSERVED_LABOUR_SOURCE,
     jobs_from_occupations,
     match_exposure,
+    us_national_ai_talent,
 )
 from geoai.labour._wages import JobWages, job_wages
 
@@ -48,4 +49,5 @@ __all__ = [
     "model_jobs",
     "national_jobs",
     "us_anchors",
+    "us_national_ai_talent",
 ]

@@ -194,9 +194,9 @@ def us_anchors() -> USAnchors:
         metropolitan jobs, their elasticities with respect to metro size, and
         the reference size.
     """
-    from geoai.datasets import load_us_metros
+    from geoai._shipped import read_us_metros
 
-    us = load_us_metros()
+    us = read_us_metros()
     jobs = us["jobs_total"].to_numpy(dtype=float)
     x = np.log(jobs)
     shares = {c: us[c].to_numpy(dtype=float) / jobs for c in ("jobs_routine", "jobs_augmentable")}

@@ -22,6 +22,7 @@ total employment (see :func:`jobs_from_occupations`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "OBSERVED_LABOUR_SOURCE",
     "jobs_from_occupations",
     "match_exposure",
+    "us_national_ai_talent",
 ]
 
 #: Occupations counted as AI talent (SOC 2018 code without hyphen -> title): the
@@ -302,3 +304,23 @@ def jobs_from_occupations(occupations: pd.DataFrame, exposure: pd.DataFrame) -> 
     )
     out.index.name = "cbsa"
     return out
+
+
+@functools.cache
+def us_national_ai_talent() -> float:
+    """AI-talent jobs in the whole US (BLS OEWS May 2025 national rows; jobs).
+
+    The occupations of :data:`geoai.labour.AI_TALENT_SOC`, summed over the
+    nation's rows: the denominator of a US metro's share of the nation's AI
+    talent.
+
+    Examples
+    --------
+    >>> bool(1e6 < us_national_ai_talent() < 5e6)
+    True
+    """
+    from geoai._shipped import read_us_occupations
+
+    occ = read_us_occupations()
+    nation = occ[(occ["cbsa"] == "00000") & occ["soc"].isin(list(AI_TALENT_SOC))]
+    return float(nation["jobs"].sum())

@@ -46,11 +46,11 @@ def job_wages() -> JobWages:
     >>> bool(w.routine < w.augmentable < w.ai_talent)
     True
     """
-    from geoai.datasets import load_occupation_exposure, load_us_occupations
+    from geoai._shipped import read_exposure, read_us_occupations
 
-    occ = load_us_occupations()
+    occ = read_us_occupations()
     occ = occ[(occ["cbsa"] == _NATIONAL) & np.isfinite(occ["jobs"]) & np.isfinite(occ["wage_usd"])]
-    matched = match_exposure(occ["soc"], load_occupation_exposure())
+    matched = match_exposure(occ["soc"], read_exposure())
     beta = occ["soc"].map(matched["exposure"]).fillna(0.0).to_numpy(dtype=float)
     auto = occ["soc"].map(matched["automated_share"]).fillna(0.0).to_numpy(dtype=float)
     jobs = occ["jobs"].to_numpy(dtype=float)

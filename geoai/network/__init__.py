@@ -36,11 +36,10 @@ from geoai.network._access import (
     DECAYS,
     NETWORK_TYPES,
     accessibility,
-    effective_density_raster,
     load_graph,
-    nodes_to_raster,
     travel_costs,
 )
+from geoai.network._rasters import effective_density_raster, nodes_to_raster
 
 __all__ = [
     "DECAYS",

@@ -8,6 +8,7 @@ bands and the seeds' own arithmetic come from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
+    from geoai.io.report import Report
     from geoai.pipeline.job import Job
-    from geoai.pipeline.report import Report
 
-__all__ = ["write_report"]
+__all__ = ["job_bands", "write_report"]
 
 
 def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
@@ -105,7 +106,7 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
         ``{preset: Simulation}``.
     bands : dict or None
         ``{preset: bands table}`` from
-        :func:`geoai.scenario.reporting.job_bands` (None: no bands).
+        :func:`job_bands` (None: no bands).
     folder : pathlib.Path
         The staging folder.
 
@@ -115,7 +116,7 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     """
     from geoai._version import __version__
     from geoai.datasets import ATTRIBUTION
-    from geoai.pipeline.report import Report, plain_number
+    from geoai.io.report import Report, plain_number
     from geoai.scenario import PRESETS, ScenarioParams
     from geoai.scenario.reporting import report_sections
     from geoai.scenario.seeds import seed_arithmetic
@@ -193,3 +194,54 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     md.write_text(rep.markdown(), encoding="utf-8")
     page.write_text(rep.html(), encoding="utf-8")
     return [md, page]
+
+
+def job_bands(
+    job: Job,
+    metros: Any,
+    countries: Any,
+    scheduler: Any = None,
+    step: Callable[[str], None] | None = None,
+) -> dict[str, pd.DataFrame] | None:
+    """Run :func:`~geoai.scenario.sensitivity.sensitivity` for every preset of a job.
+
+    Nothing runs, and None comes back, when the job's ``[outputs] sensitivity``
+    is false.
+
+    Parameters
+    ----------
+    job : geoai.pipeline.job.Job
+        The job: its presets, overrides, years and seed.
+    metros, countries
+        The run's metros and countries.
+    scheduler : optional
+        The run's Dask scheduler (None: local threads).
+    step : callable, optional
+        Called with a progress message before each preset.
+
+    Returns
+    -------
+    dict or None
+        ``{preset: bands table}``.
+    """
+    from geoai.scenario.sensitivity import candidates, sensitivity
+
+    if not job.sensitivity:
+        return None
+    out: dict[str, pd.DataFrame] = {}
+    for name in job.presets:
+        if step is not None:
+            step(f"sensitivity {name}")
+        over = {**job.overrides, **job.preset_overrides.get(name, {})}
+        _, out[name] = sensitivity(
+            name,
+            metros=metros,
+            countries=countries,
+            start=job.start,
+            end=job.end,
+            seed=job.seed,
+            scheduler=scheduler,
+            overrides=over,
+            parameters=candidates(name),
+        )
+    return out

@@ -241,8 +241,7 @@ def _swap(stage: Path, target: Path, prev: Manifest | None, job_info: dict[str, 
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) -> RunResult:
     from geoai import scenario
     from geoai.datasets import load_countries
-    from geoai.pipeline._report import write_report
-    from geoai.scenario.reporting import job_bands
+    from geoai.pipeline._report import job_bands, write_report
 
     stages.step("loading metros")
     metros = _metros(cfg)

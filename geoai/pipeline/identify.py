@@ -480,7 +480,7 @@ def _pct(x: float) -> str:
 def _report(res: IdentifyResult, cfg: _Settings, folder: Path) -> list[Path]:
     from geoai._version import __version__
     from geoai.datasets import ATTRIBUTION, WUP_SOURCE
-    from geoai.pipeline.report import Report
+    from geoai.io.report import Report
 
     rep = Report(f"geoai identify: roles from observed history, as of {cfg.as_of}")
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -50,7 +50,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -560,8 +559,3 @@ def _panel(ids: np.ndarray, years: np.ndarray, rows: list[dict[str, np.ndarray]]
     for col in PANEL_COLUMNS:
         data[col] = np.concatenate([r[col] for r in rows])
     return pd.DataFrame(data)
-
-
-def n_threads() -> int:
-    """Numba threads available to the kernels (for reports)."""
-    return int(numba.get_num_threads())

@@ -1,17 +1,15 @@
 """The scenario sections of the run report: banded headlines and the seeds' arithmetic.
 
-:func:`report_sections` adds to a :class:`geoai.pipeline.report.Report` (a) the
+:func:`report_sections` adds to a :class:`geoai.io.report.Report` (a) the
 presets' headline figures, each with its ±20 % sensitivity band over the
 three most influential parameters (:mod:`geoai.scenario.sensitivity`), and
 (b) the seeds' own arithmetic beside the model's figures
-(:func:`geoai.scenario.seeds.seed_arithmetic`). :func:`job_bands` computes
-the bands of a ``geoai run`` job. Every number is written for people
+(:func:`geoai.scenario.seeds.seed_arithmetic`). Every number is written for people
 (:func:`geoai.scenario._format.fmt_number`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -19,14 +17,12 @@ import pandas as pd
 from geoai.scenario._format import fmt_band, fmt_number
 
 if TYPE_CHECKING:
-    from geoai.pipeline.job import Job
-    from geoai.pipeline.report import Report
+    from geoai.io.report import Report
 
 __all__ = [
     "ARITHMETIC_HEADING",
     "HEADLINE_HEADING",
     "headline_table",
-    "job_bands",
     "report_sections",
 ]
 
@@ -108,7 +104,7 @@ def report_sections(
 
     Parameters
     ----------
-    rep : geoai.pipeline.report.Report
+    rep : geoai.io.report.Report
         The report; blocks are appended.
     sims : dict
         ``{preset: Simulation}``.
@@ -165,54 +161,3 @@ def report_sections(
     shown = arithmetic[cols].copy()
     shown.index = pd.RangeIndex(1, len(shown) + 1, name="#")
     rep.table(shown, "The seeds' arithmetic beside the model's (model figures modelled)")
-
-
-def job_bands(
-    job: Job,
-    metros: Any,
-    countries: Any,
-    scheduler: Any = None,
-    step: Callable[[str], None] | None = None,
-) -> dict[str, pd.DataFrame] | None:
-    """Run :func:`~geoai.scenario.sensitivity.sensitivity` for every preset of a job.
-
-    Nothing runs, and None comes back, when the job's ``[outputs] sensitivity``
-    is false.
-
-    Parameters
-    ----------
-    job : geoai.pipeline.job.Job
-        The job: its presets, overrides, years and seed.
-    metros, countries
-        The run's metros and countries.
-    scheduler : optional
-        The run's Dask scheduler (None: local threads).
-    step : callable, optional
-        Called with a progress message before each preset.
-
-    Returns
-    -------
-    dict or None
-        ``{preset: bands table}``.
-    """
-    from geoai.scenario.sensitivity import candidates, sensitivity
-
-    if not job.sensitivity:
-        return None
-    out: dict[str, pd.DataFrame] = {}
-    for name in job.presets:
-        if step is not None:
-            step(f"sensitivity {name}")
-        over = {**job.overrides, **job.preset_overrides.get(name, {})}
-        _, out[name] = sensitivity(
-            name,
-            metros=metros,
-            countries=countries,
-            start=job.start,
-            end=job.end,
-            seed=job.seed,
-            scheduler=scheduler,
-            overrides=over,
-            parameters=candidates(name),
-        )
-    return out

@@ -256,8 +256,7 @@ def _within_country(
     metros: Any, code: np.ndarray, c: pd.DataFrame, office: np.ndarray, talent: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each metro's share of its country's AI activity, and whether it is observed."""
-    from geoai.datasets import us_national_ai_talent
-    from geoai.labour import national_jobs
+    from geoai.labour import national_jobs, us_national_ai_talent
 
     nat = national_jobs(c["population"].astype(float), c["gdp_pc_usd"].astype(float))
     nat_office = (nat["jobs_routine"] + nat["jobs_augmentable"]).to_numpy(dtype=float)

@@ -174,9 +174,9 @@ def _warn_islands(islands: np.ndarray, index: pd.Index) -> None:
 
 
 def _n_chunks(n: int) -> int:
-    import numba
+    from geoai.kernels import n_threads
 
-    return max(1, min(n, 8 * int(numba.get_num_threads())))
+    return max(1, min(n, 8 * n_threads()))
 
 
 def _null(

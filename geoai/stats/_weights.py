@@ -17,8 +17,9 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from geoai import _validate as v
+from geoai._geodesy import chord_of_km
 from geoai.errors import InputError
-from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
+from geoai.kernels.distance import unit_vectors
 
 __all__ = [
     "TRANSFORMS",
@@ -218,10 +219,8 @@ def weights(
         adj = _knn(pts, check_k(k, len(pts)))
     else:
         d = v.check_positive(distance_km, "distance_km")
-        if km_per_unit:
-            r = d / km_per_unit
-        else:  # chord of the great-circle distance (all pairs beyond half a turn)
-            r = 2.0 * np.sin(min(d / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
+        # planar: the distance in the CRS's units; geographic: its chord on the unit sphere
+        r = d / km_per_unit if km_per_unit else float(chord_of_km(d))
         adj = _band(pts, r * (1 + 1e-12))
     return SpatialWeights(adj.indptr.astype(np.int64), adj.indices.astype(np.int64),
                           adj.data, pd.Index(gdf.index), how)  # fmt: skip

@@ -1,0 +1,200 @@
+"""Rasters of node values: accessibility and effective density on a grid (geoai.network)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoai import _validate as v
+from geoai.errors import InputError
+from geoai.grid import Grid
+from geoai.network._access import accessibility
+
+__all__ = ["effective_density_raster", "nodes_to_raster"]
+
+#: Grid cells per KD-tree query strip in :func:`nodes_to_raster` (bounds memory).
+_STRIP_CELLS = 1 << 20
+
+
+# ------------------------------------------------------------------ rasters
+def _raster_grid(grid: Any, nodes: gpd.GeoDataFrame) -> Grid:
+    if isinstance(grid, int | float) and not isinstance(grid, bool):
+        res = v.check_positive(grid, "grid resolution")
+        xmin, ymin, xmax, ymax = nodes.total_bounds
+        pad = res / 2
+        return Grid.from_bounds((xmin - pad, ymin - pad, xmax + pad, ymax + pad), res, nodes.crs)
+    from geoai.potential._inputs import as_grid
+
+    return as_grid(grid)
+
+
+def _node_values(nodes: Any, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Coordinates, finite values and CRS of the nodes to rasterise (NaN values dropped)."""
+    if not isinstance(nodes, gpd.GeoDataFrame) or column not in nodes.columns:
+        cols = list(getattr(nodes, "columns", []))
+        raise InputError(
+            f"nodes must be a GeoDataFrame with a {column!r} column (as from "
+            f"geoai.network.accessibility); got {type(nodes).__name__} with columns {cols}."
+        )
+    x, y, crs = v.as_coords(nodes, "nodes")
+    v.require_projected(crs, "nodes_to_raster (max_distance in metres)")
+    if not pd.api.types.is_numeric_dtype(nodes[column].dtype):
+        raise InputError(f"column {column!r} must be numeric; got dtype {nodes[column].dtype}.")
+    values = nodes[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = np.isfinite(values)
+    if not ok.any():
+        raise InputError(f"column {column!r} has no finite value to rasterise.")
+    return x[ok], y[ok], values[ok], crs
+
+
+def nodes_to_raster(
+    nodes: gpd.GeoDataFrame,
+    grid: Any,
+    *,
+    column: str = "effective_density",
+    method: str = "nearest",
+    max_distance: float = 250.0,
+    k: int = 8,
+    power: float = 2.0,
+) -> Any:
+    """Node values on a raster grid: nearest node, or inverse-distance weighting.
+
+    Parameters
+    ----------
+    nodes : geopandas.GeoDataFrame
+        Points with a projected CRS, e.g. the result of :func:`accessibility`;
+        nodes whose value is NaN are ignored.
+    grid : geoai.Grid, xarray object, raster path, or float
+        The output grid (any CRS: cell centres are projected to the nodes'
+        CRS), or a cell size in the nodes' CRS units for a grid covering them.
+    column : str, default "effective_density"
+        Column to rasterise.
+    method : {"nearest", "idw"}
+        The value of the nearest node, or the inverse-distance-weighted mean
+        (``1 / d**power``) of the ``k`` nearest nodes within ``max_distance``.
+    max_distance : float, default 250
+        Cells farther than this from every node (CRS units, metres) are NaN.
+    k : int, default 8
+        Neighbours of ``idw``.
+    power : float, default 2
+        Distance exponent of ``idw``.
+
+    Returns
+    -------
+    xarray.DataArray, shape (height, width)
+        Dims ``("y", "x")``, rioxarray CRS and transform of the grid, NaN
+        nodata; write it with :func:`geoai.io.write_raster`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.GeoDataFrame({"v": [1.0, 3.0]}, crs="EPSG:3067",
+    ...     geometry=gpd.points_from_xy([0.0, 100.0], [0.0, 0.0]))
+    >>> nodes_to_raster(pts, 50.0, column="v", max_distance=60).values
+    array([[1., 1., 3.]])
+    """
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    v.check_choice(method, ("nearest", "idw"), "method")
+    x, y, values, crs = _node_values(nodes, column)
+    reach = v.check_positive(max_distance, "max_distance")
+    p = v.check_positive(power, "power")
+    kk = 1 if method == "nearest" else min(int(v.check_positive(k, "k")), values.size)
+    g = _raster_grid(grid, nodes)
+    tree = cKDTree(np.column_stack([x, y]))
+    to_nodes = None if g.crs == crs else Transformer.from_crs(g.crs, crs, always_xy=True)
+    cx, cy = g.cell_centers()
+    out = np.empty(g.shape)
+    rows = max(1, _STRIP_CELLS // g.width)
+    for r0 in range(0, g.height, rows):
+        gx, gy = (a.ravel() for a in np.meshgrid(cx, cy[r0 : r0 + rows]))
+        if to_nodes is not None:
+            gx, gy = to_nodes.transform(gx, gy)
+        ks = [1] if kk == 1 else kk  # a list keeps the (cells, k) shape for k = 1
+        d, j = tree.query(np.column_stack([gx, gy]), k=ks, distance_upper_bound=reach)
+        found = np.isfinite(d)  # (cells, kk); missing neighbours have d = inf, j = n
+        vals = np.where(found, values[np.minimum(j, values.size - 1)], 0.0)
+        if kk == 1:
+            strip = np.where(found[:, 0], vals[:, 0], np.nan)
+        else:
+            w = np.where(found, 1.0 / np.maximum(d, 1e-9) ** p, 0.0)
+            total = w.sum(axis=1)
+            strip = np.full(total.size, np.nan)
+            np.divide((w * vals).sum(axis=1), total, out=strip, where=total > 0)
+        out[r0 : r0 + rows] = strip.reshape(-1, g.width)
+    attrs: dict[str, Any] = {key: str(val) for key, val in nodes.attrs.items()}
+    attrs.update(
+        source=f"street-network nodes, column {column!r}",
+        interpolation="nearest node" if kk == 1 else f"idw (k={kk}, power={p:g})",
+        max_distance=reach,
+        attribution="© OpenStreetMap contributors (for graphs built from OSM)",
+    )
+    da = g.to_xarray(out, name=column, attrs=attrs)
+    return da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+
+
+def effective_density_raster(
+    G: Any,  # noqa: N803 - the graph is G, as in networkx and osmnx
+    opportunities: Any,
+    column: str,
+    grid: Any,
+    *,
+    value: str = "effective_density",
+    weight: str = "travel_time",
+    cutoff: float | None = 1800.0,
+    decay: str = "exponential",
+    scale: float | None = 600.0,
+    max_snap: float | None = None,
+    method: str = "nearest",
+    max_distance: float = 250.0,
+    progress: bool | None = None,
+) -> Any:
+    """Effective density (or ``within_cutoff``) of every node, on a raster grid.
+
+    :func:`accessibility` for all nodes followed by :func:`nodes_to_raster`.
+
+    Parameters
+    ----------
+    G, opportunities, column
+        As for :func:`accessibility`.
+    grid : geoai.Grid, xarray object, raster path, or float
+        Output grid, or a cell size (graph CRS units) for a grid covering the graph.
+    value : {"effective_density", "within_cutoff"}
+        Which measure to rasterise.
+    weight, cutoff, decay, scale, max_snap, progress
+        As for :func:`accessibility`.
+    method, max_distance
+        As for :func:`nodes_to_raster`.
+
+    Returns
+    -------
+    xarray.DataArray
+        As :func:`nodes_to_raster`, with the model in ``attrs``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, geoai
+    >>> G = geoai.network.load_graph(geoai.sample_osm_path())
+    >>> jobs = gpd.GeoDataFrame({"jobs": [500.0]}, crs="EPSG:4326",
+    ...     geometry=gpd.points_from_xy([24.941], [60.170]))
+    >>> da = geoai.network.effective_density_raster(G, jobs, "jobs", 100.0)
+    >>> da.rio.crs == G.graph["crs"], da.dims
+    (True, ('y', 'x'))
+    """
+    v.check_choice(value, ("effective_density", "within_cutoff"), "value")
+    nodes = accessibility(
+        G,
+        opportunities,
+        column,
+        weight=weight,
+        cutoff=cutoff,
+        decay=decay,
+        scale=scale,
+        max_snap=max_snap,
+        progress=progress,
+    )
+    return nodes_to_raster(nodes, grid, column=value, method=method, max_distance=max_distance)
