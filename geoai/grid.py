@@ -22,7 +22,7 @@ from geoai import _validate as v
 from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
 
-__all__ = ["Grid"]
+__all__ = ["Grid", "as_grid"]
 
 # A cell count that is a whole number up to this slack is not rounded up.
 _SNAP = 1e-9
@@ -271,3 +271,24 @@ class Grid:
             f"Grid({self.height} × {self.width}, res={self.res[0]:g}×{self.res[1]:g}, "
             f"bounds={tuple(round(b, 6) for b in self.bounds)}, crs={crs})"
         )
+
+
+def as_grid(grid: Any) -> Grid:
+    """Return ``grid`` as a :class:`Grid`: a Grid, an xarray object or a raster path.
+
+    Raises
+    ------
+    InputError
+        When ``grid`` is none of those.
+    """
+    if isinstance(grid, Grid):
+        return grid
+    try:
+        return Grid.like(grid)
+    except (InputError, CRSError):
+        raise
+    except Exception:
+        raise InputError(
+            f"grid must be a geoai.Grid (e.g. Grid.from_bounds(...)), an xarray object with "
+            f"rioxarray CRS and transform, or a raster path; got {type(grid).__name__}."
+        ) from None

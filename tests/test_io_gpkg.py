@@ -19,8 +19,8 @@ from shapely.geometry import LineString
 from geoai import CRSError, InputError
 from geoai.io import gpkg, qgis, write_layers
 from geoai.viz import ROLE_COLOURS
+from tests._system import SYSTEM_PYTHON, require
 
-SYSTEM_PYTHON = "/usr/bin/python3"
 STYLE_COLUMNS = [
     "id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
     "styleName", "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui",
@@ -30,18 +30,11 @@ STYLE_COLUMNS = [
 
 def run_qgis(script, args, runtime):
     """Run ``script`` in the system Python with PyQGIS, headless; return its JSON lines."""
+    require("qgis")
     runtime.mkdir(mode=0o700)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
-    try:
-        res = subprocess.run([SYSTEM_PYTHON, "-c", script, *map(str, args)], capture_output=True,
-                             text=True, env=env, timeout=300, check=False)  # fmt: skip
-    except FileNotFoundError:
-        pytest.fail(f"{SYSTEM_PYTHON} not found; install qgis python3-qgis (see .ci/run)")
-    if "No module named 'qgis'" in res.stderr:
-        pytest.fail(
-            f"{SYSTEM_PYTHON} cannot import PyQGIS; install the Debian packages qgis "
-            "python3-qgis qgis-providers (see .ci/run)"
-        )
+    res = subprocess.run([SYSTEM_PYTHON, "-c", script, *map(str, args)], capture_output=True,
+                         text=True, env=env, timeout=300, check=False)  # fmt: skip
     assert res.returncode == 0, res.stderr[-3000:]
     return [json.loads(ln) for ln in res.stdout.splitlines() if ln.startswith("{")]
 

@@ -13,8 +13,7 @@ import xarray as xr
 from geoai import CRSError, Grid, InputError
 from geoai.io import raster as io_raster
 from geoai.io import write_raster
-
-SYSTEM_PYTHON = "/usr/bin/python3"
+from tests._system import SYSTEM_PYTHON, require
 
 
 def _surface(shape=(700, 1100), dtype="float32"):
@@ -40,16 +39,9 @@ def _validate_cog(path):
         "print('ERRORS', errors); print('WARNINGS', warnings)\n"
         "sys.exit(1 if errors else 0)\n"
     )
-    try:
-        res = subprocess.run([SYSTEM_PYTHON, "-c", code, str(path)], capture_output=True,
-                             text=True, timeout=120, check=False)  # fmt: skip
-    except FileNotFoundError:
-        pytest.fail(f"{SYSTEM_PYTHON} not found; install python3-gdal (see .ci/run)")
-    if "NOGDAL" in res.stderr + res.stdout:
-        pytest.fail(
-            f"{SYSTEM_PYTHON} cannot import osgeo_utils ({res.stderr.strip()}); install the "
-            "Debian packages python3-gdal gdal-bin (see .ci/run)"
-        )
+    require("gdal")
+    res = subprocess.run([SYSTEM_PYTHON, "-c", code, str(path)], capture_output=True,
+                         text=True, timeout=120, check=False)  # fmt: skip
     assert res.returncode == 0, res.stdout + res.stderr
 
 

@@ -16,6 +16,7 @@ from geoai import InputError
 from geoai.cli import app
 from geoai.pipeline import run
 from tests._runs import kill_while_staging
+from tests._system import SYSTEM_PYTHON, require
 
 SMALL_JOB = {
     "data": {"min_population": 5_000_000},
@@ -130,12 +131,13 @@ def test_refuses_to_overwrite_and_keeps_old_outputs_on_failure(result, tmp_path)
 
 
 def test_qgis_opens_the_project_with_every_layer(result, tmp_path):
+    require("qgis")
     moved = tmp_path / "elsewhere"
     result.out.rename(moved)  # relative paths: the project works wherever the folder goes
     try:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
         proc = subprocess.run(
-            ["/usr/bin/python3", "-c", QGIS_SCRIPT, str(moved / "project.qgz")],
+            [SYSTEM_PYTHON, "-c", QGIS_SCRIPT, str(moved / "project.qgz")],
             capture_output=True,
             text=True,
             env=env,

@@ -13,8 +13,7 @@ import pytest
 import geoai
 from geoai import Grid, InputError
 from geoai.io import qgis, write_raster
-
-SYSTEM_PYTHON = "/usr/bin/python3"
+from tests._system import SYSTEM_PYTHON, require
 
 # Runs in the system Python that has PyQGIS; prints one JSON line per layer.
 QGIS_SCRIPT = r"""
@@ -60,18 +59,9 @@ os._exit(0)  # skip Qt teardown, which can crash after rendering in headless mod
 
 
 def _open_in_qgis(runtime, *paths):
+    require("qgis")
     runtime.mkdir(mode=0o700)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
-    try:
-        probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
-                               text=True, env=env, timeout=120, check=False)  # fmt: skip
-    except FileNotFoundError:
-        pytest.fail(f"{SYSTEM_PYTHON} not found; install qgis python3-qgis (see .ci/run)")
-    if probe.returncode != 0:
-        pytest.fail(
-            f"{SYSTEM_PYTHON} cannot import PyQGIS ({probe.stderr.strip()[-300:]}); install the "
-            "Debian packages qgis python3-qgis qgis-providers (see .ci/run)"
-        )
     cmd = [SYSTEM_PYTHON, "-c", QGIS_SCRIPT, *map(str, paths)]
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from geoai import _validate as v
 from geoai.errors import InputError
-from geoai.grid import Grid
+from geoai.grid import Grid, as_grid
 from geoai.network._access import accessibility
 
 __all__ = ["effective_density_raster", "nodes_to_raster"]
@@ -26,8 +26,6 @@ def _raster_grid(grid: Any, nodes: gpd.GeoDataFrame) -> Grid:
         xmin, ymin, xmax, ymax = nodes.total_bounds
         pad = res / 2
         return Grid.from_bounds((xmin - pad, ymin - pad, xmax + pad, ymax + pad), res, nodes.crs)
-    from geoai.potential._inputs import as_grid
-
     return as_grid(grid)
 
 

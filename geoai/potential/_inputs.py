@@ -26,7 +26,6 @@ __all__ = [
     "Masses",
     "Model",
     "as_dtype",
-    "as_grid",
     "build_model",
     "masses_from_xy",
     "point_masses",
@@ -106,20 +105,6 @@ class Masses:
     @property
     def total(self) -> float:
         return float(self.w.sum())
-
-
-def as_grid(grid: Any) -> Grid:
-    if isinstance(grid, Grid):
-        return grid
-    try:
-        return Grid.like(grid)
-    except (InputError, CRSError):
-        raise
-    except Exception:
-        raise InputError(
-            f"grid must be a geoai.Grid (e.g. Grid.from_bounds(...)), an xarray object with "
-            f"rioxarray CRS and transform, or a raster path; got {type(grid).__name__}."
-        ) from None
 
 
 def build_model(

@@ -10,7 +10,7 @@ import numpy as np
 
 from geoai import _validate as v
 from geoai.errors import InputError
-from geoai.grid import Grid
+from geoai.grid import Grid, as_grid
 from geoai.kernels import decay as kd
 from geoai.potential._direct import own_distance_km, run_window
 from geoai.potential._inputs import (
@@ -18,7 +18,6 @@ from geoai.potential._inputs import (
     Masses,
     Model,
     as_dtype,
-    as_grid,
     build_model,
     masses_from_xy,
     point_masses,
@@ -53,7 +52,7 @@ def _available_memory() -> int:
         import psutil
 
         return int(psutil.virtual_memory().available)
-    except ImportError:  # pragma: no cover - psutil ships with dask
+    except ImportError:  # pragma: no cover - psutil is a dependency; kept for odd installs
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
 
 
