@@ -1,15 +1,63 @@
 from __future__ import annotations
 
-import shutil
+import json
+import logging
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+import typer.main
+from typer.testing import CliRunner
 
 import geoai
+from geoai._version import __version__
+from geoai.cli import app
 
 GEOAI = [sys.executable, "-c", "from geoai.cli import main; main()"]
+
+#: What ``geoai --help`` must not load (the point of a CLI that starts at once).
+HEAVY = (
+    "numpy",
+    "pandas",
+    "numba",
+    "geopandas",
+    "pyproj",
+    "rasterio",
+    "shapely",
+    "dask",
+    "matplotlib",
+    "xarray",
+    "scipy",
+    "pyogrio",
+    "osmnx",
+    "networkx",
+)
+COMMANDS = {c.name: c for c in typer.main.get_command(app).commands.values()}  # type: ignore[attr-defined]
+WRITERS = sorted(set(COMMANDS) - {"summary"})
+
+# Runs ``geoai ARGS`` in this interpreter, then prints the heavy modules it loaded; a control
+# import of numpy afterwards proves the check sees a heavy import when there is one.
+PROBE = """
+import json, sys
+from geoai.cli import main
+heavy = {heavy!r}
+def loaded():
+    return sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))
+sys.argv = ["geoai", *{args!r}]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+after = loaded()
+import numpy
+print(json.dumps({{"code": code, "loaded": after, "control": loaded()}}))
+"""
 
 
 def run(*args, cwd=None):
@@ -18,8 +66,76 @@ def run(*args, cwd=None):
     )
 
 
+def probe(*args: str) -> dict:
+    code = PROBE.format(heavy=HEAVY, args=list(args))
+    res = subprocess.run(
+        [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def test_entry_point_is_installed():
-    assert shutil.which("geoai") or (sys.prefix and (sys.prefix + "/bin/geoai"))
+    exe = Path(sys.executable).with_name("geoai")
+    assert exe.is_file(), f"no console script at {exe}; pip install -e ."
+    assert os.access(exe, os.X_OK)
+    res = subprocess.run([exe, "--version"], check=False, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == f"geoai {__version__}\n"
+
+
+def test_version_prints_and_exits_0():
+    res = run("--version")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == f"geoai {geoai.__version__}"
+    assert res.stderr == ""
+
+
+def test_every_command_is_probed():
+    assert {"summary", "metros", "run", "identify", "init-job", "classify"} <= set(COMMANDS)
+    assert {"flows", "potential", "access"} <= set(COMMANDS)
+
+
+HELPS = [["--help"], ["--version"], *([c, "--help"] for c in COMMANDS)]
+
+
+@pytest.mark.parametrize("args", HELPS, ids=[" ".join(a) for a in HELPS])
+def test_help_imports_nothing_heavy(args):
+    got = probe(*args)
+    assert got["code"] in (0, None)
+    assert got["loaded"] == []
+    assert "numpy" in got["control"]  # the probe does see a heavy import
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_every_writing_command_takes_the_same_options(name):
+    opts = {o for p in COMMANDS[name].params for o in p.opts}
+    assert {"-o", "--output", "--overwrite", "-v", "--verbose", "-q", "--quiet", "--json"} <= opts
+
+
+def test_old_spellings_still_parse():
+    opts = {
+        n: {o for p in c.params for o in (*p.opts, *p.secondary_opts)} for n, c in COMMANDS.items()
+    }
+    assert "--out" in opts["run"]
+    assert "--out" in opts["access"]
+    assert {"-v", "-q", "--json"} <= opts["summary"]
+    assert all("--no-overwrite" in opts[n] for n in WRITERS)
+
+
+def test_init_job_takes_o_and_refuses_two_targets(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(app, ["init-job", "-o", str(tmp_path / "a.toml"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == ""
+    assert "[scenario]" in (tmp_path / "a.toml").read_text()
+    both = runner.invoke(app, ["init-job", str(tmp_path / "b.toml"), "-o", str(tmp_path / "c")])
+    assert both.exit_code == 2
+    assert "give one of them" in both.stderr
+    none = runner.invoke(app, ["init-job"])
+    assert none.exit_code == 2
+    assert not (tmp_path / "b.toml").exists()
+    assert not (tmp_path / "c").exists()
 
 
 def test_summary_prints_real_data():
@@ -52,12 +168,38 @@ def test_metros_command(tmp_path):
     res = run("metros", str(csv), "-o", str(out), "--link-km", "5", "--density", "0")
     assert res.returncode == 0, res.stderr
     assert "wrote 2 agglomerations from 3 places" in res.stdout
+    quiet = run("metros", str(csv), "-o", str(tmp_path / "q.gpkg"), "--density", "0", "-q")
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout == ""
+    assert (tmp_path / "q.gpkg").stat().st_size > 0
+    js = run("metros", str(csv), "--output", str(tmp_path / "j.gpkg"), "--density", "0", "--json")
+    assert js.returncode == 0, js.stderr
+    doc = json.loads(js.stdout)
+    assert doc["command"] == "metros"
+    assert doc["written"] == [
+        {"path": str(tmp_path / "j.gpkg"), "bytes": (tmp_path / "j.gpkg").stat().st_size}
+    ]
+    assert doc["figures"]["places"] == 3
+    assert doc["figures"]["agglomerations"] == len(gpd.read_file(tmp_path / "j.gpkg"))
+    assert doc["figures"]["population"] == 230_000
     before = out.read_bytes()
     again = run("metros", str(csv), "-o", str(out))
     assert again.returncode == 2
     assert "already exists" in again.stderr
     assert "Traceback" not in again.stderr
     assert out.read_bytes() == before
+    failed = run("metros", str(csv), "-o", str(out), "--json")
+    assert failed.returncode == 2
+    assert failed.stdout == ""
+    assert len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_quiet_restores_logging_after_the_command(tmp_path):
+    logger = logging.getLogger("geoai")
+    level = logger.level
+    res = CliRunner().invoke(app, ["init-job", str(tmp_path / "j.toml"), "-q"])
+    assert res.exit_code == 0, res.output
+    assert logger.level == level
 
 
 @pytest.mark.parametrize(
@@ -76,6 +218,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, message):
     assert "Traceback" not in res.stderr
     verbose = run("-v", *[a.format(csv=csv) for a in args], cwd=tmp_path)
     assert "Traceback" in verbose.stderr
+    after = run(*[a.format(csv=csv) for a in args], "--verbose", cwd=tmp_path)  # per command
+    assert "Traceback" in after.stderr
 
 
 def test_run_on_own_metros_says_what_it_scaled(tmp_path):
@@ -99,3 +243,36 @@ def test_run_on_own_metros_says_what_it_scaled(tmp_path):
     assert "no UN projection" in said
     assert "Headline figures" in said
     assert "e+0" not in res.stdout  # numbers for people, not scientific notation
+
+
+def test_run_json_is_the_only_thing_on_stdout(tmp_path):
+    own = geoai.load_metros()
+    own = own[own["country_iso3"].isin(["FRA", "DEU", "ITA"])].head(12)
+    own = own[["metro_id", "name", "country_iso3", "population", "geometry"]].assign(
+        metro_id=[f"own:{i}" for i in range(12)]
+    )
+    own.to_file(tmp_path / "mine.gpkg")
+    (tmp_path / "job.toml").write_text(
+        '[data]\nmetros = "mine.gpkg"\n[scenario]\npresets = ["exodus", "divergence"]\n'
+        "end = 2030\n[grid]\nbounds = [-10, 35, 25, 60]\nresolution = 1.0\n"
+        "[outputs]\nmaps = false\nqgis_project = false\nsensitivity = false\n"
+    )
+    res = run("run", "job.toml", "-o", "out", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)  # the whole of stdout is one JSON document
+    assert doc["command"] == "run"
+    assert doc["kind"] == "modelled"
+    assert doc["presets"] == ["exodus", "divergence"]
+    out = tmp_path / "out"
+    on_disk = {p for p in out.rglob("*") if p.is_file()}
+    listed = {tmp_path / e["path"] for e in doc["written"]}
+    assert listed == on_disk
+    for e in doc["written"]:
+        assert (tmp_path / e["path"]).stat().st_size == e["bytes"]
+    assert len(pd.read_parquet(out / "panel.parquet")) > 0  # the listed outputs are real
+    assert doc["figures"]
+    for fig in doc["figures"].values():
+        assert set(fig) == {"unit", "exodus", "divergence"}
+        assert all(v is None or isinstance(v, int | float) for k, v in fig.items() if k != "unit")
+    assert "Written to" not in res.stdout
+    assert "The 12 metros hold" in " ".join(res.stderr.split())  # notes still reach stderr

@@ -9,6 +9,8 @@ source with :mod:`ast` (nothing of geoai is imported).
 from __future__ import annotations
 
 import ast
+import doctest
+import importlib.util
 import os
 import re
 import subprocess
@@ -37,7 +39,7 @@ API_PAGES: dict[str, tuple[str, ...]] = {
 }
 
 #: Subpackages kept out of the reference on purpose: pure Numba cores behind the subjects.
-UNDOCUMENTED = frozenset({"kernels"})
+UNDOCUMENTED = frozenset({"kernels", "cli"})  # Numba internals; the CLI is documented by --help
 
 #: A few functions every reader looks for, and the page that must show each.
 KNOWN = {
@@ -146,6 +148,43 @@ def test_site_loads_nothing_from_the_web(site: Path) -> None:
         html = page.read_text(encoding="utf-8")
         remote = re.findall(r'<(?:script|link|img)\b[^>]*(?:src|href)="(?:https?:)?//[^"]+"', html)
         assert not remote, f"{page.relative_to(site)} loads {remote[:3]}"
+
+
+
+#: A Sphinx role as Python-Markdown would render it if the docs/_hooks.py hook did not run.
+_RENDERED_ROLE = re.compile(r":(?:func|class|mod|data|meth|attr):(?:<code>|`)")
+
+
+def test_no_sphinx_role_shows_in_the_api_pages(site: Path) -> None:
+    written = sum(
+        len(re.findall(r":(?:func|class|mod|data|meth|attr):`", path.read_text(encoding="utf-8")))
+        for path in (ROOT / "geoai").rglob("*.py")
+    )
+    assert written > 0, "no docstring uses a Sphinx role: the hook test below checks nothing"
+    for page in API_PAGES:
+        html = (site / "api" / page / "index.html").read_text(encoding="utf-8")
+        left = _RENDERED_ROLE.findall(html)
+        assert not left, f"docs/api/{page}.md still shows {len(left)} Sphinx roles"
+
+
+def test_roles_to_documented_objects_become_links(site: Path) -> None:
+    # geoai/roles/__init__.py's docstring names :func:`decline` and :func:`backtest`, documented
+    # on the same page; geoai.load_metro_panel is a root re-export documented on another page
+    html = (site / "api" / "roles" / "index.html").read_text(encoding="utf-8")
+    links = dict(re.findall(r'<a class="autorefs[^"]*"[^>]*href="([^"]+)"[^>]*><code>([^<]+)</code>', html))
+    targets = {title: href for href, title in links.items()}
+    assert targets.get("decline") == "#geoai.roles.decline"
+    assert targets.get("geoai.load_metro_panel") == "../geoai/#geoai.datasets.load_metro_panel"
+
+
+def test_the_hook_examples_pass() -> None:
+    spec = importlib.util.spec_from_file_location("_docs_hooks", ROOT / "docs" / "_hooks.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = doctest.testmod(module)
+    assert result.attempted >= 5
+    assert result.failed == 0
 
 
 # ------------------------------------------------------------ project metadata

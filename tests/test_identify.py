@@ -285,7 +285,7 @@ def test_installed_entry_point(tmp_path):
         check=False,
     )
     assert res.returncode == 0, res.stderr
-    assert "Written to" in res.stdout
+    assert res.stdout == ""  # --quiet: only errors, and there were none
     assert {p.name for p in target.iterdir()} == OUTPUTS | {MANIFEST_NAME}
     decline = _read(target, "decline")
     assert (decline["peak_year"] <= 1990).all()
