@@ -23,6 +23,7 @@ ORDER = (
     "_version",
     "_shipped",
     "_validate",
+    "_decay",
     "_geodesy",
     "io",
     "labour",
@@ -40,7 +41,7 @@ ORDER = (
     "cli",
 )
 #: Private modules that may stand at the top of geoai/: they serve every subject.
-TOP_PRIVATE = {"_version", "_shipped", "_validate", "_geodesy"}
+TOP_PRIVATE = {"_version", "_shipped", "_validate", "_decay", "_geodesy"}
 MAX_LINES = 600
 
 

@@ -381,7 +381,7 @@ def _with_weight(value):
     (lambda G: nx.MultiDiGraph(crs=G.graph["crs"]), {}, InputError, "graph is empty"),
     (lambda G: "not a graph", {}, InputError, "networkx graph"),
     (None, {"decay": "power"}, InputError, "unknown decay='power'"),
-    (None, {"decay": "gaussian", "scale": None}, InputError, "needs scale"),
+    (None, {"decay": "gaussian", "scale": None}, InputError, "takes scale="),
     (None, {"decay": "box", "cutoff": None}, InputError, "pass cutoff"),
     (None, {"cutoff": -1}, InputError, "cutoff must be finite and >= 0"),
     (None, {"scale": 0}, InputError, "scale must be"),

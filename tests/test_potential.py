@@ -349,11 +349,13 @@ def test_bad_inputs_raise_clear_errors():
     for bad in (0, -5, np.nan):
         with pytest.raises(InputError, match="scale_km"):
             P.surface(pts, "w", grid, scale_km=bad)
-    with pytest.raises(InputError, match="needs scale_km"):
+    with pytest.raises(InputError, match=r"takes scale_km=.* or beta=.*not neither"):
         P.surface(pts, "w", grid)
+    with pytest.raises(InputError, match="not both"):
+        P.surface(pts, "w", grid, scale_km=100, beta=0.01)
     with pytest.raises(InputError, match="needs beta"):
         P.surface(pts, "w", grid, decay="power")
-    with pytest.raises(InputError, match="no scale"):
+    with pytest.raises(InputError, match="no length scale"):
         P.surface(pts, "w", grid, decay="power", beta=1.0, scale_km=10)
     with pytest.raises(InputError, match="unknown decay"):
         P.surface(pts, "w", grid, decay="tanner", scale_km=10)

@@ -231,7 +231,7 @@ def test_panel_window_and_min_population(raw_by_id):
 
 def test_load_metros_is_fast_cold():
     code = (
-        "import time, geoai; t = time.perf_counter(); geoai.load_metros(); "
+        "import time, geoai.datasets; t = time.perf_counter(); geoai.datasets.load_metros(); "
         "print(time.perf_counter() - t)"
     )
     out = subprocess.run(

@@ -13,6 +13,9 @@ from geoai.errors import InputError
 
 __all__ = ["access", "classify_cmd", "flows_cmd", "metros", "potential_cmd", "summary"]
 
+#: Decays set by a length scale (the rest by beta alone).
+_SCALED = ("exponential", "gaussian", "box")
+
 
 @_command("summary")
 def summary(
@@ -262,7 +265,14 @@ def flows_cmd(
     decay: Annotated[
         str, typer.Option(help="power, exponential, gaussian, tanner, box.")
     ] = "exponential",
-    beta: Annotated[float, typer.Option(help="Decay parameter (per km for exponential).")] = 0.0025,
+    scale_km: Annotated[
+        float | None,
+        typer.Option(help="Length scale (km) of an exponential, gaussian or box decay [400]."),
+    ] = None,
+    beta: Annotated[
+        float | None,
+        typer.Option(help="Or the decay's parameter: power exponent; per km for exponential."),
+    ] = None,
     constraint: Annotated[str, typer.Option(help="none or production.")] = "production",
     top_k: Annotated[int, typer.Option(help="Largest destinations kept per origin.")] = 3,
     top: Annotated[int, typer.Option(help="Flow lines written (largest first).")] = 500,
@@ -272,7 +282,7 @@ def flows_cmd(
 ) -> None:
     """Spatial-interaction flows between places, matrix-free: totals and top flows as lines.
 
-    Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --beta 0.0025
+    Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --scale-km 400
     """
     from geoai import flows
     from geoai.io.gpkg import write_layers
@@ -288,6 +298,7 @@ def flows_cmd(
         gdf[attraction or mass],
         decay=decay,
         beta=beta,
+        scale_km=400.0 if scale_km is None and beta is None and decay in _SCALED else scale_km,
         constraint=constraint,
         top_k=top_k,
     )

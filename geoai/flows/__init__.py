@@ -31,14 +31,11 @@ or any cost matrix passed to :func:`interaction`.
 
 from __future__ import annotations
 
+from geoai.flows._aggregate import AggregateResult, BalanceResult, aggregate, balance_matrix_free
 from geoai.flows._models import (
     CONSTRAINTS,
     DECAYS,
-    AggregateResult,
-    BalanceResult,
     CalibrationResult,
-    aggregate,
-    balance_matrix_free,
     calibrate,
     cost_matrix,
     deterrence,

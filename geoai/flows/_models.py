@@ -1,32 +1,25 @@
-"""Spatial-interaction models, dense and matrix-free: the public functions of :mod:`geoai.flows`."""
+"""Dense spatial-interaction models of :mod:`geoai.flows`: deterrence, Wilson flows, radiation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from geoai import _validate as v
-from geoai._geodesy import KernelPoints, kernel_points
+from geoai._decay import decay_spec
+from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 from geoai.flows._calibration import CalibrationResult, calibrate
 from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._lines import to_lines
 from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
-from geoai.kernels import n_threads
 
 __all__ = [
     "CONSTRAINTS",
     "DECAYS",
-    "AggregateResult",
-    "BalanceResult",
     "CalibrationResult",
-    "aggregate",
-    "balance_matrix_free",
     "calibrate",
     "cost_matrix",
     "deterrence",
@@ -43,28 +36,19 @@ CONSTRAINTS = ("none", "production", "attraction", "doubly")
 _DENSE_LIMIT_BYTES = 4 * 2**30
 
 
-def _decay_spec(decay: str, beta: Any) -> tuple[int, float, float]:
-    """Validate ``decay`` and ``beta`` into the kernel's ``(kind, beta, a)``."""
-    v.check_choice(decay, DECAYS, "decay")
-    if decay == "tanner":
-        if not isinstance(beta, tuple | list) or len(beta) != 2:
-            raise InputError(
-                f"decay='tanner' takes beta=(a, b) for f(c) = c**a * exp(-b c); got {beta!r}."
-            )
-        a = float(beta[0])
-        b = v.check_positive(beta[1], "tanner b", allow_zero=True)
-        if not np.isfinite(a):
-            raise InputError(f"tanner exponent a must be finite; got {beta[0]!r}.")
-        return kd.TANNER, b, a
-    name = "beta (the cut-off distance)" if decay == "box" else "beta"
-    return kd.KINDS[decay], v.check_positive(beta, name), 0.0
+def _decay_spec(decay: str, beta: Any, scale_km: Any = None) -> tuple[int, float, float]:
+    """Validate the decay once (geoai._decay.decay_spec) into the kernel's ``(kind, beta, a)``."""
+    d = decay_spec(decay, scale=scale_km, beta=beta, power_beta=2.0)
+    return d.kind, d.beta, d.a
 
 
 def _singular_at_zero(kind: int, a: float) -> bool:
     return kind == kd.POWER or (kind == kd.TANNER and a < 0)
 
 
-def deterrence(cost: Any, *, decay: str = "power", beta: Any = 2.0) -> np.ndarray:
+def deterrence(
+    cost: Any, *, decay: str = "power", beta: Any = None, scale_km: float | None = None
+) -> np.ndarray:
     """Apply the distance-decay function to a cost array.
 
     Parameters
@@ -74,15 +58,25 @@ def deterrence(cost: Any, *, decay: str = "power", beta: Any = 2.0) -> np.ndarra
     decay : {"power", "exponential", "gaussian", "tanner", "box"}
         ``c**-beta``, ``exp(-beta c)``, ``exp(-beta c**2)``, ``c**a exp(-b c)``
         with ``beta=(a, b)``, or 1 within the cut-off ``beta``.
-    beta : float or (float, float)
-        Decay parameter(s).
+    beta : float or (float, float), optional
+        The decay's parameter (see :mod:`geoai._decay`): the exponent of a
+        power (default 2), per cost unit for the exponential, ``(a, b)`` for
+        Tanner, the cut-off for the box.
+    scale_km : float, optional
+        Instead of ``beta`` for the exponential, gaussian and box decays: the
+        length scale in the cost's unit (km for distances).
 
     Returns
     -------
     numpy.ndarray
         ``f(cost)``, same shape as ``cost``.
+
+    Examples
+    --------
+    >>> deterrence([1.0, 2.0], decay="exponential", scale_km=1.0).round(4).tolist()
+    [0.3679, 0.1353]
     """
-    kind, b, a = _decay_spec(decay, beta)
+    kind, b, a = _decay_spec(decay, beta, scale_km)
     c = np.asarray(cost, dtype=np.float64)
     if np.isnan(c).any():
         where = np.argwhere(np.isnan(c))[:5].tolist()
@@ -114,7 +108,8 @@ def interaction(
     cost: Any,
     *,
     decay: str = "power",
-    beta: Any = 2.0,
+    beta: Any = None,
+    scale_km: float | None = None,
     alpha: float = 1.0,
     gamma: float = 1.0,
     k: float = 1.0,
@@ -134,8 +129,13 @@ def interaction(
         Destination masses, >= 0.
     cost : array-like, shape (n_o, n_d)
         Travel costs (km, minutes) >= 0; ``np.inf`` excludes a pair.
-    decay, beta
-        Distance-decay function and parameter(s); see :func:`deterrence`.
+    decay : str
+        Distance-decay function; see :func:`deterrence`.
+    beta : float or (float, float), optional
+        Its parameter (power default 2); see :func:`deterrence`.
+    scale_km : float, optional
+        Instead of ``beta``: the length scale of an exponential, gaussian or
+        box decay, in the cost's unit.
     alpha, gamma : float
         Exponents of the origin and destination masses.
     k : float
@@ -178,7 +178,7 @@ def interaction(
             f"cost has shape {c.shape} but mass_o and mass_d give ({mo.size}, {md.size}); "
             "cost[i, j] is the cost from origin i to destination j."
         )
-    f = deterrence(c, decay=decay, beta=beta)
+    f = deterrence(c, decay=decay, beta=beta, scale_km=scale_km)
     wo, wd = mo**alpha, md**gamma
     if constraint == "none":
         return k * wo[:, None] * wd[None, :] * f
@@ -266,286 +266,6 @@ def _own(own_distance: Any, n: int) -> np.ndarray:
     if (own[~np.isnan(own)] <= 0).any():
         raise InputError("own_distance must be > 0 km (or NaN to exclude a self pair).")
     return own
-
-
-@dataclass(frozen=True)
-class AggregateResult:
-    """Per-metro totals of a matrix-free spatial-interaction model.
-
-    Attributes
-    ----------
-    ids : numpy.ndarray, shape (n,)
-        Identifiers of the points (their index when none were given).
-    outflow, inflow, net : numpy.ndarray, shape (n,)
-        ``sum_j T_ij``, ``sum_i T_ij`` and ``inflow - outflow``.
-    top_index : numpy.ndarray, shape (n, top_k)
-        Positions of each origin's largest destinations (-1 = none).
-    top_flow : numpy.ndarray, shape (n, top_k)
-        The matching flows.
-    lon, lat : numpy.ndarray, shape (n,)
-        Point coordinates in degrees, for :func:`to_lines`.
-    """
-
-    ids: np.ndarray
-    outflow: np.ndarray
-    inflow: np.ndarray
-    net: np.ndarray
-    top_index: np.ndarray
-    top_flow: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-
-    def to_frame(self) -> pd.DataFrame:
-        """Outflow, inflow and net flow per point, indexed by id."""
-        return pd.DataFrame(
-            {"outflow": self.outflow, "inflow": self.inflow, "net": self.net},
-            index=pd.Index(self.ids, name="id"),
-        )
-
-    def top_frame(self) -> pd.DataFrame:
-        """Long table of the top-k flows: origin, destination, rank (1 = largest), flow."""
-        valid = self.top_index >= 0
-        rows, ranks = np.nonzero(valid)
-        return pd.DataFrame(
-            {
-                "origin": self.ids[rows],
-                "destination": self.ids[self.top_index[valid]],
-                "rank": ranks + 1,
-                "flow": self.top_flow[valid],
-            }
-        )
-
-
-def aggregate(
-    points: Any,
-    mass_o: Any,
-    mass_d: Any = None,
-    *,
-    crs: Any = None,
-    decay: str = "power",
-    beta: Any = 2.0,
-    alpha: float = 1.0,
-    gamma: float = 1.0,
-    k: float = 1.0,
-    constraint: str = "none",
-    outflows: Any = None,
-    top_k: int = 0,
-    own_distance: Any = None,
-    ids: Any = None,
-) -> AggregateResult:
-    """Outflow, inflow and net flow of every place without an ``N × N`` matrix.
-
-    Parameters
-    ----------
-    points : GeoDataFrame, GeoSeries or (x, y)
-        The places, both origins and destinations.
-    mass_o : array-like, shape (n,)
-        Origin masses.
-    mass_d : array-like, shape (n,), optional
-        Destination masses (default ``mass_o``).
-    crs : optional
-        CRS of ``(x, y)`` input.
-    decay, beta, alpha, gamma, k
-        As in :func:`interaction`.
-    constraint : {"none", "production"}
-        Unconstrained, or production-constrained (rows sum to ``outflows``,
-        default ``mass_o``).
-    outflows : array-like, optional
-        Production-constrained row totals.
-    top_k : int, default 0
-        Also return each origin's ``top_k`` largest flows.
-    own_distance : float or array-like, optional
-        Own distance (km) for the self pair; without it self pairs are excluded.
-    ids : array-like, optional
-        Identifiers (default: the GeoDataFrame's ``metro_id`` column or index).
-
-    Returns
-    -------
-    AggregateResult
-
-    Examples
-    --------
-    >>> metros = geoai.load_metros()  # doctest: +SKIP
-    >>> agg = aggregate(metros, metros["population"], decay="exponential", beta=1 / 300,
-    ...                 constraint="production", top_k=3)  # doctest: +SKIP
-    """
-    v.check_choice(constraint, ("none", "production"), "constraint")
-    pts = kernel_points(points, crs)
-    mo = v.as_mass(mass_o, "mass_o", n=pts.n)
-    md = mo if mass_d is None else v.as_mass(mass_d, "mass_d", n=pts.n)
-    kind, b, a = _decay_spec(decay, beta)
-    own = _own(own_distance, pts.n)
-    top_k = int(top_k)
-    if top_k < 0:
-        raise InputError(f"top_k must be >= 0; got {top_k}.")
-    wo, wd = mo**alpha, md**gamma
-    nt = n_threads()
-    if constraint == "none":
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, np.vstack((wd, wo)), nt)
-        outflow, inflow = k * wo * r[0], k * wd * r[1]
-        row_scale = k * wo
-    else:
-        o = mo if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
-        s = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, wd[None, :].copy(), nt)[0]
-        stuck = np.flatnonzero((s <= 0) & (o > 0))
-        if stuck.size:
-            raise InputError(
-                f"{stuck.size} origin(s) with positive outflow reach no destination (first at "
-                f"positions {stuck[:5].tolist()}); check masses, the cut-off or own_distance."
-            )
-        row_scale = np.divide(o, s, out=np.zeros_like(s), where=s > 0)
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, row_scale[None, :].copy(), nt)
-        outflow, inflow = o.copy(), wd * r[0]
-    if top_k:
-        idx, val = ki.top_k_rows(pts.xyz, pts.geo, own, kind, b, a, wd, top_k)
-        flow = val * row_scale[:, None]
-    else:
-        idx, flow = np.empty((pts.n, 0), np.int64), np.empty((pts.n, 0))
-    return AggregateResult(
-        ids=_ids(points, ids, pts.n),
-        outflow=outflow,
-        inflow=inflow,
-        net=inflow - outflow,
-        top_index=idx,
-        top_flow=flow,
-        lon=pts.lon,
-        lat=pts.lat,
-    )
-
-
-def _ids(points: Any, ids: Any, n: int) -> np.ndarray:
-    if ids is None:
-        if isinstance(points, gpd.GeoDataFrame) and "metro_id" in points.columns:
-            ids = points["metro_id"].to_numpy()
-        elif isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
-            ids = points.index.to_numpy()
-        else:
-            ids = np.arange(n)
-    ids = np.asarray(ids)
-    if ids.shape != (n,):
-        raise InputError(f"ids has {ids.size} values for {n} points.")
-    v.check_unique_ids(ids, "ids")
-    return ids
-
-
-@dataclass(frozen=True)
-class BalanceResult:
-    """Balancing factors of a doubly-constrained model, ``T_ij = a_i O_i b_j D_j f_ij``.
-
-    Attributes
-    ----------
-    a, b : numpy.ndarray, shape (n,)
-        Origin and destination balancing factors.
-    outflows, inflows : numpy.ndarray, shape (n,)
-        The margins ``O`` and ``D`` that were matched.
-    n_iter : int
-        Furness sweeps.
-    residual : float
-        Largest relative row error at convergence (columns are exact).
-    storage : str
-        ``"float32"`` (deterrence stored once) or ``"recompute"`` (matrix-free).
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    outflows: np.ndarray
-    inflows: np.ndarray
-    n_iter: int
-    residual: float
-    storage: str
-
-
-def balance_matrix_free(
-    points: Any,
-    outflows: Any,
-    inflows: Any,
-    *,
-    crs: Any = None,
-    decay: str = "power",
-    beta: Any = 2.0,
-    own_distance: Any = None,
-    storage: str = "auto",
-    tol: float = 1e-6,
-    max_iter: int = 10_000,
-    max_bytes: int = int(1.6 * 2**30),
-) -> BalanceResult:
-    """Doubly-constrained (Furness) balancing for large N without a float64 matrix.
-
-    Parameters
-    ----------
-    points : GeoDataFrame, GeoSeries or (x, y)
-        The places (origins = destinations).
-    outflows, inflows : array-like, shape (n,)
-        Margins ``O`` and ``D`` with equal sums.
-    crs : optional
-        CRS of ``(x, y)`` input.
-    decay, beta
-        Distance decay, as in :func:`interaction`.
-    own_distance : float or array-like, optional
-        Own distance (km) for self pairs; excluded without it.
-    storage : {"auto", "float32", "recompute"}
-        ``float32`` stores ``f_ij`` once in single precision (4 n² bytes) and
-        sweeps over it; ``recompute`` evaluates ``f_ij`` in every sweep and
-        needs O(n) memory; ``auto`` stores when it fits in ``max_bytes``.
-    tol : float
-        Relative tolerance on both margins.
-    max_iter : int
-        Maximum sweeps.
-    max_bytes : int
-        Memory budget of the ``float32`` storage in ``auto`` mode.
-
-    Returns
-    -------
-    BalanceResult
-    """
-    v.check_choice(storage, ("auto", "float32", "recompute"), "storage")
-    pts = kernel_points(points, crs)
-    o = v.as_mass(outflows, "outflows", n=pts.n)
-    d = v.as_mass(inflows, "inflows", n=pts.n)
-    _check_margins(o, d, tol)
-    kind, b_, a_ = _decay_spec(decay, beta)
-    own = _own(own_distance, pts.n)
-    if storage == "auto":
-        storage = "float32" if 4 * pts.n**2 <= max_bytes else "recompute"
-    if storage == "float32":
-        f = ki.decay_matrix(
-            pts.xyz, pts.geo, own, kind, b_, a_, np.empty((pts.n, pts.n), np.float32)
-        )
-        a, b, n_iter, residual = furness(dense_sweep(f, o, d), pts.n, tol, max_iter)
-        del f
-    else:
-        a, b, n_iter, residual = _furness_recompute(
-            pts, own=own, spec=(kind, b_, a_), o=o, d=d, tol=tol, max_iter=max_iter
-        )
-    return BalanceResult(a, b, o, d, n_iter, residual, storage)
-
-
-def _furness_recompute(
-    pts: KernelPoints,
-    *,
-    own: np.ndarray,
-    spec: tuple[int, float, float],
-    o: np.ndarray,
-    d: np.ndarray,
-    tol: float,
-    max_iter: int,
-) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Furness with ``f_ij`` recomputed in every sweep (symmetric: columns are row passes)."""
-    nt = n_threads()
-
-    def matvec(x: np.ndarray) -> np.ndarray:
-        return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]
-
-    def sweep(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        row = matvec(b * d)
-        a = np.where(o > 0, np.divide(1.0, row, out=np.full_like(row, np.inf), where=row > 0), 0.0)
-        col = matvec(np.where(np.isinf(a), 0.0, a) * o)
-        b_new = np.where(
-            d > 0, np.divide(1.0, col, out=np.full_like(col, np.inf), where=col > 0), 0.0
-        )
-        return a, b_new
-
-    return furness(sweep, pts.n, tol, max_iter)
 
 
 def radiation(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._decay import decay_spec
 from geoai.errors import CRSError, InputError
 from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
@@ -283,18 +284,16 @@ def travel_costs(
 
 # ------------------------------------------------------------------ accessibility
 def _decay_spec(decay: str, scale: float | None, cutoff: float) -> tuple[int, float]:
-    """Kernel ``(kind, beta)`` of :mod:`geoai.kernels.decay` for a decay in cost units."""
+    """Kernel ``(kind, beta)`` for a decay in cost units (geoai._decay; box: the cut-off)."""
     v.check_choice(decay, DECAYS, "decay")
     if decay == "box":
         if math.isinf(cutoff):
             raise InputError("decay='box' counts opportunities within the cut-off; pass cutoff=.")
         return kd.BOX, cutoff
-    if scale is None:
-        raise InputError(f"decay={decay!r} needs scale=... (> 0, in the units of the weight).")
-    s = v.check_positive(scale, "scale")
-    if decay == "exponential":
-        return kd.EXPONENTIAL, 1.0 / s
-    return kd.GAUSSIAN, 1.0 / (2.0 * s * s)
+    spec = decay_spec(
+        decay, scale=scale, scale_name="scale", unit="units of the weight", takes_beta=False
+    )
+    return spec.kind, spec.beta
 
 
 @dataclass(frozen=True)

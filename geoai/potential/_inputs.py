@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from geoai import _validate as v
+from geoai._decay import decay_spec
 from geoai.errors import CRSError, InputError
 from geoai.grid import Grid
 from geoai.kernels import decay as kd
@@ -114,39 +115,26 @@ def build_model(
     cutoff_km: float | None,
     rtol: float,
 ) -> Model:
-    v.check_choice(decay, DECAYS, "decay")
     rtol = v.check_positive(rtol, "rtol", allow_zero=True)
     if rtol >= 1:
         raise InputError(f"rtol must be in [0, 1); got {rtol!r}. Use 0 for no approximation.")
     cut = None if cutoff_km is None else v.check_positive(cutoff_km, "cutoff_km")
-    if decay == "power":
-        if scale_km is not None:
-            raise InputError(
-                "the power decay d^-beta has no scale; pass beta=... (e.g. beta=1.0 for "
-                "Harris market potential) and drop scale_km."
-            )
-        if beta is None:
-            raise InputError("decay='power' needs beta=... (> 0), e.g. beta=1.0.")
-        b = v.check_positive(beta, "beta")
+    spec = decay_spec(decay, scale=scale_km, beta=beta, allowed=DECAYS)
+    if spec.name == "power":
+        b = spec.beta
         return Model(decay, kd.POWER, b, None, b, cut, rtol, cut or math.inf, False)
-    if beta is not None:
-        raise InputError(
-            f"decay={decay!r} is set by scale_km (km); beta is only for decay='power'. Drop beta=."
-        )
-    if scale_km is None:
-        raise InputError(f"decay={decay!r} needs scale_km=... (km, > 0), e.g. scale_km=300.")
-    s = v.check_positive(scale_km, "scale_km")
-    if decay == "box":
+    if spec.scale is None:  # pragma: no cover - decay_spec gives every non-power decay a scale
+        raise InputError(f"decay={decay!r} needs scale_km=... (km, > 0).")
+    s = spec.scale
+    if spec.name == "box":
         r = min(s, cut or math.inf)
         return Model(decay, kd.BOX, s, s, None, cut, rtol, r, False)
-    if decay == "exponential":
-        kind, kbeta = kd.EXPONENTIAL, 1.0 / s
+    if spec.name == "exponential":
         r_tol = s * math.log(1.0 / rtol) if rtol > 0 else math.inf
     else:
-        kind, kbeta = kd.GAUSSIAN, 1.0 / (2.0 * s * s)
         r_tol = s * math.sqrt(2.0 * math.log(1.0 / rtol)) if rtol > 0 else math.inf
     r = min(r_tol, cut or math.inf)
-    return Model(decay, kind, kbeta, s, None, cut, rtol, r, r_tol < (cut or math.inf))
+    return Model(decay, spec.kind, spec.beta, s, None, cut, rtol, r, r_tol < (cut or math.inf))
 
 
 def weights_array(points: Any, weights: Any, n: int) -> np.ndarray:

@@ -181,9 +181,12 @@ def surface(
         ``exp(-d/scale_km)``, ``exp(-d²/(2 scale_km²))``, ``d^-beta`` (Harris
         market potential with the own-distance rule) or ``1`` within ``scale_km``.
     scale_km : float, optional
-        Decay scale in km (required except for ``power``).
+        Decay scale in km (for every decay but ``power``; or give ``beta``).
     beta : float, optional
-        Exponent of the power decay (required for ``power`` only).
+        The decay's parameter instead (one spec for every subject,
+        :mod:`geoai._decay`): the exponent of ``power`` (required there),
+        ``1 / scale_km`` per km for ``exponential``, ``1 / (2 scale_km²)``
+        for ``gaussian``, the cut-off for ``box``.
     cutoff_km : float, optional
         Truncate the model: masses farther than this contribute nothing.
     rtol : float, default 1e-6

@@ -272,7 +272,7 @@ def _talent_flows(
             np.maximum(movers, 1e-9),
             ai + 1e-9 * ai.max(),
             decay="exponential",
-            beta=1.0 / t.potential_scale_km,
+            scale_km=t.potential_scale_km,
             constraint="production",
             top_k=1,
             ids=snap.index.to_numpy(),
