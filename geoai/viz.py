@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._optional import optional
 from geoai.datasets import ATTRIBUTION as _DATA_ATTRIBUTION
 from geoai.errors import InputError
 
@@ -80,11 +81,7 @@ _LABELS = {
 
 
 def _plt() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise InputError("maps need matplotlib: pip install 'geoai[viz]'.") from None
-    return plt
+    return optional("matplotlib.pyplot", "maps")
 
 
 def _sizes(gdf: Any, size: str | None) -> np.ndarray:

@@ -102,3 +102,19 @@ def test_as_coords():
     metres = gpd.GeoDataFrame(geometry=[Point(500_000, 4_000_000)], crs=4326)
     with pytest.raises(CRSError, match="CRS label is probably wrong"):
         v.as_coords(metres)
+
+
+def test_optional_packages_say_which_extra_installs_them(monkeypatch):
+    from geoai import BackendUnavailableError, _optional
+
+    def missing(name):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(_optional.importlib, "import_module", missing)
+    for module, purpose, extra in (
+        ("matplotlib.pyplot", "maps", "viz"),
+        ("dask.array", "method='dask'", "dask"),
+        ("osmnx", "geoai.network", "osm"),
+    ):
+        with pytest.raises(BackendUnavailableError, match=rf"{purpose} needs .*geoai\[{extra}\]"):
+            _optional.optional(module, purpose)

@@ -23,6 +23,7 @@ from xml.sax.saxutils import quoteattr
 import geopandas as gpd
 
 from geoai import _validate as v
+from geoai._optional import optional
 from geoai.errors import BackendUnavailableError, GeoAIError, InputError
 
 __all__ = ["XML_SUFFIXES", "download", "graph_from_file", "is_file_source", "osmnx_module"]
@@ -35,13 +36,7 @@ _FILTER = re.compile(r'\["([^"]+)"(?:(!?~)"([^"]*)")?\]')
 
 
 def osmnx_module() -> Any:
-    try:
-        import osmnx
-    except ImportError:
-        raise BackendUnavailableError(
-            "geoai.network needs osmnx; install the extra with pip install 'geoai[osm]'."
-        ) from None
-    return osmnx
+    return optional("osmnx", "geoai.network")
 
 
 # ------------------------------------------------------------------ loading
@@ -171,13 +166,7 @@ def _filtered_xml(path: Path, network_type: str, out: Path) -> int:
 
 
 def _pbf_to_xml(pbf: Path, out: Path) -> None:
-    try:
-        import osmium
-    except ImportError:
-        raise BackendUnavailableError(
-            f"reading {pbf.name} (OSM PBF) needs pyosmium: pip install osmium. Or convert it "
-            "once to OSM XML, e.g. `osmium cat in.osm.pbf -o out.osm.bz2`, and pass that."
-        ) from None
+    osmium = optional("osmium", f"reading {pbf.name} (OSM PBF; or convert it once to OSM XML)")
     with osmium.SimpleWriter(str(out)) as writer:
         for obj in osmium.FileProcessor(str(pbf)):
             writer.add(obj)

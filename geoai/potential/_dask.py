@@ -14,19 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from geoai.errors import BackendUnavailableError, InputError
+from geoai._optional import optional
+from geoai.errors import InputError
 
 __all__ = ["tiles"]
 
 
 def _dask_array() -> Any:
-    try:
-        import dask.array as da
-    except ImportError:  # pragma: no cover - dask is part of the dev install
-        raise BackendUnavailableError(
-            "method='dask' needs Dask; install it with `pip install geoai[dask]`."
-        ) from None
-    return da
+    return optional("dask.array", "method='dask'")
 
 
 def _chunks(chunks: Any) -> tuple[int, int]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from geoai._optional import optional
 from geoai.errors import InputError
 
 __all__ = ["compare", "compare_figure"]
@@ -43,7 +44,7 @@ def compare(sims: Any) -> pd.DataFrame:
 
 def compare_figure(sims: Any) -> Any:
     """Top-5 share of AI roles over time and role counts, per preset (matplotlib)."""
-    import matplotlib.pyplot as plt
+    plt = optional("matplotlib.pyplot", "compare_figure")
 
     from geoai.viz import ATTRIBUTION, ROLE_COLOURS
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoai._optional import optional
 from geoai.errors import InputError
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import preset as preset_params
@@ -201,7 +202,7 @@ def sweep(
     >>> len(res.summary), bool(res.role_frequency.empty)
     (2, True)
     """
-    from dask import delayed
+    delayed = optional("dask", "scenario.sweep").delayed
 
     from geoai.datasets import load_countries, load_metros
 
@@ -243,7 +244,7 @@ def sweep(
 
 
 def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
-    import dask
+    dask = optional("dask", "scenario.sweep")
 
     if scheduler is None or scheduler in ("threads", "processes", "sync", "synchronous"):
         name = "threads" if scheduler is None else scheduler
@@ -253,7 +254,7 @@ def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
             with ProgressBar():
                 return list(dask.compute(*tasks, scheduler=name))
         return list(dask.compute(*tasks, scheduler=name))
-    from distributed import Client
+    Client = optional("distributed", "a dask.distributed scheduler").Client  # noqa: N806
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
