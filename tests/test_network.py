@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import bz2
-import importlib.util
 import math
 import subprocess
 import sys
@@ -184,11 +183,20 @@ def test_way_filters_are_osmnx_overpass_filters(tags, in_drive, in_walk):
     assert _osm._way_filter("walk")(tags) is in_walk
 
 
-@pytest.mark.skipif(importlib.util.find_spec("osmium") is not None, reason="pyosmium installed")
-def test_pbf_without_pyosmium_names_the_fix(tmp_path):
+def test_pbf_without_pyosmium_names_the_fix(tmp_path, monkeypatch):
+    from geoai import _optional
+
+    real = _optional.importlib.import_module
+
+    def no_osmium(name):
+        if name.split(".")[0] == "osmium":
+            raise ImportError(name)
+        return real(name)
+
+    monkeypatch.setattr(_optional.importlib, "import_module", no_osmium)
     pbf = tmp_path / "city.osm.pbf"
     pbf.write_bytes(b"\x00")
-    with pytest.raises(BackendUnavailableError, match="pip install osmium"):
+    with pytest.raises(BackendUnavailableError, match=r"osm\.pbf.*needs osmium.*geoai\[osm\]"):
         network.load_graph(pbf)
 
 
