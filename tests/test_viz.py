@@ -20,7 +20,7 @@ from shapely import LineString
 
 from geoai import InputError, viz
 from geoai.datasets import _read_boundaries
-from tests.test_classify import FAST, world
+from tests.roles.test_classify import FAST, world
 
 
 @pytest.fixture(autouse=True)

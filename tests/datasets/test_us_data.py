@@ -21,7 +21,7 @@ from geoai.datasets import data_path
 from geoai.labour import AI_TALENT_SOC, jobs_from_occupations, match_exposure
 from tests.reference import haversine_km
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WUP_CSV = ROOT / "data" / "un_wup2018" / "source" / "WUP2018-F22-Cities_Over_300K_Annual.csv"
 
 # CBSA codes of OMB's delineation (the MSA of each UN agglomeration's core city)

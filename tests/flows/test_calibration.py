@@ -9,7 +9,7 @@ import statsmodels.api as sm
 
 from geoai import InputError, flows
 
-AUSTRIA = pd.read_csv(Path(__file__).parent / "data" / "austria_migration.csv")
+AUSTRIA = pd.read_csv(Path(__file__).parents[1] / "data" / "austria_migration.csv")
 FORMS = [
     (c, d) for c in ("none", "production", "attraction", "doubly") for d in ("power", "exponential")
 ]

@@ -23,7 +23,7 @@ import pytest
 import geoai
 from geoai.datasets._ai_index import AI_INDEX_SOURCE, AI_INVESTMENT_COLUMNS, load_ai_investment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 AI_RAW = DATA / "ai_index" / "source" / "ai_index_2025_private_investment.csv"
 EWN_RAW = DATA / "niip" / "source" / "ewn_2025-01_niip_extract.csv"

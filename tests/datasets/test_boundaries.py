@@ -17,7 +17,7 @@ from shapely import Point
 from geoai import InputError, load_countries
 from geoai.datasets import BOUNDARIES, BOUNDARY_SOURCE, NO_BOUNDARY, data_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 #: Capitals (lon, lat in degrees, rounded from public gazetteers) and their ISO3 codes.
 CAPITALS = {

@@ -13,7 +13,7 @@ import pytest
 import geoai
 from geoai.roles import RoleThresholds, classify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "us_ai_roles.md"
 SF, SJ, SEATTLE, NY, BOSTON, DC = "41860", "41940", "42660", "35620", "14460", "47900"
 

@@ -15,7 +15,7 @@ from geoai import CRSError, Grid, InputError
 from geoai.io import ProjectLayer, qgis, write_layers, write_project, write_raster
 from geoai.io import project as project_module
 from geoai.viz import ROLE_COLOURS
-from tests.test_io_gpkg import run_qgis
+from tests.io.test_io_gpkg import run_qgis
 
 # Opens the project argv[1]; prints one JSON line for the project, then one per layer in
 # legend order, and renders the project's default view to argv[2].

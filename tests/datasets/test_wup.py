@@ -20,7 +20,7 @@ from geoai import InputError
 from geoai.datasets import data_path, load_metro_panel, wup_agglomerations
 from geoai.labour import JOB_COLUMNS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WUP = ROOT / "data" / "un_wup2018"
 RAW_CSV = WUP / "source" / "WUP2018-F22-Cities_Over_300K_Annual.csv"
 YEARS = list(range(1950, 2036))

@@ -124,7 +124,7 @@ def test_data_readme_tables_are_current():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "data" / "build_readme.py"
+    path = Path(__file__).resolve().parents[2] / "data" / "build_readme.py"
     spec = importlib.util.spec_from_file_location("build_readme", path)
     assert spec is not None
     assert spec.loader is not None

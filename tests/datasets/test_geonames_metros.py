@@ -25,7 +25,7 @@ from geoai import InputError, datasets, metros_from_places
 from geoai.delineation import name_marker
 from tests.conftest import KM_PER_DEG
 
-BUILD = Path(__file__).resolve().parents[1] / "data" / "geonames" / "build.py"
+BUILD = Path(__file__).resolve().parents[2] / "data" / "geonames" / "build.py"
 
 
 def places_at(km, pops, names=None, **columns):
