@@ -41,8 +41,10 @@ class KernelPoints:
         Great-circle (True) or Euclidean (False) distances.
     crs : pyproj.CRS
         The CRS the points came in.
-    lon, lat : numpy.ndarray
-        Longitude/latitude in degrees (for lines and maps).
+    lon : numpy.ndarray
+        Longitude in degrees (for lines and maps).
+    lat : numpy.ndarray
+        Latitude in degrees.
     """
 
     xyz: np.ndarray

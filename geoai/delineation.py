@@ -128,10 +128,19 @@ class Delineation:
     metros : geopandas.GeoDataFrame
         One row per agglomeration (see :func:`metros_from_places`).
     places : geopandas.GeoDataFrame
-        The input places that passed ``min_place_pop``, largest first, with
-        ``metro_id``, ``is_section``, ``section_of`` (id of the place it is a
-        section of, as str; ``""`` if none) and ``section_rule``
-        (``"city-state"``, ``"duplicate"``, ``"ward"``, ``"inside"`` or ``""``).
+        The input places that passed ``min_place_pop``, largest first, with ``metro_id``,
+        ``is_section``, ``section_of`` (id of the place it is a section of, as str; ``""`` if
+        none) and ``section_rule`` (``"city-state"``, ``"duplicate"``, ``"ward"``, ``"inside"``
+        or ``""``).
+
+    Examples
+    --------
+    >>> import geopandas as gpd  # B, 4.4 km from A and 1/40 of its size, is a section of A
+    >>> pts = gpd.GeoDataFrame({"name": ["A", "B"], "population": [2e6, 5e4]}, crs=4326,
+    ...                        geometry=gpd.points_from_xy([0.0, 0.04], [0.0, 0.0]))
+    >>> d = metros_from_places(pts, return_places=True)
+    >>> d.metros["population"].tolist(), d.places["section_rule"].tolist()
+    ([2000000.0], ['', 'inside'])
     """
 
     metros: gpd.GeoDataFrame
@@ -315,25 +324,24 @@ def metros_from_places(
         Rule 4: an unmarked place of at most this share of a larger place's
         population, with its point in that place's disc, is a section of it.
     section_test : {"disc", "centre"}, default "disc"
-        Rule 4 as described (``"disc"``), or the rule of geoai 0.1
-        (``"centre"``): a place whose point lies in the section disc of a
-        larger place is a section, whatever its names or size. With
-        ``section_density=density``, ``cross_border=True`` and no ``admin``,
-        ``aliases``, ``capital`` or ``country_population`` this reproduces
-        the geoai 0.1 delineation.
-    population, name : str
-        Column names of the population and the place name.
+        Rule 4 as described (``"disc"``), or the rule of geoai 0.1 (``"centre"``): a place
+        whose point lies in the section disc of a larger place is a section, whatever its names
+        or size. With ``section_density=density``, ``cross_border=True`` and no ``admin``,
+        ``aliases``, ``capital`` or ``country_population`` this reproduces geoai 0.1.
+    population : str, default "population"
+        Column of the place population (people).
+    name : str, default "name"
+        Column of the place name.
     place_id : str, optional
         Column with a unique place identifier; the index is used if omitted.
     country : str, optional
         Column with the place's country code.
     admin : str, optional
-        Column with the first-order administrative division (GeoNames
-        ``admin1code``). Empty, missing and ``"00"`` mean unknown and match
-        any division.
+        Column with the first-order administrative division (GeoNames ``admin1code``). Empty,
+        missing and ``"00"`` mean unknown and match any division.
     aliases : str, optional
-        Column of alternate names (a list or a ``,``-separated string per
-        place), read with ``name`` by :func:`name_marker` and rule 3.
+        Column of alternate names (a list or a ``,``-separated string per place), read with
+        ``name`` by :func:`name_marker` and rule 3.
     capital : str, optional
         Boolean column marking national capitals, used to name metros.
     country_population : mapping of str to float, optional
@@ -343,20 +351,18 @@ def metros_from_places(
     cross_border : bool, default False
         Link places, and find sections, across countries (as geoai 0.1 did).
     return_places : bool, default False
-        Also return the places with ``metro_id``, ``is_section``,
-        ``section_of`` and ``section_rule``.
+        Also return the places with ``metro_id``, ``is_section``, ``section_of`` and
+        ``section_rule``.
 
     Returns
     -------
     geopandas.GeoDataFrame or Delineation
-        One row per agglomeration, largest first, in EPSG:4326, with columns
-        ``metro_id`` (the id of its naming place, as str), ``name`` (its
-        naming place: a counted capital, else the largest counted place),
-        ``country`` (the naming place's, when ``country`` is given) and
-        ``countries`` (all, ``;``-separated), ``population`` (sum over places
-        that are not sections), ``n_places`` (counted places), ``n_sections``,
-        ``places`` (the five largest counted place names) and ``geometry``
-        (population-weighted centroid).
+        One row per agglomeration, largest first, in EPSG:4326, with columns ``metro_id`` (the id of
+        its naming place, as str), ``name`` (its naming place: a counted capital, else the largest
+        counted place), ``country`` (the naming place's, when ``country`` is given) and
+        ``countries`` (all, ``;``-separated), ``population`` (sum over places that are not
+        sections), ``n_places`` (counted places), ``n_sections``, ``places`` (the five largest
+        counted place names) and ``geometry`` (population-weighted centroid).
 
     Raises
     ------

@@ -19,15 +19,51 @@ __all__ = [
 
 
 class GeoAIError(Exception):
-    """Base class of every error raised by geoai."""
+    """Base class of every error raised by geoai.
+
+    Examples
+    --------
+    One ``except`` catches every geoai error, whatever its kind:
+
+    >>> import geoai
+    >>> try:
+    ...     geoai.Grid.from_bounds((0, 0, 1, 1), -1, crs="EPSG:4326")
+    ... except geoai.GeoAIError as exc:
+    ...     print(type(exc).__name__)
+    InputError
+    """
 
 
 class InputError(GeoAIError, ValueError):
-    """An argument has the wrong shape, type, range or content."""
+    """An argument has the wrong shape, type, range or content.
+
+    Examples
+    --------
+    The message names the argument and what it should be; ``except ValueError`` catches it:
+
+    >>> import geoai
+    >>> try:
+    ...     geoai.Grid.from_bounds((0, 0, 1, 1), -1, crs="EPSG:4326")
+    ... except ValueError as exc:
+    ...     print(exc)
+    resolution must be finite and > 0; got -1.
+    """
 
 
 class CRSError(InputError):
-    """A coordinate reference system is missing, mismatched or of the wrong kind."""
+    """A coordinate reference system is missing, mismatched or of the wrong kind.
+
+    Examples
+    --------
+    Bounds in metres given with a longitude/latitude CRS:
+
+    >>> import geoai
+    >>> try:
+    ...     geoai.Grid.from_bounds((0, 0, 500_000, 500_000), 1000, crs="EPSG:4326")
+    ... except geoai.CRSError as exc:
+    ...     print(isinstance(exc, geoai.InputError), "projected CRS" in str(exc))
+    True True
+    """
 
 
 class ConvergenceError(GeoAIError, RuntimeError):
@@ -41,6 +77,19 @@ class ConvergenceError(GeoAIError, RuntimeError):
         The last residual reached, for callers that want to inspect it.
     n_iter : int, optional
         The number of iterations performed.
+
+    Examples
+    --------
+    A doubly-constrained model allowed a single Furness sweep:
+
+    >>> import numpy as np, geoai
+    >>> cost = np.array([[1.0, 10.0, 30.0], [10.0, 1.0, 20.0], [30.0, 20.0, 1.0]])
+    >>> try:
+    ...     geoai.flows.interaction([100, 50, 20], [60, 60, 50], cost, decay="exponential",
+    ...                             beta=0.1, constraint="doubly", max_iter=1)
+    ... except geoai.ConvergenceError as exc:
+    ...     print(exc.n_iter, exc.residual > 1e-8)
+    1 True
     """
 
     def __init__(
@@ -52,8 +101,37 @@ class ConvergenceError(GeoAIError, RuntimeError):
 
 
 class GeoAIWarning(UserWarning):
-    """Base class of every warning issued by geoai: a result is valid but weaker than asked."""
+    """Base class of every warning issued by geoai: a result is valid but weaker than asked.
+
+    Examples
+    --------
+    Silence (or escalate) every geoai warning at once with the ``warnings`` filters:
+
+    >>> import warnings, geoai
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", geoai.GeoAIWarning)
+    ...     metros = geoai.load_metros(min_population=1_000_000)
+    ...     try:
+    ...         geoai.stats.local_moran(metros, "gdp_pc_usd", permutations=9)
+    ...     except geoai.GeoAIWarning as warning:
+    ...         print(type(warning).__name__)
+    PermutationWarning
+    """
 
 
 class BackendUnavailableError(GeoAIError, ImportError):
-    """An optional dependency (an extra) needed for this call is not installed."""
+    """An optional dependency (an extra) needed for this call is not installed.
+
+    Examples
+    --------
+    It is an ``ImportError``, so code that guards an optional import keeps working:
+
+    >>> import geoai
+    >>> issubclass(geoai.BackendUnavailableError, ImportError)
+    True
+    >>> try:
+    ...     raise geoai.BackendUnavailableError("plots need matplotlib: pip install 'geoai[viz]'")
+    ... except ImportError as exc:
+    ...     print(exc)
+    plots need matplotlib: pip install 'geoai[viz]'
+    """

@@ -34,8 +34,10 @@ class Grid:
 
     Parameters
     ----------
-    width, height : int
-        Number of columns and rows.
+    width : int
+        Number of columns (>= 1).
+    height : int
+        Number of rows (>= 1).
     transform : affine.Affine
         Maps (col, row) of cell corners to (x, y); ``transform.e < 0`` (north up).
     crs : pyproj.CRS
@@ -85,6 +87,19 @@ class Grid:
             Cell size in CRS units.
         crs : str, int or pyproj.CRS
             The grid's CRS, e.g. ``"EPSG:4326"`` or ``"ESRI:54009"``.
+
+        Returns
+        -------
+        Grid
+            The grid, anchored at ``(xmin, ymax)``.
+
+        Examples
+        --------
+        A 10 km grid over a 95 km × 40 km box: the width is rounded up to whole cells.
+
+        >>> g = Grid.from_bounds((0, 0, 95_000, 40_000), 10_000, crs="EPSG:3035")
+        >>> g.shape, g.bounds
+        ((4, 10), (0.0, 0.0, 100000.0, 40000.0))
         """
         c = v.as_crs(crs, "crs")
         try:
@@ -110,7 +125,32 @@ class Grid:
 
     @classmethod
     def from_raster(cls, path: str | PathLike[str]) -> Grid:
-        """Build the grid of an existing raster file (GeoTIFF or anything GDAL reads)."""
+        """Build the grid of an existing raster file (GeoTIFF or anything GDAL reads).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The raster file; it must carry a CRS.
+
+        Returns
+        -------
+        Grid
+            The file's width, height, transform and CRS (no pixel is read).
+
+        Raises
+        ------
+        CRSError
+            When the file has no CRS.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> from geoai.io import write_raster
+        >>> g = Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
+        >>> path = write_raster(g.to_xarray(fill=1.0), pathlib.Path(tempfile.mkdtemp()) / "g.tif")
+        >>> Grid.from_raster(path) == g
+        True
+        """
         import rasterio
 
         with rasterio.open(path) as src:
@@ -123,7 +163,24 @@ class Grid:
 
     @classmethod
     def like(cls, other: Grid | Any) -> Grid:
-        """Build the grid of another Grid, a rioxarray DataArray/Dataset, or a raster path."""
+        """Build the grid of another Grid, a rioxarray DataArray/Dataset, or a raster path.
+
+        Parameters
+        ----------
+        other : Grid, xarray.DataArray, xarray.Dataset, str or os.PathLike
+            Where to take the grid from; an xarray object needs a rioxarray CRS and transform.
+
+        Returns
+        -------
+        Grid
+            A grid with ``other``'s shape, transform and CRS.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
+        >>> Grid.like(g.to_xarray()) == g
+        True
+        """
         if isinstance(other, Grid):
             return cls(other.width, other.height, other.transform, other.crs)
         if isinstance(other, str | PathLike):
@@ -182,7 +239,26 @@ class Grid:
         return float(self.crs.axis_info[0].unit_conversion_factor) / 1000.0
 
     def nbytes(self, dtype: Any = np.float64) -> int:
-        """Memory needed for one band of this grid in ``dtype``."""
+        """Memory needed for one band of this grid in ``dtype``.
+
+        Parameters
+        ----------
+        dtype : numpy dtype, default float64
+            The band's element type.
+
+        Returns
+        -------
+        int
+            Bytes: cells × bytes per element.
+
+        Examples
+        --------
+        The 30-arc-second world grid in float32 takes about 3.7 GB:
+
+        >>> world = Grid.from_bounds((-180, -90, 180, 90), 1 / 120, crs="EPSG:4326")
+        >>> world.shape, world.nbytes("float32")
+        ((21600, 43200), 3732480000)
+        """
         return self.n_cells * np.dtype(dtype).itemsize
 
     # --------------------------------------------------------------- geometry
@@ -195,6 +271,12 @@ class Grid:
             Column centres, west to east.
         y : numpy.ndarray, shape (height,)
             Row centres, north to south.
+
+        Examples
+        --------
+        >>> x, y = Grid.from_bounds((0, 40, 2, 41), 0.5, crs="EPSG:4326").cell_centers()
+        >>> x.tolist(), y.tolist()
+        ([0.25, 0.75, 1.25, 1.75], [40.75, 40.25])
         """
         t = self.transform
         x = t.c + t.a * (np.arange(self.width, dtype=np.float64) + 0.5)
@@ -211,6 +293,17 @@ class Grid:
             6371.0088 km, which shrinks toward the poles. Projected grids: the
             planar area in the CRS, the same for every row (equal-area
             projections make this the true area).
+
+        Examples
+        --------
+        Rows run north to south. A one-degree cell by the equator is about 12,364 km²; one
+        by 60° N is cos(59.5°) ≈ 0.51 of that:
+
+        >>> area = Grid.from_bounds((0, -1, 1, 61), 1, crs="EPSG:4326").cell_area_km2()
+        >>> round(float(area[-1])), round(float(area[1] / area[-1]), 2)
+        (12364, 0.51)
+        >>> Grid.from_bounds((0, 0, 5000, 5000), 1000, crs="EPSG:3035").cell_area_km2().tolist()
+        [1.0, 1.0, 1.0, 1.0, 1.0]
         """
         if not self.is_geographic:
             k = self.km_per_unit
@@ -248,6 +341,18 @@ class Grid:
             Fill value of the new array.
         attrs : dict, optional
             Attributes to attach (model description, units).
+
+        Returns
+        -------
+        xarray.DataArray, shape (height, width)
+            The values on this grid, with rioxarray CRS and transform.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
+        >>> da = g.to_xarray(fill=0.0, name="jobs", attrs={"units": "jobs"})
+        >>> da.dims, da.shape, da.rio.crs.to_epsg(), float(da.sum())
+        (('y', 'x'), (20, 20), 4326, 0.0)
         """
         import rioxarray  # noqa: F401  (registers the .rio accessor)
         import xarray as xr
@@ -276,10 +381,26 @@ class Grid:
 def as_grid(grid: Any) -> Grid:
     """Return ``grid`` as a :class:`Grid`: a Grid, an xarray object or a raster path.
 
+    Parameters
+    ----------
+    grid : Grid, xarray.DataArray, xarray.Dataset, str or os.PathLike
+        The grid itself, or an object to take it from as in :meth:`Grid.like`.
+
+    Returns
+    -------
+    Grid
+        ``grid`` itself when it is already a Grid.
+
     Raises
     ------
     InputError
         When ``grid`` is none of those.
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
+    >>> as_grid(g) is g, as_grid(g.to_xarray()) == g
+    (True, True)
     """
     if isinstance(grid, Grid):
         return grid

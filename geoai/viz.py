@@ -225,6 +225,17 @@ def lisa_map(
     Returns
     -------
     matplotlib.axes.Axes
+        The map.
+
+    Examples
+    --------
+    >>> import geoai, matplotlib.pyplot as plt
+    >>> metros = geoai.load_metros(min_population=5_000_000)
+    >>> lisa = geoai.stats.local_moran(metros, "gdp_pc_usd", permutations=99, fdr=None)
+    >>> ax = geoai.viz.lisa_map(metros, lisa)
+    >>> ax.get_title(), ax.get_legend().get_texts()[-1].get_text().startswith("not significant")
+    ('Local Moran clusters', True)
+    >>> plt.close(ax.figure)
     """
     if "label" not in lisa.columns or len(lisa) != len(gdf):
         raise InputError("lisa must be the local_moran result for gdf (same rows, a 'label').")
@@ -258,6 +269,16 @@ def roles_map(
     Returns
     -------
     matplotlib.axes.Axes
+        The map.
+
+    Examples
+    --------
+    >>> import geoai, matplotlib.pyplot as plt
+    >>> roles = geoai.classify(geoai.load_metros(min_population=5_000_000))
+    >>> ax = geoai.viz.roles_map(roles, title="Metro roles, 2025")
+    >>> ax.get_title()
+    'Metro roles, 2025'
+    >>> plt.close(ax.figure)
     """
     if "role" not in roles.columns:
         raise InputError("roles must be the result of geoai.classify (a 'role' column).")
@@ -286,12 +307,27 @@ def potential_map(
         Points drawn on top (small cyan dots).
     ax : matplotlib.axes.Axes, optional
         Draw here (default: a new figure).
-    title, label : str
-        Map title and colour-bar label.
+    title : str, default "Agglomeration potential"
+        Map title.
+    label : str, default "potential"
+        Colour-bar label.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The map.
+
+    Examples
+    --------
+    >>> import geoai, matplotlib.pyplot as plt
+    >>> metros = geoai.load_metros(min_population=5_000_000)
+    >>> grid = geoai.Grid.from_bounds((-180, -60, 180, 78), 5.0, crs="EPSG:4326")
+    >>> surf = geoai.potential.surface(metros, "population", grid, decay="exponential",
+    ...                                scale_km=300)
+    >>> ax = geoai.viz.potential_map(surf, points=metros, label="people")
+    >>> ax.get_title(), ax.figure.axes[-1].get_ylabel()
+    ('Agglomeration potential', 'people')
+    >>> plt.close(ax.figure)
     """
     plt = _plt()
     from matplotlib.colors import LogNorm
@@ -354,6 +390,18 @@ def flows_map(
     Returns
     -------
     matplotlib.axes.Axes
+        The map.
+
+    Examples
+    --------
+    >>> import numpy as np, geopandas as gpd, geoai, matplotlib.pyplot as plt
+    >>> metros = gpd.GeoDataFrame({"metro_id": ["tokyo", "la", "nyc"]}, crs="EPSG:4326",
+    ...     geometry=gpd.points_from_xy([139.7, -118.2, -74.0], [35.7, 34.1, 40.7]))
+    >>> flows = np.array([[0, 50, 20], [40, 0, 80], [10, 90, 0]], dtype=float)
+    >>> ax = geoai.viz.flows_map(geoai.flows.to_lines(flows, metros), points=metros)
+    >>> ax.get_title()
+    'Largest flows (line width ∝ flow; largest 90)'
+    >>> plt.close(ax.figure)
     """
     plt = _plt()
     if "flow" not in lines.columns:

@@ -150,7 +150,6 @@ def test_site_loads_nothing_from_the_web(site: Path) -> None:
         assert not remote, f"{page.relative_to(site)} loads {remote[:3]}"
 
 
-
 #: A Sphinx role as Python-Markdown would render it if the docs/_hooks.py hook did not run.
 _RENDERED_ROLE = re.compile(r":(?:func|class|mod|data|meth|attr):(?:<code>|`)")
 
@@ -171,15 +170,16 @@ def test_roles_to_documented_objects_become_links(site: Path) -> None:
     # geoai/roles/__init__.py's docstring names :func:`decline` and :func:`backtest`, documented
     # on the same page; geoai.load_metro_panel is a root re-export documented on another page
     html = (site / "api" / "roles" / "index.html").read_text(encoding="utf-8")
-    links = dict(re.findall(r'<a class="autorefs[^"]*"[^>]*href="([^"]+)"[^>]*><code>([^<]+)</code>', html))
-    targets = {title: href for href, title in links.items()}
+    link = r'<a class="autorefs[^"]*"[^>]*href="([^"]+)"[^>]*><code>([^<]+)</code></a>'
+    targets = {title: href for href, title in re.findall(link, html)}
     assert targets.get("decline") == "#geoai.roles.decline"
     assert targets.get("geoai.load_metro_panel") == "../geoai/#geoai.datasets.load_metro_panel"
 
 
 def test_the_hook_examples_pass() -> None:
     spec = importlib.util.spec_from_file_location("_docs_hooks", ROOT / "docs" / "_hooks.py")
-    assert spec and spec.loader
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     result = doctest.testmod(module)

@@ -155,8 +155,10 @@ def load_metro_panel(
 
     Parameters
     ----------
-    start, end : int, default 1950, 2035
-        First and last year (inclusive), 1950–2035, ``start <= end``.
+    start : int, default 1950
+        First year (inclusive), 1950–2035.
+    end : int, default 2035
+        Last year (inclusive), 1950–2035, ``start <= end``.
     min_population : float, default 0
         Keep the agglomerations that reach at least this many people in *some*
         year of ``start``–``end`` (>= 0); every year of the window is returned

@@ -60,13 +60,17 @@ class CalibrationResult:
 
     Attributes
     ----------
-    coef, std_err : pandas.Series
-        Coefficients and their model-based standard errors, named after the
-        input columns (``const`` for the intercept of the unconstrained form).
+    coef : pandas.Series
+        Coefficients, named after the input columns (``const`` for the
+        intercept of the unconstrained form).
+    std_err : pandas.Series
+        Their model-based standard errors, same index.
     fitted : pandas.Series
         Fitted flows, aligned with the input rows.
-    loglik, llnull : float
-        Log-likelihood of the model and of the intercept-only model.
+    loglik : float
+        Log-likelihood of the model.
+    llnull : float
+        Log-likelihood of the intercept-only model.
     aic : float
         ``-2 loglik + 2 k`` with ``k`` the covariates plus identified fixed effects.
     deviance : float
@@ -82,12 +86,30 @@ class CalibrationResult:
         Newton iterations.
     n_params : int
         ``k`` used in the AIC.
-    constraint, decay : str
-        The model form.
-    origin_effects, destination_effects : pandas.Series
-        Fixed effects (``log a_i``, ``log b_j``) by origin and destination id,
-        empty for a form without them; under ``doubly`` the last destination's
-        effect is 0 (identification). Groups with all-zero flows are absent.
+    constraint : str
+        The model form: ``"none"``, ``"production"``, ``"attraction"`` or ``"doubly"``.
+    decay : str
+        The cost covariate: ``"power"`` (``log(cost)``) or ``"exponential"`` (``cost``).
+    origin_effects : pandas.Series
+        Origin fixed effects ``log a_i`` by origin id, empty for a form without them (absent:
+        origins with all-zero flows).
+    destination_effects : pandas.Series
+        Destination fixed effects ``log b_j`` by destination id, likewise; under
+        ``doubly`` the last destination's effect is 0 (identification).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, geoai
+    >>> x, pop = np.array([0.0, 100, 250, 300, 500]), np.array([5e5, 2e5, 1e6, 3e5, 8e5])
+    >>> o, d = np.nonzero(~np.eye(5, dtype=bool))  # every ordered pair of 5 places on a line
+    >>> df = pd.DataFrame({"o": o, "d": d, "km": abs(x[o] - x[d]), "O": pop[o], "D": pop[d]})
+    >>> df["trips"] = 1e-6 * df["O"] * df["D"] * df["km"] ** -1.5
+    >>> fit = geoai.flows.calibrate(df, flow="trips", origin="o", destination="d", cost="km",
+    ...                             dest_vars=["D"], constraint="production")
+    >>> fit.coef.round(4).to_dict(), len(fit.origin_effects), fit.destination_effects.empty
+    ({'D': 1.0, 'km': -1.5}, 5, True)
+    >>> bool(np.allclose(fit.fitted.groupby(df["o"]).sum(), df["trips"].groupby(df["o"]).sum()))
+    True
     """
 
     coef: pd.Series
@@ -108,7 +130,25 @@ class CalibrationResult:
     destination_effects: pd.Series = field(repr=False)
 
     def summary(self) -> pd.DataFrame:
-        """Coefficient table: estimate, standard error and z value."""
+        """Coefficient table: estimate, standard error and z value.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per coefficient; columns ``coef``, ``std_err`` and ``z`` (``coef / std_err``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, geoai
+        >>> x, pop = np.array([0.0, 100, 250, 300, 500]), np.array([5e5, 2e5, 1e6, 3e5, 8e5])
+        >>> o, d = np.nonzero(~np.eye(5, dtype=bool))  # every ordered pair of 5 places on a line
+        >>> df = pd.DataFrame({"o": o, "d": d, "km": abs(x[o] - x[d]), "O": pop[o], "D": pop[d]})
+        >>> df["trips"] = 1e-6 * df["O"] * df["D"] * df["km"] ** -1.5
+        >>> fit = geoai.flows.calibrate(df, flow="trips", origin="o", destination="d", cost="km",
+        ...                             origin_vars=["O"], dest_vars=["D"])
+        >>> fit.summary().index.tolist(), bool(fit.summary().loc["km", "z"] < -2)
+        (['const', 'O', 'D', 'km'], True)
+        """
         return pd.DataFrame(
             {"coef": self.coef, "std_err": self.std_err, "z": self.coef / self.std_err}
         )
@@ -202,14 +242,19 @@ def calibrate(
         One row per origin–destination pair (zero flows allowed).
     flow : str
         Observed flow column (counts or amounts, >= 0).
-    origin, destination : str
-        Identifier columns of the origin and destination.
+    origin : str
+        Identifier column of the origin.
+    destination : str
+        Identifier column of the destination.
     cost : str
         Cost column (km, minutes): ``> 0`` for power decay, finite for
         exponential decay.
-    origin_vars, dest_vars : sequence of str
-        Mass columns (> 0), entered as logarithms. Only the forms without the
-        matching fixed effects take them (see the module table).
+    origin_vars : sequence of str, default ()
+        Origin mass columns (> 0), entered as logarithms; only the forms
+        without origin fixed effects take them (see the module table).
+    dest_vars : sequence of str, default ()
+        Destination mass columns (> 0), likewise; only the forms without
+        destination fixed effects take them.
     constraint : {"none", "production", "attraction", "doubly"}
         Model form: which margins are reproduced through fixed effects.
     decay : {"power", "exponential"}
@@ -230,6 +275,18 @@ def calibrate(
         costs under power decay or masses, or variables the fixed effects absorb.
     ConvergenceError
         Newton's method did not converge in ``max_iter`` iterations.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, geoai
+    >>> x, pop = np.array([0.0, 100, 250, 300, 500]), np.array([5e5, 2e5, 1e6, 3e5, 8e5])
+    >>> o, d = np.nonzero(~np.eye(5, dtype=bool))  # every ordered pair of 5 places on a line
+    >>> df = pd.DataFrame({"o": o, "d": d, "km": abs(x[o] - x[d]), "O": pop[o], "D": pop[d]})
+    >>> df["trips"] = 1e-6 * df["O"] * df["D"] * df["km"] ** -1.5
+    >>> fit = geoai.flows.calibrate(df, flow="trips", origin="o", destination="d", cost="km",
+    ...                             origin_vars=["O"], dest_vars=["D"])
+    >>> fit.coef.round(3).to_dict()  # the flows were made with const = log(1e-6)
+    {'const': -13.816, 'O': 1.0, 'D': 1.0, 'km': -1.5}
     """
     v.check_choice(constraint, _CONSTRAINTS, "constraint")
     v.check_choice(decay, ("power", "exponential"), "decay")

@@ -47,6 +47,20 @@ def to_lines(
     -------
     geopandas.GeoDataFrame
         ``origin``, ``destination``, ``flow``, ``geometry``; largest first.
+
+    Examples
+    --------
+    The three largest of six flows; Tokyo to Los Angeles crosses the antimeridian:
+
+    >>> import numpy as np, geopandas as gpd
+    >>> metros = gpd.GeoDataFrame({"metro_id": ["tokyo", "la", "nyc"]}, crs="EPSG:4326",
+    ...     geometry=gpd.points_from_xy([139.7, -118.2, -74.0], [35.7, 34.1, 40.7]))
+    >>> flows = np.array([[0, 50, 20], [40, 0, 80], [10, 90, 0]], dtype=float)
+    >>> lines = to_lines(flows, metros, top=3)
+    >>> lines[["origin", "destination", "flow"]].to_numpy().tolist()
+    [['nyc', 'la', 90.0], ['la', 'nyc', 80.0], ['tokyo', 'la', 50.0]]
+    >>> lines.geom_type.tolist()
+    ['LineString', 'LineString', 'MultiLineString']
     """
     x, y, _ = v.as_coords(metros.to_crs(4326) if metros.crs else metros, "metros")
     ids = metros[id_column].to_numpy() if id_column in metros.columns else metros.index.to_numpy()

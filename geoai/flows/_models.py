@@ -232,6 +232,11 @@ def cost_matrix(
     -------
     numpy.ndarray, shape (n_o, n_d)
         Great-circle km (geographic CRS) or Euclidean km (projected CRS).
+
+    Examples
+    --------
+    >>> cost_matrix(([0.0, 1.0], [0.0, 0.0]), crs=4326).round(1).tolist()
+    [[inf, 111.2], [111.2, inf]]
     """
     po = kernel_points(points_o, crs, "points_o")
     pd_ = po if points_d is None else kernel_points(points_d, crs, "points_d")
@@ -303,6 +308,12 @@ def radiation(
     -------
     numpy.ndarray, shape (n, n)
         Dense flows (the model needs every pair); zero diagonal.
+
+    Examples
+    --------
+    >>> t = radiation(([0.0, 1.0, 3.0], [0.0, 0.0, 0.0]), [100.0, 50.0, 80.0], crs=4326)
+    >>> t.shape, float(t[0, 0])
+    ((3, 3), 0.0)
     """
     pts = kernel_points(points, crs)
     m = v.as_mass(mass, "mass", n=pts.n)

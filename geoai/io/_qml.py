@@ -56,6 +56,16 @@ def class_breaks(values: Any, *, classes: int = 7, mode: str = "quantile") -> np
     numpy.ndarray
         Strictly increasing breaks from the minimum to the maximum (duplicated
         quantiles are merged); two breaks when all values are equal.
+
+    Examples
+    --------
+    Quartile breaks of a skewed sample; NaN is ignored:
+
+    >>> import numpy as np
+    >>> class_breaks([1, 2, 3, 4, 100, np.nan], classes=4).tolist()
+    [1.0, 2.0, 3.0, 4.0, 100.0]
+    >>> class_breaks([1, 2, 3, 4, 100], classes=3, mode="equal").tolist()
+    [1.0, 34.0, 67.0, 100.0]
     """
     v.check_choice(mode, ("quantile", "equal"), "mode")
     if not isinstance(classes, int | np.integer) or classes < 1:

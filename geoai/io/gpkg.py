@@ -153,6 +153,20 @@ def write_layers(
         its folder is missing, or GDAL refuses a layer.
     CRSError
         A GeoDataFrame has no CRS.
+
+    Examples
+    --------
+    A point layer and an attribute table (no geometry) in one file:
+
+    >>> import pathlib, tempfile, geopandas as gpd, pandas as pd, pyogrio
+    >>> metros = gpd.GeoDataFrame({"metro_id": ["a"]}, crs="EPSG:4326",
+    ...                           geometry=gpd.points_from_xy([2.35], [48.85]))
+    >>> panel = pd.DataFrame({"metro_id": ["a", "a"], "year": [2030, 2031], "jobs": [10.0, 11.0]})
+    >>> out = write_layers(pathlib.Path(tempfile.mkdtemp()) / "run.gpkg",
+    ...                    {"metros": metros, "panel": panel},
+    ...                    descriptions={"panel": "Jobs by metro and year"})
+    >>> pyogrio.list_layers(out).tolist()
+    [['metros', 'Point'], ['panel', None]]
     """
     import pyogrio
     import pyogrio.errors
@@ -237,6 +251,24 @@ def read_styles(path: str | os.PathLike[str]) -> dict[str, str]:
     dict of str to str
         Table name → QML of its default style (``useAsDefault`` first, then
         the most recent); empty when the file has no ``layer_styles`` table.
+
+    Raises
+    ------
+    InputError
+        The file does not exist.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, geopandas as gpd
+    >>> from geoai.io import qgis
+    >>> pts = gpd.GeoDataFrame({"role": ["hub"]}, geometry=gpd.points_from_xy([2.35], [48.85]),
+    ...                        crs="EPSG:4326")
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> style = qgis.categorized_points_style("role", {"hub": "#d6604d"})
+    >>> _ = write_layers(folder / "styled.gpkg", {"metros": pts}, styles={"metros": style})
+    >>> _ = write_layers(folder / "plain.gpkg", {"metros": pts})
+    >>> read_styles(folder / "styled.gpkg")["metros"] == style, read_styles(folder / "plain.gpkg")
+    (True, {})
     """
     p = Path(path)
     if not p.is_file():

@@ -70,6 +70,18 @@ class ProjectLayer:
         style in the GeoPackage's ``layer_styles`` table (vectors) or the
         sidecar ``.qml`` beside the file (rasters, as written by
         :func:`geoai.io.write_raster`); QGIS's default style when neither exists.
+
+    Examples
+    --------
+    >>> metros = ProjectLayer("Metros", "geoai.gpkg", layer="metros")
+    >>> potential = ProjectLayer("Potential", "potential.tif", kind="raster")
+    >>> metros.kind, potential.layer is None
+    ('vector', True)
+    >>> try:
+    ...     ProjectLayer("Potential", "potential.tif", kind="raster", layer="band1")
+    ... except ValueError as exc:
+    ...     print("layer= names a table inside a vector file" in str(exc))
+    True
     """
 
     name: str
@@ -414,6 +426,22 @@ def write_project(
     -----
     The files are only read for metadata (CRS, extent, default style), so
     write the data first. The view opens on the union of the layer extents.
+
+    Examples
+    --------
+    A plain-XML project over one GeoPackage layer, referenced by relative path:
+
+    >>> import pathlib, tempfile, geopandas as gpd
+    >>> from geoai.io import write_layers
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> pts = gpd.GeoDataFrame({"v": [1.0]}, geometry=gpd.points_from_xy([2.35], [48.85]),
+    ...                        crs="EPSG:4326")
+    >>> _ = write_layers(folder / "run.gpkg", {"places": pts})
+    >>> layers = [ProjectLayer("Places", "run.gpkg", layer="places")]
+    >>> out = write_project(folder / "run.qgs", layers, crs="EPSG:3857", title="Demo")
+    >>> xml = out.read_text(encoding="utf-8")
+    >>> "./run.gpkg|layername=places" in xml, str(folder) in xml
+    (True, False)
     """
     p = Path(path)
     suffix = p.suffix.lower()

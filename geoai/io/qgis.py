@@ -109,6 +109,16 @@ def raster_style(
     -------
     str
         The QML document.
+
+    Examples
+    --------
+    A categorical raster (three codes), one colour and label per value:
+
+    >>> import xml.etree.ElementTree as ET
+    >>> qml = raster_style([0, 1, 2], interpolation="exact", labels=["none", "A", "B"])
+    >>> items = ET.fromstring(qml).iter("item")
+    >>> [(item.get("value"), item.get("label")) for item in items]
+    [('0.0', 'none'), ('1.0', 'A'), ('2.0', 'B')]
     """
     v.check_choice(ramp, RAMPS, "ramp")
     v.check_choice(interpolation, _RAMP_TYPES, "interpolation")
@@ -192,6 +202,19 @@ def write_qml(qml: str, path: str | os.PathLike[str], *, overwrite: bool = False
     -------
     pathlib.Path
         The written file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "potential.qml"
+    >>> out = write_qml(raster_style([0.0, 1.0]), target)
+    >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
+    True
+    >>> try:
+    ...     write_qml(raster_style([0.0, 1.0]), target)
+    ... except ValueError as exc:  # InputError: the file exists and overwrite is False
+    ...     print("pass overwrite=True" in str(exc))
+    True
     """
     p = Path(path)
     if p.suffix.lower() != ".qml":

@@ -20,33 +20,148 @@ __all__ = ["Report", "plain_number"]
 
 @dataclass
 class Report:
-    """An ordered list of blocks rendered to Markdown and HTML."""
+    """An ordered list of blocks rendered to Markdown and HTML.
+
+    Parameters
+    ----------
+    title : str
+        The report's title (the Markdown ``#`` heading and the HTML ``<title>``).
+    blocks : list of (str, object), optional
+        The blocks so far, ``(kind, body)``; filled by the methods below.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> report = Report("Run")
+    >>> report.heading("Roles")
+    >>> counts = pd.DataFrame({"metros": [12]}, index=pd.Index(["hub"], name="role"))
+    >>> report.table(counts, caption="Metros by role")
+    >>> print(report.markdown())
+    # Run
+    <BLANKLINE>
+    ## Roles
+    <BLANKLINE>
+    *Metros by role*
+    <BLANKLINE>
+    | role | metros |
+    |---|---|
+    | hub | 12 |
+    <BLANKLINE>
+    """
 
     title: str
     blocks: list[tuple[str, Any]] = field(default_factory=list)
 
     def heading(self, text: str, level: int = 2) -> None:
-        """Add a heading."""
+        """Add a heading.
+
+        Parameters
+        ----------
+        text : str
+            The heading's text.
+        level : int, default 2
+            Heading level, 2 (a section) or more; level 1 is the title.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.heading("Method", level=3)
+        >>> report.markdown().splitlines()[2]
+        '### Method'
+        """
         self.blocks.append(("heading", (level, text)))
 
     def text(self, text: str) -> None:
-        """Add a paragraph."""
+        """Add a paragraph.
+
+        Parameters
+        ----------
+        text : str
+            The paragraph, written as is in Markdown and escaped in HTML.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.text("Costs < 300 km & rising.")
+        >>> "<p>Costs &lt; 300 km &amp; rising.</p>" in report.html()
+        True
+        """
         self.blocks.append(("text", text))
 
     def bullets(self, items: list[str]) -> None:
-        """Add a bulleted list."""
+        """Add a bulleted list.
+
+        Parameters
+        ----------
+        items : list of str
+            One string per bullet.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.bullets(["12 hubs", "3 stars"])
+        >>> report.markdown().splitlines()[2:4]
+        ['- 12 hubs', '- 3 stars']
+        """
         self.blocks.append(("bullets", list(items)))
 
     def table(self, df: pd.DataFrame, caption: str = "", floatfmt: str = "") -> None:
-        """Add a table (floats formatted with ``floatfmt``; default :func:`plain_number`)."""
+        """Add a table (floats formatted with ``floatfmt``; default :func:`plain_number`).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The table; its index is the first column.
+        caption : str, optional
+            A caption above the table.
+        floatfmt : str, optional
+            A ``str.format`` template for floats, e.g. ``"{:.2f}"``; default
+            :func:`plain_number`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> report = Report("Run")
+        >>> report.table(pd.DataFrame({"share": [0.12345]}), floatfmt="{:.2f}")
+        >>> report.markdown().splitlines()[-1]
+        '| 0 | 0.12 |'
+        """
         self.blocks.append(("table", (df, caption, floatfmt)))
 
     def figure(self, path: str, caption: str) -> None:
-        """Add a figure by its path relative to the report."""
+        """Add a figure by its path relative to the report.
+
+        Parameters
+        ----------
+        path : str
+            The image file, relative to where the report is written.
+        caption : str
+            Caption and alternative text.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.figure("maps/roles.png", "Metro roles")
+        >>> report.markdown().splitlines()[2]
+        '![Metro roles](maps/roles.png)'
+        """
         self.blocks.append(("figure", (path, caption)))
 
     def markdown(self) -> str:
-        """Render the report as GitHub-flavoured Markdown."""
+        r"""Render the report as GitHub-flavoured Markdown.
+
+        Returns
+        -------
+        str
+            The title, then each block in order, separated by blank lines.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.text("Done.")
+        >>> report.markdown()
+        '# Run\n\nDone.\n'
+        """
         out = [f"# {self.title}", ""]
         for kind, body in self.blocks:
             if kind == "heading":
@@ -65,7 +180,20 @@ class Report:
         return "\n".join(out)
 
     def html(self) -> str:
-        """Render the report as one HTML page (figures linked by relative path)."""
+        """Render the report as one HTML page (figures linked by relative path).
+
+        Returns
+        -------
+        str
+            A complete HTML document with inline CSS; every text is escaped.
+
+        Examples
+        --------
+        >>> report = Report("Run <1>")
+        >>> page = report.html()
+        >>> page.startswith("<!DOCTYPE html>"), "<h1>Run &lt;1&gt;</h1>" in page
+        (True, True)
+        """
         esc = html.escape
         parts = [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",

@@ -25,7 +25,7 @@ def read_points(
     lat: str = "lat",
     crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read points from a GeoPackage, GeoParquet, any OGR vector file, or a CSV.
+    r"""Read points from a GeoPackage, GeoParquet, any OGR vector file, or a CSV.
 
     Parameters
     ----------
@@ -33,10 +33,31 @@ def read_points(
         The file. CSV files need longitude/latitude columns.
     layer : str, optional
         Layer name for multi-layer files.
-    lon, lat : str
-        Coordinate columns of a CSV (degrees, EPSG:4326 unless ``crs`` says otherwise).
+    lon : str, default "lon"
+        Longitude (x) column of a CSV (degrees, EPSG:4326 unless ``crs`` says otherwise).
+    lat : str, default "lat"
+        Latitude (y) column of a CSV.
     crs : str, optional
         CRS of the CSV coordinates, default EPSG:4326.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The points with their CRS; a CSV's coordinate columns become the geometry.
+
+    Raises
+    ------
+    InputError
+        The file does not exist, a CSV lacks the coordinate columns, or a vector file has no CRS.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> csv = pathlib.Path(tempfile.mkdtemp()) / "sites.csv"
+    >>> _ = csv.write_text("name,x,y\nLyon,4.84,45.76\nTurin,7.69,45.07\n")
+    >>> sites = read_points(csv, lon="x", lat="y")
+    >>> list(sites.columns), sites.crs.to_epsg(), sites.geometry.x.round(2).tolist()
+    (['name', 'geometry'], 4326, [4.84, 7.69])
     """
     p = Path(path)
     if not p.exists():
@@ -84,6 +105,20 @@ def write_vector(
     -------
     pathlib.Path
         The written file.
+
+    Raises
+    ------
+    InputError
+        ``gdf`` has no CRS, the extension is unknown, or the file exists and not ``overwrite``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, geopandas as gpd
+    >>> pts = gpd.GeoDataFrame({"name": ["Lyon"]}, geometry=gpd.points_from_xy([4.84], [45.76]),
+    ...                        crs="EPSG:4326")
+    >>> out = write_vector(pts, pathlib.Path(tempfile.mkdtemp()) / "sites.gpkg")
+    >>> gpd.read_file(out, layer="sites")["name"].tolist()
+    ['Lyon']
     """
     v.require_crs(gdf, "gdf")
     p = Path(path)

@@ -37,6 +37,24 @@ def jit(
         Enable ``prange`` parallel loops.
     inline : {"never", "always"}, default "never"
         Numba IR inlining, for small device functions called in hot loops.
+
+    Returns
+    -------
+    callable
+        A decorator that compiles a function with ``numba.njit`` and these flags (and
+        ``cache=True``, so the function must live in a module file).
+
+    Examples
+    --------
+    Every kernel carries the same flags:
+
+    >>> from geoai.kernels.decay import decay_array
+    >>> from geoai.kernels.potential import potential_grid
+    >>> opts = decay_array.targetoptions
+    >>> opts["error_model"], opts["nogil"], opts["fastmath"] == set(FASTMATH)
+    ('numpy', True, True)
+    >>> opts["parallel"], potential_grid.targetoptions["parallel"]
+    (False, True)
     """
 
     def wrap(fn: F) -> F:

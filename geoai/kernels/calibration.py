@@ -26,6 +26,16 @@ def row_scaled_kernel(
     ``shift_i`` is the row maximum of ``beta x_ij`` over observed cells, so the
     largest entry of every row is 1: no row underflows to all zeros, whatever
     ``beta``. The shift is absorbed by the origin factors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.log(np.array([[10.0, 100.0], [50.0, 5.0]]))  # log km: power decay
+    >>> mask = np.array([[True, True], [True, False]])
+    >>> out, shift = np.empty((2, 2)), np.empty(2)
+    >>> row_scaled_kernel(x, mask, -2.0, out, shift)
+    >>> out.round(12).tolist(), bool(np.allclose(shift, -2.0 * np.log([10.0, 50.0])))
+    ([[1.0, 0.01], [1.0, 0.0]], True)
     """
     n_o, n_d = x.shape
     for i in numba.prange(n_o):
@@ -51,10 +61,14 @@ def fitted_moments(
 
     Returns
     -------
-    row, col : ndarray
-        ``sum_j mu_ij`` and ``sum_i mu_ij``.
-    row_x, col_x : ndarray
-        ``sum_j mu_ij x_ij`` and ``sum_i mu_ij x_ij``.
+    row : ndarray, shape (n_o,)
+        ``sum_j mu_ij``.
+    col : ndarray, shape (n_d,)
+        ``sum_i mu_ij``.
+    row_x : ndarray, shape (n_o,)
+        ``sum_j mu_ij x_ij``.
+    col_x : ndarray, shape (n_d,)
+        ``sum_i mu_ij x_ij``.
     score : float
         ``sum (y - mu) x``, the gradient of the profile log-likelihood.
     mu_xx : float
@@ -62,6 +76,21 @@ def fitted_moments(
     loglik : float
         ``sum_{y>0} y log mu - sum mu`` (the Poisson log-likelihood without
         ``log y!``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> kern, x = np.array([[1.0, 0.5], [0.25, 1.0]]), np.array([[0.0, 1.0], [2.0, 0.0]])
+    >>> y = np.array([[2.0, 1.0], [1.0, 3.0]])
+    >>> a, b = np.array([2.0, 3.0]), np.array([1.0, 2.0])
+    >>> mu = a[:, None] * kern * b[None, :]
+    >>> row, col, row_x, col_x, score, mu_xx, loglik = fitted_moments(kern, a, b, y, x, 2)
+    >>> np.array_equal(kern, mu), row.tolist(), col.tolist()
+    (True, [4.0, 6.75], [2.75, 8.0])
+    >>> bool(np.isclose(score, ((y - mu) * x).sum()))
+    True
+    >>> bool(np.isclose(loglik, (y * np.log(mu)).sum() - mu.sum()))
+    True
     """
     n_o, n_d = kern.shape
     row = np.zeros(n_o)

@@ -56,7 +56,15 @@ KINDS = {
 
 @jit(inline="always")
 def decay_value(d: float, kind: int, beta: float, a: float) -> float:
-    """Return ``f(d)`` for one distance ``d`` (km); see the module table."""
+    """Return ``f(d)`` for one distance ``d`` (km); see the module table.
+
+    Examples
+    --------
+    >>> decay_value(2.0, POWER, 2.0, 0.0), round(decay_value(300.0, EXPONENTIAL, 1 / 300, 0.0), 6)
+    (0.25, 0.367879)
+    >>> decay_value(0.0, POWER, 2.0, 0.0), decay_value(50.0, BOX, 50.0, 0.0)
+    (inf, 1.0)
+    """
     if kind == POWER:
         if beta == 2.0:
             return 1.0 / (d * d)
@@ -74,7 +82,14 @@ def decay_value(d: float, kind: int, beta: float, a: float) -> float:
 
 @jit()
 def decay_array(d: np.ndarray, kind: int, beta: float, a: float) -> np.ndarray:
-    """Apply :func:`decay_value` elementwise to a float array of any shape."""
+    """Apply :func:`decay_value` elementwise to a float array of any shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> decay_array(np.array([[0.0, 1.0], [2.0, 3.0]]), BOX, 2.0, 0.0).tolist()
+    [[1.0, 1.0], [1.0, 0.0]]
+    """
     flat = d.ravel()
     out = np.empty(flat.size)
     for k in range(flat.size):
@@ -84,7 +99,20 @@ def decay_array(d: np.ndarray, kind: int, beta: float, a: float) -> np.ndarray:
 
 @jit()
 def apply_decay(buf: np.ndarray, start: int, stop: int, kind: int, beta: float, a: float) -> None:
-    """Replace the finite distances ``buf[start:stop]`` (km) by ``f(d)`` in place."""
+    """Replace the finite distances ``buf[start:stop]`` (km) by ``f(d)`` in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> buf = np.array([1.0, 2.0, 4.0])
+    >>> apply_decay(buf, 1, 3, POWER, 1.0, 0.0)  # 1/d from position 1 on
+    >>> buf.tolist()
+    [1.0, 0.5, 0.25]
+    >>> buf = np.array([0.0, 100.0])
+    >>> apply_decay(buf, 0, 2, EXPONENTIAL, 0.01, 0.0)
+    >>> bool(np.allclose(buf, np.exp(-0.01 * np.array([0.0, 100.0])), rtol=1e-14))
+    True
+    """
     if kind == POWER:
         if beta == 2.0:
             for j in range(start, stop):

@@ -34,6 +34,12 @@ def unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
     """Return the unit vectors ``(n, 3)`` of points given in degrees.
 
     The interaction kernels take the transpose, ``(3, n)`` contiguous.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unit_vectors(np.array([0.0, 90.0, 0.0]), np.array([0.0, 0.0, 90.0])).round(12).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
     """
     n = lon_deg.size
     out = np.empty((n, 3))
@@ -49,7 +55,16 @@ def unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
 
 @jit(inline="always")
 def chord_to_km(chord: float) -> float:
-    """Great-circle distance (km) from the chord between two unit vectors."""
+    """Great-circle distance (km) from the chord between two unit vectors.
+
+    Examples
+    --------
+    Two points a quarter of a great circle apart (chord ``sqrt(2)``):
+
+    >>> import math
+    >>> math.isclose(chord_to_km(math.sqrt(2.0)), math.pi * EARTH_RADIUS_KM / 2, rel_tol=1e-14)
+    True
+    """
     return 2.0 * EARTH_RADIUS_KM * fast_asin(min(0.5 * chord, 1.0))
 
 
@@ -72,6 +87,17 @@ def fill_distances(
     for planar points): kernels copy the rows of a ``(3, n)`` array into
     separate 1-D arrays before their parallel loop, because loads through 2-D
     views inside a parallel region do not vectorise.
+
+    Examples
+    --------
+    Planar points (km), distances from the origin to points 1 and 2 only:
+
+    >>> import numpy as np
+    >>> bx, by, bz = coordinate_rows(np.array([[0.0, 3.0, 6.0], [0.0, 4.0, 8.0]]))
+    >>> out = np.full(3, -1.0)
+    >>> fill_distances(0.0, 0.0, 0.0, bx, by, bz, 1, 3, False, out)
+    >>> out.tolist()
+    [-1.0, 5.0, 10.0]
     """
     if geo:
         for j in range(start, stop):
@@ -88,7 +114,14 @@ def fill_distances(
 
 @jit()
 def coordinate_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split ``(3, n)`` or ``(2, n)`` coordinates into three contiguous 1-D arrays."""
+    """Split ``(3, n)`` or ``(2, n)`` coordinates into three contiguous 1-D arrays.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [a.tolist() for a in coordinate_rows(np.array([[0.0, 1.0], [2.0, 3.0]]))]
+    [[0.0, 1.0], [2.0, 3.0], [0.0, 0.0]]
+    """
     cx = x[0].copy()
     cy = x[1].copy()
     cz = x[2].copy() if x.shape[0] > 2 else np.zeros(x.shape[1])

@@ -13,9 +13,10 @@ use: relative error below 2e-15 (a few ulp).
   above 709.78, 0 below -745.1 (as libm).
 * ``log(x)`` for finite ``x > 0``: ``x = 2^e m`` with ``m`` in
   ``[sqrt(1/2), sqrt(2))``, ``log m = 2 atanh(s)``, ``s = (m-1)/(m+1)``,
-  ``|s| <= 0.172``, summed to ``s^23``. ``log(0)`` returns -744.4 (the
-  exponent of the smallest double), so ``exp(-beta * log(0)) = inf`` as it
-  should for power decay.
+  ``|s| <= 0.172``, summed to ``s^23``. Subnormal inputs are read as if
+  their exponent were -1023, so ``log(0)`` returns ``-1023 ln 2`` = -709.09
+  and not ``-inf``: callers that need ``d^-beta = inf`` at ``d = 0`` (power
+  decay) set it explicitly, as :func:`geoai.kernels.decay.apply_decay` does.
 * ``asin(x)`` for ``x`` in ``[0, 1]``: the Maclaurin series to ``x^51`` on
   ``[0, 1/2]``, and ``asin x = pi/2 - 2 asin(sqrt((1 - x) / 2))`` above.
 
@@ -77,7 +78,14 @@ def _float(typingctx, x):
 
 @jit(inline="always")
 def fast_exp(x: float) -> float:
-    """Return ``e**x`` (see the module notes for range and accuracy)."""
+    """Return ``e**x`` (see the module notes for range and accuracy).
+
+    Examples
+    --------
+    >>> import math
+    >>> math.isclose(fast_exp(1.0), math.e, rel_tol=2e-15), fast_exp(710.0), fast_exp(-746.0)
+    (True, inf, 0.0)
+    """
     k = np.floor(x * _INV_LN2 + 0.5)
     r = (x - k * _LN2_HI) - k * _LN2_LO
     p = _E[0]
@@ -103,7 +111,16 @@ def fast_exp(x: float) -> float:
 
 @jit(inline="always")
 def fast_log(x: float) -> float:
-    """Return the natural logarithm of a finite ``x >= 0``."""
+    """Return the natural logarithm of a finite ``x >= 0``.
+
+    Examples
+    --------
+    >>> import math
+    >>> math.isclose(fast_log(10.0), math.log(10.0), rel_tol=2e-15)
+    True
+    >>> math.isclose(fast_log(0.0), -1023 * math.log(2.0))  # not -inf: see the module notes
+    True
+    """
     bits: int = _bits(x)  # type: ignore[call-arg]
     m = _float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
     e = _float((bits >> 52) | 0x4330000000000000) - _TWO52 - 1023.0
@@ -129,7 +146,14 @@ def fast_log(x: float) -> float:
 
 @jit(inline="always")
 def fast_asin(x: float) -> float:
-    """Return ``arcsin(x)`` for ``x`` in ``[0, 1]``."""
+    """Return ``arcsin(x)`` for ``x`` in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import math
+    >>> math.isclose(fast_asin(0.5), math.pi / 6, rel_tol=2e-15), fast_asin(1.0) == math.pi / 2
+    (True, True)
+    """
     small = x <= 0.5
     y = x if small else np.sqrt((1.0 - x) * 0.5)
     z = y * y

@@ -121,6 +121,18 @@ def bounded_dijkstra(
     -------
     int
         ``count``: ``settled[:count]`` are the nodes reached within ``cutoff``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # a path 0 - 1 - 2 - 3, 60 s a link both ways, and a slower duplicate of 0 -> 1
+    >>> tail, head = np.array([0, 1, 1, 2, 2, 3, 0]), np.array([1, 0, 2, 1, 3, 2, 1])
+    >>> indptr, indices, weights = csr_from_arcs(4, tail, head, np.array([60.0] * 6 + [90.0]))
+    >>> dist, settled = np.full(4, np.inf), np.empty(4, dtype=np.int32)
+    >>> keys, items = np.empty(indices.size + 1), np.empty(indices.size + 1, dtype=np.int32)
+    >>> count = bounded_dijkstra(indptr, indices, weights, 0, 120.0, dist, keys, items, settled)
+    >>> count, settled[:count].tolist(), dist.tolist()
+    (3, [0, 1, 2], [0.0, 60.0, 120.0, inf])
     """
     count = 0
     dist[source] = 0.0
@@ -160,7 +172,19 @@ def single_source(
     Returns
     -------
     nodes : ndarray, shape (k,), int32
+        The nodes within ``cutoff``, ``source`` first.
     costs : ndarray, shape (k,), float64
+        Their costs, increasing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # a path 0 - 1 - 2 - 3, 60 s a link both ways, and a slower duplicate of 0 -> 1
+    >>> tail, head = np.array([0, 1, 1, 2, 2, 3, 0]), np.array([1, 0, 2, 1, 3, 2, 1])
+    >>> indptr, indices, weights = csr_from_arcs(4, tail, head, np.array([60.0] * 6 + [90.0]))
+    >>> nodes, costs = single_source(indptr, indices, weights, 3, np.inf)
+    >>> nodes.tolist(), costs.tolist()
+    ([3, 2, 1, 0], [0.0, 60.0, 120.0, 180.0])
     """
     n = indptr.size - 1
     dist = np.full(n, np.inf)
@@ -197,24 +221,48 @@ def accessibility(
 
     Parameters
     ----------
-    indptr, indices, weights
-        The CSR graph (see :func:`bounded_dijkstra`).
+    indptr : ndarray, shape (n + 1,), int64
+        CSR row pointers (see :func:`bounded_dijkstra`).
+    indices : ndarray, shape (m,), int32
+        Arc heads.
+    weights : ndarray, shape (m,), float64
+        Arc costs, finite and >= 0.
     sources : ndarray, shape (k,), int64
         Start nodes.
     mass : ndarray, shape (n,), float64
         Opportunities at each node (>= 0).
     cutoff : float
         Largest cost kept (inclusive); ``inf`` for none.
-    kind, beta : int, float
-        Decay function and parameter.
+    kind : int
+        Decay function code (see :mod:`geoai.kernels.decay`).
+    beta : float
+        Its parameter.
     n_chunks : int
         Number of scratch sets (the number of threads).
 
     Returns
     -------
-    within, effective : ndarray, shape (k,), float64
+    within : ndarray, shape (k,), float64
+        Opportunities within the cut-off.
+    effective : ndarray, shape (k,), float64
+        The same, each weighted by ``f`` of its cost.
     reached : ndarray, shape (k,), int64
         Number of nodes within the cut-off (the source included).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # a path 0 - 1 - 2 - 3, 60 s a link both ways, and a slower duplicate of 0 -> 1
+    >>> tail, head = np.array([0, 1, 1, 2, 2, 3, 0]), np.array([1, 0, 2, 1, 3, 2, 1])
+    >>> indptr, indices, weights = csr_from_arcs(4, tail, head, np.array([60.0] * 6 + [90.0]))
+    >>> from geoai.kernels.decay import EXPONENTIAL
+    >>> mass, sources = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0, 3])
+    >>> within, effective, reached = accessibility(
+    ...     indptr, indices, weights, sources, mass, 120.0, EXPONENTIAL, 1 / 600, 2)
+    >>> within.tolist(), reached.tolist()
+    ([6.0, 9.0], [3, 3])
+    >>> bool(np.isclose(effective[0], 1 + 2 * np.exp(-0.1) + 3 * np.exp(-0.2)))
+    True
     """
     n = indptr.size - 1
     k = sources.size
@@ -256,17 +304,30 @@ def csr_from_arcs(
     ----------
     n : int
         Number of nodes (positions ``0 .. n - 1``).
-    tail, head : ndarray, shape (m,), integer
-        Arc ends as node positions.
+    tail : ndarray, shape (m,), integer
+        Arc start nodes, as node positions.
+    head : ndarray, shape (m,), integer
+        Arc end nodes, as node positions.
     cost : ndarray, shape (m,), float64
         Arc costs.
 
     Returns
     -------
     indptr : ndarray, shape (n + 1,), int64
+        Row pointers: the arcs leaving ``u`` are ``indptr[u]:indptr[u + 1]``.
     indices : ndarray, shape (m',), int32
+        Their heads, sorted within each row.
     weights : ndarray, shape (m',), float64
-        ``m' <= m`` arcs after merging, sorted by tail then head.
+        Their costs: ``m' <= m`` arcs after merging, sorted by tail then head.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # a path 0 - 1 - 2 - 3, 60 s a link both ways, and a slower duplicate of 0 -> 1
+    >>> tail, head = np.array([0, 1, 1, 2, 2, 3, 0]), np.array([1, 0, 2, 1, 3, 2, 1])
+    >>> indptr, indices, weights = csr_from_arcs(4, tail, head, np.array([60.0] * 6 + [90.0]))
+    >>> indptr.tolist(), indices.tolist(), weights.tolist()
+    ([0, 1, 3, 5, 6], [1, 0, 2, 1, 3, 2], [60.0, 60.0, 60.0, 60.0, 60.0, 60.0])
     """
     tail = np.asarray(tail, dtype=np.int64)
     head = np.asarray(head, dtype=np.int64)

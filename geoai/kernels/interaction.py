@@ -141,7 +141,15 @@ def _decay_row(
 
 @jit(parallel=True)
 def distance_matrix(a: np.ndarray, b: np.ndarray, geo: bool) -> np.ndarray:
-    """Dense distances ``(n_a, n_b)`` in km between two point sets."""
+    """Dense distances ``(n_a, n_b)`` in km between two point sets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> distance_matrix(x, x, False).tolist()
+    [[0.0, 3.0, 4.0], [3.0, 0.0, 5.0], [4.0, 5.0, 0.0]]
+    """
     na, nb = a.shape[1], b.shape[1]
     ax, ay, az = coordinate_rows(a)
     bx, by, bz = coordinate_rows(b)
@@ -157,7 +165,19 @@ def distance_matrix(a: np.ndarray, b: np.ndarray, geo: bool) -> np.ndarray:
 def decay_matrix(
     x: np.ndarray, geo: bool, own: np.ndarray, kind: int, beta: float, ta: float, out: np.ndarray
 ) -> np.ndarray:
-    """Fill ``out`` ``(n, n)`` (float32/64) with ``f(d_ij)``; diagonal from ``own`` (NaN: 0)."""
+    """Fill ``out`` ``(n, n)`` (float32/64) with ``f(d_ij)``; diagonal from ``own`` (NaN: 0).
+
+    Examples
+    --------
+    A 4 km box: who is within 4 km of whom.
+
+    >>> import numpy as np
+    >>> from geoai.kernels.decay import BOX, EXPONENTIAL
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> own = np.full(3, np.nan)  # no self pairs
+    >>> decay_matrix(x, False, own, BOX, 4.0, 0.0, np.empty((3, 3))).tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    """
     n = x.shape[1]
     cx, cy, cz = coordinate_rows(x)
     for i in prange(n):
@@ -192,8 +212,12 @@ def symmetric_matmat(
         Great-circle (True) or planar (False) distances.
     own : ndarray, shape (n,)
         Own distance per point for the diagonal; NaN excludes the self pair.
-    kind, beta, ta : int, float, float
-        Decay function (see :mod:`geoai.kernels.decay`).
+    kind : int
+        Decay function code (see :mod:`geoai.kernels.decay`).
+    beta : float
+        Its parameter.
+    ta : float
+        The exponent ``a`` of the Tanner decay (unused by the others).
     v : ndarray, shape (m, n)
         Right-hand vectors, one per row.
     n_chunks : int
@@ -203,6 +227,19 @@ def symmetric_matmat(
     -------
     ndarray, shape (m, n)
         ``(F @ V.T).T``: row k is ``F @ v[k]``.
+
+    Examples
+    --------
+    The same products as the dense matrix of :func:`decay_matrix`, whatever ``n_chunks``:
+
+    >>> import numpy as np
+    >>> from geoai.kernels.decay import BOX, EXPONENTIAL
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> own = np.full(3, np.nan)  # no self pairs
+    >>> f = decay_matrix(x, False, own, EXPONENTIAL, 0.1, 0.0, np.empty((3, 3)))
+    >>> v = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])
+    >>> bool(np.allclose(symmetric_matmat(x, False, own, EXPONENTIAL, 0.1, 0.0, v, 2), v @ f))
+    True
     """
     m, n = v.shape
     cx, cy, cz = coordinate_rows(x)
@@ -249,6 +286,19 @@ def top_k_rows(
     Returns ``(index, value)``, both ``(n, k)``, sorted by decreasing value
     (ties keep the lower index first). Missing entries (fewer than ``k``
     candidates) have index -1 and value 0.
+
+    Examples
+    --------
+    Point 2 weighs ten times the others, so it is the largest partner of 0 and 1:
+
+    >>> import numpy as np
+    >>> from geoai.kernels.decay import BOX, EXPONENTIAL
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> own = np.full(3, np.nan)  # no self pairs
+    >>> w = np.array([1.0, 1.0, 10.0])
+    >>> index, value = top_k_rows(x, False, own, EXPONENTIAL, 0.1, 0.0, w, 1)
+    >>> index.ravel().tolist(), bool(np.isclose(value[0, 0], 10 * np.exp(-0.4)))
+    ([2, 2, 0], True)
     """
     n = x.shape[1]
     cx, cy, cz = coordinate_rows(x)
@@ -326,8 +376,10 @@ def furness_sweep(
     ----------
     f : ndarray, shape (n_o, n_d), float32 or float64
         Deterrence ``f(c_ij)`` (zero where no interaction is possible).
-    outflows, inflows : ndarray
-        Row and column totals ``O`` (n_o,) and ``D`` (n_d,).
+    outflows : ndarray, shape (n_o,)
+        Row totals ``O``.
+    inflows : ndarray, shape (n_d,)
+        Column totals ``D``.
     b : ndarray, shape (n_d,)
         Current destination factors.
     n_chunks : int
@@ -335,10 +387,24 @@ def furness_sweep(
 
     Returns
     -------
-    a, b_new : ndarray
-        Origin factors and the updated destination factors; a factor is 0
-        where its margin is 0 and ``inf`` where a positive margin reaches no
-        partner.
+    a : ndarray, shape (n_o,)
+        Origin factors; 0 where the outflow is 0 and ``inf`` where a positive
+        outflow reaches no partner.
+    b_new : ndarray, shape (n_d,)
+        The updated destination factors, likewise.
+
+    Examples
+    --------
+    Repeated sweeps converge to flows that match both margins:
+
+    >>> import numpy as np
+    >>> f = np.array([[1.0, 0.5], [0.2, 1.0]])
+    >>> o, d, b = np.array([10.0, 5.0]), np.array([8.0, 7.0]), np.ones(2)
+    >>> for _ in range(50):
+    ...     a, b = furness_sweep(f, o, d, b, 1)
+    >>> t = (a * o)[:, None] * f * (b * d)[None, :]
+    >>> t.sum(axis=1).round(9).tolist(), t.sum(axis=0).round(9).tolist()
+    ([10.0, 5.0], [8.0, 7.0])
     """
     row = _row_products(f, b * inflows)
     a = np.zeros(f.shape[0])
@@ -364,6 +430,14 @@ def radiation_matrix(
     Distances of each origin are sorted once (``O(n log n)`` per row). With
     ``finite_size`` rows are divided by ``1 - m_i / M`` (Masucci et al. 2013)
     so they sum to ``O_i`` exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> t = radiation_matrix(x, False, np.array([100.0, 50.0, 50.0]), np.full(3, 10.0), True)
+    >>> t.sum(axis=1).round(12).tolist(), t.diagonal().tolist()
+    ([10.0, 10.0, 10.0], [0.0, 0.0, 0.0])
     """
     n = x.shape[1]
     cx, cy, cz = coordinate_rows(x)

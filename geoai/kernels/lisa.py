@@ -169,13 +169,16 @@ def permutation_null(
     ----------
     x : numpy.ndarray, shape (n,)
         Values that are permuted (standardised for Moran, raw for G).
-    indptr, weights : numpy.ndarray
-        Row pointers ``(n + 1,)`` and values ``(nnz,)`` of the CSR weights
-        without self-weights: the number of entries of a row is its
-        cardinality (the neighbours themselves are redrawn, so their
-        positions are not needed).
-    a, b : numpy.ndarray, shape (n,)
-        Affine coefficients of each observation's statistic.
+    indptr : numpy.ndarray, shape (n + 1,)
+        Row pointers of the CSR weights without self-weights: the number of
+        entries of a row is its cardinality (the neighbours themselves are
+        redrawn, so their positions are not needed).
+    weights : numpy.ndarray, shape (nnz,)
+        The weight values, row by row.
+    a : numpy.ndarray, shape (n,)
+        Slope of each observation's statistic in its spatial lag.
+    b : numpy.ndarray, shape (n,)
+        Intercept of each observation's statistic.
     observed : numpy.ndarray, shape (n,)
         The observed statistics.
     tol : numpy.ndarray, shape (n,)
@@ -190,12 +193,32 @@ def permutation_null(
 
     Returns
     -------
-    n_ge, n_le : numpy.ndarray of int64, shape (n,)
-        Simulated values >= (<=) the observed one, ties counted in both;
-        -1 for islands (cardinality 0).
-    mean, sd : numpy.ndarray of float64, shape (n,)
-        Mean and population standard deviation of the simulated values
-        (NaN for islands).
+    n_ge : numpy.ndarray of int64, shape (n,)
+        Simulated values >= the observed one (ties count); -1 for islands
+        (cardinality 0).
+    n_le : numpy.ndarray of int64, shape (n,)
+        Simulated values <= the observed one, likewise.
+    mean : numpy.ndarray of float64, shape (n,)
+        Mean of the simulated values (NaN for islands).
+    sd : numpy.ndarray of float64, shape (n,)
+        Their population standard deviation (NaN for islands).
+
+    Examples
+    --------
+    Local Moran-like statistics ``x_i (W x)_i`` of four values on a line; the result does
+    not depend on ``n_chunks``:
+
+    >>> import numpy as np
+    >>> x = np.array([-1.5, -0.5, 0.5, 1.5])
+    >>> indptr, w = np.array([0, 1, 3, 5, 6]), np.array([1.0, 0.5, 0.5, 0.5, 0.5, 1.0])
+    >>> observed = x * np.array([-0.5, -0.5, 0.5, 0.5])
+    >>> args = (x, indptr, w, x, np.zeros(4), observed, np.full(4, 1e-12), 99, 0)
+    >>> n_ge, n_le, mean, sd = permutation_null(*args, 1)
+    >>> bool((n_ge + n_le >= 99).all()), bool((sd > 0).all())
+    (True, True)
+    >>> again = permutation_null(*args, 2)
+    >>> all(np.array_equal(p, q) for p, q in zip(again, (n_ge, n_le, mean, sd)))
+    True
     """
     n = x.size
     n_ge = np.full(n, -1, dtype=np.int64)

@@ -62,22 +62,60 @@ def mobility_flows(
 
     Parameters
     ----------
-    xyz : (3, n) unit vectors (``geo``) or (2, n) planar km
-    country : (n,) int country codes
-    weight : (n,) destination weights ``W`` (>= 0)
-    send : (n,) senders ``O`` (>= 0)
-    lam, r, border, w_out : model parameters (``lam > 0``)
-    top_k : largest destinations to keep per origin (0: none)
+    xyz : ndarray, shape (3, n) or (2, n)
+        Unit vectors (``geo``) or planar coordinates in km.
+    geo : bool
+        Great-circle (True) or planar (False) distances.
+    country : ndarray of int, shape (n,)
+        Country code of each metro.
+    weight : ndarray, shape (n,)
+        Destination weights ``W`` (>= 0).
+    send : ndarray, shape (n,)
+        Senders ``O`` (>= 0: people or USD).
+    lam : float
+        Distance scale of the decay (km, > 0).
+    r : float
+        Distance-free share of interaction, in [0, 1].
+    border : float
+        Factor of a flow across a national border, in [0, 1].
+    w_out : float
+        Weight of leaving the metro system (>= 0).
+    top_k : int
+        Largest destinations kept per origin (0: none).
 
     Returns
     -------
-    outflow : (n,) ``sum_{j != i} T_ij`` plus the flow to outside
-    inflow : (n,) ``sum_{i != j} T_ij``
-    outside : (n,) flow from ``i`` to outside the metro system
-    denom : (n,) ``s_i``
-    top_index, top_flow : (n, top_k) largest destinations (-1 none) and flows
-    abroad : (n,) ``sum_{j: c_j != c_i} T_ij``, the part of the outflow that
-        crosses a national border
+    outflow : ndarray, shape (n,)
+        ``sum_{j != i} T_ij`` plus the flow to outside.
+    inflow : ndarray, shape (n,)
+        ``sum_{i != j} T_ij``.
+    outside : ndarray, shape (n,)
+        Flow from ``i`` to outside the metro system.
+    denom : ndarray, shape (n,)
+        ``s_i``.
+    top_index : ndarray of int64, shape (n, top_k)
+        Largest destinations of each origin (-1: none).
+    top_flow : ndarray, shape (n, top_k)
+        Their flows.
+    abroad : ndarray, shape (n,)
+        ``sum_{j: c_j != c_i} T_ij``, the part of the outflow that crosses a
+        national border.
+
+    Examples
+    --------
+    Ten movers leave metro 0; metro 2, 200 km away, is across a border (factor 0.5):
+
+    >>> import numpy as np
+    >>> xyz = np.array([[0.0, 100.0, 200.0], [0.0, 0.0, 0.0]])  # planar km
+    >>> out, inflow, outside, denom, top_i, top_f, abroad = mobility_flows(
+    ...     xyz, False, np.array([0, 0, 1]), np.ones(3), np.array([10.0, 0.0, 0.0]),
+    ...     100.0, 0.0, 0.5, 0.0, 1)
+    >>> bool(np.isclose(denom[0], 1 + np.exp(-1) + 0.5 * np.exp(-2)))
+    True
+    >>> bool(np.isclose(out[0] + 10 / denom[0], 10)), top_i[0].tolist(), float(inflow[0])
+    (True, [1], 0.0)
+    >>> bool(np.isclose(abroad[0], 10 * 0.5 * np.exp(-2) / denom[0]))
+    True
     """
     n = weight.size
     cx, cy, cz = coordinate_rows(xyz)

@@ -114,6 +114,20 @@ class LabourAssumptions:
     anchors : USAnchors or None
         The observed US national shares and size elasticities; ``None`` fits
         them from the shipped BLS OEWS data (:func:`us_anchors`).
+
+    Examples
+    --------
+    A scenario in which advanced economies are less exposed than the IMF estimate:
+
+    >>> from geoai.labour import LabourAssumptions
+    >>> low = LabourAssumptions(exposed_share=(0.26, 0.40, 0.40, 0.45))
+    >>> low.exposed_share[-1], low.complementary_share[-1]
+    (0.45, 0.27)
+    >>> try:
+    ...     LabourAssumptions(exposed_share=(0.26, 0.40, 0.40, 0.20))
+    ... except ValueError as exc:
+    ...     print(exc)
+    complementary_share must not exceed exposed_share in any group.
     """
 
     income_anchors_usd: tuple[float, ...] = (681.0, 2_469.0, 11_703.0, 33_424.0)
@@ -143,13 +157,41 @@ class LabourAssumptions:
             raise InputError("complementary_share must not exceed exposed_share in any group.")
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the assumptions as a plain dict (for reports and output metadata)."""
+        """Return the assumptions as a plain dict (for reports and output metadata).
+
+        Returns
+        -------
+        dict
+            One entry per field; ``anchors`` is ``None`` or a dict of the :class:`USAnchors`.
+
+        Examples
+        --------
+        >>> from geoai.labour import LabourAssumptions
+        >>> d = LabourAssumptions().to_dict()
+        >>> d["exposed_share"], d["anchors"]
+        ((0.26, 0.4, 0.4, 0.6), None)
+        >>> sorted(LabourAssumptions().resolved().to_dict()["anchors"])[:3]
+        ['augmentable_elasticity', 'augmentable_share', 'max_jobs']
+        """
         out = asdict(self)
         out["anchors"] = None if self.anchors is None else self.anchors._asdict()
         return out
 
     def resolved(self) -> LabourAssumptions:
-        """Return these assumptions with the US anchors fitted where they are ``None``."""
+        """Return these assumptions with the US anchors fitted where they are ``None``.
+
+        Returns
+        -------
+        LabourAssumptions
+            ``self`` when its anchors are set, else a copy with :func:`us_anchors`.
+
+        Examples
+        --------
+        >>> from geoai.labour import LabourAssumptions
+        >>> fitted = LabourAssumptions().resolved()
+        >>> fitted.anchors is not None, fitted.resolved() is fitted
+        (True, True)
+        """
         return self if self.anchors is not None else replace(self, anchors=us_anchors())
 
 
@@ -162,6 +204,15 @@ class USAnchors(NamedTuple):
     is the employment-weighted geometric mean of metro jobs (where the size
     factor is 1), and ``min_jobs``/``max_jobs`` the range of the fit, beyond
     which the size factor is held constant rather than extrapolated.
+
+    Examples
+    --------
+    >>> from geoai.labour import us_anchors
+    >>> a = us_anchors()
+    >>> bool(0 < a.talent_share < a.routine_share < a.augmentable_share < 1)
+    True
+    >>> bool(a.min_jobs < a.reference_jobs < a.max_jobs)
+    True
     """
 
     routine_share: float
@@ -193,6 +244,14 @@ def us_anchors() -> USAnchors:
         National shares of routine, augmentable and AI-talent jobs over all US
         metropolitan jobs, their elasticities with respect to metro size, and
         the reference size.
+
+    Examples
+    --------
+    AI talent concentrates in large metros far more than routine jobs do:
+
+    >>> a = us_anchors()
+    >>> a.n_metros, bool(a.talent_elasticity > 5 * a.routine_elasticity)
+    (393, True)
     """
     from geoai._shipped import read_us_metros
 

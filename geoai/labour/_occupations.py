@@ -135,6 +135,19 @@ def match_exposure(soc: Iterable[str], exposure: pd.DataFrame) -> pd.DataFrame:
         plain mean over the group's codes, except ``automated_share``, which
         is ``mean(exposure * automated_share) / mean(exposure)`` so that
         exposed and automated jobs stay consistent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"soc": ["151252", "151253", "132011"],
+    ...                       "exposure": [0.6, 0.4, 0.5], "automated_share": [0.5, 0.25, 0.2]})
+    >>> match_exposure(["151252", "151259", "151299", "291141"], table)
+            exposure  automated_share exposure_match
+    soc
+    151252       0.6              0.5          exact
+    151259       0.5              0.4          broad
+    151299       0.5              0.4          minor
+    291141       NaN              NaN           none
     """
     table = _check_exposure(exposure)
     codes = pd.Index(sorted(set(_soc_strings(soc, "soc"))), name="soc")

@@ -23,6 +23,17 @@ class JobWages(NamedTuple):
     share is routine, exposure times the rest is augmentable, the remainder
     local); a kind's wage is the mean over its job-weighted parts. AI talent
     is the occupations of :data:`geoai.labour.AI_TALENT_SOC`.
+
+    Examples
+    --------
+    Routine, augmentable and local jobs partition all jobs, so the all-jobs wage is a mean of
+    theirs; AI talent earns more than any of them:
+
+    >>> from geoai.labour import job_wages
+    >>> w = job_wages()
+    >>> parts = (w.routine, w.augmentable, w.local)
+    >>> bool(min(parts) < w.all_jobs < max(parts) < w.ai_talent)
+    True
     """
 
     routine: float

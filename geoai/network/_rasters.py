@@ -157,16 +157,34 @@ def effective_density_raster(
 
     Parameters
     ----------
-    G, opportunities, column
-        As for :func:`accessibility`.
+    G : networkx graph
+        A projected street graph with node ``x``/``y`` and edge ``weight``, as for
+        :func:`accessibility`.
+    opportunities : geopandas.GeoDataFrame
+        Jobs, firms or people as points (any CRS), snapped to their nearest nodes.
+    column : str
+        Column of ``opportunities`` with the amounts (>= 0).
     grid : geoai.Grid, xarray object, raster path, or float
         Output grid, or a cell size (graph CRS units) for a grid covering the graph.
     value : {"effective_density", "within_cutoff"}
         Which measure to rasterise.
-    weight, cutoff, decay, scale, max_snap, progress
-        As for :func:`accessibility`.
-    method, max_distance
-        As for :func:`nodes_to_raster`.
+    weight : str, default "travel_time"
+        Edge cost attribute: ``"travel_time"`` (seconds) or ``"length"`` (metres).
+    cutoff : float or None, default 1800
+        Largest cost counted (inclusive), in the units of ``weight``; None for no cut-off.
+    decay : {"exponential", "gaussian", "box"}, default "exponential"
+        Decay of the effective density with cost.
+    scale : float, default 600
+        Decay scale in the units of ``weight`` (ignored by ``box``).
+    max_snap : float, optional
+        Drop opportunities farther than this (metres) from every node instead of snapping them.
+    method : {"nearest", "idw"}, default "nearest"
+        Value of the nearest node, or inverse-distance-weighted mean of the nearest nodes, as
+        for :func:`nodes_to_raster`.
+    max_distance : float, default 250
+        Cells farther than this from every node (metres) are NaN.
+    progress : bool, optional
+        Show a progress bar; default only for >= 20,000 nodes on a terminal.
 
     Returns
     -------

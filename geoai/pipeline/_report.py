@@ -212,8 +212,10 @@ def job_bands(
     ----------
     job : geoai.pipeline.job.Job
         The job: its presets, overrides, years and seed.
-    metros, countries
-        The run's metros and countries.
+    metros : geopandas.GeoDataFrame
+        The run's metros, as passed to :func:`geoai.scenario.simulate`.
+    countries : pandas.DataFrame
+        The run's countries, likewise.
     scheduler : optional
         The run's Dask scheduler (None: local threads).
     step : callable, optional

@@ -65,7 +65,39 @@ _METRO_COLUMNS = (
 
 @dataclass
 class RunResult:
-    """What a run wrote and computed."""
+    """What a run wrote and computed.
+
+    Attributes
+    ----------
+    out : pathlib.Path
+        The output folder as given.
+    files : list of pathlib.Path
+        The files written, at their final paths under ``out`` (the manifest not included).
+    job : Job
+        The validated job that ran.
+    summary : pandas.DataFrame
+        Headline figures: ``unit``, then one column per preset (as
+        :func:`geoai.scenario.compare`).
+    simulations : dict of str to Simulation
+        The simulation of every preset.
+    manifest : pathlib.Path or None
+        ``out/.geoai-run.json``, the record of what the run wrote.
+
+    Examples
+    --------
+    One preset over two years on the 37 largest metros, the GeoPackage and panel only:
+
+    >>> import pathlib, tempfile, geoai
+    >>> job = {"data": {"min_population": 10_000_000},
+    ...        "scenario": {"presets": ["baseline"], "end": 2026},
+    ...        "outputs": {"maps": False, "report": False, "rasters": False,
+    ...                    "qgis_project": False, "sensitivity": False}}
+    >>> result = geoai.run(job, pathlib.Path(tempfile.mkdtemp()) / "out", progress=False)
+    >>> sorted(p.name for p in result.files), result.manifest.name
+    (['geoai.gpkg', 'panel.parquet'], '.geoai-run.json')
+    >>> result.summary.columns.tolist(), list(result.simulations)
+    (['unit', 'baseline'], ['baseline'])
+    """
 
     out: Path
     files: list[Path]
@@ -179,6 +211,23 @@ def run(
         it holds files and no manifest; if it holds a manifest and
         ``overwrite`` is False; or if an output would replace a file geoai did
         not write or one changed since geoai wrote it.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, geoai
+    >>> job = {"data": {"min_population": 10_000_000},
+    ...        "scenario": {"presets": ["baseline"], "end": 2026},
+    ...        "outputs": {"maps": False, "report": False, "rasters": False,
+    ...                    "qgis_project": False, "sensitivity": False}}
+    >>> result = geoai.run(job, pathlib.Path(tempfile.mkdtemp()) / "out", progress=False)
+    >>> import pyogrio
+    >>> pyogrio.list_layers(result.out / "geoai.gpkg")[:, 0].tolist()
+    ['metros_baseline', 'flows_baseline', 'panel', 'layer_styles']
+    >>> try:  # the folder now holds a run: replacing it needs overwrite=True
+    ...     geoai.run(job, result.out, progress=False)
+    ... except ValueError as exc:
+    ...     print("overwrite" in str(exc))
+    True
     """
     from geoai.io._manifest import check_command, check_target
 

@@ -100,7 +100,18 @@ def _typed(value: Any, kind: Any, key: str) -> Any:
 
 @dataclass(frozen=True)
 class Job:
-    """A validated job (see ``EXAMPLE_JOB`` for every key and its meaning)."""
+    """A validated job (see ``EXAMPLE_JOB`` for every key and its meaning).
+
+    Each field is one key of the job file, named as there (``[scenario] end`` is ``end``);
+    ``source`` says where the job came from (``"defaults"``, ``"dict"`` or the file's path).
+
+    Examples
+    --------
+    >>> Job().presets, Job().end
+    (('concentration', 'exodus', 'divergence'), 2050)
+    >>> Job(presets=("baseline",), end=2030).source
+    'defaults'
+    """
 
     metros: str = "embedded"
     min_population: float = 1_000_000.0
@@ -128,18 +139,62 @@ class Job:
     source: str = "defaults"
 
     def params(self, preset: str) -> ScenarioParams:
-        """Return the parameters of one preset with this job's overrides."""
+        """Return the parameters of one preset with this job's overrides.
+
+        Parameters
+        ----------
+        preset : str
+            A preset name (a key of :data:`geoai.scenario.PRESETS`).
+
+        Returns
+        -------
+        ScenarioParams
+            The preset, then ``overrides``, then that preset's ``preset_overrides``.
+
+        Examples
+        --------
+        >>> job = load_job({"scenario": {"presets": ["exodus"], "overrides": {"mobility": 0.1},
+        ...                                "preset_overrides": {"exodus": {"remote_share": 0.4}}}})
+        >>> p = job.params("exodus")
+        >>> p.mobility, p.remote_share, job.params("baseline").remote_share
+        (0.1, 0.4, 0.0)
+        """
         over = {**self.overrides, **self.preset_overrides.get(preset, {})}
         return PRESETS[preset].params(**over)
 
     def as_dict(self) -> dict[str, Any]:
-        """All settings (for the report)."""
+        """All settings (for the report).
+
+        Returns
+        -------
+        dict
+            Field name to value, every field in order.
+
+        Examples
+        --------
+        >>> settings = Job(end=2030).as_dict()
+        >>> settings["end"], list(settings)[:3]
+        (2030, ['metros', 'min_population', 'presets'])
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def input_paths(self) -> dict[str, Path]:
-        """Return the files this job reads, by role: its job file and any user data file.
+        r"""Return the files this job reads, by role: its job file and any user data file.
 
         ``geoai run`` refuses an output folder that holds one of them.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            ``"job file"`` and ``"input data file (data.metros)"``, where they apply.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "job.toml"
+        >>> _ = path.write_text("[scenario]\nend = 2030\n")
+        >>> list(load_job(path).input_paths()), load_job(None).input_paths()
+        (['job file'], {})
         """
         paths: dict[str, Path] = {}
         if self.source not in ("defaults", "dict"):
@@ -283,7 +338,36 @@ def _from_doc(doc: dict[str, Any], source: str) -> Job:
 
 
 def load_job(job: str | Path | dict[str, Any] | Job | None) -> Job:
-    """Read and validate a job: a TOML path, a dict of the same tables, a Job or None."""
+    """Read and validate a job: a TOML path, a dict of the same tables, a Job or None.
+
+    Parameters
+    ----------
+    job : str, pathlib.Path, dict, Job or None
+        A TOML job file, the same tables as a dict, a Job (returned as is) or None (the
+        defaults).
+
+    Returns
+    -------
+    Job
+        The validated job; every override is checked against its preset here.
+
+    Raises
+    ------
+    InputError
+        An unknown table or key, a value of the wrong type or range, or a missing file.
+
+    Examples
+    --------
+    >>> job = load_job({"scenario": {"presets": ["exodus"], "overrides": {"mobility": 0.1},
+    ...                                "preset_overrides": {"exodus": {"remote_share": 0.4}}}})
+    >>> job.presets, job.overrides, job.source
+    (('exodus',), {'mobility': 0.1}, 'dict')
+    >>> try:
+    ...     load_job({"scenario": {"ends": 2030}})
+    ... except ValueError as exc:
+    ...     print(str(exc).split(";")[0])
+    unknown key(s) ['ends'] in [scenario]
+    """
     if job is None:
         return Job()
     if isinstance(job, Job):

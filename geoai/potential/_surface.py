@@ -350,6 +350,15 @@ def from_raster(
     -------
     xarray.DataArray, shape (height, width)
         As :func:`surface`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoai import Grid
+    >>> grid = Grid.from_bounds((0, 0, 40_000, 40_000), 10_000, crs="EPSG:3857")
+    >>> people = grid.to_xarray(np.full(grid.shape, 100.0))
+    >>> from_raster(people, scale_km=20).shape
+    (4, 4)
     """
     from geoai.potential import _fft as pf
 

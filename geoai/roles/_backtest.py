@@ -89,21 +89,35 @@ class BacktestResult:
 
     Attributes
     ----------
-    as_of, horizon, outcome_year : int
-        Identification year, requested horizon (years) and the year the
-        outcome was read (``as_of + horizon``, cut at the last observed year).
+    as_of : int
+        Identification year: only the panel up to it is used to flag metros.
+    horizon : int
+        Requested horizon (years).
+    outcome_year : int
+        The year the outcome was read (``as_of + horizon``, cut at the last
+        observed year).
     outcome : str
         ``"declining"`` or ``"shrinking"`` (module notes).
     thresholds : DeclineThresholds
         The thresholds used.
     min_peak : float
         Size floor (people at the peak) of the scored metros.
-    n_metros, n_flagged, n_declining, true_positives : int
-        Scored metros, flagged ones, ones with the outcome, and both.
-    base_rate, precision, recall, f1 : float
-        Share of scored metros with the outcome; share of flagged ones with
-        it; share of those with it that were flagged; their harmonic mean
-        (NaN where undefined, e.g. precision when nothing is flagged).
+    n_metros : int
+        Scored metros.
+    n_flagged : int
+        Scored metros flagged on the Detroit path in ``as_of``.
+    n_declining : int
+        Scored metros with the outcome.
+    true_positives : int
+        Metros both flagged and with the outcome.
+    base_rate : float
+        Share of scored metros with the outcome.
+    precision : float
+        Share of flagged metros with the outcome (NaN when nothing is flagged).
+    recall : float
+        Share of the metros with the outcome that were flagged (NaN when none has it).
+    f1 : float
+        Harmonic mean of precision and recall (NaN where undefined).
     confusion : pandas.DataFrame
         One row per scored metro: ``metro_id``, ``name``, ``country_iso3``,
         ``detroit_path``, ``detroit_score``, ``population`` (people in
@@ -112,6 +126,18 @@ class BacktestResult:
         ``outcome_year``), ``declining`` (bool: the outcome) and ``cell``
         (``"true positive"``, ``"false positive"``, ``"false negative"`` or
         ``"true negative"``), in that cell order, highest score first.
+
+    Examples
+    --------
+    Flag in 1990 with the data to 1990 only, then read the outcome in 2015:
+
+    >>> import geoai
+    >>> result = geoai.roles.backtest(geoai.load_metro_panel(1950, 2015), as_of=1990)
+    >>> cells = result.confusion["cell"].value_counts()
+    >>> int(cells["true positive"]) == result.true_positives, int(cells.sum()) == result.n_metros
+    (True, True)
+    >>> bool(abs(result.precision - result.true_positives / result.n_flagged) < 1e-12)
+    True
     """
 
     as_of: int
@@ -131,7 +157,22 @@ class BacktestResult:
     confusion: pd.DataFrame
 
     def summary(self) -> dict[str, Any]:
-        """Return the scalar fields as a dict (one row of a report table)."""
+        """Return the scalar fields as a dict (one row of a report table).
+
+        Returns
+        -------
+        dict
+            ``as_of``, ``outcome_year``, the counts and the four scores.
+
+        Examples
+        --------
+        >>> import geoai, pandas as pd
+        >>> panel = geoai.load_metro_panel(1950, 2015)
+        >>> rows = [geoai.roles.backtest(panel, as_of=y).summary() for y in (1980, 1990)]
+        >>> table = pd.DataFrame(rows)
+        >>> table["as_of"].tolist(), table["outcome_year"].tolist()
+        ([1980, 1990], [2005, 2015])
+        """
         return {
             "as_of": self.as_of,
             "outcome_year": self.outcome_year,
@@ -169,6 +210,14 @@ class Calibration:
         The outcome scored.
     base_rate : float
         Pooled share of scored metro-windows with the outcome.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> cal = geoai.roles.calibrate(geoai.load_metro_panel(1950, 2015))
+    >>> chosen = cal.table[cal.table["chosen"]]
+    >>> len(chosen), bool(chosen["recall"].iloc[0] >= cal.min_recall), cal.windows
+    (1, True, (1970, 1980))
     """
 
     thresholds: DeclineThresholds

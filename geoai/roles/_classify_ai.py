@@ -45,13 +45,19 @@ class Bars:
 
     Attributes
     ----------
-    star_scale, hub_scale, solid_scale : float
-        Share bars (fractions): the ``1 - superstar_scale_q``, ``1 - hub_q``
-        and ``hub_solid_q`` quantiles of the shares.
-    star_lq, hub_lq, solid_lq : float
-        Intensity bars (LQ): the ``1 - superstar_intensity_q`` and
-        ``1 - hub_q`` quantiles of the LQs (at least ``hub_min_lq``), and
-        ``hub_min_lq``.
+    star_scale : float
+        Superstar share bar (fraction): the ``1 - superstar_scale_q`` quantile of the shares.
+    star_lq : float
+        Superstar intensity bar (LQ): the ``1 - superstar_intensity_q`` quantile of the LQs, at
+        least ``hub_min_lq``.
+    hub_scale : float
+        Hub share bar (fraction): the ``1 - hub_q`` quantile of the shares.
+    hub_lq : float
+        Hub intensity bar (LQ): the ``1 - hub_q`` quantile of the LQs, at least ``hub_min_lq``.
+    solid_scale : float
+        Share bar of a solid hub (fraction): the ``hub_solid_q`` quantile of the shares.
+    solid_lq : float
+        Intensity bar of a solid hub (LQ): ``hub_min_lq``.
     """
 
     star_scale: float
@@ -88,8 +94,10 @@ def indicators(
     ----------
     snap : geopandas.GeoDataFrame
         The metros (``n`` rows, indexed by metro id).
-    ai, jobs : numpy.ndarray, shape (n,)
-        The AI indicator and the jobs (or population) of its intensity.
+    ai : numpy.ndarray, shape (n,)
+        The AI indicator.
+    jobs : numpy.ndarray, shape (n,)
+        The jobs (or population) that its intensity (LQ) is taken over.
     t : RoleThresholds
         ``gi_k``, ``permutations``, ``seed`` and ``fdr`` of the Gi* test.
 

@@ -94,10 +94,12 @@ class RoleThresholds:
     decline_years : int, optional
         Window (years) of the Detroit-path rule on a *simulated* panel,
         counted back from its final year; ``None`` (default): the whole panel.
-    decline_jobs, decline_population : float, default 0.05, 0.02
-        Simulated panels: smallest fall of total jobs and of population over
-        the window (DESIGN §6; the concentration preset flags 490 metros at
-        these defaults, 247 at 0.15 jobs, 20 at 0.20 / 0.03).
+    decline_jobs : float, default 0.05
+        Simulated panels: smallest fall of total jobs over the window (share;
+        DESIGN §6; the concentration preset flags 490 metros at these
+        defaults, 247 at 0.15 jobs, 20 at 0.20 jobs and 0.03 population).
+    decline_population : float, default 0.02
+        Simulated panels: smallest fall of population over the window (share).
     history : DeclineThresholds
         Observed population histories: the Detroit-path thresholds of
         :func:`geoai.roles.decline` (calibrated by its backtest,

@@ -118,7 +118,19 @@ class DeclineThresholds:
         object.__setattr__(self, "min_years", years)
 
     def to_dict(self) -> dict[str, float]:
-        """Return the thresholds as a plain dict (for ``attrs`` and reports)."""
+        """Return the thresholds as a plain dict (for ``attrs`` and reports).
+
+        Returns
+        -------
+        dict of str to float
+            ``min_loss``, ``min_relative_loss`` and ``min_years``.
+
+        Examples
+        --------
+        >>> from geoai.roles import DeclineThresholds
+        >>> DeclineThresholds(min_years=5).to_dict()
+        {'min_loss': 0.01, 'min_relative_loss': 0.05, 'min_years': 5}
+        """
         return asdict(self)
 
 

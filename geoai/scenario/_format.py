@@ -105,8 +105,12 @@ def fmt_band(value: Any, low: Any, high: Any, unit: str = "", *, with_unit: bool
 
     Parameters
     ----------
-    value, low, high : float
-        The figure and the ends of its band, in ``unit``.
+    value : float
+        The figure, in ``unit``.
+    low : float
+        The low end of its band, in ``unit``.
+    high : float
+        The high end of its band, in ``unit``.
     unit : str
         As in :func:`fmt_number`.
     with_unit : bool, default True

@@ -28,13 +28,24 @@ def _by_name(sims: Any) -> dict[str, Any]:
 def compare(sims: Any) -> pd.DataFrame:
     """Headline figures of several simulations, one column per preset.
 
+    Parameters
+    ----------
+    sims : list of Simulation or dict of str to Simulation
+        The simulations; a list is keyed by each one's ``preset``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``metric``: ``unit``, then one column of values per preset.
+
     Examples
     --------
-    >>> from geoai import scenario
-    >>> sims = [scenario.simulate(preset=p, end=2027, classify_roles=False)
-    ...         for p in ("baseline", "exodus")]  # doctest: +SKIP
-    >>> compare(sims).columns.tolist()  # doctest: +SKIP
-    ['baseline', 'exodus']
+    >>> import geoai
+    >>> metros = geoai.load_metros(10_000_000)
+    >>> sims = [geoai.scenario.simulate(preset=p, end=2027, classify_roles=False, metros=metros)
+    ...         for p in ("baseline", "exodus")]
+    >>> compare(sims).columns.tolist()
+    ['unit', 'baseline', 'exodus']
     """
     summaries = {k: s.summary() for k, s in _by_name(sims).items()}
     table = pd.concat({k: t["value"] for k, t in summaries.items()}, axis=1)
@@ -43,7 +54,34 @@ def compare(sims: Any) -> pd.DataFrame:
 
 
 def compare_figure(sims: Any) -> Any:
-    """Top-5 share of AI roles over time and role counts, per preset (matplotlib)."""
+    """Top-5 share of AI roles over time and role counts, per preset (matplotlib).
+
+    Parameters
+    ----------
+    sims : list of Simulation or dict of str to Simulation
+        The simulations, with roles classified (``classify_roles=True``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels: the top-5 share of AI-leveraged roles by year, and the final-year
+        metros by role, one bar per preset.
+
+    Raises
+    ------
+    BackendUnavailableError
+        matplotlib (the ``viz`` extra) is not installed.
+
+    Examples
+    --------
+    >>> import geoai, matplotlib.pyplot as plt
+    >>> sim = geoai.scenario.simulate(preset="exodus", end=2027,
+    ...                               metros=geoai.load_metros(10_000_000))
+    >>> fig = compare_figure([sim])
+    >>> [ax.get_title() for ax in fig.axes]
+    ['Concentration of AI roles (modelled)', 'Final-year roles']
+    >>> plt.close(fig)
+    """
     plt = optional("matplotlib.pyplot", "compare_figure")
 
     from geoai.viz import ATTRIBUTION, ROLE_COLOURS

@@ -106,7 +106,22 @@ def adoption(years: np.ndarray, p: ScenarioParams, start: int) -> np.ndarray:
 
 @dataclass
 class Flows:
-    """Top flows of one kind in the final year (for maps and the flows layer)."""
+    """Top flows of one kind in the final year (for maps and the flows layer).
+
+    ``origin`` and ``destination`` are row positions in ``World.metros`` (int arrays of one
+    shape ``(m,)``), ``flow`` the flows (people for talent, USD for capital).
+
+    Examples
+    --------
+    >>> import geoai
+    >>> from geoai.scenario import engine, preset
+    >>> world = engine.prepare_world(geoai.load_metros(10_000_000), geoai.load_countries(),
+    ...                              max_employment_rate=0.7)
+    >>> panel, top, sink = engine.run(world, preset("baseline"), start=2025, end=2027, seed=0)
+    >>> f = top["talent"]
+    >>> f.origin.shape == f.destination.shape == f.flow.shape, bool((f.flow > 0).all())
+    (True, True)
+    """
 
     origin: np.ndarray
     destination: np.ndarray
@@ -504,7 +519,22 @@ class _Simulator:
 def run(
     world: World, p: ScenarioParams, *, start: int, end: int, seed: int, progress: bool = False
 ) -> tuple[pd.DataFrame, dict[str, Flows], pd.DataFrame]:
-    """Simulate ``start..end``; return the panel, final-year top flows and the sink per year."""
+    """Simulate ``start..end``; return the panel, final-year top flows and the sink per year.
+
+    ``world`` comes from :func:`prepare_world` and ``p`` is a :class:`ScenarioParams`; ``seed``
+    seeds the yearly shocks. The panel has :data:`PANEL_COLUMNS` (metro × year), the flows are
+    ``{"talent": Flows, "capital": Flows}`` and the sink has one row per year after ``start``.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> from geoai.scenario import engine, preset
+    >>> world = engine.prepare_world(geoai.load_metros(10_000_000), geoai.load_countries(),
+    ...                              max_employment_rate=0.7)
+    >>> panel, top, sink = engine.run(world, preset("baseline"), start=2025, end=2027, seed=0)
+    >>> len(panel) == 3 * len(world.metros), sink["year"].tolist(), sorted(top)
+    (True, [2026, 2027], ['capital', 'talent'])
+    """
     if end < start:
         raise InputError(f"end ({end}) must not be before start ({start}).")
     years = np.arange(start, end + 1)

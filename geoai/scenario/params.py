@@ -53,6 +53,12 @@ class ScenarioParams:
     See :meth:`describe` for every field's unit and source. Build variants
     with :meth:`replace` (unknown names are an error) or from a TOML table
     with :meth:`from_toml`.
+
+    Examples
+    --------
+    >>> p = ScenarioParams(mobility=0.1)
+    >>> p.mobility, p.describe().loc["mobility", "unit"]
+    (0.1, 'share of talent/year')
     """
 
     # --- adoption and automation (step 2)
@@ -277,7 +283,34 @@ class ScenarioParams:
             )
 
     def replace(self, **overrides: Any) -> ScenarioParams:
-        """Return a copy with some fields changed; unknown names are an error."""
+        """Return a copy with some fields changed; unknown names are an error.
+
+        Parameters
+        ----------
+        **overrides
+            ``name=value`` for fields of :class:`ScenarioParams`.
+
+        Returns
+        -------
+        ScenarioParams
+            The copy, validated like a new instance.
+
+        Raises
+        ------
+        InputError
+            An unknown name, or a value out of its field's range.
+
+        Examples
+        --------
+        >>> base = ScenarioParams()
+        >>> base.replace(mobility=0.02).mobility, base.mobility
+        (0.02, 0.05)
+        >>> try:
+        ...     base.replace(mobilty=0.02)
+        ... except ValueError as exc:
+        ...     print(str(exc).split(";")[0])
+        unknown scenario parameter(s) ['mobilty']
+        """
         known = {f.name for f in fields(self)}
         unknown = sorted(set(overrides) - known)
         if unknown:
@@ -289,7 +322,31 @@ class ScenarioParams:
 
     @classmethod
     def from_toml(cls, path: str | Path, *, table: str = "scenario", base: Any = None) -> Any:
-        """Read overrides from ``[table]`` of a TOML file onto ``base`` (default: defaults)."""
+        r"""Read overrides from ``[table]`` of a TOML file onto ``base`` (default: defaults).
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The TOML file.
+        table : str, default "scenario"
+            The table holding ``parameter = value`` lines (missing: no overrides).
+        base : ScenarioParams, optional
+            The parameters the overrides apply to; default :class:`ScenarioParams` ``()``.
+
+        Returns
+        -------
+        ScenarioParams
+            ``base`` with the file's values.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "job.toml"
+        >>> _ = path.write_text("[scenario]\nmobility = 0.1\nremote_share = 0.4\n")
+        >>> p = ScenarioParams.from_toml(path)
+        >>> p.mobility, p.remote_share
+        (0.1, 0.4)
+        """
         p = Path(path)
         values = v.read_toml(p).get(table, {})
         if not isinstance(values, dict):
@@ -298,7 +355,20 @@ class ScenarioParams:
         return start.replace(**values)
 
     def describe(self) -> pd.DataFrame:
-        """Every parameter with its value, unit and source (for reports)."""
+        """Every parameter with its value, unit and source (for reports).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``parameter`` (every field, in order); columns ``value``, ``unit`` and
+            ``source``.
+
+        Examples
+        --------
+        >>> table = ScenarioParams().describe()
+        >>> table.columns.tolist(), bool(table["unit"].str.len().gt(0).all())
+        (['value', 'unit', 'source'], True)
+        """
         return pd.DataFrame(
             [
                 {

@@ -20,7 +20,25 @@ __all__ = ["PRESETS", "Preset", "preset"]
 
 @dataclass(frozen=True)
 class Preset:
-    """A named thesis: its overrides and the claims they encode."""
+    """A named thesis: its overrides and the claims they encode.
+
+    Attributes
+    ----------
+    name : str
+        The preset's name, a key of :data:`PRESETS`.
+    source : str
+        The seed document it encodes (``"none"`` for the baseline).
+    description : str
+        The thesis and what each override stands for.
+    overrides : dict of str to float
+        Values of :class:`ScenarioParams` fields that differ from the defaults.
+
+    Examples
+    --------
+    >>> exodus = PRESETS["exodus"]
+    >>> exodus.source, exodus.overrides["remote_share"]
+    ('seed 001', 0.6)
+    """
 
     name: str
     source: str
@@ -28,7 +46,24 @@ class Preset:
     overrides: dict[str, float]
 
     def params(self, **overrides: Any) -> ScenarioParams:
-        """Return the preset's parameters, with further overrides on top."""
+        """Return the preset's parameters, with further overrides on top.
+
+        Parameters
+        ----------
+        **overrides
+            ``name=value`` for fields of :class:`ScenarioParams`, applied after the preset's.
+
+        Returns
+        -------
+        ScenarioParams
+            Defaults, then the preset's overrides, then these.
+
+        Examples
+        --------
+        >>> p = PRESETS["exodus"].params(mobility=0.05)
+        >>> p.remote_share, p.mobility
+        (0.6, 0.05)
+        """
         return ScenarioParams().replace(**{**self.overrides, **overrides})
 
 

@@ -48,6 +48,17 @@ def headline_table(
     pandas.DataFrame
         Indexed by ``metric``; ``unit`` then one text column per preset:
         ``"value (low – high)"`` where banded, the value alone elsewhere.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> sim = geoai.scenario.simulate(preset="concentration", end=2027, classify_roles=False,
+    ...                               metros=geoai.load_metros(10_000_000))
+    >>> table = headline_table({"concentration": sim})
+    >>> table.columns.tolist(), table.loc["jobs change", "unit"]
+    (['unit', 'concentration'], 'share')
+    >>> table.loc["jobs change", "concentration"].endswith(" %")
+    True
     """
     bands = bands or {}
     summaries = {name: sim.summary() for name, sim in sims.items()}
@@ -115,6 +126,19 @@ def report_sections(
         :func:`geoai.scenario.seeds.seed_arithmetic`; None leaves the section out.
     figure : str, optional
         Path of a figure to show after the headline table (relative to the report).
+
+    Examples
+    --------
+    >>> import geoai
+    >>> sim = geoai.scenario.simulate(preset="concentration", end=2027, classify_roles=False,
+    ...                               metros=geoai.load_metros(10_000_000))
+    >>> from geoai.io.report import Report
+    >>> rep = Report("Run")
+    >>> report_sections(rep, {"concentration": sim}, bands=None, arithmetic=None)
+    >>> [kind for kind, _ in rep.blocks]
+    ['heading', 'table', 'text']
+    >>> "| jobs change | share |" in rep.markdown()
+    True
     """
     rep.heading(HEADLINE_HEADING)
     table = headline_table(sims, bands)

@@ -16,14 +16,15 @@ say so and show the model's measure of the direction they describe.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geoai.scenario._format import fmt_number
+from geoai.scenario._seed_claims import Context as _Context
+from geoai.scenario._seed_claims import Figure as _Figure
+from geoai.scenario._seed_claims import SeedClaim
 
 __all__ = ["CLAIMS", "SeedClaim", "seed_arithmetic"]
 
@@ -52,40 +53,6 @@ NIIP_USD = {
     "FRA": -0.797e12,
     "GBR": -1.121e12,
 }
-
-
-@dataclass(frozen=True)
-class _Figure:
-    """The model's side of a claim."""
-
-    value: float
-    unit: str
-    text: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class SeedClaim:
-    """One quantitative claim of a seed, as written, and how the model's figure is computed."""
-
-    seed: str
-    claim: str  # a short quote (at most ~12 words)
-    as_written: str
-    seed_says: str
-    note: str
-    model: Callable[[_Context], _Figure]
-    preset: str | None = None  # the preset the model figure needs, if any
-
-
-@dataclass
-class _Context:
-    sims: dict[str, Any]
-    countries: pd.DataFrame
-
-    def sim(self, name: str | None) -> Any:
-        if name is None:
-            return next(iter(self.sims.values()), None)
-        return self.sims.get(name)
 
 
 def _n(x: float) -> str:
@@ -561,6 +528,17 @@ def seed_arithmetic(sims: dict[str, Any], countries: Any = None) -> pd.DataFrame
         preset and year), ``model_value`` and ``unit`` (the same as a
         number), ``note`` (readings that would make a figure consistent are
         labelled as readings).
+
+    Examples
+    --------
+    Without simulations the seeds' own arithmetic is still recomputed, and each claim that
+    needs a preset says which one to run:
+
+    >>> table = seed_arithmetic({})
+    >>> len(table) == len(CLAIMS), table.loc[0, "as_written"]
+    (True, '1,000 × 9,000 × 5 × 100 = 4,500,000,000')
+    >>> "Preset 'concentration' was not simulated" in table.loc[0, "note"]
+    True
     """
     from geoai.datasets import load_countries
 

@@ -58,7 +58,6 @@ here.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -66,6 +65,7 @@ import pandas as pd
 
 from geoai.errors import InputError
 from geoai.scenario._design import admissible, check_design, choose, is_year, requested
+from geoai.scenario._screening import Screening
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import preset as preset_params
 from geoai.scenario.sweep import sweep
@@ -141,62 +141,6 @@ def _floor(unit: str) -> float:
     return FLOORS.get(key, _DEFAULT_FLOOR)
 
 
-@dataclass
-class Screening:
-    """The result of :func:`screen`.
-
-    Attributes
-    ----------
-    preset : str
-        The preset screened.
-    delta : float
-        Relative perturbation (0.2 = ±20 %).
-    design : pandas.DataFrame
-        The runs given to :func:`sweep`: one row per run (``"base"``, then
-        ``"<parameter> -"`` and ``"<parameter> +"``), one column per screened
-        parameter (and per fixed override), actual values.
-    runs : pandas.DataFrame
-        Per run: ``parameter``, ``side`` (-1, 0, +1), ``requested`` and
-        ``value`` (the parameter's value asked for and run) and ``clipped``.
-    summary : pandas.DataFrame
-        Every run's headline figures (rows as ``design``).
-    units : pandas.Series
-        Unit of every figure.
-    influence : pandas.DataFrame
-        Parameters × figures: the dimensionless influence ``I(p, m)``.
-    score : pandas.Series
-        Overall influence per parameter, highest first.
-    skipped : dict
-        Parameters not screened, with the reason.
-    aggregate : str
-        ``"mean_rank"`` or ``"max"`` (see the module docstring).
-    start, end, seed : int
-    method : str
-        One sentence describing the screening, for reports.
-    """
-
-    preset: str
-    delta: float
-    design: pd.DataFrame
-    runs: pd.DataFrame
-    summary: pd.DataFrame
-    units: pd.Series
-    influence: pd.DataFrame
-    score: pd.Series
-    skipped: dict[str, str] = field(default_factory=dict)
-    aggregate: str = "mean_rank"
-    start: int = 2025
-    end: int = 2050
-    seed: int = 0
-    method: str = ""
-
-    def top(self, k: int = 3) -> list[str]:
-        """Return the ``k`` most influential parameters (fewer if fewer have any effect)."""
-        if int(k) < 1:
-            raise InputError(f"k must be >= 1; got {k}.")
-        return [str(p) for p in self.score[self.score > 0].index[: int(k)]]
-
-
 def _rank_normalised(influence: pd.DataFrame) -> pd.DataFrame:
     """``1 - (number of parameters more influential on m) / n``; 0 where no effect."""
     n = max(len(influence), 1)
@@ -256,11 +200,15 @@ def screen(
         a year, not the start year): ±``delta`` of 0 is 0.
     delta : float, default 0.2
         Relative perturbation, in (0, 1).
-    metros, countries : optional
-        As in :func:`geoai.scenario.simulate` (default the embedded data).
-    start, end : int
-        First and last year.
-    seed : int
+    metros : geopandas.GeoDataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded metros).
+    countries : pandas.DataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded countries).
+    start : int, default 2025
+        First year.
+    end : int, default 2050
+        Last year.
+    seed : int, default 0
         Seed of every run (common random numbers).
     scheduler : None, str or distributed.Client
         As in :func:`geoai.scenario.sweep`.
@@ -432,8 +380,22 @@ def bands(
     delta : float, default 0.2
         Relative perturbation (years: of the time from the start year);
         corners outside a parameter's valid range are moved back to it.
-    metros, countries, start, end, seed, scheduler, progress, overrides
-        As in :func:`screen`.
+    metros : geopandas.GeoDataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded metros).
+    countries : pandas.DataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded countries).
+    start : int, default 2025
+        First year.
+    end : int, default 2050
+        Last year.
+    seed : int, default 0
+        Seed of every run (common random numbers).
+    scheduler : None, str or distributed.Client
+        As in :func:`geoai.scenario.sweep`.
+    progress : bool, default False
+        Show Dask's progress.
+    overrides : dict, optional
+        Parameter values on top of the preset (e.g. a job's overrides).
     classify_roles : bool, default True
         Classify roles in every run, so the counts of metros by role get
         bands too.
@@ -446,6 +408,17 @@ def bands(
         base run), ``unit`` and ``parameters`` (comma-separated names).
         ``attrs["design"]`` and ``attrs["runs"]`` hold the design and every
         run's figures.
+
+    Examples
+    --------
+    Two parameters: four corners and the base run; every band holds its base value.
+
+    >>> import geoai
+    >>> table = bands("concentration", ["mobility", "colocation_premium"], end=2027,
+    ...               metros=geoai.load_metros(10_000_000), scheduler="sync", classify_roles=False)
+    >>> len(table.attrs["design"]), bool(((table["low"] <= table["value"])
+    ...                                   & (table["value"] <= table["high"])).all())
+    (5, True)
     """
     d = check_design(delta, start, end)
     names = [parameters] if isinstance(parameters, str) else [str(p) for p in parameters]
@@ -503,8 +476,34 @@ def sensitivity(
 ) -> tuple[Screening, pd.DataFrame]:
     """Screen a preset, then band its headlines over the ``k`` most influential parameters.
 
-    Parameters are those of :func:`screen` and :func:`bands`; ``k`` is the
-    number of parameters banded (default 3).
+    Parameters
+    ----------
+    preset : str
+        Preset name (:data:`geoai.scenario.PRESETS`).
+    k : int, default 3
+        Number of parameters banded: the ``k`` most influential of the screening.
+    delta : float, default 0.2
+        Relative perturbation of the screening and of the bands, in (0, 1).
+    parameters : str or list of str, optional
+        Parameters to screen; default as in :func:`screen`.
+    metros : geopandas.GeoDataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded metros).
+    countries : pandas.DataFrame, optional
+        As in :func:`geoai.scenario.simulate` (default the embedded countries).
+    start : int, default 2025
+        First year.
+    end : int, default 2050
+        Last year.
+    seed : int, default 0
+        Seed of every run (common random numbers).
+    scheduler : None, str or distributed.Client
+        As in :func:`geoai.scenario.sweep`.
+    progress : bool, default False
+        Show Dask's progress.
+    overrides : dict, optional
+        Parameter values on top of the preset (e.g. a job's overrides).
+    aggregate : {"mean_rank", "max"}, default "mean_rank"
+        How influences on several figures make one score (module docstring).
 
     Returns
     -------
@@ -514,6 +513,15 @@ def sensitivity(
         influence and ``attrs["method"]`` describes the screening. If no
         screened parameter moves any figure (a preset in which nothing
         happens), every band is its base value and ``parameters`` is empty.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> found, table = sensitivity("concentration", k=1, end=2027, scheduler="sync",
+    ...                            parameters=["mobility", "colocation_premium"],
+    ...                            metros=geoai.load_metros(10_000_000))
+    >>> list(table.attrs["influence"]) == found.top(1) == [table["parameters"].iloc[0]]
+    True
     """
     common = {
         "delta": delta,

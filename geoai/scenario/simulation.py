@@ -67,7 +67,12 @@ class Simulation:
         Per year: talent that left the metro system (the sink), natural growth
         of talent, the part of moves that crossed a border and totals of the
         flows, for the conservation check.
-    start, end, seed : int
+    start : int
+        First year (the observed start).
+    end : int
+        Last year simulated.
+    seed : int
+        Seed of the yearly shocks and of the role permutation tests.
     sources : pandas.DataFrame
         Per metro, what each start quantity is (``*_source`` columns).
     world_share : float
@@ -75,6 +80,15 @@ class Simulation:
         the start: the world pools of the parameters are scaled by it.
     notes : list of str
         What was scaled or assumed (for the report).
+
+    Examples
+    --------
+    >>> import geoai
+    >>> sim = geoai.scenario.simulate(preset="concentration", end=2027, classify_roles=False)
+    >>> sim.start, sim.end, sorted(sim.panel["year"].unique().tolist())
+    (2025, 2027, [2025, 2026, 2027])
+    >>> sorted(sim.flows), list(sim.flows["talent"].columns)
+    (['capital', 'talent'], ['origin', 'destination', 'flow'])
     """
 
     preset: str
@@ -92,13 +106,52 @@ class Simulation:
     notes: list[str] = field(default_factory=list)
 
     def top_share(self, k: int = 5, year: int | None = None) -> float:
-        """Share of AI-leveraged roles in the ``k`` metros with the most of them."""
+        """Share of AI-leveraged roles in the ``k`` metros with the most of them.
+
+        Parameters
+        ----------
+        k : int, default 5
+            Number of leading metros.
+        year : int, optional
+            Year of the panel; default the last year.
+
+        Returns
+        -------
+        float
+            A share in [0, 1] (0 when there are no AI roles).
+
+        Examples
+        --------
+        >>> import geoai
+        >>> sim = geoai.scenario.simulate(preset="concentration", end=2027, classify_roles=False)
+        >>> n = sim.panel["metro_id"].nunique()
+        >>> bool(0 < sim.top_share(1) < sim.top_share(5) < sim.top_share(n)), sim.top_share(n)
+        (True, 1.0)
+        """
         y = self.end if year is None else year
         x = np.sort(self.panel.loc[self.panel["year"] == y, "ai_jobs"].to_numpy())[::-1]
         return float(x[:k].sum() / x.sum()) if x.sum() > 0 else 0.0
 
     def summary(self) -> pd.DataFrame:
-        """Headline figures: jobs, AI roles, concentration, migration and roles."""
+        """Headline figures: jobs, AI roles, concentration, migration and roles.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``metric``; columns ``value`` and ``unit`` (``"share"``, ``"jobs"``,
+            ``"people"``, ``"index"`` or ``"metros"``); ``attrs["preset"]`` names the preset.
+            The role counts are left out when roles were not classified.
+
+        Examples
+        --------
+        >>> import geoai
+        >>> sim = geoai.scenario.simulate(preset="concentration", end=2027, classify_roles=False)
+        >>> table = sim.summary()
+        >>> table.attrs["preset"], table.loc["top-5 share of AI roles, 2027", "unit"]
+        ('concentration', 'share')
+        >>> bool(table.loc["top-5 share of AI roles, 2027", "value"] == sim.top_share(5))
+        True
+        """
         first = self.panel[self.panel["year"] == self.start]
         last = self.panel[self.panel["year"] == self.end]
         lost = last["jobs_automated"].sum()
@@ -171,8 +224,10 @@ def simulate(
         Named parameter set (ignored when ``params`` is given).
     params : ScenarioParams, optional
         Explicit parameters instead of a preset.
-    start, end : int
-        First and last year (inclusive).
+    start : int, default 2025
+        First year: the observed world.
+    end : int, default 2050
+        Last year simulated (inclusive), ``>= start``.
     seed : int
         Seed of the yearly shocks (``shock_sd``) and of the role permutation
         tests: equal seeds give equal results.

@@ -71,14 +71,24 @@ class World:
         metros a run includes.
     niip_gdp : numpy.ndarray, shape (c,)
         Net international investment position over GDP; NaN where unknown.
-    population, routine, augmentable, local, talent : numpy.ndarray, shape (n,)
-        Start stocks (people, jobs).
+    population : numpy.ndarray, shape (n,)
+        Start population (people).
+    routine : numpy.ndarray, shape (n,)
+        Start routine jobs (jobs).
+    augmentable : numpy.ndarray, shape (n,)
+        Start augmentable jobs (jobs).
+    local : numpy.ndarray, shape (n,)
+        Start local (non-exposed) jobs (jobs).
+    talent : numpy.ndarray, shape (n,)
+        Start AI talent (people).
     labour_rate : numpy.ndarray, shape (n,)
         Start jobs per resident (at most ``max_employment_rate``): the
         metro's labour force is this share of its residents.
-    ai_share, capital_share : numpy.ndarray, shape (n,)
-        Each metro's share of the world's AI-leveraged roles and AI capital
-        at the start (they sum to the input's share of the world, < 1).
+    ai_share : numpy.ndarray, shape (n,)
+        Each metro's share of the world's AI-leveraged roles at the start (the
+        shares sum to the input's share of the world, < 1).
+    capital_share : numpy.ndarray, shape (n,)
+        Each metro's share of the world's AI capital at the start, likewise.
     specialisation : numpy.ndarray, shape (n,)
         AI roles per job at the start over the job-weighted mean (1 = average).
     sources : pandas.DataFrame
@@ -86,6 +96,17 @@ class World:
         modelled.
     notes : list of str
         What was scaled or assumed at the start (for the report).
+
+    Examples
+    --------
+    >>> import geoai
+    >>> from geoai.scenario.start import prepare_world
+    >>> world = prepare_world(geoai.load_metros(10_000_000), geoai.load_countries(),
+    ...                       max_employment_rate=0.7)
+    >>> world.population.shape == (len(world.metros),), world.xyz.shape[0], world.geo
+    (True, 3, True)
+    >>> bool(0 < world.world_share < 1), bool(abs(world.ai_share.sum() - world.world_share) < 1e-12)
+    (True, True)
     """
 
     metros: Any
@@ -311,6 +332,18 @@ def prepare_world(metros: Any, countries: pd.DataFrame, *, max_employment_rate: 
     Returns
     -------
     World
+
+    Examples
+    --------
+    >>> import geoai
+    >>> from geoai.scenario.start import prepare_world
+    >>> world = prepare_world(geoai.load_metros(10_000_000), geoai.load_countries(),
+    ...                       max_employment_rate=0.7)
+    >>> jobs = world.routine + world.augmentable + world.local
+    >>> bool((jobs <= 0.7 * world.population + 1e-6).all())  # capped at max_employment_rate
+    True
+    >>> world.sources.columns[:3].tolist()
+    ['metro_id', 'population_source', 'start_jobs_source']
     """
     _check_metros(metros)
     m = metros.reset_index(drop=True)
@@ -446,6 +479,31 @@ def natural_growth(metro_ids: Any, years: np.ndarray, *, halflife: float) -> np.
     0). UN agglomerations (``wup:`` ids) follow the UN WUP 2018 series to
     2035; after it their mean 2030-2035 rate halves every ``halflife``
     years. Other metros get 0 (no projection is known).
+
+    Parameters
+    ----------
+    metro_ids : array-like of str, shape (n,)
+        The metros; UN agglomerations have ``wup:`` ids.
+    years : numpy.ndarray of int, shape (t,)
+        Consecutive years of the run.
+    halflife : float
+        Years in which the growth rate after 2035 halves.
+
+    Returns
+    -------
+    numpy.ndarray, shape (t, n)
+        Growth rates (share per year).
+
+    Examples
+    --------
+    Tokyo (UN id ``wup:21671``) shrinks; past 2035 its rate halves every 10 years:
+
+    >>> import numpy as np
+    >>> g = natural_growth(["wup:21671", "us:1"], np.arange(2034, 2038), halflife=10)
+    >>> g.shape, bool(g[1, 0] < 0), g[:, 1].tolist()
+    ((4, 2), True, [0.0, 0.0, 0.0, 0.0])
+    >>> bool(np.isclose(g[2, 0] / g[3, 0], 2 ** (1 / 10)))
+    True
     """
     from geoai.datasets import load_metro_panel
 

@@ -29,6 +29,8 @@ class SweepResult:
 
     Attributes
     ----------
+    preset : str
+        The preset the runs started from.
     draws : pandas.DataFrame
         One row per draw (or design row): the parameter values set.
     summary : pandas.DataFrame
@@ -39,6 +41,17 @@ class SweepResult:
         empty when the sweep ran with ``classify_roles=False``.
     units : pandas.Series
         The unit of every summary figure (index: the figure's name).
+
+    Examples
+    --------
+    >>> import pandas as pd, geoai
+    >>> design = pd.DataFrame({"remote_share": [0.3, 0.45, 0.6]})
+    >>> res = geoai.scenario.sweep("exodus", design=design, metros=geoai.load_metros(10_000_000),
+    ...                            end=2027, classify_roles=False, progress=False)
+    >>> res.preset, res.draws["remote_share"].tolist(), len(res.summary)
+    ('exodus', [0.3, 0.45, 0.6], 3)
+    >>> res.units["jobs change"]
+    'share'
     """
 
     preset: str
@@ -48,7 +61,30 @@ class SweepResult:
     units: pd.Series = field(default_factory=lambda: pd.Series(dtype=str))
 
     def quantiles(self, q: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """Quantiles of every summary figure over the draws."""
+        """Quantiles of every summary figure over the draws.
+
+        Parameters
+        ----------
+        q : tuple of float, default (0.05, 0.5, 0.95)
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per figure, one column per probability.
+
+        Examples
+        --------
+        >>> import pandas as pd, geoai
+        >>> design = pd.DataFrame({"remote_share": [0.3, 0.45, 0.6]})
+        >>> res = geoai.scenario.sweep("exodus", design=design, end=2027, classify_roles=False,
+        ...                            metros=geoai.load_metros(10_000_000), progress=False)
+        >>> table = res.quantiles((0.0, 0.5, 1.0))
+        >>> table.columns.tolist()
+        [0.0, 0.5, 1.0]
+        >>> bool((table[0.0] <= table[0.5]).all() and (table[0.5] <= table[1.0]).all())
+        True
+        """
         return self.summary.quantile(list(q)).T
 
 
@@ -177,11 +213,15 @@ def sweep(
         local scheduler; an address such as
         ``"tcp://10.0.0.5:8786"``: a ``dask.distributed`` scheduler; or a
         ``distributed.Client`` (e.g. of a ``LocalCluster``).
-    metros, countries : optional
+    metros : geopandas.GeoDataFrame, optional
         As in :func:`simulate` (default the embedded data: the >= 1 M metros of
         the start year).
-    start, end : int
-        Years.
+    countries : pandas.DataFrame, optional
+        As in :func:`simulate` (default the embedded countries).
+    start : int, default 2025
+        First year of every run.
+    end : int, default 2050
+        Last year of every run.
     classify_roles : bool, default True
         Give every metro its role in every run (as :func:`simulate`); without
         it the runs are faster, ``role_frequency`` is empty and the summary

@@ -133,8 +133,12 @@ def dominant_flows(
         Size of each place (population, jobs). For a long table, a Series
         indexed by place id (it defines the places); otherwise aligned
         with the places by position, or a Series indexed by their ids.
-    origin, destination, flow : str
-        Column names of a long table.
+    origin : str, default "origin"
+        Column of a long table holding the origin place ids.
+    destination : str, default "destination"
+        Column of a long table holding the destination place ids.
+    flow : str, default "flow"
+        Column of a long table holding the flows (>= 0).
 
     Returns
     -------

@@ -49,11 +49,40 @@ QUADRANTS = ("HH", "LH", "LL", "HL")
 
 
 class IslandWarning(GeoAIWarning):
-    """Some observations have no neighbours and are left out of inference."""
+    """Some observations have no neighbours and are left out of inference.
+
+    Examples
+    --------
+    Three points on the equator a few km apart and one 5,000 km away, 50 km bands:
+
+    >>> import warnings, geopandas as gpd, geoai
+    >>> pts = gpd.GeoDataFrame({"y": [1.0, 2.0, 3.0, 10.0]}, crs="EPSG:4326",
+    ...                        geometry=gpd.points_from_xy([0, 0.1, 0.2, 45], [0, 0, 0, 0]))
+    >>> w = geoai.stats.weights(pts, distance_km=50)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     lisa = geoai.stats.local_moran(pts, "y", weights=w, permutations=99, fdr=None)
+    >>> [c.category.__name__ for c in caught], lisa["label"].iloc[3]
+    (['IslandWarning'], 'ns')
+    """
 
 
 class PermutationWarning(GeoAIWarning):
-    """Too few permutations: the p-value floor ``1 / (permutations + 1)`` hides discoveries."""
+    """Too few permutations: the p-value floor ``1 / (permutations + 1)`` hides discoveries.
+
+    Examples
+    --------
+    With 9 permutations no p-value goes below 0.1, far above the first Benjamini-Hochberg
+    threshold for hundreds of metros; the message gives the permutations needed:
+
+    >>> import warnings, geoai
+    >>> metros = geoai.load_metros(min_population=1_000_000)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = geoai.stats.local_moran(metros, "gdp_pc_usd", permutations=9)
+    >>> caught[0].category.__name__, "Use permutations >=" in str(caught[0].message)
+    ('PermutationWarning', True)
+    """
 
 
 # ------------------------------------------------------------ shared checks

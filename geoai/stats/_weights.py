@@ -54,6 +54,18 @@ class SpatialWeights:
         Observation labels (the index of the GeoDataFrame), length ``n``.
     transform : str
         Transformation applied by :attr:`sparse` and :meth:`to_graph`.
+
+    Examples
+    --------
+    Three places on a line, ``a - b - c``, row-standardised:
+
+    >>> import numpy as np, pandas as pd
+    >>> w = SpatialWeights(indptr=np.array([0, 1, 3, 4]), indices=np.array([1, 0, 2, 1]),
+    ...                    values=np.ones(4), ids=pd.Index(["a", "b", "c"]))
+    >>> w.cardinalities.tolist()
+    [1, 2, 1]
+    >>> w.sparse.toarray()[1].tolist()
+    [0.5, 0.0, 0.5]
     """
 
     indptr: np.ndarray
@@ -85,7 +97,22 @@ class SpatialWeights:
         return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     def to_graph(self) -> Any:
-        """Return the transformed weights as a ``libpysal.graph.Graph`` labelled by :attr:`ids`."""
+        """Return the transformed weights as a ``libpysal.graph.Graph`` labelled by :attr:`ids`.
+
+        Returns
+        -------
+        libpysal.graph.Graph
+            One edge per nonzero weight, with the transformed weight.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> w = SpatialWeights(indptr=np.array([0, 1, 3, 4]), indices=np.array([1, 0, 2, 1]),
+        ...                    values=np.ones(4), ids=pd.Index(["a", "b", "c"]))
+        >>> g = w.to_graph()
+        >>> g.n_nodes, g.n_edges, g.adjacency.loc["b"].to_dict()
+        (3, 4, {'a': 0.5, 'c': 0.5})
+        """
         from libpysal.graph import Graph
 
         return Graph.from_sparse(self.sparse, ids=self.ids)
