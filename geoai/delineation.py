@@ -43,7 +43,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -163,7 +163,7 @@ def _codes(values: np.ndarray, unknown: frozenset[str] = frozenset({""})) -> np.
     labels = pd.Series(values, dtype=object).map(lambda s: "" if pd.isna(s) else str(s))
     codes = pd.factorize(labels)[0].astype(np.int64)
     codes[labels.isin(unknown).to_numpy()] = -1
-    return codes
+    return np.asarray(codes)
 
 
 def _words(name: str) -> list[str]:
@@ -187,7 +187,7 @@ def _parents(names: list[str]) -> frozenset[str]:
     return frozenset(heads)
 
 
-def _markers(names: np.ndarray, aliases: np.ndarray | None) -> tuple[np.ndarray, list]:
+def _markers(names: np.ndarray, aliases: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
     """Per place: 0 unmarked, 1 ward, 2 city (:func:`name_marker`), and its parents."""
     marker = np.zeros(names.size, dtype=np.int8)
     if aliases is None:
@@ -492,7 +492,7 @@ def _disc_graph(
     link_km: float,
     share: float,
     test: str,
-    markers: tuple[np.ndarray, list],
+    markers: tuple[np.ndarray, list[Any]],
     names: np.ndarray,
     division: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

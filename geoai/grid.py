@@ -259,7 +259,7 @@ class Grid:
         >>> world.shape, world.nbytes("float32")
         ((21600, 43200), 3732480000)
         """
-        return self.n_cells * np.dtype(dtype).itemsize
+        return int(self.n_cells * np.dtype(dtype).itemsize)
 
     # --------------------------------------------------------------- geometry
     def cell_centers(self) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +311,7 @@ class Grid:
         t = self.transform
         edges = np.radians(np.clip(t.f + t.e * np.arange(self.height + 1), -90.0, 90.0))
         band = np.abs(np.sin(edges[:-1]) - np.sin(edges[1:]))
-        return EARTH_RADIUS_KM**2 * math.radians(self.res[0]) * band
+        return np.asarray(EARTH_RADIUS_KM**2 * math.radians(self.res[0]) * band)
 
     # ------------------------------------------------------------------ xarray
     def to_xarray(

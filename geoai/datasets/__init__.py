@@ -54,6 +54,7 @@ __all__ = [
     "ATTRIBUTION",
     "GEONAMES_ATTRIBUTION",
     "US_ATTRIBUTION",
+    "WUP_SOURCE",
     "data_path",
     "link_cbsa",
     "load_ai_investment",

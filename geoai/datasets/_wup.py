@@ -82,7 +82,7 @@ def check_year(value: object, name: str) -> int:
             f"{name} must be an integer year from {FIRST_YEAR} to {LAST_YEAR} "
             f"(the UN WUP 2018 series); got {name}={value!r}."
         )
-    return int(value)  # type: ignore[call-overload]
+    return int(value)  # type: ignore[call-overload,no-any-return]
 
 
 def _check_min_population(value: float) -> float:

@@ -198,7 +198,7 @@ def _ids(points: Any, ids: Any, n: int) -> np.ndarray:
     if ids.shape != (n,):
         raise InputError(f"ids has {ids.size} values for {n} points.")
     v.check_unique_ids(ids, "ids")
-    return ids
+    return np.asarray(ids)
 
 
 @dataclass(frozen=True)
@@ -320,7 +320,9 @@ def _furness_recompute(
     nt = n_threads()
 
     def matvec(x: np.ndarray) -> np.ndarray:
-        return ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]
+        return np.asarray(
+            ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]
+        )
 
     def sweep(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = matvec(b * d)

@@ -155,7 +155,7 @@ class CalibrationResult:
 
 
 def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    return df.index[mask][:5].tolist()
+    return list(df.index[mask][:5].tolist())
 
 
 def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
@@ -170,7 +170,7 @@ def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
             f"column {col!r} has {bad.sum()} NaN or infinite value(s), e.g. at rows "
             f"{_rows(df, bad)}; drop or fill them."
         )
-    return x
+    return np.asarray(x)
 
 
 def _log_positive(df: pd.DataFrame, col: str, why: str) -> np.ndarray:
@@ -181,7 +181,7 @@ def _log_positive(df: pd.DataFrame, col: str, why: str) -> np.ndarray:
             f"column {col!r} must be > 0 ({why}), but {bad.sum()} value(s) are not, e.g. at "
             f"rows {_rows(df, bad)}."
         )
-    return np.log(x)
+    return np.asarray(np.log(x))
 
 
 def _codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, pd.Index]:
@@ -484,7 +484,7 @@ class _JointNewton:
             eta += t_o[self.origin]
         if self.dest is not None:
             eta += t_d[self.dest]
-        return eta
+        return np.asarray(eta)
 
     def _solve_effects(
         self,

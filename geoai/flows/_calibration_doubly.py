@@ -107,7 +107,7 @@ def _partial_out(
     row, col, row_x, col_x = sums
 
     def schur(z: np.ndarray) -> np.ndarray:
-        return col * z - ((mu @ z) / row) @ mu
+        return np.asarray(col * z - ((mu @ z) / row) @ mu)
 
     rhs = col_x - (row_x / row) @ mu
     res = rhs - schur(v)

@@ -181,7 +181,7 @@ def interaction(
     f = deterrence(c, decay=decay, beta=beta, scale_km=scale_km)
     wo, wd = mo**alpha, md**gamma
     if constraint == "none":
-        return k * wo[:, None] * wd[None, :] * f
+        return np.asarray(k * wo[:, None] * wd[None, :] * f)
     if constraint == "production":
         o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size)
         w = f * wd[None, :]
@@ -194,7 +194,7 @@ def interaction(
     d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size)
     _check_margins(o, d, tol)
     a, b, _, _ = furness(dense_sweep(f, o, d), md.size, tol, max_iter)
-    return (a * o)[:, None] * f * (b * d)[None, :]
+    return np.asarray((a * o)[:, None] * f * (b * d)[None, :])
 
 
 def _normalise_rows(w: np.ndarray, total: np.ndarray, what: str) -> np.ndarray:
@@ -206,7 +206,7 @@ def _normalise_rows(w: np.ndarray, total: np.ndarray, what: str) -> np.ndarray:
             f"positions {stuck[:5].tolist()}); check infinite costs, zero masses or the cut-off."
         )
     scale = np.divide(total, s, out=np.zeros_like(s), where=s > 0)
-    return w * scale[:, None]
+    return np.asarray(w * scale[:, None])
 
 
 def cost_matrix(

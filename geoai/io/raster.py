@@ -97,14 +97,14 @@ def _dask_blocks(data: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
     with contextlib.suppress(ImportError, ValueError):
         from distributed import default_client
 
-        client = default_client()
+        client = default_client()  # type: ignore[no-untyped-call]  # untyped dependency
     if client is not None:
         yield from _stream_futures(client, items, max(2, 2 * sum(client.nthreads().values())))
         return
     batch = max(2, 2 * (os.cpu_count() or 1))
     for k in range(0, len(items), batch):
         chunk = items[k : k + batch]
-        results = dask.compute(*[blk for _, blk in chunk])
+        results = dask.compute(*[blk for _, blk in chunk])  # type: ignore[attr-defined,no-untyped-call]  # untyped dependency
         for (off, _), arr in zip(chunk, results, strict=True):
             yield off, np.asarray(arr)
 
@@ -116,7 +116,7 @@ def _stream_futures(
     from distributed import as_completed
 
     todo = iter(items)
-    seq = as_completed()
+    seq = as_completed()  # type: ignore[no-untyped-call]  # untyped dependency
     where: dict[str, tuple[int, ...]] = {}
 
     def submit() -> None:
@@ -124,7 +124,7 @@ def _stream_futures(
         if nxt is not None:
             fut = client.compute(nxt[1])
             where[fut.key] = nxt[0]
-            seq.add(fut)
+            seq.add(fut)  # type: ignore[no-untyped-call]  # untyped dependency
 
     for _ in range(window):
         submit()

@@ -276,7 +276,7 @@ def us_anchors() -> USAnchors:
 
 
 def _interp(y: np.ndarray, anchors_usd: tuple[float, ...], values: tuple[float, ...]) -> np.ndarray:
-    return np.interp(np.log(y), np.log(np.asarray(anchors_usd)), np.asarray(values))
+    return np.asarray(np.interp(np.log(y), np.log(np.asarray(anchors_usd)), np.asarray(values)))
 
 
 def employment_rate(

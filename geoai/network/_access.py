@@ -231,7 +231,7 @@ def _positions(net: _Network, nodes: Any, name: str) -> np.ndarray:
     if (pos < 0).any():
         bad = wanted[pos < 0][:5].tolist()
         raise InputError(f"{name} has {int((pos < 0).sum())} node id(s) not in G, e.g. {bad}.")
-    return pos.astype(np.int64)
+    return np.asarray(pos.astype(np.int64))
 
 
 def _cutoff(cutoff: float | None) -> float:

@@ -344,7 +344,7 @@ def _potential(
     if scheduler:
         from distributed import Client
 
-        client = Client(scheduler)
+        client = Client(scheduler)  # type: ignore[no-untyped-call]  # untyped dependency
     try:
         for name, sim in sims.items():
             stages.step(f"potential {name}")
@@ -359,7 +359,7 @@ def _potential(
             out[name] = (p1, p2)
     finally:
         if client is not None:
-            client.close()
+            client.close()  # type: ignore[no-untyped-call]  # untyped dependency
     return out
 
 

@@ -65,7 +65,7 @@ def run_window(
     prob = np.empty((h, w) if huff else (0, 0))
     kernel = kp.potential_grid if parallel else kp.potential_grid_serial
     order = interleaved(h) if parallel else np.arange(h, dtype=np.int64)
-    kernel(
+    kernel(  # type: ignore[no-untyped-call]  # untyped dependency
         grid.is_geographic,
         row_pos,
         col_geo,

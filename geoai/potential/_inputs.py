@@ -205,9 +205,9 @@ def point_masses(points: Any, weights: Any, grid: Grid) -> Masses:
     return masses_from_xy(grid, x, y, w)
 
 
-def as_dtype(dtype: Any) -> np.dtype:
+def as_dtype(dtype: Any) -> np.dtype[Any]:
     try:
-        dt = np.dtype(dtype)
+        dt: np.dtype[Any] = np.dtype(dtype)
     except TypeError:
         raise InputError(f"dtype must be 'float32' or 'float64'; got {dtype!r}.") from None
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):

@@ -132,7 +132,7 @@ def indicators(
 
 
 def _rank(x: np.ndarray) -> np.ndarray:
-    return pd.Series(-x).rank(method="min").to_numpy().astype(np.int64)
+    return np.asarray(pd.Series(-x).rank(method="min").to_numpy().astype(np.int64))
 
 
 def gi_reason(out: pd.DataFrame, i: int, fdr: float) -> str:

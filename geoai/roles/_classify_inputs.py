@@ -115,7 +115,7 @@ def column(df: pd.DataFrame, name: str) -> np.ndarray:
             f"column {name!r} must be finite and >= 0; {bad.sum()} value(s) are not, e.g. "
             f"for metros {list(df.index[bad][:5])}."
         )
-    return x
+    return np.asarray(x)
 
 
 def read_inputs(data: Any, metros: Any) -> Inputs:

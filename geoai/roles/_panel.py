@@ -204,7 +204,7 @@ def _per_metro(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray 
     if mapped.isna().any():
         bad = mapped.index[mapped.isna()][:3].tolist()
         raise InputError(f"panel['{column}'] is missing for metro(s) {bad}; fill it.")
-    return mapped.astype(str).to_numpy(dtype=object)
+    return np.asarray(mapped.astype(str).to_numpy(dtype=object))
 
 
 def _attributes(frame: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -326,14 +326,16 @@ class _Simulator:
         opportunity = np.power(
             roles / np.maximum(st.talent, 1e-9) + p.opportunity_floor, p.attractiveness_exponent
         )
-        return opportunity * np.power(np.maximum(st.population, 1.0) / 1e6, -psi) * noise
+        return np.asarray(
+            opportunity * np.power(np.maximum(st.population, 1.0) / 1e6, -psi) * noise
+        )
 
     def capital_weight(self, k: int) -> np.ndarray:
         p, st = self.p, self.state
         floor = p.capital_floor * float(self.ai_start.mean())
         w = np.power(st.ai + floor, p.attractiveness_exponent)
         stab = self.stability(k)[self.world.country]
-        return w * stab * np.power(self.cheapness, self.ramp(0.0, p.cost_seeking, k))
+        return np.asarray(w * stab * np.power(self.cheapness, self.ramp(0.0, p.cost_seeking, k)))
 
     def talent_spec(self, k: int, weight: np.ndarray) -> _Spec:
         r = self.ramp(0.0, self.p.remote_share, k)

@@ -289,9 +289,9 @@ def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
     if scheduler is None or scheduler in ("threads", "processes", "sync", "synchronous"):
         name = "threads" if scheduler is None else scheduler
         if progress:
-            from dask.diagnostics import ProgressBar
+            from dask.diagnostics import ProgressBar  # type: ignore[attr-defined]  # untyped dependency
 
-            with ProgressBar():
+            with ProgressBar():  # type: ignore[no-untyped-call]  # untyped dependency
                 return list(dask.compute(*tasks, scheduler=name))
         return list(dask.compute(*tasks, scheduler=name))
     Client = optional("distributed", "a dask.distributed scheduler").Client  # noqa: N806
@@ -302,7 +302,7 @@ def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
         if progress:
             from distributed import progress as show
 
-            show(futures)
+            show(futures)  # type: ignore[no-untyped-call]  # untyped dependency
         return list(client.gather(futures))
     finally:
         if client is not scheduler:

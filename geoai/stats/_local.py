@@ -118,7 +118,7 @@ def _column(gdf: Any, column: Any) -> np.ndarray:
             f"column {column!r} is constant (every value is {y[0]:g}); local statistics "
             "need variation. Pick another column or drop it from the analysis."
         )
-    return y
+    return np.asarray(y)
 
 
 def _level(value: Any, name: str, hint: str = "") -> float:

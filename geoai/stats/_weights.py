@@ -88,7 +88,7 @@ class SpatialWeights:
     @property
     def islands(self) -> np.ndarray:
         """Boolean mask ``(n,)`` of observations without neighbours."""
-        return self.cardinalities == 0
+        return np.asarray(self.cardinalities == 0)
 
     @property
     def sparse(self) -> sp.csr_array:
