@@ -31,20 +31,17 @@ are NaN, their label is ``"ns"``, they are left out of the FDR count, and an
 
 from __future__ import annotations
 
+from geoai.stats._dominant_flows import dominant_flows
+from geoai.stats._fdr import fdr
 from geoai.stats._local import (
     QUADRANTS,
-    TRANSFORMS,
     IslandWarning,
     PermutationWarning,
-    SpatialMarkov,
-    SpatialWeights,
-    dominant_flows,
-    fdr,
     getis_ord,
     local_moran,
-    spatial_markov,
-    weights,
 )
+from geoai.stats._markov import SpatialMarkov, spatial_markov
+from geoai.stats._weights import TRANSFORMS, SpatialWeights, weights
 
 __all__ = [
     "QUADRANTS",

@@ -14,9 +14,7 @@ from scipy.special import ndtr
 from geoai import _validate as v
 from geoai.errors import GeoAIWarning, InputError
 from geoai.kernels.lisa import permutation_null
-from geoai.stats._dominant_flows import dominant_flows
-from geoai.stats._fdr import _bh, _bh_adjusted, _bh_steps, _permutations_needed, fdr
-from geoai.stats._markov import SpatialMarkov, spatial_markov
+from geoai.stats._fdr import _bh, _bh_adjusted, _bh_steps, _permutations_needed
 from geoai.stats._weights import (
     TRANSFORMS,
     SpatialWeights,
@@ -28,20 +26,7 @@ from geoai.stats._weights import (
     weights,
 )
 
-__all__ = [
-    "QUADRANTS",
-    "TRANSFORMS",
-    "IslandWarning",
-    "PermutationWarning",
-    "SpatialMarkov",
-    "SpatialWeights",
-    "dominant_flows",
-    "fdr",
-    "getis_ord",
-    "local_moran",
-    "spatial_markov",
-    "weights",
-]
+__all__ = ["QUADRANTS", "IslandWarning", "PermutationWarning", "getis_ord", "local_moran"]
 
 #: Local Moran quadrants in esda's order (its ``q`` = 1..4): value High/Low,
 #: spatial lag High/Low. A value or lag of exactly 0 counts as Low.
