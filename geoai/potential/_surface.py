@@ -9,9 +9,13 @@ from typing import Any
 import numpy as np
 
 from geoai import _validate as v
+from geoai._decay import Decay
+from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 from geoai.grid import Grid, as_grid
 from geoai.kernels import decay as kd
+from geoai.kernels import interaction as ki
+from geoai.kernels import n_threads
 from geoai.potential._direct import own_distance_km, run_window
 from geoai.potential._inputs import (
     DECAYS,
@@ -437,8 +441,6 @@ def at_points(
     >>> bool(p.min() >= metros["population"].min())
     True
     """
-    from geoai import flows
-
     model = build_model(decay, scale_km, beta, None, 0.0)
     n = len(points)
     v.check_nonempty(n, "points")
@@ -447,10 +449,49 @@ def at_points(
     if own == 0.0 and model.kind == kd.POWER:
         raise InputError("decay='power' is infinite at 0 km; give own_km > 0 or leave it None.")
     positive = own if own else None  # the kernels take a self pair at a positive distance
-    agg = flows.aggregate(
-        points, np.ones(n), w, decay=decay, beta=model.beta, own_distance=positive
-    )
-    out = np.asarray(agg.outflow, dtype=np.float64)
-    if positive is None and model.kind != kd.POWER:
-        out = out + w  # f(0) = 1: the own mass counts in full
-    return out
+    pts = kernel_points(points)
+    spec = Decay(decay, model.kind, model.beta, 0.0, model.scale_km)
+    return potential_at(pts.xyz, pts.geo, w, spec, own_km=positive)
+
+
+def potential_at(
+    xyz: np.ndarray, geo: bool, w: np.ndarray, spec: Decay, *, own_km: float | None = None
+) -> np.ndarray:
+    """Compute :func:`at_points` on validated arrays (the core the scenario engine calls yearly).
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray, shape (3, n) or (2, n)
+        Kernel coordinates (:func:`geoai._geodesy.kernel_points`).
+    geo : bool
+        Whether ``xyz`` are unit vectors (great-circle distances).
+    w : numpy.ndarray, shape (n,)
+        Masses, finite and >= 0.
+    spec : geoai._decay.Decay
+        The decay (:func:`geoai._decay.decay_spec`).
+    own_km : float, optional
+        Own distance (km, > 0) of each point's own mass; without it the own
+        mass counts in full (``f(0) = 1``; a power decay leaves it out).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        ``sum_j w_j f(d_ij)``.
+
+    Examples
+    --------
+    >>> from geoai._decay import decay_spec
+    >>> from geoai._geodesy import kernel_points
+    >>> pts = kernel_points(([0.0, 1.0], [0.0, 0.0]), crs=4326)
+    >>> box = decay_spec("box", scale=200.0)
+    >>> potential_at(pts.xyz, pts.geo, np.array([1.0, 1.0]), box).tolist()
+    [2.0, 2.0]
+    """
+    n = w.size
+    own = np.full(n, np.nan) if own_km is None else np.full(n, float(own_km))
+    weights = np.ascontiguousarray(w, dtype=np.float64)[None, :].copy()
+    out = ki.symmetric_matmat(xyz, geo, own, spec.kind, spec.beta, spec.a, weights, n_threads())
+    phi = np.asarray(out[0], dtype=np.float64)
+    if own_km is None and spec.kind != kd.POWER:
+        phi = phi + w  # f(0) = 1: the own mass counts in full
+    return phi

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geoai._decay import decay_spec
 from geoai.errors import ConvergenceError, InputError
 from geoai.kernels.scenario import mobility_flows
 from geoai.scenario.params import ScenarioParams
@@ -266,6 +267,9 @@ class _Simulator:
         )
         self.cheapness = world.income_ref / world.gdp_pc[world.country]
         self.capacity = self._fiscal_capacity()
+        self.decay = decay_spec(
+            "exponential", scale=p.potential_scale_km, scale_name="potential_scale_km"
+        )
         self.phi_start = self.potential(self.state.talent)
         self.phi = self.phi_start
         stable = self.stability(0)
@@ -286,11 +290,10 @@ class _Simulator:
         return float(start_value + (value - start_value) * self.s[k])
 
     def potential(self, talent: np.ndarray) -> np.ndarray:
-        from geoai import potential as pot
+        """Talent potential, on the world's validated coordinates (no re-validation each year)."""
+        from geoai.potential._surface import potential_at
 
-        return np.asarray(
-            pot.at_points(self.world.metros, talent, scale_km=self.p.potential_scale_km)
-        )
+        return potential_at(self.world.xyz, self.world.geo, np.maximum(talent, 0.0), self.decay)
 
     def income(self, st: _State) -> np.ndarray:
         """Residents' wage income from tradable work and the displaced's replacement (USD)."""
