@@ -24,6 +24,7 @@ modelled is carried per metro in :attr:`World.sources`:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -505,23 +506,36 @@ def natural_growth(metro_ids: Any, years: np.ndarray, *, halflife: float) -> np.
     >>> bool(np.isclose(g[2, 0] / g[3, 0], 2 ** (1 / 10)))
     True
     """
-    from geoai.datasets import load_metro_panel
-
     ids = pd.Index(pd.Series(metro_ids).astype(str))
     years = np.asarray(years, dtype=int)
     out = np.zeros((years.size, ids.size))
     wup = ids.str.startswith("wup:")
     if not wup.any() or years.size < 2:
         return out
-    panel = load_metro_panel()
-    wide = panel.pivot(index="year", columns="metro_id", values="population")
-    wide = wide.reindex(columns=ids[wup])
-    last = int(wide.index.max())
-    rate = (wide / wide.shift(1) - 1.0).fillna(0.0)
-    tail = ((wide.loc[last] / wide.loc[last - 5]) ** (1 / 5) - 1.0).fillna(0.0).to_numpy()
+    all_rates, all_tail = _un_growth()
+    rate = all_rates.reindex(columns=ids[wup], fill_value=0.0)
+    tail = all_tail.reindex(ids[wup], fill_value=0.0).to_numpy()
+    last = int(rate.index.max())
     for k, y in enumerate(years[1:], start=1):
         if y <= last and y in rate.index:
             out[k, wup] = rate.loc[y].to_numpy()
         elif y > last:
             out[k, wup] = tail * 0.5 ** ((y - last) / halflife)
     return out
+
+
+@functools.cache
+def _un_growth() -> tuple[pd.DataFrame, pd.Series]:
+    """Every UN agglomeration's annual growth (year x metro) and 2030-2035 mean rate, once.
+
+    The same for every run: a sensitivity screening simulates a hundred
+    times, and the pivot of the 159,960-row panel need not be redone each time.
+    Callers must not change the frames.
+    """
+    from geoai.datasets import load_metro_panel
+
+    wide = load_metro_panel().pivot(index="year", columns="metro_id", values="population")
+    last = int(wide.index.max())
+    rate = (wide / wide.shift(1) - 1.0).fillna(0.0)
+    tail = ((wide.loc[last] / wide.loc[last - 5]) ** (1 / 5) - 1.0).fillna(0.0)
+    return rate, tail
