@@ -28,11 +28,12 @@ from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.kernels import decay as kd
 
-__all__ = ["DECAYS", "Decay", "decay_spec"]
+__all__ = ["DECAYS", "SCALED", "Decay", "decay_spec"]
 
 #: Every decay geoai knows (a subject may accept fewer).
 DECAYS = tuple(kd.KINDS)
-_SCALED = ("exponential", "gaussian", "box")
+#: The decays set by a length scale (or by beta); power and Tanner have none.
+SCALED = ("exponential", "gaussian", "box")
 
 
 class Decay(NamedTuple):
@@ -114,7 +115,7 @@ def decay_spec(
     """
     v.check_choice(decay, allowed, "decay")
     name = str(decay)
-    if name in ("power", "tanner"):
+    if name not in SCALED:
         if scale is not None:
             raise InputError(
                 f"decay={name!r} has no length scale; drop {scale_name}= and pass beta="

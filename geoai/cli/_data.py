@@ -13,9 +13,6 @@ from geoai.errors import InputError
 
 __all__ = ["access", "classify_cmd", "flows_cmd", "metros", "potential_cmd", "summary"]
 
-#: Decays set by a length scale (the rest by beta alone).
-_SCALED = ("exponential", "gaussian", "box")
-
 
 @_command("summary")
 def summary(
@@ -285,6 +282,7 @@ def flows_cmd(
     Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --scale-km 400
     """
     from geoai import flows
+    from geoai._decay import SCALED
     from geoai.io.gpkg import write_layers
     from geoai.io.vector import read_points
 
@@ -298,7 +296,7 @@ def flows_cmd(
         gdf[attraction or mass],
         decay=decay,
         beta=beta,
-        scale_km=400.0 if scale_km is None and beta is None and decay in _SCALED else scale_km,
+        scale_km=400.0 if scale_km is None and beta is None and decay in SCALED else scale_km,
         constraint=constraint,
         top_k=top_k,
     )

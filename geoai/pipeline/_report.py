@@ -24,7 +24,7 @@ __all__ = ["job_bands", "write_report"]
 
 def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
     """Say which metros' job columns are observed and which modelled."""
-    from geoai.labour import LabourAssumptions
+    from geoai.labour import INCOME_GROUPS, LabourAssumptions
 
     column = "start_jobs_source" if "start_jobs_source" in final else "labour_source"
     sources = final[column] if column in final else pd.Series(dtype=str)
@@ -33,7 +33,7 @@ def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
     groups = ", ".join(
         f"{g}: employment {e:.2f} of adults, {ex:.0%} exposed, {c:.0%} complementary"
         for g, e, ex, c in zip(
-            ("low", "lower-middle", "upper-middle", "high income"),
+            INCOME_GROUPS,
             a.employment_15plus,
             a.exposed_share,
             a.complementary_share,
