@@ -6,20 +6,23 @@ import multiprocessing as mp
 import os
 import resource
 import time
-from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def rss_bytes() -> int:
     """Current resident memory of this process."""
-    with open("/proc/self/statm") as fh:
+    with Path("/proc/self/statm").open() as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class Timer:
     """Context manager recording wall time and the RSS just before the timed block."""
 
-    def __enter__(self) -> Timer:
+    def __enter__(self) -> Self:
         self.rss_before = rss_bytes()
         self.t0 = time.perf_counter()
         return self
@@ -41,7 +44,7 @@ def _child(fn: Callable[..., Any], args: tuple[Any, ...], queue: Any) -> None:
                 "error": None,
             }
         )
-    except Exception as exc:  # report, don't crash the table
+    except Exception as exc:  # noqa: BLE001 - any failure becomes a table row, not a crash
         queue.put(
             {
                 "seconds": float("nan"),

@@ -180,9 +180,9 @@ def _label(ax, x: float, y: float, text: str, colour: str) -> None:
 
 def figure(panel: pd.DataFrame, table: pd.DataFrame) -> int:
     """Trajectories from the peak on, aligned on years since the peak."""
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
 
     observed = panel[panel["year"] <= LAST_ESTIMATE]

@@ -233,7 +233,9 @@ def main() -> None:
         ours = isolated(geoai_aggregate, n_agg, constraint)
         if not ref["error"] and not ours["error"]:
             a, b = ref["result"], ours["result"]
-            assert np.isclose(a["inflow_sum"], b["inflow_sum"], rtol=1e-6), (a, b)
+            if not np.isclose(a["inflow_sum"], b["inflow_sum"], rtol=1e-6):
+                msg = f"geoai and the NumPy reference disagree: {a} vs {b}"
+                raise RuntimeError(msg)
         out.append(row(f"aggregate N={n_agg:,} {constraint}, chunked NumPy", ref, pairs=n_agg**2))
         out.append(row(f"aggregate N={n_agg:,} {constraint}, geoai", ours, ref, pairs=n_agg**2))
     for storage in ("float32", "recompute"):

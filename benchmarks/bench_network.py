@@ -37,6 +37,7 @@ import argparse
 import os
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -62,7 +63,7 @@ def grid_city(side: int, seed: int = 0):
         for c in range(side):
             G.add_node(int(ids[r, c]), x=x0 + c * BLOCK_M, y=y0 + r * BLOCK_M)
 
-    def street(u: int, v: int, arterial: bool) -> None:
+    def street(u: int, v: int, *, arterial: bool) -> None:
         kph = (50.0 if arterial else 30.0) * rng.uniform(0.6, 1.0)
         G.add_edge(u, v, length=BLOCK_M, speed_kph=kph, travel_time=BLOCK_M / (kph / 3.6))
 
@@ -72,18 +73,18 @@ def grid_city(side: int, seed: int = 0):
         for c in range(side - 1):
             a, b = int(ids[r, c]), int(ids[r, c + 1])
             if not one_way or (r // 8) % 2 == 0:
-                street(a, b, arterial)
+                street(a, b, arterial=arterial)
             if not one_way or (r // 8) % 2 == 1:
-                street(b, a, arterial)
+                street(b, a, arterial=arterial)
     for c in range(side):  # north-south streets along column c
         arterial = c % 8 == 0
         one_way = c % 8 == 4
         for r in range(side - 1):
             a, b = int(ids[r, c]), int(ids[r + 1, c])
             if not one_way or (c // 8) % 2 == 0:
-                street(a, b, arterial)
+                street(a, b, arterial=arterial)
             if not one_way or (c // 8) % 2 == 1:
-                street(b, a, arterial)
+                street(b, a, arterial=arterial)
     return G
 
 
@@ -131,7 +132,7 @@ def geoai_case(side: int, n_sites: int, threads: int | None) -> tuple[Timer, dic
     }
 
 
-def node_mass(G, jobs) -> np.ndarray:  # noqa: N803
+def node_mass(G, jobs) -> np.ndarray:  # noqa: N803 - G, networkx's name for a graph
     """Jobs per node, snapped to the nearest intersection (same rule as geoai)."""
     from scipy.spatial import cKDTree
 
@@ -140,7 +141,7 @@ def node_mass(G, jobs) -> np.ndarray:  # noqa: N803
     return np.bincount(node, weights=jobs["jobs"].to_numpy(), minlength=len(G))
 
 
-def networkx_case(side: int, n_sites: int, k: int, simple: bool) -> tuple[Timer, dict]:
+def networkx_case(side: int, n_sites: int, k: int, *, simple: bool) -> tuple[Timer, dict]:
     import networkx as nx
 
     G = grid_city(side)
@@ -260,10 +261,10 @@ def main() -> None:
 
     peers = {
         "networkx, MultiDiGraph (as osmnx returns it)": isolated(
-            networkx_case, side, n_sites, k, False
+            partial(networkx_case, simple=False), side, n_sites, k
         ),
         "networkx, DiGraph (parallel edges merged)": isolated(
-            networkx_case, side, n_sites, k, True
+            partial(networkx_case, simple=True), side, n_sites, k
         ),
         "SciPy csgraph.dijkstra(limit=), blocks of 256": isolated(scipy_case, side, n_sites, k),
     }

@@ -39,7 +39,7 @@ import numpy as np
 
 import geoai
 from geoai import Grid
-from geoai import potential as P  # noqa: N812
+from geoai import potential as P  # noqa: N812 - P, the potential's usual symbol
 
 R = 6371.0088
 SCALE_KM = 300.0
@@ -188,7 +188,9 @@ def local_rows(args, big, top):
     P.surface(big, "population", g1, scale_km=SCALE_KM)  # warm
     t_nv, ref_nv, m_nv = timed(lambda: numpy_naive(lon, lat, w, g1, SCALE_KM), 1)
     t_np, ref, m_np = timed(lambda: numpy_potential(lon, lat, w, g1, SCALE_KM), 1)
-    assert np.allclose(ref, ref_nv, rtol=1e-9)
+    if not np.allclose(ref, ref_nv, rtol=1e-9):
+        msg = "the tuned and the naive NumPy references disagree"
+        raise RuntimeError(msg)
     t_d, s, m_d = timed(lambda: P.surface(big, "population", g1, scale_km=SCALE_KM), args.repeat)
     t_0, s0, m_0 = timed(
         lambda: P.surface(big, "population", g1, scale_km=SCALE_KM, rtol=0), args.repeat
@@ -270,8 +272,10 @@ def main():
             grid, elapsed, peak, size, _ = world_run(big, args.out or tmp, args.world_res)
             rows.append(
                 (
-                    f"3. {len(big)} masses, {args.world_res * 3600:.0f}″ world "
-                    f"{grid.height}×{grid.width} ({grid.n_cells / 1e9:.2f}e9)",
+                    (
+                        f"3. {len(big)} masses, {args.world_res * 3600:.0f}″ world "
+                        f"{grid.height}×{grid.width} ({grid.n_cells / 1e9:.2f}e9)"
+                    ),
                     "geoai dask (2-worker LocalCluster) → COG",
                     f"{elapsed / 60:.1f} min",
                     "",

@@ -135,9 +135,9 @@ def esda_stat(kind: str, n: int) -> tuple[Timer, dict]:
         esda.Moran_Local(y[:200], small, "r", 9, seed=0)  # JIT compile, outside the timing
         t, res = best_of(REPEAT[n], lambda: esda.Moran_Local(y, g, "r", PERMUTATIONS, seed=0))
         return t, {"I": res.Is, "q": res.q, "p_sim": res.p_sim, "cpu": t.cpu}
-    esda.G_Local(y[:200], small, "r", 9, True, seed=0, n_jobs=1)
+    esda.G_Local(y[:200], small, "r", 9, star=True, seed=0, n_jobs=1)
     t, res = best_of(
-        REPEAT[n], lambda: esda.G_Local(y, g, "r", PERMUTATIONS, True, seed=0, n_jobs=1)
+        REPEAT[n], lambda: esda.G_Local(y, g, "r", PERMUTATIONS, star=True, seed=0, n_jobs=1)
     )
     return t, {"G": res.Gs, "z": res.Zs, "p_sim": res.p_sim, "cpu": t.cpu}
 

@@ -7,10 +7,13 @@ from here, so the scripts stay runnable as ``python data/<source>/build.py``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geoai.io._atomic import atomic_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -26,7 +29,7 @@ def write_text(path: Path, text: str) -> None:
 
 def replace_block(text: str, marker: str, body: str, *, where: str = "README") -> str:
     """Replace what stands between ``<!-- marker:start -->`` and ``<!-- marker:end -->``."""
-    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.DOTALL)
     if not pattern.search(text):
         raise SystemExit(f"{where} lacks the {marker} markers")
     return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)

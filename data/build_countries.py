@@ -140,11 +140,12 @@ def build() -> pd.DataFrame:
 def main() -> None:
     table = build()
     out = HERE / "countries.csv"
-    fd, tmp = tempfile.mkstemp(dir=HERE, suffix=".csv.tmp")
+    fd, name = tempfile.mkstemp(dir=HERE, suffix=".csv.tmp")
     os.close(fd)
+    tmp = Path(name)
     table.to_csv(tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    tmp.chmod(0o644)
+    tmp.replace(out)
     print(f"wrote {out}: {len(table)} countries, {table['gdp_usd'].notna().sum()} with GDP")
 
 

@@ -40,8 +40,11 @@ def anchors_table() -> str:
     a = LabourAssumptions()
     rate = employment_rate(np.asarray(a.income_anchors_usd), a)
     rows = [
-        "| income group | GDP per capita (USD) | employment / population 15+ (ILO) | "
-        "share aged 15+ (UN WPP) | jobs per resident | exposed (IMF) | of it complementary (IMF) |",
+        (
+            "| income group | GDP per capita (USD) | employment / population 15+ (ILO) | "
+            "share aged 15+ (UN WPP) | jobs per resident | exposed (IMF) "
+            "| of it complementary (IMF) |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for k, group in enumerate(INCOME_GROUPS):
@@ -53,13 +56,15 @@ def anchors_table() -> str:
     us = us_anchors()
     rows += [
         "",
-        f"US anchors fitted on the {us.n_metros} observed MSAs (BLS OEWS May 2025 × "
-        f"Eloundou et al. 2024): routine share {us.routine_share:.4f}, augmentable share "
-        f"{us.augmentable_share:.4f}, AI-talent share {us.talent_share:.4f} of jobs; size "
-        f"elasticities {us.routine_elasticity:+.3f} (routine), "
-        f"{us.augmentable_elasticity:+.3f} (augmentable), {us.talent_elasticity:+.3f} "
-        f"(AI talent); reference size {us.reference_jobs:,.0f} jobs, fitted range "
-        f"{us.min_jobs:,.0f}–{us.max_jobs:,.0f} jobs.",
+        (
+            f"US anchors fitted on the {us.n_metros} observed MSAs (BLS OEWS May 2025 × "
+            f"Eloundou et al. 2024): routine share {us.routine_share:.4f}, augmentable share "
+            f"{us.augmentable_share:.4f}, AI-talent share {us.talent_share:.4f} of jobs; size "
+            f"elasticities {us.routine_elasticity:+.3f} (routine), "
+            f"{us.augmentable_elasticity:+.3f} (augmentable), {us.talent_elasticity:+.3f} "
+            f"(AI talent); reference size {us.reference_jobs:,.0f} jobs, fitted range "
+            f"{us.min_jobs:,.0f}–{us.max_jobs:,.0f} jobs."
+        ),
     ]
     return "\n".join(rows)
 
@@ -70,8 +75,10 @@ def check_table() -> str:
     rate = employment_rate(np.array([y]))[0]
     jobs = model_jobs(us["jobs_total"].to_numpy() / rate, np.full(len(us), y))
     rows = [
-        "| column | national share, observed | national share, modelled | "
-        "median abs. log ratio by metro | Spearman by metro |",
+        (
+            "| column | national share, observed | national share, modelled | "
+            "median abs. log ratio by metro | Spearman by metro |"
+        ),
         "|---|---:|---:|---:|---:|",
     ]
     for col in ("jobs_routine", "jobs_augmentable", "ai_talent"):
@@ -101,14 +108,18 @@ def country_tables() -> str:
     rows = [
         "| folder | what | countries | of which | default metros (>= 1 M) reached |",
         "|---|---|---:|---|---:|",
-        f"| [`niip/`](niip/README.md) | net international investment position | {len(niip)} "
-        f"| seed 000: {seed}; EWN official IIP: {official}; EWN estimate: {estimate} "
-        f"| {int(reached.sum())} of {len(metros)} |",
-        f"| [`ai_index/`](ai_index/README.md) | private investment in AI, 2024 and 2013–24 "
-        f"| {len(ai)} | in both charts: {both}; 2024 world total "
-        f"{ai.attrs['world_total_2024_usd'] / 1e9:.2f} bn USD, of it "
-        f"{ai.attrs['rest_of_world_2024_usd'] / 1e9:.2f} bn outside the listed 15 "
-        f"| {int(metros['country_iso3'].isin(ai.index).sum())} of {len(metros)} |",
+        (
+            f"| [`niip/`](niip/README.md) | net international investment position | {len(niip)} "
+            f"| seed 000: {seed}; EWN official IIP: {official}; EWN estimate: {estimate} "
+            f"| {int(reached.sum())} of {len(metros)} |"
+        ),
+        (
+            f"| [`ai_index/`](ai_index/README.md) | private investment in AI, 2024 and 2013–24 "
+            f"| {len(ai)} | in both charts: {both}; 2024 world total "
+            f"{ai.attrs['world_total_2024_usd'] / 1e9:.2f} bn USD, of it "
+            f"{ai.attrs['rest_of_world_2024_usd'] / 1e9:.2f} bn outside the listed 15 "
+            f"| {int(metros['country_iso3'].isin(ai.index).sum())} of {len(metros)} |"
+        ),
     ]
     return "\n".join(rows)
 
@@ -116,7 +127,7 @@ def country_tables() -> str:
 def block(path: Path, marker: str) -> str:
     """Return the generated block ``marker`` of another README (without its markers)."""
     text = path.read_text(encoding="utf-8")
-    found = re.search(rf"<!-- {marker}:start -->\n(.*?)\n?<!-- {marker}:end -->", text, re.S)
+    found = re.search(rf"<!-- {marker}:start -->\n(.*?)\n?<!-- {marker}:end -->", text, re.DOTALL)
     if found is None:
         raise SystemExit(f"{path} lacks the {marker} markers; rebuild that dataset first")
     return found.group(1).rstrip("\n")

@@ -40,17 +40,17 @@ def sha256(path: Path) -> str:
 
 def copy_atomic(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
     os.close(fd)
+    tmp = Path(name)
     try:
         shutil.copyfile(src, tmp)
-        if sha256(Path(tmp)) != sha256(src):
+        if sha256(tmp) != sha256(src):
             raise SystemExit(f"copy of {src} is not byte-identical")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
+        tmp.chmod(0o644)
+        tmp.replace(dst)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def main(shared: Path) -> None:

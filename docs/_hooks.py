@@ -137,7 +137,11 @@ def rewrite_roles(html: str, documented: set[str]) -> str:
 
 
 @event_priority(50)  # before mkdocs-autorefs (-50) turns the <autoref> elements into links
-def on_env(env: Environment, config: MkDocsConfig, files: Files) -> Environment:
+def on_env(
+    env: Environment,
+    config: MkDocsConfig,  # noqa: ARG001 - MkDocs passes every hook argument by name
+    files: Files,
+) -> Environment:
     """Rewrite the Sphinx roles of every built page (the MkDocs ``on_env`` event).
 
     Parameters

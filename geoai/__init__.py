@@ -126,7 +126,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - PEP 562: a subpackage or any public object
     """Load a subpackage or a public name on first use (PEP 562)."""
     if name in SUBPACKAGES:
         module = importlib.import_module(f"geoai.{name}")

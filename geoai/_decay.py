@@ -22,11 +22,15 @@ get ``(kind, beta, a)``. A wrong combination gets one message everywhere.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.kernels import decay as kd
+
+if TYPE_CHECKING:
+    #: A decay's own parameter: one number, or Tanner's ``(a, b)``.
+    DecayBeta: TypeAlias = float | tuple[float, float]
 
 __all__ = ["DECAYS", "SCALED", "Decay", "decay_spec"]
 
@@ -62,10 +66,10 @@ class Decay(NamedTuple):
 
 
 def decay_spec(
-    decay: Any,
+    decay: str,
     *,
-    scale: Any = None,
-    beta: Any = None,
+    scale: float | None = None,
+    beta: DecayBeta | None = None,
     scale_name: str = "scale_km",
     unit: str = "km",
     allowed: tuple[str, ...] = DECAYS,
@@ -157,7 +161,7 @@ def _beta_meaning(name: str, unit: str) -> str:
     }[name]
 
 
-def _tanner(beta: Any) -> Decay:
+def _tanner(beta: object) -> Decay:
     if not isinstance(beta, tuple | list) or len(beta) != 2:
         raise InputError(
             f"decay='tanner' takes beta=(a, b) for f(c) = c**a * exp(-b c); got {beta!r}."

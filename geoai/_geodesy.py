@@ -8,7 +8,7 @@ is defined once, beside the distance kernels, and handed on here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 from pyproj import CRS
@@ -17,6 +17,15 @@ from geoai import _validate as v
 from geoai.errors import CRSError, InputError
 from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import CRSLike, FloatArray, Points
+
+    #: Places as a GeoDataFrame/GeoSeries, or an ``(x, y)`` pair of coordinate arrays
+    #: (whose CRS is passed beside them as ``crs=``).
+    PointsLike: TypeAlias = Points | tuple[ArrayLike, ArrayLike]
+
 __all__ = [
     "EARTH_RADIUS_KM",
     "KernelPoints",
@@ -24,6 +33,7 @@ __all__ = [
     "chord_of_km",
     "haversine_km",
     "kernel_points",
+    "points_of",
     "unit_vectors_rows",
 ]
 
@@ -47,11 +57,11 @@ class KernelPoints:
         Latitude in degrees.
     """
 
-    xyz: np.ndarray
+    xyz: FloatArray
     geo: bool
     crs: CRS
-    lon: np.ndarray
-    lat: np.ndarray
+    lon: FloatArray
+    lat: FloatArray
 
     @property
     def n(self) -> int:
@@ -59,7 +69,9 @@ class KernelPoints:
         return int(self.xyz.shape[1])
 
 
-def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelPoints:
+def kernel_points(
+    points: PointsLike, crs: CRSLike | None = None, name: str = "points"
+) -> KernelPoints:
     """Turn a GeoDataFrame/GeoSeries or an ``(x, y)`` pair plus ``crs`` into kernel input."""
     if isinstance(points, tuple | list) and len(points) == 2:
         if crs is None:
@@ -87,10 +99,35 @@ def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelP
                 "reproject the points."
             )
         x, y, c = v.as_coords(points, name)
+    return points_of(x, y, c)
+
+
+def points_of(x: FloatArray, y: FloatArray, c: CRS) -> KernelPoints:
+    """Kernel input from coordinates already validated (:func:`geoai._validate.as_coords`).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray, shape (n,)
+        Coordinates in the units of ``c`` (degrees for a geographic CRS), finite.
+    c : pyproj.CRS
+        Their CRS.
+
+    Returns
+    -------
+    KernelPoints
+        Unit vectors (geographic) or planar km (projected).
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> pts = points_of(np.array([0.0, 90.0]), np.array([0.0, 0.0]), CRS(4326))
+    >>> pts.geo, pts.xyz.shape, pts.xyz[:, 1].round(12).tolist()
+    (True, (3, 2), [0.0, 1.0, 0.0])
+    """
     if c.is_geographic:
         lon, lat = x, y
         xyz = np.ascontiguousarray(unit_vectors(lon, lat).T)
-        return KernelPoints(xyz, True, c, lon, lat)
+        return KernelPoints(xyz, geo=True, crs=c, lon=lon, lat=lat)
     axis = c.axis_info[0]
     if axis.unit_name not in {"metre", "meter", "US survey foot", "foot", "kilometre"}:
         raise InputError(f"unsupported unit {axis.unit_name!r} of {c.name}; reproject to metres.")
@@ -100,7 +137,7 @@ def kernel_points(points: Any, crs: Any = None, name: str = "points") -> KernelP
     to_ll = Transformer.from_crs(c, 4326, always_xy=True)
     lon, lat = to_ll.transform(x, y)
     xyz = np.ascontiguousarray(np.vstack((x * km, y * km)))
-    return KernelPoints(xyz, False, c, np.asarray(lon), np.asarray(lat))
+    return KernelPoints(xyz, geo=False, crs=c, lon=np.asarray(lon), lat=np.asarray(lat))
 
 
 def unit_vectors_rows(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:

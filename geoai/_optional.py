@@ -9,9 +9,12 @@ needed it and the ``pip install`` that fixes it.
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from geoai.errors import BackendUnavailableError
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 __all__ = ["EXTRAS", "optional"]
 

@@ -8,14 +8,21 @@ expected and what was given, and suggests the fix.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
 from geoai.errors import CRSError, InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray, PathLike
 
 __all__ = [
     "as_coords",
@@ -32,9 +39,11 @@ __all__ = [
     "require_projected",
 ]
 
+_T = TypeVar("_T")
 
-def check_choice(value: Any, allowed: Iterable[Any], name: str) -> Any:
-    """Return ``value`` if it is one of ``allowed``, else raise InputError."""
+
+def check_choice(value: _T, allowed: Iterable[object], name: str) -> _T:
+    """Return ``value`` (unchanged) if it is one of ``allowed``, else raise InputError."""
     allowed = tuple(allowed)
     if value not in allowed:
         options = ", ".join(repr(a) for a in allowed)
@@ -48,10 +57,10 @@ def check_nonempty(n: int, name: str) -> None:
         raise InputError(f"{name} is empty; pass at least one row.")
 
 
-def check_positive(value: float, name: str, *, allow_zero: bool = False) -> float:
+def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
     """Return ``value`` as float if it is finite and > 0 (or >= 0)."""
     try:
-        v = float(value)
+        v = float(value)  # type: ignore[arg-type]  # any object: float() decides, errors caught
     except (TypeError, ValueError):
         raise InputError(f"{name} must be a number; got {value!r}.") from None
     bad = not np.isfinite(v) or (v < 0 if allow_zero else v <= 0)
@@ -82,8 +91,8 @@ def check_finite(values: np.ndarray, name: str) -> None:
 
 
 def as_mass(
-    values: Any, name: str = "mass", *, n: int | None = None, allow_zero_sum: bool = False
-) -> np.ndarray:
+    values: ArrayLike, name: str = "mass", *, n: int | None = None, allow_zero_sum: bool = False
+) -> FloatArray:
     """Return ``values`` as a 1-D float64 array of finite, non-negative masses.
 
     Parameters
@@ -130,7 +139,7 @@ def as_mass(
     return arr
 
 
-def check_unique_ids(ids: Any, name: str = "ids") -> None:
+def check_unique_ids(ids: ArrayLike, name: str = "ids") -> None:
     """Raise InputError listing duplicated identifiers."""
     s = pd.Series(np.asarray(ids))
     dup = s[s.duplicated(keep=False)]
@@ -142,7 +151,7 @@ def check_unique_ids(ids: Any, name: str = "ids") -> None:
         )
 
 
-def as_crs(crs: Any, name: str = "crs") -> CRS:
+def as_crs(crs: object, name: str = "crs") -> CRS:
     """Parse anything pyproj understands into a :class:`pyproj.CRS`."""
     if crs is None:
         raise CRSError(
@@ -151,11 +160,11 @@ def as_crs(crs: Any, name: str = "crs") -> CRS:
         )
     try:
         return CRS.from_user_input(crs)
-    except Exception as exc:  # pyproj raises several types
+    except (ProjError, TypeError, ValueError) as exc:  # CRSError; odd objects raise the others
         raise CRSError(f"{name}={crs!r} is not a CRS pyproj understands: {exc}") from None
 
 
-def require_crs(gdf: Any, name: str = "points") -> CRS:
+def require_crs(gdf: object, name: str = "points") -> CRS:
     """Return the CRS of a GeoDataFrame/GeoSeries, raising CRSError if it has none."""
     crs = getattr(gdf, "crs", None)
     if crs is None:
@@ -166,7 +175,7 @@ def require_crs(gdf: Any, name: str = "points") -> CRS:
     return CRS.from_user_input(crs)
 
 
-def require_projected(crs: Any, what: str) -> CRS:
+def require_projected(crs: object, what: str) -> CRS:
     """Raise CRSError unless ``crs`` is projected (metric distances)."""
     c = as_crs(crs)
     if not c.is_projected:
@@ -178,7 +187,7 @@ def require_projected(crs: Any, what: str) -> CRS:
     return c
 
 
-def require_geographic(crs: Any, what: str) -> CRS:
+def require_geographic(crs: object, what: str) -> CRS:
     """Raise CRSError unless ``crs`` is geographic (longitude/latitude)."""
     c = as_crs(crs)
     if not c.is_geographic:
@@ -189,7 +198,7 @@ def require_geographic(crs: Any, what: str) -> CRS:
     return c
 
 
-def as_coords(points: Any, name: str = "points") -> tuple[np.ndarray, np.ndarray, CRS]:
+def as_coords(points: object, name: str = "points") -> tuple[FloatArray, FloatArray, CRS]:
     """Return ``(x, y, crs)`` from a GeoDataFrame or GeoSeries of geometries.
 
     Points are used as they are; other geometries are represented by their
@@ -227,7 +236,7 @@ def as_coords(points: Any, name: str = "points") -> tuple[np.ndarray, np.ndarray
     return x, y, crs
 
 
-def read_toml(path: Any, *, missing_hint: str = "") -> dict[str, Any]:
+def read_toml(path: PathLike, *, missing_hint: str = "") -> dict[str, Any]:
     """Parse a TOML file, or raise an ``InputError`` naming the file and the problem."""
     import tomllib
     from pathlib import Path

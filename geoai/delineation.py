@@ -452,8 +452,9 @@ def metros_from_places(
     graph = coo_matrix((np.ones(i.size), (i, j)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     is_section = rule > 0
-    is_capital = places[capital].eq(True).to_numpy(bool)[order] if capital else np.zeros(n, bool)
-
+    is_capital = (
+        places[capital].eq(other=True).to_numpy(bool)[order] if capital else np.zeros(n, bool)
+    )
     table = pd.DataFrame(
         {
             "label": label,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 from affine import Affine
@@ -21,6 +21,13 @@ from pyproj import CRS
 from geoai import _validate as v
 from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
+
+if TYPE_CHECKING:
+    import dask.array
+    import xarray as xr
+    from numpy.typing import DTypeLike, NDArray
+
+    from geoai._typing import CRSLike, FloatArray
 
 __all__ = ["Grid", "as_grid"]
 
@@ -71,7 +78,7 @@ class Grid:
         cls,
         bounds: tuple[float, float, float, float],
         resolution: float | tuple[float, float],
-        crs: Any,
+        crs: CRSLike,
     ) -> Grid:
         """Grid covering ``bounds`` with square (or ``(xres, yres)``) cells.
 
@@ -162,7 +169,7 @@ class Grid:
             return cls(src.width, src.height, src.transform, CRS.from_user_input(src.crs))
 
     @classmethod
-    def like(cls, other: Grid | Any) -> Grid:
+    def like(cls, other: GridLike) -> Grid:
         """Build the grid of another Grid, a rioxarray DataArray/Dataset, or a raster path.
 
         Parameters
@@ -181,6 +188,11 @@ class Grid:
         >>> Grid.like(g.to_xarray()) == g
         True
         """
+        return cls._like(other)
+
+    @classmethod
+    def _like(cls, other: object) -> Grid:
+        """Do :meth:`like` for any object (InputError or CRSError for what is not a grid)."""
         if isinstance(other, Grid):
             return cls(other.width, other.height, other.transform, other.crs)
         if isinstance(other, str | PathLike):
@@ -238,7 +250,7 @@ class Grid:
             )
         return float(self.crs.axis_info[0].unit_conversion_factor) / 1000.0
 
-    def nbytes(self, dtype: Any = np.float64) -> int:
+    def nbytes(self, dtype: DTypeLike = np.float64) -> int:
         """Memory needed for one band of this grid in ``dtype``.
 
         Parameters
@@ -262,7 +274,7 @@ class Grid:
         return int(self.n_cells * np.dtype(dtype).itemsize)
 
     # --------------------------------------------------------------- geometry
-    def cell_centers(self) -> tuple[np.ndarray, np.ndarray]:
+    def cell_centers(self) -> tuple[FloatArray, FloatArray]:
         """Cell-centre coordinates as 1-D arrays.
 
         Returns
@@ -283,7 +295,7 @@ class Grid:
         y = t.f + t.e * (np.arange(self.height, dtype=np.float64) + 0.5)
         return x, y
 
-    def cell_area_km2(self) -> np.ndarray:
+    def cell_area_km2(self) -> FloatArray:
         """Area of the cells of each row in km².
 
         Returns
@@ -316,13 +328,13 @@ class Grid:
     # ------------------------------------------------------------------ xarray
     def to_xarray(
         self,
-        data: np.ndarray | None = None,
+        data: NDArray[Any] | dask.array.Array | None = None,
         *,
         name: str | None = None,
-        dtype: Any = np.float64,
+        dtype: DTypeLike = np.float64,
         fill: float = np.nan,
         attrs: dict[str, Any] | None = None,
-    ) -> Any:
+    ) -> xr.DataArray:
         """Wrap ``data`` (or a new filled array) as an ``xarray.DataArray`` on this grid.
 
         The result has dims ``("y", "x")``, cell-centre coordinates, and the
@@ -378,7 +390,13 @@ class Grid:
         )
 
 
-def as_grid(grid: Any) -> Grid:
+if TYPE_CHECKING:
+    #: What :meth:`Grid.like` and :func:`as_grid` take: a grid, an xarray object with
+    #: rioxarray CRS and transform, or the path of a raster file.
+    GridLike: TypeAlias = Grid | xr.DataArray | xr.Dataset | str | PathLike[str]
+
+
+def as_grid(grid: object) -> Grid:
     """Return ``grid`` as a :class:`Grid`: a Grid, an xarray object or a raster path.
 
     Parameters
@@ -405,10 +423,10 @@ def as_grid(grid: Any) -> Grid:
     if isinstance(grid, Grid):
         return grid
     try:
-        return Grid.like(grid)
+        return Grid._like(grid)  # noqa: SLF001 - like() for any object, in the same module
     except (InputError, CRSError):
         raise
-    except Exception:
+    except (OSError, RuntimeError):  # rasterio's RasterioIOError, rioxarray's RioXarrayError
         raise InputError(
             f"grid must be a geoai.Grid (e.g. Grid.from_bounds(...)), an xarray object with "
             f"rioxarray CRS and transform, or a raster path; got {type(grid).__name__}."

@@ -12,7 +12,7 @@ credit line says "Made with Natural Earth". matplotlib is the ``viz`` extra.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,17 @@ from geoai import _validate as v
 from geoai._optional import optional
 from geoai.datasets import ATTRIBUTION as _DATA_ATTRIBUTION
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import geopandas as gpd
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.collections import PatchCollection
+    from matplotlib.path import Path
+
+    from geoai._typing import FloatArray
 
 __all__ = [
     "ATTRIBUTION",
@@ -80,11 +91,11 @@ _LABELS = {
 }
 
 
-def _plt() -> Any:
+def _plt() -> ModuleType:
     return optional("matplotlib.pyplot", "maps")
 
 
-def _sizes(gdf: Any, size: str | None) -> np.ndarray:
+def _sizes(gdf: gpd.GeoDataFrame, size: str | None) -> FloatArray:
     if size is None or size not in gdf.columns:
         return np.full(len(gdf), 12.0)
     s = pd.to_numeric(gdf[size], errors="coerce").fillna(0).to_numpy(dtype=float)
@@ -93,7 +104,7 @@ def _sizes(gdf: Any, size: str | None) -> np.ndarray:
 
 
 @functools.cache
-def _country_paths() -> tuple[Any, ...]:
+def _country_paths() -> tuple[Path, ...]:
     """One matplotlib Path (lon, lat in degrees) per polygon of the Natural Earth countries.
 
     Rings are oriented (exterior counter-clockwise, holes clockwise) so holes
@@ -114,7 +125,7 @@ def _country_paths() -> tuple[Any, ...]:
     return tuple(paths)
 
 
-def _country_layer(*, fill: bool, zorder: float, alpha: float = 1.0) -> Any:
+def _country_layer(*, fill: bool, zorder: float, alpha: float = 1.0) -> PatchCollection:
     from matplotlib.collections import PatchCollection
     from matplotlib.patches import PathPatch
 
@@ -131,7 +142,7 @@ def _country_layer(*, fill: bool, zorder: float, alpha: float = 1.0) -> Any:
     return layer
 
 
-def _basemap(ax: Any) -> None:
+def _basemap(ax: Axes) -> None:
     """Draw the countries (light grey land, thin white borders) under the data.
 
     The axes are in EPSG:4326 degrees (every map here reprojects to it). The
@@ -141,7 +152,7 @@ def _basemap(ax: Any) -> None:
     ax.add_collection(_country_layer(fill=True, zorder=BASEMAP_ZORDER), autolim=False)
 
 
-def _decorate(ax: Any, title: str, *, world: bool = True) -> None:
+def _decorate(ax: Axes, title: str, *, world: bool = True) -> None:
     """Axes labels, equal aspect, graticule, title and the attribution line."""
     if world:
         ax.set_xlim(-180, 180)
@@ -163,14 +174,14 @@ def _decorate(ax: Any, title: str, *, world: bool = True) -> None:
 
 
 def _categorical_map(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame,
     labels: np.ndarray,
     colours: dict[str, str],
     *,
-    ax: Any,
+    ax: Axes | None,
     title: str,
     size: str | None,
-) -> Any:
+) -> Axes:
     plt = _plt()
     v.require_crs(gdf, "gdf")
     if ax is None:
@@ -200,13 +211,13 @@ def _categorical_map(
 
 
 def lisa_map(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame,
     lisa: pd.DataFrame,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Local Moran clusters",
     size: str | None = "population",
-) -> Any:
+) -> Axes:
     """Map the LISA cluster labels of :func:`geoai.stats.local_moran`.
 
     Parameters
@@ -247,12 +258,12 @@ def lisa_map(
 
 
 def roles_map(
-    roles: Any,
+    roles: gpd.GeoDataFrame,
     *,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Metro roles",
     size: str | None = "population",
-) -> Any:
+) -> Axes:
     """Map the roles of :func:`geoai.classify`.
 
     Parameters
@@ -290,13 +301,13 @@ def roles_map(
 
 
 def potential_map(
-    surface: Any,
+    surface: xr.DataArray,
     *,
-    points: Any = None,
-    ax: Any = None,
+    points: gpd.GeoDataFrame | None = None,
+    ax: Axes | None = None,
     title: str = "Agglomeration potential",
     label: str = "potential",
-) -> Any:
+) -> Axes:
     """Map a potential raster (log colour scale), optionally with metro points.
 
     Parameters
@@ -365,13 +376,13 @@ def potential_map(
 
 
 def flows_map(
-    lines: Any,
+    lines: gpd.GeoDataFrame,
     *,
-    points: Any = None,
-    ax: Any = None,
+    points: gpd.GeoDataFrame | None = None,
+    ax: Axes | None = None,
     title: str = "Largest flows",
     colour: str = "#b2182b",
-) -> Any:
+) -> Axes:
     """Map flow lines (width by flow) over metro points.
 
     Parameters

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ def kill_while_staging(args: list[str], parent: Path, sig: int = signal.SIGTERM)
 
     Returns the exit code of the killed run.
     """
-    geoai_bin = os.path.join(os.path.dirname(sys.executable), "geoai")
+    geoai_bin = Path(sys.executable).parent / "geoai"
     with subprocess.Popen(
         [geoai_bin, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     ) as proc:

@@ -124,7 +124,7 @@ def gravity_ref(
     return t
 
 
-def radiation_ref(d, m, outflows, finite_size=True):
+def radiation_ref(d, m, outflows, *, finite_size=True):
     """Radiation model by the definition: s_ij sums every k strictly closer than j, O(n³)."""
     n = len(m)
     out = np.zeros((n, n))

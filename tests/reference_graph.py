@@ -39,7 +39,7 @@ def decay(c, kind, scale, cutoff):
     return 1.0 if c <= cutoff else 0.0
 
 
-def accessibility(arcs, nodes, mass, sources, cutoff, kind, scale):
+def accessibility(arcs, mass, sources, cutoff, kind, scale):
     """``(within, effective)`` lists for ``sources``: sums over nodes within ``cutoff``."""
     within, effective = [], []
     for s in sources:

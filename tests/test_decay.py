@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import InputError, flows
-from geoai import potential as P  # noqa: N812
+from geoai import potential as P  # noqa: N812 - P, the potential's usual symbol
 from geoai._decay import decay_spec
 from geoai.kernels import decay as kd
 

@@ -191,7 +191,7 @@ def test_the_hook_examples_pass() -> None:
 def _version() -> str:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     source = ROOT / pyproject["tool"]["hatch"]["version"]["path"]
-    match = re.search(r'^__version__ = "([^"]+)"', source.read_text(encoding="utf-8"), re.M)
+    match = re.search(r'^__version__ = "([^"]+)"', source.read_text(encoding="utf-8"), re.MULTILINE)
     assert match, f"no __version__ in {source}"
     return match.group(1)
 
@@ -214,7 +214,7 @@ def test_license_and_changelog() -> None:
     assert license_text.startswith("MIT License")
     assert "the geoai developers" in license_text
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    headings = re.findall(r"^## \[([^\]]+)\]", changelog, re.M)
+    headings = re.findall(r"^## \[([^\]]+)\]", changelog, re.MULTILINE)
     assert headings[0] == "Unreleased"
     # the released version is either the current one or the one just before "Unreleased"
     assert _version() in headings

@@ -17,7 +17,7 @@ import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(
-    r"(?:<!-- not run by the tests: (?P<why>[^>]*?) -->\n)?```python\n(?P<code>.*?)```", re.S
+    r"(?:<!-- not run by the tests: (?P<why>[^>]*?) -->\n)?```python\n(?P<code>.*?)```", re.DOTALL
 )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib as mpl
 
-matplotlib.use("Agg")
+mpl.use("Agg")
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -69,7 +69,7 @@ def test_lisa_map_uses_the_geoda_palette():
 def test_palettes_differ_in_lightness():
     """Categories stay apart in greyscale print."""
     for palette in (viz.ROLE_COLOURS, viz.LISA_COLOURS):
-        rgb = np.array([matplotlib.colors.to_rgb(c) for c in palette.values()])
+        rgb = np.array([mpl.colors.to_rgb(c) for c in palette.values()])
         grey = rgb @ [0.299, 0.587, 0.114]
         assert np.min(np.diff(np.sort(grey))) > 0.04
 

@@ -186,20 +186,28 @@ def file_summary(occ: pd.DataFrame, tasks: pd.DataFrame, exposure: pd.DataFrame)
     capped = float((eq["t34_task_share"] > eq["dv_rating_beta"]).mean())
     typed = tasks["Task Type"].value_counts()
     lines = [
-        f"- {len(occ):,} O*NET-SOC occupations with {len(tasks):,} rated tasks "
-        f"({typed.get('Core', 0):,} Core, {typed.get('Supplemental', 0):,} Supplemental, "
-        f"{tasks['Task Type'].isna().sum():,} untyped) -> {len(exposure):,} SOC 2018 "
-        f"6-digit codes ({(exposure['n_onet'] > 1).sum()} of them average 2 or more "
-        "O*NET occupations).",
-        f"- Task weights Core 2 / Supplemental 1 / untyped 1 reproduce the published "
-        f"α and γ denominators of {check_task_weights(occ, summary):.0%} of the occupations "
-        f"(equal weights: {equal_fit:.0%}).",
-        f"- GPT-4 labels T3–T4 on {tasks['gpt4_automation'].isin(AUTOMATED_LABELS).mean():.1%} "
-        f"of tasks (unweighted); the T3–T4 share exceeds β (so the automated share is "
-        f"capped at 1) in {capped:.1%} of O*NET occupations. Human automation labels exist "
-        f"for only {tasks['human_automation'].notna().sum()} tasks and are not used.",
-        f"- SOC means: exposure (β, GPT-4) {exposure['exposure'].mean():.3f}, automated share "
-        f"{exposure['automated_share'].mean():.3f} (unweighted over SOC codes).",
+        (
+            f"- {len(occ):,} O*NET-SOC occupations with {len(tasks):,} rated tasks "
+            f"({typed.get('Core', 0):,} Core, {typed.get('Supplemental', 0):,} Supplemental, "
+            f"{tasks['Task Type'].isna().sum():,} untyped) -> {len(exposure):,} SOC 2018 "
+            f"6-digit codes ({(exposure['n_onet'] > 1).sum()} of them average 2 or more "
+            "O*NET occupations)."
+        ),
+        (
+            f"- Task weights Core 2 / Supplemental 1 / untyped 1 reproduce the published "
+            f"α and γ denominators of {check_task_weights(occ, summary):.0%} of the occupations "
+            f"(equal weights: {equal_fit:.0%})."
+        ),
+        (
+            f"- GPT-4 labels T3–T4 on {tasks['gpt4_automation'].isin(AUTOMATED_LABELS).mean():.1%} "
+            f"of tasks (unweighted); the T3–T4 share exceeds β (so the automated share is "
+            f"capped at 1) in {capped:.1%} of O*NET occupations. Human automation labels exist "
+            f"for only {tasks['human_automation'].notna().sum()} tasks and are not used."
+        ),
+        (
+            f"- SOC means: exposure (β, GPT-4) {exposure['exposure'].mean():.3f}, automated share "
+            f"{exposure['automated_share'].mean():.3f} (unweighted over SOC codes)."
+        ),
     ]
     return "\n".join(lines)
 

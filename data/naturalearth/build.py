@@ -51,8 +51,10 @@ ISO3_BY_NAME: dict[str, tuple[str, str]] = {
     ),
     "Kosovo": (
         "XKX",
-        "Natural Earth -99; Kosovo has no ISO 3166 code. XKX is the user-assigned code "
-        "used by GeoNames and the World Bank (and data/countries.csv)",
+        (
+            "Natural Earth -99; Kosovo has no ISO 3166 code. XKX is the user-assigned code "
+            "used by GeoNames and the World Bank (and data/countries.csv)"
+        ),
     ),
 }
 #: Disputed areas that have no ISO 3166 code: kept, drawn, but left without one.
@@ -146,14 +148,15 @@ def build(shp: Path | None = None) -> tuple[gpd.GeoDataFrame, dict[str, object]]
 
 def write(table: gpd.GeoDataFrame, path: Path) -> None:
     """Write GeoParquet atomically (temp file in the same folder, then os.replace)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    tmp = Path(name)
     try:
         table.to_parquet(tmp, index=False, schema_version="1.0.0")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        tmp.chmod(0o644)
+        tmp.replace(path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -146,7 +146,7 @@ def read_ewn(path: Path = EWN_CSV) -> pd.DataFrame:
     ewn["Year"] = ewn["Year"].astype(int)
     duplicated = ewn.duplicated(["iso3", "Year"])
     if duplicated.any():
-        raise SystemExit(f"two EWN rows for {ewn.loc[duplicated, ['iso3', 'Year']].values}")
+        raise SystemExit(f"two EWN rows for {ewn.loc[duplicated, ['iso3', 'Year']].to_numpy()}")
     return ewn
 
 

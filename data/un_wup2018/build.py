@@ -192,7 +192,7 @@ def read_notes(path: Path = NOTES_CSV) -> dict[int, str]:
         raise SystemExit(f"{path.name}: expected a 'Notes' header, got {rows[0]!r}")
     notes: dict[int, str] = {}
     for row in rows[1:]:
-        m = re.fullmatch(r"\((\d+)\)\s*(.*)", row[0].strip(), re.S)
+        m = re.fullmatch(r"\((\d+)\)\s*(.*)", row[0].strip(), re.DOTALL)
         if m is None:
             raise SystemExit(f"{path.name}: cannot parse note {row[0]!r}")
         notes[int(m.group(1))] = m.group(2).strip()
@@ -297,12 +297,16 @@ def counts_block(
     big = agglomerations[pop2025.to_numpy() >= 1_000_000]
     with_note = agglomerations["note"] != ""
     rows = [
-        f"- agglomerations: **{len(agglomerations):,}** in "
-        f"{agglomerations['country_iso3'].nunique()} countries or areas; "
-        f"**{len(big):,}** of >= 1,000,000 people in 2025",
-        f"- with a note: {with_note.sum():,} ({agglomerations['note_number'].nunique()} "
-        f"distinct notes); without: {(~with_note).sum():,}; notes in the notes file that no "
-        f"row refers to: {', '.join(map(str, unused)) or 'none'}",
+        (
+            f"- agglomerations: **{len(agglomerations):,}** in "
+            f"{agglomerations['country_iso3'].nunique()} countries or areas; "
+            f"**{len(big):,}** of >= 1,000,000 people in 2025"
+        ),
+        (
+            f"- with a note: {with_note.sum():,} ({agglomerations['note_number'].nunique()} "
+            f"distinct notes); without: {(~with_note).sum():,}; notes in the notes file that no "
+            f"row refers to: {', '.join(map(str, unused)) or 'none'}"
+        ),
         "",
         "| statistical concept | all | >= 1 M in 2025 | notes |",
         "|---|---:|---:|---|",

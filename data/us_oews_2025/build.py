@@ -29,7 +29,7 @@ import gzip
 import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +42,9 @@ from geoai.labour import (
     jobs_from_occupations,
     match_exposure,
 )
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # data/_tools.py
 from _tools import replace_block, write_atomic, write_text
@@ -219,8 +222,10 @@ def exposure_block(nat: pd.DataFrame) -> str:
     ok = nat[nat["exposure_match"] != "none"]
     w = ok["jobs"] / ok["jobs"].sum()
     rows = [
-        "| measure | rater | employment-weighted mean | workers with ≥ 10 % exposed "
-        "| workers with ≥ 50 % exposed |",
+        (
+            "| measure | rater | employment-weighted mean | workers with ≥ 10 % exposed "
+            "| workers with ≥ 50 % exposed |"
+        ),
         "|---|---|---:|---:|---:|",
     ]
     fig = {}
@@ -235,17 +240,27 @@ def exposure_block(nat: pd.DataFrame) -> str:
     g_g, g_h = fig["gamma"], fig["gamma_human"]
     rows += [
         "",
-        "| paper (abstract) | our counterpart | ours (GPT-4 / human) | difference (pp, GPT-4 / "
-        "human) |",
+        (
+            "| paper (abstract) | our counterpart | ours (GPT-4 / human) | difference (pp, GPT-4 / "
+            "human) |"
+        ),
         "|---|---|---:|---:|",
-        f"| ≈ 80 % of workers have ≥ 10 % of tasks affected | share of employment with β ≥ 0.1 "
-        f"| {b_g[1]:.1%} / {b_h[1]:.1%} | {100 * b_g[1] - 80:+.1f} / {100 * b_h[1] - 80:+.1f} |",
-        f"| ≈ 19 % of workers have ≥ 50 % of tasks affected | share of employment with β ≥ 0.5 "
-        f"| {b_g[2]:.1%} / {b_h[2]:.1%} | {100 * b_g[2] - 19:+.1f} / {100 * b_h[2] - 19:+.1f} |",
-        f"| ≈ 15 % of all worker tasks significantly faster with an LLM alone | mean α "
-        f"| {a_g[0]:.1%} / {a_h[0]:.1%} | {100 * a_g[0] - 15:+.1f} / {100 * a_h[0] - 15:+.1f} |",
-        f"| 47–56 % with software built on LLMs | mean γ | {g_g[0]:.1%} / {g_h[0]:.1%} "
-        f"| {100 * g_g[0] - 56:+.1f} (vs 56) / {100 * g_h[0] - 47:+.1f} (vs 47) |",
+        (
+            f"| ≈ 80 % of workers have ≥ 10 % of tasks affected | share of employment with β ≥ 0.1 "
+            f"| {b_g[1]:.1%} / {b_h[1]:.1%} | {100 * b_g[1] - 80:+.1f} / {100 * b_h[1] - 80:+.1f} |"
+        ),
+        (
+            f"| ≈ 19 % of workers have ≥ 50 % of tasks affected | share of employment with β ≥ 0.5 "
+            f"| {b_g[2]:.1%} / {b_h[2]:.1%} | {100 * b_g[2] - 19:+.1f} / {100 * b_h[2] - 19:+.1f} |"
+        ),
+        (
+            f"| ≈ 15 % of all worker tasks significantly faster with an LLM alone | mean α "
+            f"| {a_g[0]:.1%} / {a_h[0]:.1%} | {100 * a_g[0] - 15:+.1f} / {100 * a_h[0] - 15:+.1f} |"
+        ),
+        (
+            f"| 47–56 % with software built on LLMs | mean γ | {g_g[0]:.1%} / {g_h[0]:.1%} "
+            f"| {100 * g_g[0] - 56:+.1f} (vs 56) / {100 * g_h[0] - 47:+.1f} (vs 47) |"
+        ),
     ]
     return "\n".join(rows)
 
@@ -266,28 +281,42 @@ def counts_block(
     method_text = ", ".join(f"{k}: {v}" for k, v in methods.sort_index().items())
     return "\n".join(
         [
-            f"- Areas in the extract: {len(areas):,} = {len(metros):,} MSAs "
-            f"({(metros['country_iso3'] == 'PRI').sum()} in Puerto Rico) + {nonmetro} "
-            "nonmetropolitan areas (dropped) + the nation.",
-            f"- Jobs: {msa_total:,.0f} in the MSAs, {nat_total:,.0f} in the nation "
-            f"({msa_total / nat_total:.1%} in MSAs).",
-            f"- Detailed-occupation rows shipped: {len(msa_occ):,} for the MSAs "
-            f"({msa_occ['jobs'].isna().sum():,} with suppressed jobs, "
-            f"{msa_occ['wage_usd'].isna().sum():,} with suppressed wage) and "
-            f"{(occupations['cbsa'] == NATION).sum()} for the nation.",
-            f"- Suppressed share (jobs not in any published detailed cell): {supp_msa:.1%} of "
-            f"MSA jobs (median MSA {metros['suppressed_share'].median():.1%}, largest "
-            f"{metros['suppressed_share'].max():.1%}); {supp_nat:.2%} nationally.",
-            f"- Exposure match, share of national employment: exact {share['exact']:.1%}, "
-            f"broad-occupation fallback {share['broad']:.1%}, minor-group fallback "
-            f"{share['minor']:.1%}, unmatched {share['none']:.1%} "
-            f"({(nat['exposure_match'] != 'exact').sum()} of {len(nat)} national codes by "
-            "fallback or unmatched).",
-            f"- Placed MSAs: {metros.geometry.notna().sum()} of {len(metros)}, unplaced: "
-            f"{len(metros) - metros.geometry.notna().sum()}. By match: {method_text}.",
-            f"- National: employment-weighted exposure (β, GPT-4) "
-            f"{(nat['jobs'] * nat['exposure']).sum() / nat['jobs'].sum():.3f}; AI talent "
-            f"{nat_ai_share(nat):.2%} of jobs.",
+            (
+                f"- Areas in the extract: {len(areas):,} = {len(metros):,} MSAs "
+                f"({(metros['country_iso3'] == 'PRI').sum()} in Puerto Rico) + {nonmetro} "
+                "nonmetropolitan areas (dropped) + the nation."
+            ),
+            (
+                f"- Jobs: {msa_total:,.0f} in the MSAs, {nat_total:,.0f} in the nation "
+                f"({msa_total / nat_total:.1%} in MSAs)."
+            ),
+            (
+                f"- Detailed-occupation rows shipped: {len(msa_occ):,} for the MSAs "
+                f"({msa_occ['jobs'].isna().sum():,} with suppressed jobs, "
+                f"{msa_occ['wage_usd'].isna().sum():,} with suppressed wage) and "
+                f"{(occupations['cbsa'] == NATION).sum()} for the nation."
+            ),
+            (
+                f"- Suppressed share (jobs not in any published detailed cell): {supp_msa:.1%} of "
+                f"MSA jobs (median MSA {metros['suppressed_share'].median():.1%}, largest "
+                f"{metros['suppressed_share'].max():.1%}); {supp_nat:.2%} nationally."
+            ),
+            (
+                f"- Exposure match, share of national employment: exact {share['exact']:.1%}, "
+                f"broad-occupation fallback {share['broad']:.1%}, minor-group fallback "
+                f"{share['minor']:.1%}, unmatched {share['none']:.1%} "
+                f"({(nat['exposure_match'] != 'exact').sum()} of {len(nat)} national codes by "
+                "fallback or unmatched)."
+            ),
+            (
+                f"- Placed MSAs: {metros.geometry.notna().sum()} of {len(metros)}, unplaced: "
+                f"{len(metros) - metros.geometry.notna().sum()}. By match: {method_text}."
+            ),
+            (
+                f"- National: employment-weighted exposure (β, GPT-4) "
+                f"{(nat['jobs'] * nat['exposure']).sum() / nat['jobs'].sum():.3f}; AI talent "
+                f"{nat_ai_share(nat):.2%} of jobs."
+            ),
         ]
     )
 
@@ -341,9 +370,11 @@ def wup_link_block(metros: gpd.GeoDataFrame, cities: pd.DataFrame) -> str:
     changed = points[before.fillna("") != points["cbsa"].fillna("")].assign(was=before.map(title))
     changed = changed.sort_values(order, ascending=[False, True])
     lines = [
-        f"- {len(points)} WUP 2018 agglomerations (≥ 300,000 people in 2018) in the US and "
-        f"Puerto Rico: {points['cbsa'].notna().sum()} linked; of the {big.sum()} with ≥ 1 M "
-        f"people in 2025, {points.loc[big, 'cbsa'].notna().sum()} linked.",
+        (
+            f"- {len(points)} WUP 2018 agglomerations (≥ 300,000 people in 2018) in the US and "
+            f"Puerto Rico: {points['cbsa'].notna().sum()} linked; of the {big.sum()} with ≥ 1 M "
+            f"people in 2025, {points.loc[big, 'cbsa'].notna().sum()} linked."
+        ),
         "- Not linked (no title city within 60 km): "
         + (
             ", ".join(f"{r.name} ({r.population / 1e6:.2f} M)" for r in unlinked.itertuples())
@@ -401,8 +432,10 @@ def principal_cities_block(areas: pd.DataFrame, cities: pd.DataFrame, missing: p
             "- Later title cities (rank ≥ 2) by match: "
             + ", ".join(f"{k}: {v}" for k, v in methods.items())
             + ".",
-            f"- Farthest from its first city: {far['city']} ({title[far['cbsa']]}), "
-            f"{far['km']:.0f} km.",
+            (
+                f"- Farthest from its first city: {far['city']} ({title[far['cbsa']]}), "
+                f"{far['km']:.0f} km."
+            ),
         ]
     )
 

@@ -10,7 +10,6 @@ import math
 import signal
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,7 +19,10 @@ from geoai._version import __version__
 from geoai.errors import GeoAIError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
+    from typer.models import OptionInfo
 
 __all__ = ["app", "main"]  # the commands register in geoai.cli._data and geoai.cli._jobs
 
@@ -43,9 +45,10 @@ _SHARED = {
 }
 
 
-def _overwrite(text: str = "Replace OUTPUT if it exists.") -> Any:
+def _overwrite(text: str = "Replace OUTPUT if it exists.") -> OptionInfo:
     """Return the ``--overwrite`` option (``--no-overwrite``, its old twin, still parses)."""
-    return typer.Option("--overwrite/--no-overwrite", help=text, show_default=False)
+    option: OptionInfo = typer.Option("--overwrite/--no-overwrite", help=text, show_default=False)
+    return option
 
 
 def _console(stderr: bool = False) -> Console:
@@ -62,7 +65,7 @@ def _fail(exc: GeoAIError) -> None:
     _console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}")
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     """Return ``value`` in JSON types: numpy scalars as Python's, NaN as null, paths as str."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -126,7 +129,7 @@ class _Say:
         rows = [[str(p.relative_to(out)), f"{p.stat().st_size / 1024:,.0f} KiB"] for p in files]
         self.table(f"Written to {out}", ["file", ">size"], rows)
 
-    def done(self, written: list[Path], figures: dict[str, Any], **extra: Any) -> None:
+    def done(self, written: list[Path], figures: dict[str, Any], **extra: object) -> None:
         """Under ``--json``, print what was written (path, bytes) and the headline figures."""
         if self.as_json:
             files = [{"path": p, "bytes": p.stat().st_size} for p in written if p.is_file()]
@@ -155,7 +158,11 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
         @functools.wraps(func)
         def wrapper(
-            *args: Any, verbose: bool = False, quiet: bool = False, as_json: bool = False, **kw: Any
+            *args: object,
+            verbose: bool = False,
+            quiet: bool = False,
+            as_json: bool = False,
+            **kw: object,
         ) -> None:
             _state["verbose"] = _state["verbose"] or verbose
             logger = logging.getLogger("geoai")
@@ -184,7 +191,7 @@ def _command(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 def _print_version(value: bool) -> None:
     if value:
         sys.stdout.write(f"geoai {__version__}\n")
-        raise typer.Exit()
+        raise typer.Exit
 
 
 @app.callback()
@@ -192,7 +199,7 @@ def _root(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show tracebacks (any command).")
     ] = False,
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001 - read by its eager callback, _print_version
         bool,
         typer.Option(
             "--version", help="Print the version and exit.", callback=_print_version, is_eager=True
@@ -202,7 +209,7 @@ def _root(
     _state["verbose"] = verbose
 
 
-def _terminated(signum: int, frame: object) -> None:
+def _terminated(signum: int, _frame: object) -> None:
     """Turn SIGTERM into SystemExit so staged outputs are cleaned up on the way out."""
     raise SystemExit(128 + signum)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path  # noqa: TC003 - typer evaluates the command annotations at run time
 from typing import Annotated, Any
 
 import typer

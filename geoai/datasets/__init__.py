@@ -21,8 +21,7 @@ carries the attribution the data's license requires.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
-from typing import Literal, overload
+from typing import TYPE_CHECKING, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -48,6 +47,9 @@ from geoai.labour import (
     LabourAssumptions,
     model_jobs,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "AI_INDEX_SOURCE",
@@ -136,12 +138,12 @@ def _read_boundaries() -> gpd.GeoDataFrame:
 
 
 @overload
-def load_countries(geometry: Literal[False] = ...) -> pd.DataFrame: ...
+def load_countries(*, geometry: Literal[False] = ...) -> pd.DataFrame: ...
 @overload
-def load_countries(geometry: Literal[True]) -> gpd.GeoDataFrame: ...
+def load_countries(*, geometry: Literal[True]) -> gpd.GeoDataFrame: ...
 @overload
-def load_countries(geometry: bool) -> pd.DataFrame: ...
-def load_countries(geometry: bool = False) -> pd.DataFrame:
+def load_countries(*, geometry: bool) -> pd.DataFrame: ...
+def load_countries(*, geometry: bool = False) -> pd.DataFrame:
     """Countries with population, GDP and net international investment position.
 
     Parameters

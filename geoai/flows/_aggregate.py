@@ -7,21 +7,34 @@ Distances and decay are recomputed inside fused parallel kernels, so no
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
-from geoai._geodesy import KernelPoints, kernel_points
+from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._models import _check_margins, _decay_spec, _own
 from geoai.kernels import interaction as ki
 from geoai.kernels import n_threads
 
-__all__ = ["AggregateResult", "BalanceResult", "aggregate", "balance_matrix_free"]
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from geoai._decay import DecayBeta
+    from geoai._geodesy import KernelPoints, PointsLike
+    from geoai._typing import CRSLike, FloatArray, IntArray
+
+__all__ = [
+    "AggregateResult",
+    "BalanceResult",
+    "aggregate",
+    "aggregate_points",
+    "balance_matrix_free",
+]
 
 
 @dataclass(frozen=True)
@@ -49,14 +62,14 @@ class AggregateResult:
     ((3, 3), [1, 1, 1])
     """
 
-    ids: np.ndarray
-    outflow: np.ndarray
-    inflow: np.ndarray
-    net: np.ndarray
-    top_index: np.ndarray
-    top_flow: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
+    ids: NDArray[Any]
+    outflow: FloatArray
+    inflow: FloatArray
+    net: FloatArray
+    top_index: IntArray
+    top_flow: FloatArray
+    lon: FloatArray
+    lat: FloatArray
 
     def to_frame(self) -> pd.DataFrame:
         """Outflow, inflow and net flow per point, indexed by id."""
@@ -80,22 +93,22 @@ class AggregateResult:
 
 
 def aggregate(
-    points: Any,
-    mass_o: Any,
-    mass_d: Any = None,
+    points: PointsLike,
+    mass_o: ArrayLike,
+    mass_d: ArrayLike | None = None,
     *,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     decay: str = "power",
-    beta: Any = None,
+    beta: DecayBeta | None = None,
     scale_km: float | None = None,
     alpha: float = 1.0,
     gamma: float = 1.0,
     k: float = 1.0,
     constraint: str = "none",
-    outflows: Any = None,
+    outflows: ArrayLike | None = None,
     top_k: int = 0,
-    own_distance: Any = None,
-    ids: Any = None,
+    own_distance: ArrayLike | None = None,
+    ids: ArrayLike | None = None,
 ) -> AggregateResult:
     """Outflow, inflow and net flow of every place without an ``N × N`` matrix.
 
@@ -107,7 +120,7 @@ def aggregate(
         Origin masses.
     mass_d : array-like, shape (n,), optional
         Destination masses (default ``mass_o``).
-    crs : optional
+    crs : str, int or pyproj.CRS, optional
         CRS of ``(x, y)`` input.
     decay : str
         As in :func:`interaction`.
@@ -146,11 +159,78 @@ def aggregate(
     pts = kernel_points(points, crs)
     mo = v.as_mass(mass_o, "mass_o", n=pts.n)
     md = mo if mass_d is None else v.as_mass(mass_d, "mass_d", n=pts.n)
-    kind, b, a = _decay_spec(decay, beta, scale_km)
-    own = _own(own_distance, pts.n)
+    o = None if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
     top_k = int(top_k)
     if top_k < 0:
         raise InputError(f"top_k must be >= 0; got {top_k}.")
+    return aggregate_points(
+        pts,
+        mo,
+        md,
+        decay=_decay_spec(decay, beta, scale_km),
+        alpha=alpha,
+        gamma=gamma,
+        k=k,
+        constraint=constraint,
+        outflows=o,
+        top_k=top_k,
+        own=_own(own_distance, pts.n),
+        ids=_ids(points, ids, pts.n),
+    )
+
+
+def aggregate_points(
+    pts: KernelPoints,
+    mo: FloatArray,
+    md: FloatArray,
+    *,
+    decay: tuple[int, float, float],
+    alpha: float = 1.0,
+    gamma: float = 1.0,
+    k: float = 1.0,
+    constraint: str = "none",
+    outflows: FloatArray | None = None,
+    top_k: int = 0,
+    own: FloatArray | None = None,
+    ids: NDArray[Any] | None = None,
+) -> AggregateResult:
+    """Compute :func:`aggregate` on validated input (the core that roles call).
+
+    Parameters
+    ----------
+    pts : geoai._geodesy.KernelPoints
+        The places (:func:`geoai._geodesy.kernel_points`), ``n`` of them.
+    mo, md : numpy.ndarray, shape (n,)
+        Origin and destination masses, finite and >= 0.
+    decay : tuple of (int, float, float)
+        The kernel's ``(kind, beta, a)`` of a checked decay spec.
+    alpha, gamma, k, constraint, top_k
+        As in :func:`aggregate` (already checked).
+    outflows : numpy.ndarray, shape (n,), optional
+        Outflow totals of a production-constrained model (default ``mo``).
+    own : numpy.ndarray, shape (n,), optional
+        Own distance (km) per place; NaN (the default) leaves self pairs out.
+    ids : numpy.ndarray, shape (n,), optional
+        Place ids (default ``0 .. n - 1``).
+
+    Returns
+    -------
+    AggregateResult
+        As :func:`aggregate`.
+
+    Examples
+    --------
+    >>> from geoai._geodesy import kernel_points
+    >>> from geoai.flows._models import _decay_spec
+    >>> pts = kernel_points(([0.0, 1.0, 5.0], [0.0, 0.0, 0.0]), crs=4326)
+    >>> m = np.array([1.0, 2.0, 3.0])
+    >>> power = _decay_spec("power", 2.0)
+    >>> res = aggregate_points(pts, m, m, decay=power, constraint="production")
+    >>> bool(np.allclose(res.outflow, m))
+    True
+    """
+    kind, b, a = decay
+    own = np.full(pts.n, np.nan) if own is None else own
     wo, wd = mo**alpha, md**gamma
     nt = n_threads()
     if constraint == "none":
@@ -158,7 +238,7 @@ def aggregate(
         outflow, inflow = k * wo * r[0], k * wd * r[1]
         row_scale = k * wo
     else:
-        o = mo if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
+        o = mo if outflows is None else outflows
         s = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, wd[None, :].copy(), nt)[0]
         stuck = np.flatnonzero((s <= 0) & (o > 0))
         if stuck.size:
@@ -175,7 +255,7 @@ def aggregate(
     else:
         idx, flow = np.empty((pts.n, 0), np.int64), np.empty((pts.n, 0))
     return AggregateResult(
-        ids=_ids(points, ids, pts.n),
+        ids=np.arange(pts.n) if ids is None else ids,
         outflow=outflow,
         inflow=inflow,
         net=inflow - outflow,
@@ -186,7 +266,7 @@ def aggregate(
     )
 
 
-def _ids(points: Any, ids: Any, n: int) -> np.ndarray:
+def _ids(points: PointsLike, ids: ArrayLike | None, n: int) -> NDArray[Any]:
     if ids is None:
         if isinstance(points, gpd.GeoDataFrame) and "metro_id" in points.columns:
             ids = points["metro_id"].to_numpy()
@@ -227,25 +307,25 @@ class BalanceResult:
     ('float32', True)
     """
 
-    a: np.ndarray
-    b: np.ndarray
-    outflows: np.ndarray
-    inflows: np.ndarray
+    a: FloatArray
+    b: FloatArray
+    outflows: FloatArray
+    inflows: FloatArray
     n_iter: int
     residual: float
     storage: str
 
 
 def balance_matrix_free(
-    points: Any,
-    outflows: Any,
-    inflows: Any,
+    points: PointsLike,
+    outflows: ArrayLike,
+    inflows: ArrayLike,
     *,
-    crs: Any = None,
+    crs: CRSLike | None = None,
     decay: str = "power",
-    beta: Any = None,
+    beta: DecayBeta | None = None,
     scale_km: float | None = None,
-    own_distance: Any = None,
+    own_distance: ArrayLike | None = None,
     storage: str = "auto",
     tol: float = 1e-6,
     max_iter: int = 10_000,
@@ -259,7 +339,7 @@ def balance_matrix_free(
         The places (origins = destinations).
     outflows, inflows : array-like, shape (n,)
         Margins ``O`` and ``D`` with equal sums.
-    crs : optional
+    crs : str, int or pyproj.CRS, optional
         CRS of ``(x, y)`` input.
     decay : str
         Distance decay, as in :func:`interaction`.

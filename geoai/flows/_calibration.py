@@ -28,16 +28,14 @@ constrained form, when every pair has one row, takes a cheaper route to the
 same maximum: a one-dimensional Newton search on the profile likelihood with
 Furness balancing inside (:mod:`geoai.flows._calibration_doubly`), which needs no
 ``n_d³`` factorisation; the joint solver remains for repeated pairs and as a
-fallback. Groups whose flows
-are all zero have effects at minus infinity (fitted flows exactly 0): they are
-set aside before fitting, as in PPML practice.
+fallback. Groups whose flows are all zero have effects at minus infinity (fitted
+flows exactly 0): they are set aside before fitting, as in PPML practice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +46,9 @@ from geoai import _validate as v
 from geoai.errors import ConvergenceError, InputError
 from geoai.flows._calibration_doubly import DenseLayout, fit_doubly
 from geoai.kernels import calibration as kc
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["CalibrationResult", "calibrate"]
 
@@ -293,7 +294,7 @@ def calibrate(
     v.check_nonempty(len(df), "df")
     use_o = constraint in ("production", "doubly")
     use_d = constraint in ("attraction", "doubly")
-    _check_absorbed(constraint, use_o, use_d, origin_vars, dest_vars)
+    _check_absorbed(constraint, origin_vars, dest_vars, use_o=use_o, use_d=use_d)
     y = _numeric(df, flow)
     neg = y < 0
     if neg.any():
@@ -368,7 +369,12 @@ def calibrate(
 
 
 def _check_absorbed(
-    constraint: str, use_o: bool, use_d: bool, origin_vars: Sequence[str], dest_vars: Sequence[str]
+    constraint: str,
+    origin_vars: Sequence[str],
+    dest_vars: Sequence[str],
+    *,
+    use_o: bool,
+    use_d: bool,
 ) -> None:
     if use_o and origin_vars:
         raise InputError(
@@ -487,11 +493,7 @@ class _JointNewton:
         return np.asarray(eta)
 
     def _solve_effects(
-        self,
-        w: np.ndarray,
-        rhs_o: np.ndarray,
-        rhs_d: np.ndarray,
-        chol: tuple[np.ndarray, ...] | None,
+        self, w: np.ndarray, rhs_o: np.ndarray, rhs_d: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Solve ``D'WD [z_o; z_d] = [rhs_o; rhs_d]`` for several right-hand sides."""
         from scipy.linalg import solve_triangular
@@ -504,8 +506,7 @@ class _JointNewton:
         if self.origin is None:
             c = self._group_sums(w, self.dest, self.n_d)
             return rhs_o, rhs_d / c[:, None]
-        assert chol is not None
-        m, r_inv, factor = chol
+        m, r_inv, factor = self._factor(w, self.origin, self.dest)
         reduced = rhs_d[:-1] - (m[:, :-1].T @ (r_inv[:, None] * rhs_o))
         z_d = np.zeros_like(rhs_d)
         half = solve_triangular(factor, reduced, lower=True, check_finite=False)
@@ -513,10 +514,10 @@ class _JointNewton:
         z_o = r_inv[:, None] * (rhs_o - m @ z_d)
         return z_o, z_d
 
-    def _factor(self, w: np.ndarray) -> tuple[np.ndarray, ...] | None:
-        if self.origin is None or self.dest is None:
-            return None
-        cell = self.origin * self.n_d + self.dest
+    def _factor(
+        self, w: np.ndarray, origin: np.ndarray, dest: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cell = origin * self.n_d + dest
         m = np.bincount(cell, w, self.n_o * self.n_d).reshape(self.n_o, self.n_d)
         r_inv = 1.0 / m.sum(axis=1)
         c = m.sum(axis=0)
@@ -562,8 +563,7 @@ class _JointNewton:
             if self.dest is not None:
                 rhs_d[:, :-1] = self._group_sums(wx, self.dest, self.n_d)
                 rhs_d[:, -1] = self._group_sums(resid, self.dest, self.n_d)
-            factor = self._factor(mu)
-            z_o, z_d = self._solve_effects(mu, rhs_o, rhs_d, factor)
+            z_o, z_d = self._solve_effects(mu, rhs_o, rhs_d)
             # Schur complement of the effects in the full Hessian: X~' W X~
             xtwx = hess_bb - rhs_o[:, :-1].T @ z_o[:, :-1] - rhs_d[:, :-1].T @ z_d[:, :-1]
             g_red = g_beta - rhs_o[:, :-1].T @ z_o[:, -1] - rhs_d[:, :-1].T @ z_d[:, -1]

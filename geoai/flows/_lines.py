@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import geopandas as gpd
 import numpy as np
@@ -12,11 +12,31 @@ from shapely.geometry import LineString, MultiLineString
 from geoai import _validate as v
 from geoai.errors import InputError
 
-__all__ = ["to_lines"]
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray, IntArray
+
+__all__ = ["TopFlows", "to_lines"]
+
+
+@runtime_checkable
+class TopFlows(Protocol):
+    """The top-k flows of every origin, as :class:`~geoai.flows.AggregateResult` holds them."""
+
+    @property
+    def top_index(self) -> IntArray:
+        """Positions of each origin's largest destinations, ``(n, k)``; -1 = none."""
+        ...
+
+    @property
+    def top_flow(self) -> FloatArray:
+        """The matching flows, ``(n, k)``."""
+        ...
 
 
 def to_lines(
-    flows: Any,
+    flows: ArrayLike | pd.DataFrame | TopFlows,
     metros: gpd.GeoDataFrame,
     *,
     top: int | None = 100,
@@ -80,7 +100,7 @@ def to_lines(
         oi = pos[flows["origin"]].to_numpy()
         di = pos[flows["destination"]].to_numpy()
         value = flows["flow"].to_numpy(dtype=np.float64)
-    elif hasattr(flows, "top_index"):  # an AggregateResult
+    elif isinstance(flows, TopFlows):  # an AggregateResult
         if flows.top_index.shape[0] != len(metros):
             raise InputError("the aggregate result and metros have different numbers of rows.")
         valid = flows.top_index >= 0

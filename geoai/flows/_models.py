@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +15,13 @@ from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._lines import to_lines
 from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._decay import DecayBeta
+    from geoai._geodesy import PointsLike
+    from geoai._typing import CRSLike, FloatArray
 
 __all__ = [
     "CONSTRAINTS",
@@ -36,7 +43,9 @@ CONSTRAINTS = ("none", "production", "attraction", "doubly")
 _DENSE_LIMIT_BYTES = 4 * 2**30
 
 
-def _decay_spec(decay: str, beta: Any, scale_km: Any = None) -> tuple[int, float, float]:
+def _decay_spec(
+    decay: str, beta: DecayBeta | None, scale_km: float | None = None
+) -> tuple[int, float, float]:
     """Validate the decay once (geoai._decay.decay_spec) into the kernel's ``(kind, beta, a)``."""
     d = decay_spec(decay, scale=scale_km, beta=beta, power_beta=2.0)
     return d.kind, d.beta, d.a
@@ -47,8 +56,12 @@ def _singular_at_zero(kind: int, a: float) -> bool:
 
 
 def deterrence(
-    cost: Any, *, decay: str = "power", beta: Any = None, scale_km: float | None = None
-) -> np.ndarray:
+    cost: ArrayLike,
+    *,
+    decay: str = "power",
+    beta: DecayBeta | None = None,
+    scale_km: float | None = None,
+) -> FloatArray:
     """Apply the distance-decay function to a cost array.
 
     Parameters
@@ -103,22 +116,22 @@ def _check_margins(outflows: np.ndarray, inflows: np.ndarray, tol: float) -> Non
 
 
 def interaction(
-    mass_o: Any,
-    mass_d: Any,
-    cost: Any,
+    mass_o: ArrayLike,
+    mass_d: ArrayLike,
+    cost: ArrayLike,
     *,
     decay: str = "power",
-    beta: Any = None,
+    beta: DecayBeta | None = None,
     scale_km: float | None = None,
     alpha: float = 1.0,
     gamma: float = 1.0,
     k: float = 1.0,
     constraint: str = "none",
-    outflows: Any = None,
-    inflows: Any = None,
+    outflows: ArrayLike | None = None,
+    inflows: ArrayLike | None = None,
     tol: float = 1e-8,
     max_iter: int = 10_000,
-) -> np.ndarray:
+) -> FloatArray:
     """Dense spatial-interaction flows of the Wilson family.
 
     Parameters
@@ -210,19 +223,19 @@ def _normalise_rows(w: np.ndarray, total: np.ndarray, what: str) -> np.ndarray:
 
 
 def cost_matrix(
-    points_o: Any,
-    points_d: Any = None,
+    points_o: PointsLike,
+    points_d: PointsLike | None = None,
     *,
-    crs: Any = None,
-    own_distance: Any = None,
-) -> np.ndarray:
+    crs: CRSLike | None = None,
+    own_distance: ArrayLike | None = None,
+) -> FloatArray:
     """Distances in km between origins and destinations, as a dense matrix.
 
     Parameters
     ----------
     points_o, points_d : GeoDataFrame, GeoSeries or (x, y)
         Origins and destinations; ``points_d`` defaults to ``points_o``.
-    crs : optional
+    crs : str, int or pyproj.CRS, optional
         CRS of ``(x, y)`` input.
     own_distance : float or array-like, optional
         Diagonal of a square matrix (same points): km per point. Without it
@@ -263,7 +276,7 @@ def _check_dense(nbytes: int) -> None:
         )
 
 
-def _own(own_distance: Any, n: int) -> np.ndarray:
+def _own(own_distance: ArrayLike | None, n: int) -> FloatArray:
     """Own distances (km) per point: NaN excludes the self pair."""
     if own_distance is None:
         return np.full(n, np.nan)
@@ -274,13 +287,13 @@ def _own(own_distance: Any, n: int) -> np.ndarray:
 
 
 def radiation(
-    points: Any,
-    mass: Any,
+    points: PointsLike,
+    mass: ArrayLike,
     *,
-    outflows: Any = None,
-    crs: Any = None,
+    outflows: ArrayLike | None = None,
+    crs: CRSLike | None = None,
     finite_size: bool = True,
-) -> np.ndarray:
+) -> FloatArray:
     """Flows of the parameter-free radiation model (Simini et al. 2012).
 
     ``T_ij = O_i m_i m_j / ((m_i + s_ij)(m_i + m_j + s_ij))`` where ``s_ij``
@@ -297,7 +310,7 @@ def radiation(
     outflows : array-like, shape (n,), optional
         Total trips leaving each place (default ``mass``: the matrix then
         gives expected flows per unit of the outflow share).
-    crs : optional
+    crs : str, int or pyproj.CRS, optional
         CRS of ``(x, y)`` input.
     finite_size : bool, default True
         Divide each row by ``1 - m_i / M`` (Masucci et al. 2013) so rows sum

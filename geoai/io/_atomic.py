@@ -5,15 +5,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from geoai._typing import PathLike
 
 __all__ = ["atomic_path", "check_writable"]
 
 
-def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
+def check_writable(path: PathLike, *, overwrite: bool) -> Path:
     """Return ``path`` as a Path, refusing to clobber an existing file without ``overwrite``."""
     p = Path(path)
     if p.exists() and not overwrite:
@@ -29,7 +34,7 @@ def check_writable(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; move it onto ``path`` on success.
 
     The temporary file lives in the same folder (so the final rename is
@@ -67,8 +72,8 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
             raise RuntimeError(f"the writer did not create {tmp}")
         if overwrite is False and final.exists():
             raise InputError(f"{final} appeared while writing; not replacing it.")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
+        tmp.chmod(0o644)
+        tmp.replace(final)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -27,13 +27,15 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
 
 __all__ = [
     "MANIFEST_NAME",
@@ -128,7 +130,7 @@ def scan(folder: Path) -> tuple[dict[str, Entry], frozenset[str]]:
     return files, frozenset(folders)
 
 
-def _safe_rel(value: Any, where: Path) -> str:
+def _safe_rel(value: object, where: Path) -> str:
     """Return ``value`` if it is a plain relative POSIX path inside the folder, else refuse."""
     p = PurePosixPath(value) if isinstance(value, str) else None
     if p is None or p.is_absolute() or not p.parts or ".." in p.parts or "\\" in str(value):
@@ -152,21 +154,7 @@ def read_manifest(folder: Path) -> Manifest | None:
     if not os.path.lexists(path):
         return None
     try:
-        if path.is_symlink():
-            raise ValueError("it is a link")
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
-            raise ValueError(f"format is not {_FORMAT}")
-
-        def entries(key: str) -> dict[str, Entry]:
-            out = {}
-            for e in doc.get(key, []):
-                rel = _safe_rel(e["path"], path)
-                out[rel] = Entry(rel, int(e["size"]), str(e["sha256"]))
-            return out
-
-        files, replacing = entries("files"), entries("replacing")
-        folders = frozenset(_safe_rel(d, path) for d in doc.get("folders", []))
+        return _parse_manifest(path)
     except InputError:
         raise
     except (OSError, ValueError, TypeError, KeyError) as exc:
@@ -174,6 +162,25 @@ def read_manifest(folder: Path) -> Manifest | None:
             f"{path} is not a readable geoai manifest ({exc}); move it away or choose an "
             "empty or new folder."
         ) from None
+
+
+def _parse_manifest(path: Path) -> Manifest:
+    """Parse a manifest file; OSError, ValueError, TypeError or KeyError if it is not one."""
+    if path.is_symlink():
+        raise ValueError("it is a link")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(doc, dict) or doc.get("format") != _FORMAT:
+        raise ValueError(f"format is not {_FORMAT}")
+
+    def entries(key: str) -> dict[str, Entry]:
+        out = {}
+        for e in doc.get(key, []):
+            rel = _safe_rel(e["path"], path)
+            out[rel] = Entry(rel, int(e["size"]), str(e["sha256"]))
+        return out
+
+    files, replacing = entries("files"), entries("replacing")
+    folders = frozenset(_safe_rel(d, path) for d in doc.get("folders", []))
     return Manifest(files=files, folders=folders, replacing=replacing)
 
 
@@ -250,11 +257,11 @@ def write_manifest(
             f.write(text + "\n")
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, final)
+        Path(name).chmod(0o644)
+        Path(name).replace(final)
     finally:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
+            Path(name).unlink()
     return final
 
 
@@ -371,7 +378,8 @@ def check_target(
         With a one-line message naming the problem and the fix.
     """
     real = out.expanduser().resolve()
-    shown = str(out) if Path(os.path.abspath(out)) == real else f"{out} (-> {real})"
+    lexical = Path(os.path.abspath(out))  # noqa: PTH100 - lexical: resolve() follows links
+    shown = str(out) if lexical == real else f"{out} (-> {real})"
     _check_location(real, shown, inputs)
     if not real.exists():
         return real, None
@@ -460,7 +468,7 @@ def move_in(
         for d in sorted(needed, key=lambda d: d.count("/")):
             (target / d).mkdir(exist_ok=True)
         for rel in sorted(files):
-            os.replace(stage / rel, target / rel)
+            (stage / rel).replace(target / rel)
         for rel in sorted(old.listed() - set(files)):
             path = target / rel
             if old.owns(rel, file_digest(path)) and path.parent.resolve() == path.parent:

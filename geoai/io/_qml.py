@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geoai import _validate as v
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray
 
 __all__ = [
     "QGIS_VERSION",
@@ -37,7 +42,7 @@ RAMPS: dict[str, tuple[str, ...]] = {
 QGIS_VERSION = "3.22.0"
 
 
-def class_breaks(values: Any, *, classes: int = 7, mode: str = "quantile") -> np.ndarray:
+def class_breaks(values: ArrayLike, *, classes: int = 7, mode: str = "quantile") -> FloatArray:
     """Class breaks of the finite values, for a colour ramp.
 
     Parameters
@@ -53,7 +58,7 @@ def class_breaks(values: Any, *, classes: int = 7, mode: str = "quantile") -> np
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray of float64, shape (k,), k <= classes + 1
         Strictly increasing breaks from the minimum to the maximum (duplicated
         quantiles are merged); two breaks when all values are equal.
 

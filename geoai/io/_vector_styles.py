@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from geoai.io._qml import (
     sample_ramp,
     to_qml,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray
 
 __all__ = ["categorized_points_style", "flow_lines_style", "graduated_points_style"]
 
@@ -39,7 +44,7 @@ _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CLASS_METHODS = {"quantile": "Quantile", "equal": "EqualInterval"}
 
 
-def _rgba(colour: Any, name: str) -> str:
+def _rgba(colour: object, name: str) -> str:
     """Convert a ``#rrggbb`` colour to the QGIS property ``"r,g,b,255"``."""
     if not isinstance(colour, str) or not _HEX.match(colour):
         raise InputError(f"{name} must be a colour written '#rrggbb'; got {colour!r}.")
@@ -47,7 +52,7 @@ def _rgba(colour: Any, name: str) -> str:
     return f"{r},{g},{b},255"
 
 
-def _field_ref(field: Any, name: str) -> str:
+def _field_ref(field: object, name: str) -> str:
     """Quote a column name for a QGIS expression."""
     if not isinstance(field, str) or not field:
         raise InputError(f"{name} must be a non-empty column name; got {field!r}.")
@@ -59,7 +64,7 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def _size_range(size_range: Any, name: str) -> tuple[float, float]:
+def _size_range(size_range: tuple[float, float], name: str) -> tuple[float, float]:
     """``(smallest, largest)`` symbol size in mm: finite, > 0, increasing."""
     try:
         lo, hi = (float(s) for s in size_range)
@@ -72,7 +77,7 @@ def _size_range(size_range: Any, name: str) -> tuple[float, float]:
     return lo, hi
 
 
-def _finite(values: Any, name: str) -> np.ndarray:
+def _finite(values: object, name: str) -> FloatArray:
     """Return the finite values of a numeric array-like (pandas nullable types too)."""
     try:
         if hasattr(values, "to_numpy"):
@@ -297,7 +302,7 @@ def categorized_points_style(
 
 
 def _graduated(
-    field: str, breaks: np.ndarray, ramp: list[tuple[int, int, int]], mode: str
+    field: str, breaks: FloatArray, ramp: list[tuple[int, int, int]], mode: str
 ) -> tuple[ET.Element, ET.Element, ET.Element]:
     """Root, renderer and ``<symbols>`` of a graduated style with one range per class."""
     root, renderer = _vector_root("graduatedSymbol", field, graduatedMethod="GraduatedColor")
@@ -320,7 +325,7 @@ def _graduated(
 
 def graduated_points_style(
     field: str,
-    values: Any,
+    values: ArrayLike,
     *,
     n_classes: int = 5,
     mode: str = "quantile",
@@ -372,7 +377,7 @@ def graduated_points_style(
 
 def flow_lines_style(
     field: str = "flow",
-    values: Any = None,
+    values: ArrayLike | None = None,
     *,
     colour: str = "#b2182b",
     width_range: tuple[float, float] = (0.2, 3.0),

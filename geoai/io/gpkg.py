@@ -40,11 +40,11 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -53,6 +53,9 @@ from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.io._atomic import atomic_path, check_writable
 from geoai.io.qgis import _parse_qml
+
+if TYPE_CHECKING:
+    from geoai._typing import PathLike
 
 __all__ = ["STYLE_TABLE", "read_styles", "write_layers"]
 
@@ -109,7 +112,7 @@ def _frame(df: object, name: str) -> pd.DataFrame:
 
 
 def write_layers(
-    path: str | os.PathLike[str],
+    path: PathLike,
     layers: Mapping[str, pd.DataFrame],
     *,
     styles: Mapping[str, str] | None = None,
@@ -238,7 +241,7 @@ def _write_style_table(gpkg: Path, styles: dict[str, str]) -> None:
                             layer_options={"FID": "id"})  # fmt: skip
 
 
-def read_styles(path: str | os.PathLike[str]) -> dict[str, str]:
+def read_styles(path: PathLike) -> dict[str, str]:
     """Default QGIS styles stored in a GeoPackage's ``layer_styles`` table.
 
     Parameters
@@ -281,7 +284,7 @@ def read_styles(path: str | os.PathLike[str]) -> dict[str, str]:
         if found is None:
             return {}
         rows = con.execute(
-            f"SELECT f_table_name, styleQML FROM {STYLE_TABLE} "
+            f"SELECT f_table_name, styleQML FROM {STYLE_TABLE} "  # noqa: S608 - a constant name
             "ORDER BY useAsDefault ASC, update_time ASC, id ASC"
         ).fetchall()
     return dict(rows)  # the last (best) row of each table wins

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyproj import CRS, Transformer
+from pyproj.exceptions import ProjError
 
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
@@ -159,7 +160,8 @@ def _resolve_vector(spec: ProjectLayer, absolute: Path, rel: str) -> tuple[str, 
 def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
     """Open a layer's file (read-only, metadata only) for its CRS, extent and default style."""
     src = Path(spec.source)
-    absolute = Path(os.path.abspath(home / src))  # normalised; symlinks kept as named
+    # normalised, symlinks kept as named
+    absolute = Path(os.path.abspath(home / src))  # noqa: PTH100 - resolve() follows links
     if not absolute.is_file():
         raise InputError(
             f"layer {spec.name!r}: {absolute} does not exist; write the data before the project."
@@ -224,7 +226,7 @@ def _transform_bounds(bounds: _Bounds, src: CRS, dst: CRS) -> _Bounds | None:
         out = Transformer.from_crs(src, dst, always_xy=True).transform_bounds(
             *bounds, densify_pts=21
         )
-    except Exception:  # pyproj raises several types for out-of-domain bounds
+    except ProjError:  # no transformation, or bounds out of its domain
         return None
     return _finite_bounds(out)
 
@@ -456,7 +458,7 @@ def write_project(
         raise InputError(f"title must be a str; got {title!r}.")
     project_crs = v.as_crs(crs)
     check_writable(p, overwrite=overwrite)
-    home = Path(os.path.abspath(p.parent))
+    home = Path(os.path.abspath(p.parent))  # noqa: PTH100 - lexical: resolve() follows links
     resolved = [_resolve(lyr, k, home) for k, lyr in enumerate(layers)]
     document = _project_xml(resolved, project_crs, title)
     with atomic_path(p, overwrite=overwrite) as tmp:

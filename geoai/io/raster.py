@@ -20,15 +20,22 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geoai.errors import CRSError, InputError
 from geoai.io import qgis
 from geoai.io._atomic import atomic_path, check_writable
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import xarray as xr
+    from dask.array import Array as DaskArray
+    from dask.delayed import Delayed
+    from distributed import Client
 
 __all__ = ["COG_BLOCKSIZE", "write_raster"]
 
@@ -43,7 +50,7 @@ _STRIP = 2 * COG_BLOCKSIZE
 _DTYPES = ("uint8", "int8", "uint16", "int16", "uint32", "int32", "float32", "float64")
 
 
-def _layout(da: Any) -> tuple[int, int, int]:
+def _layout(da: xr.DataArray) -> tuple[int, int, int]:
     """(bands, height, width) of a (y, x) or (band, y, x) DataArray."""
     if da.ndim == 2 and da.dims == ("y", "x"):
         return 1, int(da.shape[0]), int(da.shape[1])
@@ -55,7 +62,7 @@ def _layout(da: Any) -> tuple[int, int, int]:
     )
 
 
-def _nodata(da: Any, nodata: float | None, dtype: np.dtype) -> float:
+def _nodata(da: xr.DataArray, nodata: float | None, dtype: np.dtype) -> float:
     if nodata is None:
         for nd in (da.rio.nodata, da.rio.encoded_nodata, da.attrs.get("_FillValue")):
             if nd is not None:
@@ -78,7 +85,7 @@ def _nodata(da: Any, nodata: float | None, dtype: np.dtype) -> float:
     return value
 
 
-def _dask_blocks(data: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
+def _dask_blocks(data: DaskArray) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
     """Yield (offset, block) of a 2-D/3-D dask array as the active scheduler computes them.
 
     With a ``dask.distributed`` client a bounded window of tiles is in flight
@@ -88,7 +95,7 @@ def _dask_blocks(data: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
     import dask
 
     offsets = [np.concatenate([[0], np.cumsum(c)[:-1]]) for c in data.chunks]
-    delayed = data.to_delayed()
+    delayed = data.to_delayed()  # type: ignore[no-untyped-call]  # untyped dependency
     items = [
         (tuple(int(offsets[d][i]) for d, i in enumerate(idx)), delayed[idx])
         for idx in np.ndindex(delayed.shape)
@@ -110,7 +117,7 @@ def _dask_blocks(data: Any) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
 
 
 def _stream_futures(
-    client: Any, items: list[tuple[tuple[int, ...], Any]], window: int
+    client: Client, items: list[tuple[tuple[int, ...], Delayed]], window: int
 ) -> Iterator[tuple[tuple[int, ...], np.ndarray]]:
     """Keep ``window`` tiles in flight on a distributed client; yield each as it lands."""
     from distributed import as_completed
@@ -122,7 +129,7 @@ def _stream_futures(
     def submit() -> None:
         nxt = next(todo, None)
         if nxt is not None:
-            fut = client.compute(nxt[1])
+            fut = client.compute(nxt[1])  # type: ignore[no-untyped-call]  # untyped dependency
             where[fut.key] = nxt[0]
             seq.add(fut)  # type: ignore[no-untyped-call]  # untyped dependency
 
@@ -169,7 +176,7 @@ class _Stats:
         return np.concatenate(self.parts) if self.parts else np.empty(0)
 
 
-def _write_staging(da: Any, staging: Path, nodata: float, dtype: np.dtype) -> _Stats:
+def _write_staging(da: xr.DataArray, staging: Path, nodata: float, dtype: np.dtype) -> _Stats:
     import rasterio
     from rasterio.windows import Window
 
@@ -207,7 +214,7 @@ def _write_staging(da: Any, staging: Path, nodata: float, dtype: np.dtype) -> _S
 
 
 def write_raster(
-    da: Any,
+    da: xr.DataArray,
     path: str | os.PathLike[str],
     *,
     overwrite: bool = False,

@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Report", "plain_number"]
 
@@ -240,7 +241,7 @@ def plain_number(x: float) -> str:
 
 
 def _formatted(df: pd.DataFrame, fmt: str) -> pd.DataFrame:
-    def cell(x: Any) -> Any:
+    def cell(x: object) -> object:
         if isinstance(x, float):
             return fmt.format(x) if fmt else plain_number(x)
         return x

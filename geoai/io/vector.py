@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -12,13 +12,16 @@ from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.io._atomic import atomic_path
 
+if TYPE_CHECKING:
+    from geoai._typing import PathLike
+
 __all__ = ["read_points", "write_vector"]
 
 _DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".fgb": "FlatGeobuf"}
 
 
 def read_points(
-    path: str | os.PathLike[str],
+    path: PathLike,
     *,
     layer: str | None = None,
     lon: str = "lon",
@@ -83,7 +86,7 @@ def read_points(
 
 def write_vector(
     gdf: gpd.GeoDataFrame,
-    path: str | os.PathLike[str],
+    path: PathLike,
     *,
     layer: str | None = None,
     overwrite: bool = False,

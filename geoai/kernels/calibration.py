@@ -8,19 +8,43 @@ matrix–vector products. Two fused, row-parallel passes do the rest.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
 from geoai.kernels import jit
 from geoai.kernels.fastmath import fast_exp, fast_log
 
-__all__ = ["fitted_moments", "row_scaled_kernel"]
+__all__ = ["FitStatistics", "Moments", "fit_statistics", "fitted_moments", "row_scaled_kernel"]
+
+
+class Moments(NamedTuple):
+    """Margins and sums of the fitted flows ``mu`` (see :func:`fitted_moments`)."""
+
+    row: np.ndarray  #: ``sum_j mu_ij``, shape (n_o,)
+    col: np.ndarray  #: ``sum_i mu_ij``, shape (n_d,)
+    row_x: np.ndarray  #: ``sum_j mu_ij x_ij``, shape (n_o,)
+    col_x: np.ndarray  #: ``sum_i mu_ij x_ij``, shape (n_d,)
+    score: float  #: ``sum (y - mu) x``
+    mu_xx: float  #: ``sum mu x²``
+    loglik: float  #: ``sum_{y>0} y log mu - sum mu``
+
+
+class FitStatistics(NamedTuple):
+    """Sums over observed flows ``y`` and fitted flows ``mu`` (see :func:`fit_statistics`)."""
+
+    y_log_mu: float  #: ``sum_{y>0} y log mu``
+    fitted_total: float  #: ``sum mu``
+    squares: float  #: ``sum (y - mu)²``
+    sorensen: float  #: ``sum 2 min(y, mu) / (y + mu)`` over pairs with ``y + mu > 0``
+    n_live: int  #: number of those pairs
 
 
 @jit(parallel=True)
 def row_scaled_kernel(
     x: np.ndarray, mask: np.ndarray, beta: float, out: np.ndarray, shift: np.ndarray
-) -> None:  # pragma: no cover - compiled
+) -> None:
     """``out[i, j] = exp(beta x_ij - shift_i)`` on observed cells, 0 elsewhere.
 
     ``shift_i`` is the row maximum of ``beta x_ij`` over observed cells, so the
@@ -56,7 +80,7 @@ def fitted_moments(
     y: np.ndarray,
     x: np.ndarray,
     n_chunks: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float, float]:  # pragma: no cover
+) -> Moments:
     """Overwrite ``kern`` with ``mu = a_i kern_ij b_j`` and return its moments.
 
     Returns
@@ -76,6 +100,8 @@ def fitted_moments(
     loglik : float
         ``sum_{y>0} y log mu - sum mu`` (the Poisson log-likelihood without
         ``log y!``).
+
+    The seven come as one :class:`Moments` named tuple.
 
     Examples
     --------
@@ -125,18 +151,29 @@ def fitted_moments(
         sums[t, 2] = s_ll
     col = col_t.sum(axis=0)
     col_x = colx_t.sum(axis=0)
-    return row, col, row_x, col_x, sums[:, 0].sum(), sums[:, 1].sum(), sums[:, 2].sum()
+    return Moments(row, col, row_x, col_x, sums[:, 0].sum(), sums[:, 1].sum(), sums[:, 2].sum())
 
 
 @jit()
-def fit_statistics(
-    y: np.ndarray, mu: np.ndarray
-) -> tuple[float, float, float, float, int]:  # pragma: no cover
-    """One pass over observed and fitted flows.
+def fit_statistics(y: np.ndarray, mu: np.ndarray) -> FitStatistics:
+    """One pass over observed and fitted flows (flat arrays of the same size).
 
-    Returns ``sum_{y>0} y log mu``, ``sum mu``, ``sum (y - mu)²``, the sum of
-    Sørensen terms ``2 min(y, mu) / (y + mu)`` and how many pairs have
-    ``y + mu > 0`` (the pairs those terms are taken over).
+    Returns
+    -------
+    FitStatistics
+        ``sum_{y>0} y log mu``, ``sum mu``, ``sum (y - mu)²``, the sum of
+        Sørensen terms ``2 min(y, mu) / (y + mu)`` and how many pairs have
+        ``y + mu > 0`` (the pairs those terms are taken over).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, mu = np.array([2.0, 0.0, 1.0, 0.0]), np.array([1.0, 1.0, 2.0, 0.0])
+    >>> stats = fit_statistics(y, mu)
+    >>> bool(np.isclose(stats.y_log_mu, np.log(2.0))), stats.fitted_total, stats.squares
+    (True, 4.0, 3.0)
+    >>> bool(np.isclose(stats.sorensen, 2 / 3 + 0 + 2 / 3)), stats.n_live  # y + mu = 0 at 4
+    (True, 3)
     """
     y_log_mu = 0.0
     total = 0.0
@@ -154,4 +191,4 @@ def fit_statistics(
         if both > 0.0:
             sorensen += 2.0 * min(yi, mi) / both
             n_live += 1
-    return y_log_mu, total, squares, sorensen, n_live
+    return FitStatistics(y_log_mu, total, squares, sorensen, n_live)

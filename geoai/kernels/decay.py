@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geoai.kernels import jit
+from geoai.kernels import Index, jit
 from geoai.kernels.fastmath import fast_exp, fast_log
 
 __all__ = [
@@ -98,7 +98,9 @@ def decay_array(d: np.ndarray, kind: int, beta: float, a: float) -> np.ndarray:
 
 
 @jit()
-def apply_decay(buf: np.ndarray, start: int, stop: int, kind: int, beta: float, a: float) -> None:
+def apply_decay(
+    buf: np.ndarray, start: Index, stop: Index, kind: int, beta: float, a: float
+) -> None:
     """Replace the finite distances ``buf[start:stop]`` (km) by ``f(d)`` in place.
 
     Examples

@@ -28,14 +28,27 @@ would be its innermost loop and stop it from vectorising.
 
 from __future__ import annotations
 
+import struct
 from math import comb, factorial
+from typing import TYPE_CHECKING
 
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from geoai.kernels import jit
+from geoai.kernels import JIT_DISABLED, jit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeAlias
+
+    from numba.core.base import BaseContext
+    from numba.core.typing.context import Context
+    from numba.core.typing.templates import Signature
+
+    # what an intrinsic returns beside its signature: (context, builder, signature, args) -> value
+    Codegen: TypeAlias = Callable[[BaseContext, ir.IRBuilder, Signature, list[ir.Value]], ir.Value]
 
 __all__ = ["fast_asin", "fast_exp", "fast_log"]
 
@@ -54,26 +67,47 @@ _L = tuple(1.0 / k for k in range(23, 0, -2))
 _A = tuple(comb(2 * n, n) / 4**n / (2 * n + 1) for n in range(25, -1, -1))
 
 
-@intrinsic
-def _bits(typingctx, x):
-    """Reinterpret a float64 as int64 (no conversion)."""
-    sig = types.int64(types.float64)
+if JIT_DISABLED:  # NUMBA_DISABLE_JIT=1 (the coverage run): plain-Python twins
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
+    def _bits(x: float) -> int:
+        """Reinterpret a float64 as int64 (no conversion)."""
+        return int(struct.unpack("<q", struct.pack("<d", x))[0])
 
-    return sig, codegen
+    def _float(i: int) -> float:
+        """Reinterpret an int64 as float64 (no conversion); ``i`` wraps to 64 bits as in Numba."""
+        return float(struct.unpack("<d", struct.pack("<q", (int(i) + 2**63) % 2**64 - 2**63))[0])
 
+else:
 
-@intrinsic
-def _float(typingctx, x):
-    """Reinterpret an int64 as float64 (no conversion)."""
-    sig = types.float64(types.int64)
+    @intrinsic
+    def _bits(_typingctx: Context, _x: types.Type) -> tuple[Signature, Codegen]:
+        """Reinterpret a float64 as int64 (no conversion)."""
+        sig = types.int64(types.float64)
 
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
+        def codegen(
+            _context: BaseContext,
+            builder: ir.IRBuilder,
+            _signature: Signature,
+            args: list[ir.Value],
+        ) -> ir.Value:
+            return builder.bitcast(args[0], ir.IntType(64))
 
-    return sig, codegen
+        return sig, codegen
+
+    @intrinsic
+    def _float(_typingctx: Context, _i: types.Type) -> tuple[Signature, Codegen]:
+        """Reinterpret an int64 as float64 (no conversion)."""
+        sig = types.float64(types.int64)
+
+        def codegen(
+            _context: BaseContext,
+            builder: ir.IRBuilder,
+            _signature: Signature,
+            args: list[ir.Value],
+        ) -> ir.Value:
+            return builder.bitcast(args[0], ir.DoubleType())
+
+        return sig, codegen
 
 
 @jit(inline="always")
@@ -102,7 +136,7 @@ def fast_exp(x: float) -> float:
     p = p * r + _E[11]
     p = p * r + _E[12]
     kk = min(max(k, -1080.0), 1030.0)
-    n: int = _bits(kk + _SHIFT) - _bits(_SHIFT)  # type: ignore[call-arg]
+    n = _bits(kk + _SHIFT) - _bits(_SHIFT)
     half = n >> 1  # 2^n as two factors, so n = 1024 and subnormal results stay exact
     y = p * _float((half + 1023) << 52) * _float((n - half + 1023) << 52)
     y = np.inf if x > 709.782712893384 else y
@@ -121,7 +155,7 @@ def fast_log(x: float) -> float:
     >>> math.isclose(fast_log(0.0), -1023 * math.log(2.0))  # not -inf: see the module notes
     True
     """
-    bits: int = _bits(x)  # type: ignore[call-arg]
+    bits = _bits(x)
     m = _float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)
     e = _float((bits >> 52) | 0x4330000000000000) - _TWO52 - 1023.0
     big = m > 1.4142135623730951

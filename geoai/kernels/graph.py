@@ -25,6 +25,8 @@ sets, not one per source.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
@@ -32,11 +34,37 @@ from geoai.kernels import jit
 from geoai.kernels.decay import decay_value
 
 __all__ = [
+    "CSR",
+    "Accessibility",
+    "Reach",
     "accessibility",
     "bounded_dijkstra",
     "csr_from_arcs",
     "single_source",
 ]
+
+
+class CSR(NamedTuple):
+    """A directed graph in compressed sparse row form (see the module notes)."""
+
+    indptr: np.ndarray  #: row pointers, shape (n + 1,), int64
+    indices: np.ndarray  #: arc heads, shape (m,), int32
+    weights: np.ndarray  #: arc costs, shape (m,), float64
+
+
+class Reach(NamedTuple):
+    """The nodes one bounded search settled, by increasing cost (see :func:`single_source`)."""
+
+    nodes: np.ndarray  #: node positions, int32, the source first
+    costs: np.ndarray  #: their costs, float64, increasing
+
+
+class Accessibility(NamedTuple):
+    """Opportunities within the cut-off of each source (see :func:`accessibility`), shape (k,)."""
+
+    within: np.ndarray  #: opportunities within the cut-off
+    effective: np.ndarray  #: the same, each weighted by the decay of its cost
+    reached: np.ndarray  #: nodes within the cut-off, the source included (int64)
 
 
 @jit(inline="always")
@@ -166,7 +194,7 @@ def bounded_dijkstra(
 @jit()
 def single_source(
     indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, source: int, cutoff: float
-) -> tuple[np.ndarray, np.ndarray]:
+) -> Reach:
     """Nodes within ``cutoff`` of ``source`` and their costs, by increasing cost.
 
     Returns
@@ -175,6 +203,8 @@ def single_source(
         The nodes within ``cutoff``, ``source`` first.
     costs : ndarray, shape (k,), float64
         Their costs, increasing.
+
+    Both come as one :class:`Reach` named tuple.
 
     Examples
     --------
@@ -198,7 +228,7 @@ def single_source(
     costs = np.empty(count)
     for k in range(count):
         costs[k] = dist[nodes[k]]
-    return nodes, costs
+    return Reach(nodes, costs)
 
 
 @jit(parallel=True)
@@ -212,7 +242,7 @@ def accessibility(
     kind: int,
     beta: float,
     n_chunks: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Accessibility:
     """Opportunities within ``cutoff`` of each source, plain and decay-weighted.
 
     For source ``s`` with costs ``c_sj`` to the nodes ``j`` within the cut-off:
@@ -248,6 +278,8 @@ def accessibility(
         The same, each weighted by ``f`` of its cost.
     reached : ndarray, shape (k,), int64
         Number of nodes within the cut-off (the source included).
+
+    The three come as one :class:`Accessibility` named tuple.
 
     Examples
     --------
@@ -290,12 +322,10 @@ def accessibility(
             within[s] = w_sum
             effective[s] = e_sum
             reached[s] = count
-    return within, effective, reached
+    return Accessibility(within, effective, reached)
 
 
-def csr_from_arcs(
-    n: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def csr_from_arcs(n: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> CSR:
     """CSR arrays of a directed multigraph, parallel arcs merged to their minimum cost.
 
     Plain NumPy (a sort and a segmented minimum), run once per graph.
@@ -320,6 +350,8 @@ def csr_from_arcs(
     weights : ndarray, shape (m',), float64
         Their costs: ``m' <= m`` arcs after merging, sorted by tail then head.
 
+    The three come as one :class:`CSR` named tuple.
+
     Examples
     --------
     >>> import numpy as np
@@ -341,4 +373,4 @@ def csr_from_arcs(
         t, h, w = t[first], h[first], w[first]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(t, minlength=n), out=indptr[1:])
-    return indptr, h.astype(np.int32), np.ascontiguousarray(w)
+    return CSR(indptr, h.astype(np.int32), np.ascontiguousarray(w))

@@ -15,6 +15,8 @@ loops stay balanced, and the buffers are summed at the end.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
@@ -30,6 +32,8 @@ from geoai.kernels.distance import chord_to_km, coordinate_rows, fill_distances
 from geoai.kernels.fastmath import fast_exp, fast_log
 
 __all__ = [
+    "BalancingFactors",
+    "TopK",
     "decay_matrix",
     "distance_matrix",
     "furness_sweep",
@@ -37,6 +41,20 @@ __all__ = [
     "symmetric_matmat",
     "top_k_rows",
 ]
+
+
+class TopK(NamedTuple):
+    """The ``k`` largest entries of every row (see :func:`top_k_rows`), both ``(n, k)``."""
+
+    column: np.ndarray  #: column ``j`` of each entry (int64; -1: none)
+    value: np.ndarray  #: the entry (0: none)
+
+
+class BalancingFactors(NamedTuple):
+    """Furness balancing factors of a doubly-constrained model (see :func:`furness_sweep`)."""
+
+    a: np.ndarray  #: origin factors, shape (n_o,)
+    b: np.ndarray  #: destination factors, shape (n_d,)
 
 
 @jit(inline="always")
@@ -80,37 +98,74 @@ def _decay_row(
     a decay pass (:func:`~geoai.kernels.decay.apply_decay`, used where rows are
     not the hot loop).
     """
-    zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)  # tanner at d = 0
-    bx, by, bz = cx, cy, cz
     if geo:
-        if kind == POWER and beta == 2.0:
-            for j in range(start, stop):
-                d = _great_circle(px, py, pz, bx, by, bz, j)
-                out[j] = 1.0 / (d * d)
-        elif kind == POWER and beta == 1.0:
-            for j in range(start, stop):
-                out[j] = 1.0 / _great_circle(px, py, pz, bx, by, bz, j)
-        elif kind == POWER:
-            for j in range(start, stop):
-                d = _great_circle(px, py, pz, bx, by, bz, j)
-                f = fast_exp(-beta * fast_log(d))
-                out[j] = np.inf if d == 0.0 else f
-        elif kind == EXPONENTIAL:
-            for j in range(start, stop):
-                out[j] = fast_exp(-beta * _great_circle(px, py, pz, bx, by, bz, j))
-        elif kind == GAUSSIAN:
-            for j in range(start, stop):
-                d = _great_circle(px, py, pz, bx, by, bz, j)
-                out[j] = fast_exp(-beta * d * d)
-        elif kind == TANNER:
-            for j in range(start, stop):
-                d = _great_circle(px, py, pz, bx, by, bz, j)
-                f = fast_exp(a * fast_log(d) - beta * d)
-                out[j] = zero if d == 0.0 else f
-        else:
-            for j in range(start, stop):
-                out[j] = 1.0 if _great_circle(px, py, pz, bx, by, bz, j) <= beta else 0.0
-    elif kind == POWER and beta == 2.0:
+        _decay_row_sphere(px, py, pz, cx, cy, cz, start, stop, kind, beta, a, out)
+    else:
+        _decay_row_plane(px, py, cx, cy, start, stop, kind, beta, a, out)
+
+
+@jit()
+def _decay_row_sphere(
+    px: float,
+    py: float,
+    pz: float,
+    bx: np.ndarray,
+    by: np.ndarray,
+    bz: np.ndarray,
+    start: int,
+    stop: int,
+    kind: int,
+    beta: float,
+    a: float,
+    out: np.ndarray,
+) -> None:
+    """:func:`_decay_row` for unit vectors (great-circle km)."""
+    zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)  # tanner at d = 0
+    if kind == POWER and beta == 2.0:
+        for j in range(start, stop):
+            d = _great_circle(px, py, pz, bx, by, bz, j)
+            out[j] = 1.0 / (d * d)
+    elif kind == POWER and beta == 1.0:
+        for j in range(start, stop):
+            out[j] = 1.0 / _great_circle(px, py, pz, bx, by, bz, j)
+    elif kind == POWER:
+        for j in range(start, stop):
+            d = _great_circle(px, py, pz, bx, by, bz, j)
+            f = fast_exp(-beta * fast_log(d))
+            out[j] = np.inf if d == 0.0 else f
+    elif kind == EXPONENTIAL:
+        for j in range(start, stop):
+            out[j] = fast_exp(-beta * _great_circle(px, py, pz, bx, by, bz, j))
+    elif kind == GAUSSIAN:
+        for j in range(start, stop):
+            d = _great_circle(px, py, pz, bx, by, bz, j)
+            out[j] = fast_exp(-beta * d * d)
+    elif kind == TANNER:
+        for j in range(start, stop):
+            d = _great_circle(px, py, pz, bx, by, bz, j)
+            f = fast_exp(a * fast_log(d) - beta * d)
+            out[j] = zero if d == 0.0 else f
+    else:
+        for j in range(start, stop):
+            out[j] = 1.0 if _great_circle(px, py, pz, bx, by, bz, j) <= beta else 0.0
+
+
+@jit()
+def _decay_row_plane(
+    px: float,
+    py: float,
+    bx: np.ndarray,
+    by: np.ndarray,
+    start: int,
+    stop: int,
+    kind: int,
+    beta: float,
+    a: float,
+    out: np.ndarray,
+) -> None:
+    """:func:`_decay_row` for planar coordinates (km)."""
+    zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)  # tanner at d = 0
+    if kind == POWER and beta == 2.0:
         for j in range(start, stop):
             d = _planar(px, py, bx, by, j)
             out[j] = 1.0 / (d * d)
@@ -280,10 +335,10 @@ def top_k_rows(
     ta: float,
     w: np.ndarray,
     k: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> TopK:
     """Find the ``k`` largest ``w_j f(d_ij)`` of every row, without storing the rows.
 
-    Returns ``(index, value)``, both ``(n, k)``, sorted by decreasing value
+    Returns :class:`TopK` ``(column, value)``, both ``(n, k)``, sorted by decreasing value
     (ties keep the lower index first). Missing entries (fewer than ``k``
     candidates) have index -1 and value 0.
 
@@ -325,7 +380,7 @@ def top_k_rows(
             vi[p] = t
             ii[p] = j
             filled = min(filled + 1, k)
-    return idx, val
+    return TopK(idx, val)
 
 
 @jit(parallel=True)
@@ -365,7 +420,7 @@ def furness_sweep(
     inflows: np.ndarray,
     b: np.ndarray,
     n_chunks: int,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> BalancingFactors:
     """One Furness (IPF) sweep of a doubly-constrained model ``T_ij = a_i O_i b_j D_j f_ij``.
 
     Given the destination factors ``b``, sets the origin factors ``a`` so
@@ -393,6 +448,8 @@ def furness_sweep(
     b_new : ndarray, shape (n_d,)
         The updated destination factors, likewise.
 
+    Both come as one :class:`BalancingFactors` named tuple ``(a, b)``.
+
     Examples
     --------
     Repeated sweeps converge to flows that match both margins:
@@ -416,7 +473,7 @@ def furness_sweep(
     for j in range(b.size):
         if inflows[j] > 0.0:
             b_new[j] = 1.0 / col[j] if col[j] > 0.0 else np.inf
-    return a, b_new
+    return BalancingFactors(a, b_new)
 
 
 @jit(parallel=True)

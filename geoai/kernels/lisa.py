@@ -16,8 +16,8 @@ generator (Blackman & Vigna 2018) seeded with SplitMix64 outputs
 ``4i + 1 .. 4i + 4`` of the sequence started at ``seed``, so results depend
 on ``(seed, i)`` only, never on the number of threads. Each 64-bit output
 gives two 32-bit draws, mapped to ``[0, m)`` by Lemire's multiply-shift with
-rejection (exactly uniform). The stream state is a tuple passed through
-inlined helpers, so it lives in registers (an array state costs 3x).
+rejection (exactly uniform). The stream state is a named tuple (:class:`Stream`)
+passed through inlined helpers, so it lives in registers (an array state costs 3x).
 
 Distinct neighbours: while ``2 card <= n - 1``, each slot is drawn
 uniformly and redrawn while it repeats an earlier slot of the same sample,
@@ -30,12 +30,14 @@ samples without replacement.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
 from geoai.kernels import jit
 
-__all__ = ["permutation_null"]
+__all__ = ["PermutationNull", "Stream", "permutation_null"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -43,6 +45,26 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _ZERO = np.uint64(0)
 _ONE = np.uint64(1)
+
+
+class Stream(NamedTuple):
+    """One observation's random stream: the xoshiro256** state, a buffered half, a flag."""
+
+    s0: np.uint64  #: xoshiro256** state, word 0
+    s1: np.uint64  #: word 1
+    s2: np.uint64  #: word 2
+    s3: np.uint64  #: word 3
+    buf: np.uint64  #: the last 64-bit output, whose low half is still to be used
+    has: np.uint64  #: 1 when ``buf`` holds an unused half, else 0
+
+
+class PermutationNull(NamedTuple):
+    """Reference distribution of each observation (see :func:`permutation_null`), shape (n,)."""
+
+    n_ge: np.ndarray  #: simulated values >= the observed one (int64; -1 for islands)
+    n_le: np.ndarray  #: simulated values <= the observed one (int64; -1 for islands)
+    mean: np.ndarray  #: mean of the simulated values (NaN for islands)
+    sd: np.ndarray  #: their population standard deviation (NaN for islands)
 
 
 @jit(inline="always")
@@ -60,10 +82,10 @@ def _rotl(x: np.uint64, k: int) -> np.uint64:
 
 
 @jit(inline="always")
-def new_stream(seed: np.uint64, i: int) -> tuple[np.uint64, ...]:
+def new_stream(seed: np.uint64, i: int) -> Stream:
     """Stream of observation ``i``: xoshiro state (4 words), a buffered half, a flag.
 
-    Streams are tuples of six uint64 passed in and out of the inlined
+    Streams are named tuples of six uint64 passed in and out of the inlined
     helpers, so the state stays in registers.
     """
     state = seed + np.uint64(4 * i) * _GOLDEN
@@ -71,15 +93,15 @@ def new_stream(seed: np.uint64, i: int) -> tuple[np.uint64, ...]:
     state, s1 = _splitmix64(state)
     state, s2 = _splitmix64(state)
     state, s3 = _splitmix64(state)
-    return (s0, s1, s2, s3, _ZERO, _ZERO)
+    return Stream(s0, s1, s2, s3, _ZERO, _ZERO)
 
 
 @jit(inline="always")
-def next32(st: tuple[np.uint64, ...]) -> tuple[np.uint64, tuple[np.uint64, ...]]:
+def next32(st: Stream) -> tuple[np.uint64, Stream]:
     """Next 32 random bits: the two halves of each xoshiro256** output in turn."""
-    s0, s1, s2, s3, buf, has = st
+    s0, s1, s2, s3, buf, has = st.s0, st.s1, st.s2, st.s3, st.buf, st.has
     if has:
-        return buf & _LOW32, (s0, s1, s2, s3, buf, _ZERO)
+        return buf & _LOW32, Stream(s0, s1, s2, s3, buf, _ZERO)
     out = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -87,11 +109,11 @@ def next32(st: tuple[np.uint64, ...]) -> tuple[np.uint64, tuple[np.uint64, ...]]
     s1 ^= s2
     s0 ^= s3
     s2 ^= t
-    return out >> np.uint64(32), (s0, s1, s2, _rotl(s3, 45), out, _ONE)
+    return out >> np.uint64(32), Stream(s0, s1, s2, _rotl(s3, 45), out, _ONE)
 
 
 @jit(inline="always")
-def below(st: tuple[np.uint64, ...], m: int) -> tuple[int, tuple[np.uint64, ...]]:
+def below(st: Stream, m: int) -> tuple[int, Stream]:
     """Uniform integer in ``[0, m)`` for ``1 <= m < 2**32`` (Lemire 2019, with rejection)."""
     mu = np.uint64(m)
     r, st = next32(st)
@@ -106,14 +128,14 @@ def below(st: tuple[np.uint64, ...], m: int) -> tuple[int, tuple[np.uint64, ...]
 
 @jit(inline="always")
 def _draw_marked(
-    st: tuple[np.uint64, ...],
+    st: Stream,
     m: int,
     card: int,
     i: int,
     drawn: np.ndarray,
     mark: np.ndarray,
     token: np.uint16,
-) -> tuple[np.uint64, ...]:
+) -> Stream:
     """Write ``card`` distinct positions of others (not ``i``) to ``drawn``.
 
     Each slot is drawn uniformly from ``[0, m)`` and redrawn while it
@@ -131,8 +153,8 @@ def _draw_marked(
 
 @jit(inline="always")
 def _draw_shuffle(
-    st: tuple[np.uint64, ...], m: int, card: int, i: int, drawn: np.ndarray, scratch: np.ndarray
-) -> tuple[np.uint64, ...]:
+    st: Stream, m: int, card: int, i: int, drawn: np.ndarray, scratch: np.ndarray
+) -> Stream:
     """Write ``card`` distinct positions of others to ``drawn``, by partial Fisher-Yates."""
     for t in range(card):
         r, st = below(st, m - t)
@@ -162,7 +184,7 @@ def permutation_null(
     permutations: int,
     seed: int,
     n_chunks: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> PermutationNull:
     """Conditional-permutation reference distribution of ``a_i * sum_j w_ij x_j + b_i``.
 
     Parameters
@@ -202,6 +224,8 @@ def permutation_null(
         Mean of the simulated values (NaN for islands).
     sd : numpy.ndarray of float64, shape (n,)
         Their population standard deviation (NaN for islands).
+
+    The four come as one :class:`PermutationNull` named tuple.
 
     Examples
     --------
@@ -273,4 +297,4 @@ def permutation_null(
             n_le[i] = le
             mean[i] = mu
             sd[i] = np.sqrt(ss / permutations)
-    return n_ge, n_le, mean, sd
+    return PermutationNull(n_ge, n_le, mean, sd)

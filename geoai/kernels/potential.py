@@ -40,14 +40,29 @@ All inputs are trusted (the public layer, :mod:`geoai.potential`, validates).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import prange
 
-from geoai.kernels import jit
+from geoai.kernels import Index, jit
 from geoai.kernels.decay import apply_decay
 from geoai.kernels.distance import EARTH_RADIUS_KM
 
-__all__ = ["chord_sq_to_km", "deposit_bilinear", "potential_grid", "potential_grid_serial"]
+__all__ = [
+    "Columns",
+    "DecayModel",
+    "GridOutputs",
+    "Mass",
+    "Offset",
+    "OwnCell",
+    "RowState",
+    "SortedMasses",
+    "chord_sq_to_km",
+    "deposit_bilinear",
+    "potential_grid",
+    "potential_grid_serial",
+]
 
 #: Columns processed per block inside a row (scratch buffers stay in L1).
 _BLOCK = 1024
@@ -97,17 +112,93 @@ def chord_sq_to_km(q: float) -> float:
 
 
 # ---------------------------------------------------------------- span passes
-# Tuples keep the argument lists short; Numba passes them without copying:
-#   cols   = (col_pos, col_cos, col_sin)                  per-column geometry, shape (w,)
-#   masses = (row_pos, col_pos, vec, w, index, cell)      sorted masses, see potential_grid
-#   model  = (kind, beta, a, rcut)                        decay and cut radius
-#   state  = (acc, best, arg, dbuf, wbuf)                 per-row accumulators and scratch
+# Named tuples keep the argument lists short; Numba passes them without copying.
+
+
+class Columns(NamedTuple):
+    """Per-column geometry of a grid window, each of shape ``(w,)``."""
+
+    pos: np.ndarray  #: column-centre longitude (radians) or x (km), equally spaced, increasing
+    cos: np.ndarray  #: cosine of the longitude (geographic; any array otherwise)
+    sin: np.ndarray  #: sine of the longitude (geographic; any array otherwise)
+
+
+class Offset(NamedTuple):
+    """Global index of a window's first row and column."""
+
+    row: int
+    col: int
+
+
+class SortedMasses(NamedTuple):
+    """The masses, length ``n``, sorted by ``row_pos`` (see :func:`potential_grid`)."""
+
+    row_pos: np.ndarray  #: latitude (radians) or y (km), increasing
+    col_pos: np.ndarray  #: longitude (radians) or x (km)
+    vec: np.ndarray  #: unit vectors ``(n, 3)`` (geographic)
+    w: np.ndarray  #: masses (>= 0)
+    ident: np.ndarray  #: original positions (int64)
+    cell: np.ndarray  #: global ``(row, col)`` of the cell holding each mass (int64 ``(n, 2)``)
+
+
+class DecayModel(NamedTuple):
+    """The decay of :mod:`geoai.kernels.decay` and the cut radius."""
+
+    kind: int  #: decay code
+    beta: float  #: its parameter
+    a: float  #: the Tanner exponent (unused by the others)
+    rcut: float  #: cut radius (km; ``inf`` for none)
+
+
+class GridOutputs(NamedTuple):
+    """The outputs of :func:`potential_grid`, written in place."""
+
+    potential: np.ndarray  #: float64 ``(h, w)``
+    dominant: np.ndarray  #: int32 ``(h, w)`` (``(0, 0)`` without Huff)
+    probability: np.ndarray  #: float64 ``(h, w)`` (``(0, 0)`` without Huff)
+
+
+class Mass(NamedTuple):
+    """One mass as seen from one grid row.
+
+    On the sphere, the squared chord to the column at longitude ``lon`` is
+    ``(cos_row cos(lon) - x)^2 + (cos_row sin(lon) - y)^2 + rest2``; in the plane
+    the squared distance to the column at ``pos`` is ``(pos - x)^2 + rest2``.
+    """
+
+    cos_row: float  #: cosine of the row latitude (1 in the plane)
+    x: float  #: unit-vector x of the mass (geographic) or its x (km)
+    y: float  #: unit-vector y of the mass (geographic; 0 in the plane)
+    rest2: float  #: ``(sin(row latitude) - z)^2``, or ``(row y - mass y)^2`` in the plane
+    w: float  #: the mass
+    ident: int  #: its original position
+
+
+class OwnCell(NamedTuple):
+    """The column of a row's cell holding the current mass (-1: none) and its own distance."""
+
+    col: int
+    km: float
+
+
+class RowState(NamedTuple):
+    """Per-row accumulators (shape ``(w,)``, Huff ones ``(0,)`` without Huff) and scratch."""
+
+    acc: np.ndarray  #: potential
+    best: np.ndarray  #: largest single contribution (Huff)
+    arg: np.ndarray  #: its mass's original position (int64, Huff)
+    dbuf: np.ndarray  #: distances, then ``f(d)``, of one column block (``(_BLOCK,)``)
+    wbuf: np.ndarray  #: masked weights of one column block (``(_BLOCK,)``)
+
+
 @jit()
-def _distances_sphere(state, n, c0, cols, mass, rcut):
+def _distances_sphere(
+    state: RowState, n: Index, c0: Index, cols: Columns, mass: Mass, rcut: float
+) -> None:
     """Distances (km) of one block of columns on the sphere, and the masked weights."""
-    dbuf, wbuf = state[3], state[4]
-    _, col_cos, col_sin = cols
-    cphi, mx, my, dz2, w, _ = mass
+    dbuf, wbuf = state.dbuf, state.wbuf
+    col_cos, col_sin = cols.cos, cols.sin
+    cphi, mx, my, dz2, w = mass.cos_row, mass.x, mass.y, mass.rest2, mass.w
     for k in range(n):
         c = c0 + k
         dx = cphi * col_cos[c] - mx
@@ -118,11 +209,13 @@ def _distances_sphere(state, n, c0, cols, mass, rcut):
 
 
 @jit()
-def _distances_plane(state, n, c0, cols, mass, rcut):
+def _distances_plane(
+    state: RowState, n: Index, c0: Index, cols: Columns, mass: Mass, rcut: float
+) -> None:
     """Planar distances (km) of one block of columns, and the masked weights."""
-    dbuf, wbuf = state[3], state[4]
-    col_pos = cols[0]
-    _, mx, _, dy2, w, _ = mass
+    dbuf, wbuf = state.dbuf, state.wbuf
+    col_pos = cols.pos
+    mx, dy2, w = mass.x, mass.rest2, mass.w
     for k in range(n):
         dx = col_pos[c0 + k] - mx
         d = np.sqrt(dx * dx + dy2)
@@ -131,8 +224,9 @@ def _distances_plane(state, n, c0, cols, mass, rcut):
 
 
 @jit(inline="always")
-def _take(state, c, v, idx, huff):
-    acc, best, arg = state[0], state[1], state[2]
+def _take(state: RowState, c: Index, v: float, idx: int, huff: bool) -> None:
+    """Add ``v`` to column ``c``; with ``huff``, keep it if it is the largest so far."""
+    acc, best, arg = state.acc, state.best, state.arg
     acc[c] += v
     if huff and (v > best[c] or (v == best[c] and v > 0.0 and idx < arg[c])):
         best[c] = v
@@ -140,18 +234,26 @@ def _take(state, c, v, idx, huff):
 
 
 @jit()
-def _decay_block(dbuf, n, model):
+def _decay_block(dbuf: np.ndarray, n: Index, model: DecayModel) -> None:
     """``f(d)`` in place over ``dbuf[:n]`` (one compiled copy of apply_decay for all callers)."""
-    kind, beta, a, _ = model
-    apply_decay(dbuf, 0, n, kind, beta, a)
+    apply_decay(dbuf, 0, n, model.kind, model.beta, model.a)
 
 
 @jit()
-def _accumulate(c0, c1, geographic, cols, mass, model, huff, state):
+def _accumulate(
+    c0: Index,
+    c1: Index,
+    geographic: bool,
+    cols: Columns,
+    mass: Mass,
+    model: DecayModel,
+    huff: bool,
+    state: RowState,
+) -> None:
     """Add one mass's contributions ``w f(d)`` (0 beyond ``rcut``) to columns ``[c0, c1)``."""
-    rcut = model[3]
-    acc, dbuf, wbuf = state[0], state[3], state[4]
-    idx = mass[5]
+    rcut = model.rcut
+    acc, dbuf, wbuf = state.acc, state.dbuf, state.wbuf
+    idx = mass.ident
     start = c0
     while start < c1:
         n = min(_BLOCK, c1 - start)
@@ -162,7 +264,7 @@ def _accumulate(c0, c1, geographic, cols, mass, model, huff, state):
         _decay_block(dbuf, n, model)
         if huff:
             for k in range(n):
-                _take(state, start + k, wbuf[k] * dbuf[k], idx, True)
+                _take(state, start + k, wbuf[k] * dbuf[k], idx, True)  # noqa: FBT003 - folds the test
         else:
             for k in range(n):
                 acc[start + k] += wbuf[k] * dbuf[k]
@@ -170,22 +272,33 @@ def _accumulate(c0, c1, geographic, cols, mass, model, huff, state):
 
 
 @jit()
-def _mass_on_span(c0, c1, own_c, own_d, geographic, cols, mass, model, huff, state):
-    """Process columns ``[c0, c1)``, taking column ``own_c`` (if inside) at distance ``own_d``."""
+def _mass_on_span(
+    c0: Index,
+    c1: Index,
+    own: OwnCell,
+    geographic: bool,
+    cols: Columns,
+    mass: Mass,
+    model: DecayModel,
+    huff: bool,
+    state: RowState,
+) -> None:
+    """Process columns ``[c0, c1)``, taking column ``own.col`` (if inside) at ``own.km``."""
+    own_c, own_d = own.col, own.km
     if c0 <= own_c < c1:
         _accumulate(c0, own_c, geographic, cols, mass, model, huff, state)
         _accumulate(own_c + 1, c1, geographic, cols, mass, model, huff, state)
-        dbuf = state[3]
+        dbuf = state.dbuf
         dbuf[0] = own_d
         _decay_block(dbuf, np.int64(1), model)  # np.int64: no literal-typed recompile
-        v = mass[4] * dbuf[0] if own_d <= model[3] else 0.0
-        _take(state, own_c, v, mass[5], huff)
+        v = mass.w * dbuf[0] if own_d <= model.rcut else 0.0
+        _take(state, own_c, v, mass.ident, huff)
     else:
         _accumulate(c0, c1, geographic, cols, mass, model, huff, state)
 
 
 @jit(inline="always")
-def _col_range(centre, half, x0, dx, w):
+def _col_range(centre: float, half: float, x0: float, dx: float, w: int) -> tuple[int, int]:
     """Half-open column range whose centres lie within ``half`` of ``centre`` (+1 margin)."""
     lo = min(max((centre - half - x0) / dx, -2.0), w + 2.0)
     hi = min(max((centre + half - x0) / dx, -2.0), w + 2.0)
@@ -193,33 +306,56 @@ def _col_range(centre, half, x0, dx, w):
 
 
 @jit()
-def _plane_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state):
+def _plane_mass(
+    j: int,
+    rp: float,
+    everything: bool,
+    own: OwnCell,
+    geographic: bool,
+    cols: Columns,
+    masses: SortedMasses,
+    model: DecayModel,
+    huff: bool,
+    state: RowState,
+) -> None:
     """Add mass ``j`` to a planar row at ``y = rp``."""
-    col_pos = cols[0]
-    m_row_pos, m_col_pos, _, m_w, m_index, _ = masses
+    col_pos = cols.pos
+    m_col_pos = masses.col_pos
     w_cols = col_pos.size
-    dy = rp - m_row_pos[j]
-    mass = (1.0, m_col_pos[j], 0.0, dy * dy, m_w[j], m_index[j])
-    c0, c1 = np.int64(0), np.int64(w_cols)
+    dy = rp - masses.row_pos[j]
+    mass = Mass(1.0, m_col_pos[j], 0.0, dy * dy, masses.w[j], masses.ident[j])
+    c0: Index = np.int64(0)
+    c1: Index = np.int64(w_cols)
     if not everything:
-        rcut = model[3]
+        rcut = model.rcut
         half = np.sqrt(max(rcut * rcut - dy * dy, 0.0))
         dx = col_pos[1] - col_pos[0] if w_cols > 1 else 1.0
         c0, c1 = _col_range(m_col_pos[j], half, col_pos[0], dx, w_cols)
     if c0 < c1:
-        _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
+        _mass_on_span(c0, c1, own, geographic, cols, mass, model, huff, state)
 
 
 @jit()
-def _sphere_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state):
+def _sphere_mass(
+    j: int,
+    rp: float,
+    everything: bool,
+    own: OwnCell,
+    geographic: bool,
+    cols: Columns,
+    masses: SortedMasses,
+    model: DecayModel,
+    huff: bool,
+    state: RowState,
+) -> None:
     """Add mass ``j`` to a row of latitude ``rp`` (radians) on the sphere."""
-    col_pos = cols[0]
-    m_vec, m_w, m_index = masses[2], masses[3], masses[4]
+    col_pos = cols.pos
+    m_vec = masses.vec
     w_cols = col_pos.size
     dx = col_pos[1] - col_pos[0] if w_cols > 1 else 1.0
     cphi, sphi = np.cos(rp), np.sin(rp)
     mx, my, mz = m_vec[j, 0], m_vec[j, 1], m_vec[j, 2]
-    mass = (cphi, mx, my, (sphi - mz) ** 2, m_w[j], m_index[j])
+    mass = Mass(cphi, mx, my, (sphi - mz) ** 2, masses.w[j], masses.ident[j])
     whole_row = everything
     half = np.pi
     if not whole_row:
@@ -228,25 +364,37 @@ def _sphere_mass(j, rp, everything, own, geographic, cols, masses, model, huff, 
         if den <= 1e-15:
             whole_row = True  # a pole: every column is at the same distance
         else:
-            t = (np.cos(model[3] / EARTH_RADIUS_KM) - sphi * mz) / den
+            t = (np.cos(model.rcut / EARTH_RADIUS_KM) - sphi * mz) / den
             half = np.arccos(min(max(t, -1.0), 1.0))
             whole_row = t <= -1.0 or half >= np.pi - 2.0 * abs(dx)
     if whole_row:
-        c0, c1 = np.int64(0), np.int64(w_cols)
-        _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
+        c0: Index = np.int64(0)
+        c1: Index = np.int64(w_cols)
+        _mass_on_span(c0, c1, own, geographic, cols, mass, model, huff, state)
         return
     for k in range(-1, 2):  # the circle's longitudes, unwrapped by -360, 0, +360 degrees
-        c0, c1 = _col_range(masses[1][j] + 2.0 * np.pi * k, half, col_pos[0], dx, w_cols)
+        c0, c1 = _col_range(masses.col_pos[j] + 2.0 * np.pi * k, half, col_pos[0], dx, w_cols)
         if c0 < c1:
-            _mass_on_span(c0, c1, own[0], own[1], geographic, cols, mass, model, huff, state)
+            _mass_on_span(c0, c1, own, geographic, cols, mass, model, huff, state)
 
 
 @jit()
-def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs):
+def _row(
+    r: int,
+    geographic: bool,
+    row_pos: np.ndarray,
+    cols: Columns,
+    offset: Offset,
+    masses: SortedMasses,
+    own_km: np.ndarray,
+    model: DecayModel,
+    huff: bool,
+    outs: GridOutputs,
+) -> None:
     """Compute row ``r`` of the window: potential, and Huff dominance if ``huff``."""
-    w_cols = cols[0].size
-    m_row_pos, m_cell = masses[0], masses[5]
-    state = (
+    w_cols = cols.pos.size
+    m_row_pos, m_cell = masses.row_pos, masses.cell
+    state = RowState(
         np.zeros(w_cols),
         np.zeros(w_cols if huff else 0),
         np.full(w_cols if huff else 0, -1, dtype=np.int64),
@@ -254,7 +402,7 @@ def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs
         np.empty(_BLOCK),
     )
     rp = row_pos[r]
-    band = model[3] / EARTH_RADIUS_KM if geographic else model[3]
+    band = model.rcut / EARTH_RADIUS_KM if geographic else model.rcut
     everything = np.isinf(band) or (geographic and band >= np.pi)
     lo, hi = 0, m_row_pos.size
     if not everything:  # the band of masses within rcut in latitude / y
@@ -263,15 +411,15 @@ def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs
         hi = np.searchsorted(m_row_pos, rp + band + slack, side="right")
     for j in range(lo, hi):
         own_c = -1
-        if own_km[r] > 0.0 and m_cell[j, 0] == offset[0] + r:
-            own_c = m_cell[j, 1] - offset[1]
-        own = (own_c, own_km[r])
+        if own_km[r] > 0.0 and m_cell[j, 0] == offset.row + r:
+            own_c = m_cell[j, 1] - offset.col
+        own = OwnCell(own_c, own_km[r])
         if geographic:
             _sphere_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state)
         else:
             _plane_mass(j, rp, everything, own, geographic, cols, masses, model, huff, state)
-    out, dominant, probability = outs
-    acc, best, arg = state[0], state[1], state[2]
+    out, dominant, probability = outs.potential, outs.dominant, outs.probability
+    acc, best, arg = state.acc, state.best, state.arg
     for c in range(w_cols):
         out[r, c] = acc[c]
     if huff:
@@ -281,7 +429,18 @@ def _row(r, geographic, row_pos, cols, offset, masses, own_km, model, huff, outs
 
 
 @jit(parallel=True)
-def potential_grid(geographic, row_pos, cols, offset, masses, own_km, model, huff, order, outs):
+def potential_grid(
+    geographic: bool,
+    row_pos: np.ndarray,
+    cols: tuple[np.ndarray, ...],
+    offset: tuple[int, int],
+    masses: tuple[np.ndarray, ...],
+    own_km: np.ndarray,
+    model: tuple[int, float, float, float],
+    huff: bool,
+    order: np.ndarray,
+    outs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     """Potential (and Huff dominance) on a grid window, rows in parallel.
 
     Parameters
@@ -291,32 +450,35 @@ def potential_grid(geographic, row_pos, cols, offset, masses, own_km, model, huf
     row_pos : ndarray, shape (h,)
         Row-centre latitude in radians (geographic) or y in km (planar).
     cols : tuple of three ndarrays, shape (w,)
-        ``(col_pos, col_cos, col_sin)``: column-centre longitude in radians (or
-        x in km), equally spaced and increasing, and its cosine and sine
+        :class:`Columns` ``(pos, cos, sin)``: column-centre longitude in radians
+        (or x in km), equally spaced and increasing, and its cosine and sine
         (geographic; any arrays of shape (w,) otherwise).
     offset : tuple of two ints
-        Global index of the window's first row and column (for the mass cells).
+        :class:`Offset` ``(row, col)``: global index of the window's first row
+        and column (for the mass cells).
     masses : tuple of six ndarrays, length n, **sorted by the first**
-        ``(row_pos, col_pos, vec, w, index, cell)``: latitude/longitude in
-        radians (or y/x in km), unit vectors ``(n, 3)`` (geographic), masses
-        (>= 0), original positions (int64, reported by ``dominant`` and used
-        to break ties), and the global ``(row, col)`` of the cell holding each
-        mass (int64 ``(n, 2)``, -1 when outside the grid).
+        :class:`SortedMasses` ``(row_pos, col_pos, vec, w, ident, cell)``:
+        latitude/longitude in radians (or y/x in km), unit vectors ``(n, 3)``
+        (geographic), masses (>= 0), original positions (int64, reported by
+        ``dominant`` and used to break ties), and the global ``(row, col)`` of
+        the cell holding each mass (int64 ``(n, 2)``, -1 when outside the grid).
     own_km : ndarray, shape (h,)
         Own distance per row (km) for masses inside a cell; <= 0 disables the rule.
     model : tuple (int, float, float, float)
-        ``(kind, beta, a, rcut)``: decay code and parameters of
-        :mod:`geoai.kernels.decay`, and the cut radius in km (``inf`` for none).
+        :class:`DecayModel` ``(kind, beta, a, rcut)``: decay code and parameters
+        of :mod:`geoai.kernels.decay`, and the cut radius in km (``inf`` for none).
     huff : bool
         Also compute the Huff dominant centre and probability.
     order : ndarray of int64, shape (h,)
         Order in which rows are processed.
     outs : tuple of three ndarrays
-        ``(out, dominant, probability)``: the potential (float64 ``(h, w)``),
-        the dominant mass's original position (int32 ``(h, w)``, -1 where
-        nothing reaches) and its Huff probability (float64 ``(h, w)``, NaN
-        where nothing reaches); the last two may be ``(0, 0)`` when ``huff``
-        is False.
+        :class:`GridOutputs` ``(potential, dominant, probability)``: the
+        potential (float64 ``(h, w)``), the dominant mass's original position
+        (int32 ``(h, w)``, -1 where nothing reaches) and its Huff probability
+        (float64 ``(h, w)``, NaN where nothing reaches); the last two may be
+        ``(0, 0)`` when ``huff`` is False.
+
+    Plain tuples and these named tuples are both accepted.
 
     Examples
     --------
@@ -335,12 +497,28 @@ def potential_grid(geographic, row_pos, cols, offset, masses, own_km, model, huf
     >>> outs[1][0].tolist()  # the Huff dominant mass of each cell
     [0, 1, 1]
     """
+    cols_ = Columns(cols[0], cols[1], cols[2])
+    offset_ = Offset(offset[0], offset[1])
+    masses_ = SortedMasses(masses[0], masses[1], masses[2], masses[3], masses[4], masses[5])
+    model_ = DecayModel(model[0], model[1], model[2], model[3])
+    outs_ = GridOutputs(outs[0], outs[1], outs[2])
     for i in prange(order.size):
-        _row(order[i], geographic, row_pos, cols, offset, masses, own_km, model, huff, outs)
+        _row(order[i], geographic, row_pos, cols_, offset_, masses_, own_km, model_, huff, outs_)
 
 
 @jit()
-def potential_grid_serial(geo, row_pos, cols, offset, masses, own_km, model, huff, order, outs):
+def potential_grid_serial(
+    geo: bool,
+    row_pos: np.ndarray,
+    cols: tuple[np.ndarray, ...],
+    offset: tuple[int, int],
+    masses: tuple[np.ndarray, ...],
+    own_km: np.ndarray,
+    model: tuple[int, float, float, float],
+    huff: bool,
+    order: np.ndarray,
+    outs: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
     """:func:`potential_grid` on one thread, for tasks that already run in parallel.
 
     Examples
@@ -358,8 +536,13 @@ def potential_grid_serial(geo, row_pos, cols, offset, masses, own_km, model, huf
     >>> outs[0].round(6).tolist()  # each end cell is more than 15 km from the other mass
     [[1.0, 1.471518, 3.0]]
     """
+    cols_ = Columns(cols[0], cols[1], cols[2])
+    offset_ = Offset(offset[0], offset[1])
+    masses_ = SortedMasses(masses[0], masses[1], masses[2], masses[3], masses[4], masses[5])
+    model_ = DecayModel(model[0], model[1], model[2], model[3])
+    outs_ = GridOutputs(outs[0], outs[1], outs[2])
     for i in range(order.size):
-        _row(order[i], geo, row_pos, cols, offset, masses, own_km, model, huff, outs)
+        _row(order[i], geo, row_pos, cols_, offset_, masses_, own_km, model_, huff, outs_)
 
 
 @jit()

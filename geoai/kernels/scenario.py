@@ -16,6 +16,8 @@ so inflows are a second row-parallel pass; no ``n × n`` matrix.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -23,7 +25,39 @@ from geoai.kernels import jit
 from geoai.kernels.distance import coordinate_rows, fill_distances
 from geoai.kernels.fastmath import fast_exp
 
-__all__ = ["mobility_flows"]
+__all__ = ["MobilityFlows", "mobility_flows"]
+
+
+class MobilityFlows(NamedTuple):
+    """One year's flows of :func:`mobility_flows`, summed per metro (``n`` metros, ``top_k`` kept).
+
+    Talent flows are people, capital flows USD.
+
+    Attributes
+    ----------
+    outflow : numpy.ndarray of float64, shape (n,)
+        ``sum_{j != i} T_ij`` plus the flow to outside.
+    inflow : numpy.ndarray of float64, shape (n,)
+        ``sum_{j != i} T_ji``.
+    outside : numpy.ndarray of float64, shape (n,)
+        Flow from ``i`` to outside the metro system.
+    denom : numpy.ndarray of float64, shape (n,)
+        ``s_i``: the staying weight, the reached destinations and the outside option.
+    top_index : numpy.ndarray of int64, shape (n, top_k)
+        Largest destinations of each origin, as row positions (-1: none).
+    top_flow : numpy.ndarray of float64, shape (n, top_k)
+        Their flows.
+    abroad : numpy.ndarray of float64, shape (n,)
+        The part of the outflow that crosses a national border.
+    """
+
+    outflow: np.ndarray
+    inflow: np.ndarray
+    outside: np.ndarray
+    denom: np.ndarray
+    top_index: np.ndarray
+    top_flow: np.ndarray
+    abroad: np.ndarray
 
 
 @jit(inline="always")
@@ -35,7 +69,7 @@ def _deterrence_row(
     r: float,
     border: float,
     out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+) -> None:
     """``out[j] = f_ij`` for one origin, from its distance row ``d`` (km)."""
     inv = -1.0 / lam
     for j in range(d.size):
@@ -55,9 +89,7 @@ def mobility_flows(
     border: float,
     w_out: float,
     top_k: int,
-) -> tuple[
-    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
-]:  # pragma: no cover - compiled
+) -> MobilityFlows:
     """Flows of the model above, summarised per metro.
 
     Parameters
@@ -100,6 +132,8 @@ def mobility_flows(
     abroad : ndarray, shape (n,)
         ``sum_{j: c_j != c_i} T_ij``, the part of the outflow that crosses a
         national border.
+
+    The seven come as one :class:`MobilityFlows` named tuple.
 
     Examples
     --------
@@ -170,4 +204,4 @@ def mobility_flows(
         for k in range(top_k):
             top_flow[i, k] *= scale[i]
     abroad = scale * foreign
-    return outflow, inflow, outside, denom, top_index, top_flow, abroad
+    return MobilityFlows(outflow, inflow, outside, denom, top_index, top_flow, abroad)

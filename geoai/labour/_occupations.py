@@ -23,12 +23,15 @@ total employment (see :func:`jobs_from_occupations`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 __all__ = [
     "AI_TALENT_SOC",
@@ -213,7 +216,8 @@ def _check_occupations(occupations: pd.DataFrame) -> pd.DataFrame:
         if not (np.isfinite(total) & (total >= 0)).all():
             raise InputError("occupations['area_jobs_total'] must be finite and >= 0.")
         occ["area_jobs_total"] = total
-        if (occ.groupby("cbsa")["area_jobs_total"].nunique() > 1).any():
+        per_metro = occ.groupby("cbsa")["area_jobs_total"]  # finite: one value <=> max == min
+        if (per_metro.max() > per_metro.min()).any():
             raise InputError(
                 "occupations['area_jobs_total'] differs within a metro; it is the metro's "
                 "all-occupation employment, one value per cbsa."

@@ -7,7 +7,7 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +20,24 @@ from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
 from geoai.kernels import n_threads
 from geoai.network._osm import download, graph_from_file, is_file_source, osmnx_module
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Hashable
+
+    import networkx as nx
+    from numpy.typing import NDArray
+    from pyproj import CRS
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from geoai._typing import CRSLike
+
+    #: Where a street graph comes from: a local OSM file, a place name, or an area.
+    OSMSource: TypeAlias = (
+        str | os.PathLike[str] | Polygon | MultiPolygon | gpd.GeoDataFrame | gpd.GeoSeries
+    )
+    #: Node ids of a graph: one id, or several (a tuple is one id, as in networkx).
+    NodeIds: TypeAlias = Hashable | list[Hashable] | NDArray[np.generic] | pd.Index | pd.Series
 
 __all__ = [
     "DECAYS",
@@ -44,14 +62,14 @@ _BATCH = 4096
 
 
 def load_graph(
-    source: Any,
+    source: OSMSource,
     *,
     network_type: str = "drive",
     retain_all: bool = False,
     simplify: bool = True,
-    to_crs: Any = None,
+    to_crs: CRSLike | None = None,
     speed_kph: float | None = None,
-) -> Any:
+) -> nx.MultiDiGraph:
     """Street graph from an OSM file or OpenStreetMap, projected, with travel times.
 
     Parameters
@@ -71,7 +89,7 @@ def load_graph(
         connected component.
     simplify : bool, default True
         Merge the nodes between intersections (osmnx ``simplify_graph``).
-    to_crs : optional
+    to_crs : str, int or pyproj.CRS, optional
         Projected CRS of the result; default the UTM zone of the graph.
     speed_kph : float, optional
         One speed for every edge. Default: for driving networks osmnx's
@@ -105,9 +123,9 @@ def load_graph(
     v.check_choice(network_type, NETWORK_TYPES, "network_type")
     speed = None if speed_kph is None else v.check_positive(speed_kph, "speed_kph")
     if is_file_source(source):
-        G = graph_from_file(Path(source), network_type, retain_all, simplify)
+        G = graph_from_file(Path(source), network_type, retain_all=retain_all, simplify=simplify)
     else:
-        G = download(source, network_type, retain_all, simplify)
+        G = download(source, network_type, retain_all=retain_all, simplify=simplify)
     if len(G) == 0 or G.number_of_edges() == 0:
         raise InputError(f"the {network_type} graph from {source!r} has no edges.")
     ox = osmnx_module()
@@ -135,7 +153,7 @@ class _Network:
     weights: np.ndarray
     x: np.ndarray
     y: np.ndarray
-    crs: Any
+    crs: CRS | None  # None unless built with coords=True
     weight: str
 
     @property
@@ -143,7 +161,7 @@ class _Network:
         return int(self.ids.size)
 
 
-def _graph_crs(G: Any) -> Any:
+def _graph_crs(G: nx.Graph) -> CRS:
     crs = G.graph.get("crs")
     if crs is None:
         raise CRSError(
@@ -153,7 +171,7 @@ def _graph_crs(G: Any) -> Any:
     return v.as_crs(crs, "G.graph['crs']")
 
 
-def _as_network(G: Any, weight: str, *, coords: bool) -> _Network:
+def _as_network(G: nx.Graph, weight: str, *, coords: bool) -> _Network:
     import networkx as nx
 
     if not isinstance(G, nx.Graph):
@@ -218,7 +236,7 @@ def _as_network(G: Any, weight: str, *, coords: bool) -> _Network:
     return _Network(ids, indptr, indices, weights, x, y, crs, weight)
 
 
-def _positions(net: _Network, nodes: Any, name: str) -> np.ndarray:
+def _positions(net: _Network, nodes: NodeIds, name: str) -> np.ndarray:
     """Positions of node ids in ``net`` (InputError naming the unknown ones)."""
     listed = list(nodes) if isinstance(nodes, list | np.ndarray | pd.Index | pd.Series) else [nodes]
     v.check_nonempty(len(listed), name)
@@ -239,7 +257,7 @@ def _cutoff(cutoff: float | None) -> float:
 
 
 def travel_costs(
-    G: Any, source: Any, *, weight: str = "travel_time", cutoff: float | None = None
+    G: nx.Graph, source: Hashable, *, weight: str = "travel_time", cutoff: float | None = None
 ) -> pd.Series:
     """Shortest-path costs from one node to every node within ``cutoff``.
 
@@ -305,7 +323,9 @@ class _Snapped:
     max_snap: float
 
 
-def _snap(net: _Network, opportunities: Any, column: str, max_snap: float | None) -> _Snapped:
+def _snap(
+    net: _Network, opportunities: gpd.GeoDataFrame, column: str, max_snap: float | None
+) -> _Snapped:
     """Opportunities summed onto their nearest node (Euclidean, in the graph's CRS)."""
     from pyproj import Transformer
     from scipy.spatial import cKDTree
@@ -344,15 +364,15 @@ def _snap(net: _Network, opportunities: Any, column: str, max_snap: float | None
 
 
 def accessibility(
-    G: Any,
-    opportunities: Any,
+    G: nx.Graph,
+    opportunities: gpd.GeoDataFrame,
     column: str,
     *,
     weight: str = "travel_time",
     cutoff: float | None = 1800.0,
     decay: str = "exponential",
     scale: float | None = 600.0,
-    sources: Any = None,
+    sources: NodeIds | None = None,
     max_snap: float | None = None,
     progress: bool | None = None,
 ) -> gpd.GeoDataFrame:
@@ -421,10 +441,11 @@ def accessibility(
     (True, 'osmid')
     """
     net = _as_network(G, weight, coords=True)
-    if not net.crs.is_projected:
+    crs = _graph_crs(G)  # the one net holds (coords=True), known here not to be None
+    if not crs.is_projected:
         raise CRSError(
             f"accessibility needs a projected graph (metres) to snap opportunities and to "
-            f"measure metric cut-offs, but G is in {net.crs.name} ({net.crs.to_string()}). "
+            f"measure metric cut-offs, but G is in {crs.name} ({crs.to_string()}). "
             "Project it with osmnx.project_graph(G), or build it with "
             "geoai.network.load_graph(...), which does."
         )
@@ -445,7 +466,7 @@ def accessibility(
             "reachable_nodes": reached,
         },
         geometry=gpd.points_from_xy(net.x[src], net.y[src]),
-        crs=net.crs,
+        crs=crs,
         index=pd.Index(net.ids[src], name="osmid", tupleize_cols=False),
     )
     out.attrs = {

@@ -13,11 +13,10 @@ import logging
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
@@ -25,6 +24,14 @@ import geopandas as gpd
 from geoai import _validate as v
 from geoai._optional import optional
 from geoai.errors import BackendUnavailableError, GeoAIError, InputError
+
+if TYPE_CHECKING:
+    import io
+    from collections.abc import Callable, Iterator, Mapping
+    from types import ModuleType
+
+    import networkx as nx
+    from shapely.geometry import MultiPolygon, Polygon
 
 __all__ = ["XML_SUFFIXES", "download", "graph_from_file", "is_file_source", "osmnx_module"]
 
@@ -35,7 +42,7 @@ XML_SUFFIXES = (".osm", ".xml", ".bz2", ".gz")
 _FILTER = re.compile(r'\["([^"]+)"(?:(!?~)"([^"]*)")?\]')
 
 
-def osmnx_module() -> Any:
+def osmnx_module() -> ModuleType:
     return optional("osmnx", "geoai.network")
 
 
@@ -50,7 +57,7 @@ def _way_filter(network_type: str) -> Callable[[dict[str, str]], bool]:
     """
     from osmnx import _overpass
 
-    spec = _overpass._get_network_filter(network_type)
+    spec = _overpass._get_network_filter(network_type)  # noqa: SLF001 - no public accessor
     parts = re.findall(r"\[[^\]]*\]", spec)
     if "".join(parts) != spec or not all(_FILTER.fullmatch(p) for p in parts):
         raise BackendUnavailableError(
@@ -76,7 +83,7 @@ def _way_filter(network_type: str) -> Callable[[dict[str, str]], bool]:
 
 
 @contextmanager
-def _open_osm(path: Path) -> Iterator[Any]:
+def _open_osm(path: Path) -> Iterator[io.BufferedIOBase]:
     if path.suffix == ".bz2":
         with bz2.open(path, "rb") as fh:
             yield fh
@@ -88,7 +95,7 @@ def _open_osm(path: Path) -> Iterator[Any]:
             yield fh
 
 
-def _longest_run(refs: list[str], present: dict[str, Any]) -> list[str]:
+def _longest_run(refs: list[str], present: Mapping[str, object]) -> list[str]:
     """Return the longest run of consecutive ``refs`` that are all in ``present``."""
     best: list[str] = []
     start = 0
@@ -106,12 +113,17 @@ _Tags = tuple[tuple[str, str], ...]
 def _read_osm_xml(
     path: Path, keep: Callable[[dict[str, str]], bool]
 ) -> tuple[dict[str, tuple[str, str, _Tags]], list[tuple[str, list[str], _Tags]]]:
-    """Nodes ``id -> (lat, lon, tags)`` and the kept ways ``(id, refs, tags)`` of a file."""
+    """Nodes ``id -> (lat, lon, tags)`` and the kept ways ``(id, refs, tags)`` of a file.
+
+    The file is an OSM extract the caller chose to read. ElementTree resolves no
+    external entities and expat limits entity expansion (since 2.4.1), so the
+    standard parser is safe here without defusedxml.
+    """
     nodes: dict[str, tuple[str, str, _Tags]] = {}
     ways: list[tuple[str, list[str], _Tags]] = []
     try:
         with _open_osm(path) as fh:
-            context = ET.iterparse(fh, events=("start", "end"))
+            context = ET.iterparse(fh, events=("start", "end"))  # noqa: S314 - see the docstring
             _, root = next(context)
             for event, elem in context:
                 if event != "end" or elem.tag not in ("node", "way", "relation"):
@@ -172,7 +184,9 @@ def _pbf_to_xml(pbf: Path, out: Path) -> None:
             writer.add(obj)
 
 
-def graph_from_file(path: Path, network_type: str, retain_all: bool, simplify: bool) -> Any:
+def graph_from_file(
+    path: Path, network_type: str, *, retain_all: bool, simplify: bool
+) -> nx.MultiDiGraph:
     suffixes = "".join(path.suffixes[-2:]).lower()
     if not path.is_file():
         raise InputError(
@@ -203,7 +217,13 @@ def graph_from_file(path: Path, network_type: str, retain_all: bool, simplify: b
         )
 
 
-def download(source: Any, network_type: str, retain_all: bool, simplify: bool) -> Any:
+def download(
+    source: str | Polygon | MultiPolygon | gpd.GeoDataFrame | gpd.GeoSeries,
+    network_type: str,
+    *,
+    retain_all: bool,
+    simplify: bool,
+) -> nx.MultiDiGraph:
     ox = osmnx_module()
     import requests
     from osmnx._errors import InsufficientResponseError
@@ -227,7 +247,7 @@ def download(source: Any, network_type: str, retain_all: bool, simplify: bool) -
         ) from None
 
 
-def is_file_source(source: Any) -> bool:
+def is_file_source(source: object) -> bool:
     """Whether ``source`` names a local file (rather than a place to geocode)."""
     if isinstance(source, PathLike):
         return True

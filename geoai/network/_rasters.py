@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +13,14 @@ from geoai.errors import InputError
 from geoai.grid import Grid, as_grid
 from geoai.network._access import accessibility
 
+if TYPE_CHECKING:
+    import networkx as nx
+    import xarray as xr
+    from pyproj import CRS
+
+    from geoai._typing import FloatArray
+    from geoai.grid import GridLike
+
 __all__ = ["effective_density_raster", "nodes_to_raster"]
 
 #: Grid cells per KD-tree query strip in :func:`nodes_to_raster` (bounds memory).
@@ -20,7 +28,7 @@ _STRIP_CELLS = 1 << 20
 
 
 # ------------------------------------------------------------------ rasters
-def _raster_grid(grid: Any, nodes: gpd.GeoDataFrame) -> Grid:
+def _raster_grid(grid: GridLike | float, nodes: gpd.GeoDataFrame) -> Grid:
     if isinstance(grid, int | float) and not isinstance(grid, bool):
         res = v.check_positive(grid, "grid resolution")
         xmin, ymin, xmax, ymax = nodes.total_bounds
@@ -29,7 +37,9 @@ def _raster_grid(grid: Any, nodes: gpd.GeoDataFrame) -> Grid:
     return as_grid(grid)
 
 
-def _node_values(nodes: Any, column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+def _node_values(
+    nodes: gpd.GeoDataFrame, column: str
+) -> tuple[FloatArray, FloatArray, FloatArray, CRS]:
     """Coordinates, finite values and CRS of the nodes to rasterise (NaN values dropped)."""
     if not isinstance(nodes, gpd.GeoDataFrame) or column not in nodes.columns:
         cols = list(getattr(nodes, "columns", []))
@@ -50,14 +60,14 @@ def _node_values(nodes: Any, column: str) -> tuple[np.ndarray, np.ndarray, np.nd
 
 def nodes_to_raster(
     nodes: gpd.GeoDataFrame,
-    grid: Any,
+    grid: GridLike | float,
     *,
     column: str = "effective_density",
     method: str = "nearest",
     max_distance: float = 250.0,
     k: int = 8,
     power: float = 2.0,
-) -> Any:
+) -> xr.DataArray:
     """Node values on a raster grid: nearest node, or inverse-distance weighting.
 
     Parameters
@@ -132,14 +142,15 @@ def nodes_to_raster(
         attribution="© OpenStreetMap contributors (for graphs built from OSM)",
     )
     da = g.to_xarray(out, name=column, attrs=attrs)
-    return da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+    raster: xr.DataArray = da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+    return raster
 
 
 def effective_density_raster(
-    G: Any,  # noqa: N803 - the graph is G, as in networkx and osmnx
-    opportunities: Any,
+    G: nx.Graph,  # noqa: N803 - the graph is G, as in networkx and osmnx
+    opportunities: gpd.GeoDataFrame,
     column: str,
-    grid: Any,
+    grid: GridLike | float,
     *,
     value: str = "effective_density",
     weight: str = "travel_time",
@@ -150,7 +161,7 @@ def effective_density_raster(
     method: str = "nearest",
     max_distance: float = 250.0,
     progress: bool | None = None,
-) -> Any:
+) -> xr.DataArray:
     """Effective density (or ``within_cutoff``) of every node, on a raster grid.
 
     :func:`accessibility` for all nodes followed by :func:`nodes_to_raster`.

@@ -8,21 +8,26 @@ bands and the seeds' own arithmetic come from
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import geopandas as gpd
+    from distributed import Client
+
     from geoai.io.report import Report
     from geoai.pipeline.job import Job
+    from geoai.scenario.simulation import Simulation
 
 __all__ = ["job_bands", "write_report"]
 
 
-def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
+def _labour_note(final: pd.DataFrame, *, embedded: bool) -> str:
     """Say which metros' job columns are observed and which modelled."""
     from geoai.labour import INCOME_GROUPS, LabourAssumptions
 
@@ -54,7 +59,7 @@ def _labour_note(final: pd.DataFrame, embedded: bool) -> str:
     )
 
 
-def _start_section(rep: Report, sim: Any) -> None:
+def _start_section(rep: Report, sim: Simulation) -> None:
     """Add the observed start: who holds the AI roles, and from which source."""
     from geoai.scenario._format import fmt_number
     from geoai.scenario.start import AI_SOURCE_COUNTRY
@@ -95,14 +100,16 @@ def _start_section(rep: Report, sim: Any) -> None:
     rep.table(table, f"The 15 metros with most AI-leveraged roles in {sim.start}")
 
 
-def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> list[Path]:
+def write_report(
+    job: Job, sims: dict[str, Simulation], bands: dict[str, pd.DataFrame] | None, folder: Path
+) -> list[Path]:
     """Write ``report.md`` and ``report.html`` for a run; return their paths.
 
     Parameters
     ----------
     job : geoai.pipeline.job.Job
         The run's job.
-    sims : dict
+    sims : dict of str to Simulation
         ``{preset: Simulation}``.
     bands : dict or None
         ``{preset: bands table}`` from
@@ -159,13 +166,17 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
     )
     rep.bullets(
         [
-            _labour_note(first.final, job.metros == "embedded"),
-            "Scenario parameters: the table below (unit and source or 'assumption' each); "
-            "shock parameters phase in with AI adoption; amenities are calibrated so the "
-            "start year is a spatial equilibrium; equations in docs/model.md.",
+            _labour_note(first.final, embedded=job.metros == "embedded"),
+            (
+                "Scenario parameters: the table below (unit and source or 'assumption' each); "
+                "shock parameters phase in with AI adoption; amenities are calibrated so the "
+                "start year is a spatial equilibrium; equations in docs/model.md."
+            ),
             niip_line,
-            "Roles: geoai.classify on each panel with the default thresholds "
-            "(geoai.RoleThresholds).",
+            (
+                "Roles: geoai.classify on each panel with the default thresholds "
+                "(geoai.RoleThresholds)."
+            ),
         ]
     )
     base = ScenarioParams().describe()
@@ -198,9 +209,9 @@ def write_report(job: Job, sims: dict[str, Any], bands: Any, folder: Path) -> li
 
 def job_bands(
     job: Job,
-    metros: Any,
-    countries: Any,
-    scheduler: Any = None,
+    metros: gpd.GeoDataFrame,
+    countries: pd.DataFrame,
+    scheduler: str | Client | None = None,
     step: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame] | None:
     """Run :func:`~geoai.scenario.sensitivity.sensitivity` for every preset of a job.
@@ -216,8 +227,8 @@ def job_bands(
         The run's metros, as passed to :func:`geoai.scenario.simulate`.
     countries : pandas.DataFrame
         The run's countries, likewise.
-    scheduler : optional
-        The run's Dask scheduler (None: local threads).
+    scheduler : None, str or distributed.Client
+        The run's Dask scheduler (None: local threads), as in :func:`geoai.scenario.sweep`.
     step : callable, optional
         Called with a progress message before each preset.
 

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from geoai.errors import InputError
+from geoai.errors import GeoAIError, InputError
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from geoai.io._manifest import Manifest
+    from geoai.scenario.simulation import Simulation
 
 __all__ = ["RunResult", "run"]
 
@@ -103,14 +106,14 @@ class RunResult:
     files: list[Path]
     job: Job
     summary: pd.DataFrame
-    simulations: dict[str, Any] = field(repr=False, default_factory=dict)
+    simulations: dict[str, Simulation] = field(repr=False, default_factory=dict)
     manifest: Path | None = None
 
 
 class _Stages:
     """Progress display for the stages (rich), silent when ``progress`` is off."""
 
-    def __init__(self, progress: bool, total: int) -> None:
+    def __init__(self, *, progress: bool, total: int) -> None:
         self.progress = None
         if progress:
             from rich.progress import Progress
@@ -239,7 +242,7 @@ def run(
     )
     real.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
-    stages = _Stages(progress, 4 + 3 * len(cfg.presets))
+    stages = _Stages(progress=progress, total=4 + 3 * len(cfg.presets))
     try:
         result = _run_into(cfg, stage, stages, scheduler or cfg.scheduler or None)
         job_file = cfg.input_paths().get("job file")
@@ -295,7 +298,7 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
     stages.step("loading metros")
     metros = _metros(cfg)
     countries = load_countries()
-    sims: dict[str, Any] = {}
+    sims: dict[str, Simulation] = {}
     for name in cfg.presets:
         stages.step(f"scenario {name}")
         sims[name] = scenario.simulate(
@@ -330,7 +333,7 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
 
 
 def _potential(
-    cfg: Job, sims: dict[str, Any], folder: Path, stages: _Stages, scheduler: str | None
+    cfg: Job, sims: dict[str, Simulation], folder: Path, stages: _Stages, scheduler: str | None
 ) -> dict[str, tuple[Path, Path]]:
     from geoai import potential
     from geoai.grid import Grid
@@ -363,7 +366,7 @@ def _potential(
     return out
 
 
-def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
+def _metro_layer(sim: Simulation) -> gpd.GeoDataFrame:
     """Return the final-year metros with role, reasons and key indicators for QGIS."""
     keep_index = "metro_id" not in sim.roles.columns
     roles = sim.roles.reset_index(drop=not keep_index)
@@ -383,7 +386,7 @@ def _metro_layer(sim: Any) -> gpd.GeoDataFrame:
     return layer
 
 
-def _flow_lines(cfg: Job, sims: dict[str, Any]) -> dict[str, dict[str, gpd.GeoDataFrame]]:
+def _flow_lines(cfg: Job, sims: dict[str, Simulation]) -> dict[str, dict[str, gpd.GeoDataFrame]]:
     """Draw the largest final-year flows of every preset and kind as lines, once for all uses."""
     from geoai import flows
 
@@ -399,7 +402,7 @@ def _flow_lines(cfg: Job, sims: dict[str, Any]) -> dict[str, dict[str, gpd.GeoDa
 
 def _vectors(
     cfg: Job,
-    sims: dict[str, Any],
+    sims: dict[str, Simulation],
     lines: dict[str, dict[str, gpd.GeoDataFrame]],
     folder: Path,
 ) -> list[Path]:
@@ -407,7 +410,7 @@ def _vectors(
     from geoai.io.qgis import categorized_points_style, flow_lines_style
     from geoai.viz import ROLE_COLOURS
 
-    layers: dict[str, Any] = {}
+    layers: dict[str, pd.DataFrame] = {}
     styles: dict[str, str] = {}
     panels = []
     for name, sim in sims.items():
@@ -438,7 +441,7 @@ def _vectors(
     return [path, parquet]
 
 
-def _layer_descriptions(cfg: Job, layers: dict[str, Any]) -> dict[str, str]:
+def _layer_descriptions(cfg: Job, layers: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Say what each GeoPackage layer holds and where its start values come from."""
     from geoai.datasets import ATTRIBUTION
 
@@ -468,17 +471,18 @@ def _panel_summary(panel: pd.DataFrame, cfg: Job) -> pd.DataFrame:
 
 def _maps(
     cfg: Job,
-    sims: dict[str, Any],
+    sims: dict[str, Simulation],
     lines: dict[str, dict[str, gpd.GeoDataFrame]],
     rasters: dict[str, tuple[Path, Path]],
     folder: Path,
 ) -> list[Path]:
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     import matplotlib.pyplot as plt
     import rioxarray  # noqa: F401  (registers .rio)
     import xarray as xr
+    from matplotlib.figure import Figure
 
     from geoai import scenario, viz
 
@@ -486,10 +490,13 @@ def _maps(
     maps.mkdir()
     files: list[Path] = []
 
-    def save(ax: Any, name: str) -> None:
+    def save(ax: Axes, name: str) -> None:
+        fig = ax.figure
+        if not isinstance(fig, Figure):  # every map of geoai.viz is drawn on a whole figure
+            raise GeoAIError(f"the map {name} was not drawn on a whole figure; cannot save it.")
         path = maps / name
-        ax.figure.savefig(path, dpi=110)
-        plt.close(ax.figure)
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
         files.append(path)
 
     for name, sim in sims.items():

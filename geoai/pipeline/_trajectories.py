@@ -6,12 +6,17 @@ functions) so each module stays short.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from geoai.stats import SpatialMarkov
 
 __all__ = ["FIRST_YEAR", "LAST_ESTIMATE", "neighbourhood_drag", "trajectories_figure"]
 
@@ -19,7 +24,7 @@ __all__ = ["FIRST_YEAR", "LAST_ESTIMATE", "neighbourhood_drag", "trajectories_fi
 FIRST_YEAR, LAST_ESTIMATE = 1950, 2015
 
 
-def neighbourhood_drag(markov: Any) -> pd.DataFrame:
+def neighbourhood_drag(markov: SpatialMarkov) -> pd.DataFrame:
     """Metros that moved down a class while their neighbourhood's class was lower.
 
     Parameters
@@ -74,7 +79,7 @@ def trajectories_figure(
     *,
     min_population: float = 1_000_000,
     highlight: tuple[str, ...] = ("Detroit", "Liverpool"),
-) -> Any:
+) -> Figure:
     """Draw the flagged metros' population since their peak against their countries' cities.
 
     Parameters
@@ -123,6 +128,7 @@ def trajectories_figure(
     flagged = flagged.sort_values("detroit_score", ascending=False)
     shown = [n for n in highlight if n in set(flagged["name"])] or list(flagged["name"][:2])
     colours = dict(zip(shown, ("#c0392b", "#1f5fa8", "#1a9850", "#8e44ad"), strict=False))
+    fig: Figure
     fig, (left, right) = plt.subplots(1, 2, figsize=(12.5, 5.4), sharex=True)
     grey = {"color": "0.6", "lw": 0.8, "alpha": 0.8, "zorder": 2}
     for r in flagged.itertuples():
@@ -151,8 +157,8 @@ def trajectories_figure(
     left.legend(loc="upper left", fontsize=8, frameon=False)
     span = int(flagged["years_in_decline"].max()) if len(flagged) else 10
     for ax, label, title in (
-        (left, "population ÷ population at the peak", "Population since its peak, and its "
-         "country's cities"),
+        (left, "population ÷ population at the peak", ("Population since its peak, and its "
+         "country's cities")),
         (right, "metro index ÷ its country's cities index", "Falling behind the country's cities"),
     ):  # fmt: skip
         ax.axhline(1.0, color="black", lw=0.6)

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -34,6 +33,14 @@ from geoai.errors import InputError
 from geoai.pipeline._trajectories import FIRST_YEAR as _FIRST_YEAR
 from geoai.pipeline._trajectories import LAST_ESTIMATE as _LAST_ESTIMATE
 from geoai.pipeline._trajectories import neighbourhood_drag, trajectories_figure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from geoai.io._manifest import Manifest
+    from geoai.io.report import Report
+    from geoai.roles import BacktestResult
+    from geoai.stats import SpatialMarkov
 
 __all__ = [
     "BACKTEST_WINDOWS", "DECLINE_COLOURS", "HORIZON", "MARKOV_STEP", "PLANNED", "IdentifyResult",
@@ -57,7 +64,7 @@ _COMMAND = "identify"
 
 @dataclass(frozen=True)
 class _Settings:
-    """One run's checked settings; ``kind`` and ``values`` say whether ``as_of`` is observed."""
+    """One run's checked settings; ``kind`` and ``data_note`` say whether ``as_of`` is observed."""
 
     as_of: int
     min_population: float
@@ -68,7 +75,7 @@ class _Settings:
         return "estimate" if self.as_of <= _LAST_ESTIMATE else "projection"
 
     @property
-    def values(self) -> str:
+    def data_note(self) -> str:
         if self.kind == "estimate":
             return f"observed: UN estimates {_FIRST_YEAR}-{self.as_of}"
         return f"UN estimates to {_LAST_ESTIMATE}, projections to {self.as_of} read as observed"
@@ -110,8 +117,8 @@ class IdentifyResult:
     files: list[Path]
     decline: pd.DataFrame
     roles: gpd.GeoDataFrame
-    markov: Any
-    backtests: dict[int, Any] = field(repr=False)
+    markov: SpatialMarkov
+    backtests: dict[int, BacktestResult] = field(repr=False)
     manifest: Path | None = None
 
 
@@ -219,7 +226,7 @@ def identify(
     return result
 
 
-def _swap(stage: Path, target: Path, prev: Any, settings: dict[str, Any]) -> Path:
+def _swap(stage: Path, target: Path, prev: Manifest | None, settings: dict[str, Any]) -> Path:
     """Move the staged files into ``target`` (a rename when new); write the manifest last."""
     from geoai.io._manifest import MANIFEST_NAME, Manifest, move_in, scan, write_manifest
 
@@ -348,11 +355,11 @@ def _geopackage(
         "markov_summary": "spatial Markov regimes (all moves, then by the lag's class) and the "
         f"LR/Q tests of spatial dependence (Rey 2001; Bickenbach & Bode 2003), {chain}",
     }
-    about = {k: f"{k}: {text}; {cfg.values}. {WUP_SOURCE}." for k, text in about.items()}
+    about = {k: f"{k}: {text}; {cfg.data_note}. {WUP_SOURCE}." for k, text in about.items()}
     return write_layers(folder / "identify.gpkg", layers, styles=styles, descriptions=about)
 
 
-def _summary(sm: Any) -> pd.DataFrame:
+def _summary(sm: SpatialMarkov) -> pd.DataFrame:
     """:meth:`SpatialMarkov.summary` with classes counted from 1 (1 = smallest)."""
     table = sm.summary()
     table.index = pd.Index(["all"] + [f"lag class {c + 1}" for c in range(sm.k)], name="regime")
@@ -382,7 +389,7 @@ def _report(res: IdentifyResult, cfg: _Settings, folder: Path) -> list[Path]:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     flagged = res.decline[res.decline["detroit_path"]]
     rep.text(
-        f"geoai {__version__}, run {when}. Data: {cfg.values}. Reported: the "
+        f"geoai {__version__}, run {when}. Data: {cfg.data_note}. Reported: the "
         f"{len(res.decline):,} metros of >= {cfg.min_population:,.0f} people at their peak; "
         f"{len(flagged)} of them are on a Detroit path."
     )
@@ -406,7 +413,7 @@ def _report(res: IdentifyResult, cfg: _Settings, folder: Path) -> list[Path]:
     return [md, page]
 
 
-def _decline_section(rep: Any, res: IdentifyResult, cfg: _Settings) -> None:
+def _decline_section(rep: Report, res: IdentifyResult, cfg: _Settings) -> None:
     from geoai.roles import CALIBRATION_WINDOWS, DeclineThresholds
 
     rep.heading("Detroit path (geoai.roles.decline)")
@@ -448,7 +455,7 @@ def _decline_section(rep: Any, res: IdentifyResult, cfg: _Settings) -> None:
     )
 
 
-def _markov_section(rep: Any, res: IdentifyResult) -> None:
+def _markov_section(rep: Report, res: IdentifyResult) -> None:
     sm = res.markov
     rep.heading("Spatial Markov trajectories (geoai.stats.spatial_markov)")
     lows = np.concatenate(([0.0], sm.cutoffs))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from geoai import _validate as v
 from geoai.errors import GeoAIError, InputError
@@ -82,7 +82,9 @@ def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> 
         raise InputError(f"unknown key(s) {unknown} in [{where}]; allowed: {', '.join(allowed)}.")
 
 
-_KIND_NAMES = {
+_T = TypeVar("_T")
+
+_KIND_NAMES: dict[type, str] = {
     bool: "true or false",
     str: "a string",
     int: "an integer",
@@ -91,11 +93,19 @@ _KIND_NAMES = {
 }
 
 
-def _typed(value: Any, kind: Any, key: str) -> Any:
+def _typed(value: object, kind: type[_T], key: str) -> _T:
+    """Return ``value`` if it is a ``kind`` (a bool only where ``kind`` is bool); else refuse."""
     wanted = _KIND_NAMES.get(kind, "a number")
     if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
         raise InputError(f"{key} has the wrong type: expected {wanted}, got {value!r}.")
     return value
+
+
+def _number(value: object, key: str) -> float:
+    """Return an int or a float ``value`` (not a bool) as a float; else refuse."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{key} has the wrong type: expected a number, got {value!r}.")
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -215,16 +225,15 @@ def _data(t: dict[str, Any]) -> dict[str, Any]:
                 'path (relative to where geoai runs) or "embedded".'
             )
     if "min_population" in t:
-        kw["min_population"] = float(
-            _typed(t["min_population"], int | float, "data.min_population")
-        )
+        kw["min_population"] = _number(t["min_population"], "data.min_population")
     return kw
 
 
-def _overrides(table: Any, where: str) -> dict[str, float]:
+def _overrides(table: object, where: str) -> dict[str, float]:
     known = tuple(sorted(ScenarioParams().describe().index))
-    _check_keys(_typed(table, dict, where), known, where)
-    return dict(table)
+    checked = _typed(table, dict, where)
+    _check_keys(checked, known, where)
+    return dict(checked)
 
 
 def _scenario(t: dict[str, Any]) -> dict[str, Any]:
@@ -261,7 +270,7 @@ def _grid(t: dict[str, Any]) -> dict[str, Any]:
             raise InputError(f"grid.bounds must be [xmin, ymin, xmax, ymax], min < max; got {b}.")
         kw["bounds"] = tuple(float(x) for x in b)
     if "resolution" in t:
-        r = float(_typed(t["resolution"], int | float, "grid.resolution"))
+        r = _number(t["resolution"], "grid.resolution")
         if r <= 0:
             raise InputError(f"grid.resolution must be > 0; got {r}.")
         kw["resolution"] = r
@@ -289,7 +298,7 @@ def _potential(t: dict[str, Any]) -> dict[str, Any]:
             kw[key] = str(_typed(t[key], str, f"potential.{key}"))
     for key in ("scale_km", "beta"):
         if key in t:
-            kw[key] = float(_typed(t[key], int | float, f"potential.{key}"))
+            kw[key] = _number(t[key], f"potential.{key}")
     if kw.get("decay") == "power" and "scale_km" not in t:
         kw["scale_km"] = None
     return kw

@@ -10,21 +10,29 @@ active scheduler (threads, or a ``dask.distributed`` client) runs them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geoai._optional import optional
 from geoai.errors import InputError
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import dask.array
+
+    from geoai.grid import Grid
+    from geoai.potential._inputs import Masses, Model
+
 __all__ = ["tiles"]
 
 
-def _dask_array() -> Any:
+def _dask_array() -> ModuleType:
     return optional("dask.array", "method='dask'")
 
 
-def _chunks(chunks: Any) -> tuple[int, int]:
+def _chunks(chunks: int | tuple[int, int] | None) -> tuple[int, int]:
     from geoai.potential._direct import DASK_CHUNKS
 
     if chunks is None:
@@ -40,7 +48,7 @@ def _chunks(chunks: Any) -> tuple[int, int]:
     return rows, cols
 
 
-def _tile(block_info: Any = None, *, spec: dict[str, Any]) -> np.ndarray:
+def _tile(block_info: dict[int | None, dict[str, Any]], *, spec: dict[str, Any]) -> np.ndarray:
     from geoai.potential._direct import run_window
 
     loc = block_info[None]["array-location"]
@@ -55,8 +63,15 @@ def _tile(block_info: Any = None, *, spec: dict[str, Any]) -> np.ndarray:
 
 
 def tiles(
-    grid: Any, masses: Any, model: Any, *, dtype: Any, huff: bool, own: np.ndarray, chunks: Any
-) -> tuple[Any, ...]:
+    grid: Grid,
+    masses: Masses,
+    model: Model,
+    *,
+    dtype: np.dtype[Any],
+    huff: bool,
+    own: np.ndarray,
+    chunks: int | tuple[int, int] | None,
+) -> tuple[dask.array.Array, ...]:
     """Lazy ``(potential,)`` or ``(potential, dominant, probability)`` dask arrays."""
     da = _dask_array()
     from dask.base import tokenize

@@ -7,13 +7,15 @@ tiles (:mod:`geoai.potential._dask`), so both compute every cell the same way.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from geoai.grid import Grid
 from geoai.kernels import potential as kp
-from geoai.potential._inputs import Masses, Model
+
+if TYPE_CHECKING:
+    from geoai.grid import Grid
+    from geoai.potential._inputs import Masses, Model
 
 __all__ = ["DASK_CHUNKS", "axes", "interleaved", "own_distance_km", "run_window"]
 
@@ -52,7 +54,7 @@ def run_window(
     rows: slice,
     cols: slice,
     *,
-    dtype: Any,
+    dtype: np.dtype[Any],
     huff: bool,
     own_km_: np.ndarray,
     parallel: bool,
@@ -65,7 +67,7 @@ def run_window(
     prob = np.empty((h, w) if huff else (0, 0))
     kernel = kp.potential_grid if parallel else kp.potential_grid_serial
     order = interleaved(h) if parallel else np.arange(h, dtype=np.int64)
-    kernel(  # type: ignore[no-untyped-call]  # untyped dependency
+    kernel(
         grid.is_geographic,
         row_pos,
         col_geo,

@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
-from geoai.grid import Grid
 from geoai.kernels.decay import decay_array
 from geoai.kernels.potential import deposit_bilinear
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from geoai._typing import FloatArray, PathLike
+    from geoai.grid import Grid
+    from geoai.potential._inputs import Masses, Model
 
 __all__ = [
     "fft_bytes",
@@ -55,7 +61,7 @@ class _Plan:
         kh, kw = 2 * self.ki + 1, 2 * self.kj + 1
         bh = min(self.ch, max(kh, _MIN_BLOCK))
         bw = min(self.cw, max(kw, _MIN_BLOCK))
-        return bh, bw, next_fast_len(bh + kh - 1, real=True), next_fast_len(bw + kw - 1, True)
+        return bh, bw, next_fast_len(bh + kh - 1, real=True), next_fast_len(bw + kw - 1, real=True)
 
     def nbytes(self, out_cells: int) -> int:
         _, _, fh, fw = self.blocks()
@@ -85,7 +91,7 @@ def _fractional(grid: Grid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
     return (x - t.c) / t.a - 0.5, (y - t.f) / t.e - 0.5
 
 
-def _plan_points(grid: Grid, model: Any, masses: Any) -> tuple[_Plan, np.ndarray]:
+def _plan_points(grid: Grid, model: Model, masses: Masses) -> tuple[_Plan, np.ndarray]:
     hx, hy = _cell_km(grid)
     u, w = _fractional(grid, masses.x, masses.y)
     big = 10 * (grid.height + grid.width)
@@ -103,29 +109,29 @@ def _plan_points(grid: Grid, model: Any, masses: Any) -> tuple[_Plan, np.ndarray
     return _Plan(top, left, ch, cw, min(ki, ch - 1), min(kj, cw - 1)), keep
 
 
-def fft_bytes(grid: Grid, model: Any, masses: Any) -> int:
+def fft_bytes(grid: Grid, model: Model, masses: Masses) -> int:
     """Memory (bytes) of :func:`points_fft`."""
     return _plan_points(grid, model, masses)[0].nbytes(grid.n_cells)
 
 
-def fft_cost(grid: Grid, model: Any, masses: Any) -> float:
+def fft_cost(grid: Grid, model: Model, masses: Masses) -> float:
     """Rough run time (s) of :func:`points_fft`, for ``method="auto"``."""
     return _plan_points(grid, model, masses)[0].cost()
 
 
-def _plan_raster(grid: Grid, model: Any) -> _Plan:
+def _plan_raster(grid: Grid, model: Model) -> _Plan:
     hx, hy = _cell_km(grid)
     ki = _half(model.rcut, hy, grid.height - 1)
     kj = _half(model.rcut, hx, grid.width - 1)
     return _Plan(0, 0, grid.height, grid.width, ki, kj)
 
 
-def fft_bytes_raster(grid: Grid, model: Any) -> int:
+def fft_bytes_raster(grid: Grid, model: Model) -> int:
     """Memory (bytes) of :func:`raster_fft`."""
     return _plan_raster(grid, model).nbytes(grid.n_cells)
 
 
-def _kernel(grid: Grid, plan: _Plan, model: Any, centre_km: float) -> np.ndarray:
+def _kernel(grid: Grid, plan: _Plan, model: Model, centre_km: float) -> np.ndarray:
     hx, hy = _cell_km(grid)
     di = np.arange(-plan.ki, plan.ki + 1, dtype=np.float64)[:, None] * hy
     dj = np.arange(-plan.kj, plan.kj + 1, dtype=np.float64)[None, :] * hx
@@ -166,7 +172,7 @@ def _convolve(
     return out
 
 
-def points_fft(grid: Grid, masses: Any, model: Any) -> np.ndarray:
+def points_fft(grid: Grid, masses: Masses, model: Model) -> FloatArray:
     """Potential ``(height, width)`` of point masses by cloud-in-cell and FFT."""
     plan, keep = _plan_points(grid, model, masses)
     u, w = _fractional(grid, masses.x[keep], masses.y[keep])
@@ -175,25 +181,26 @@ def points_fft(grid: Grid, masses: Any, model: Any) -> np.ndarray:
     return _convolve(canvas, _kernel(grid, plan, model, 0.0), plan, grid.shape)
 
 
-def raster_fft(grid: Grid, values: np.ndarray, model: Any, own_km: np.ndarray) -> np.ndarray:
+def raster_fft(grid: Grid, values: FloatArray, model: Model, own_km: FloatArray) -> FloatArray:
     """Potential ``(height, width)`` of a mass raster on its own projected grid."""
     plan = _plan_raster(grid, model)
     centre = float(own_km[0]) if model.decay == "power" else 0.0
     return _convolve(values, _kernel(grid, plan, model, centre), plan, grid.shape)
 
 
-def read_mass_raster(source: Any, band: int) -> Any:
+def read_mass_raster(source: xr.DataArray | PathLike, band: int) -> xr.DataArray:
     """Open a raster path (or take an xarray object) as a 2-D DataArray, NaN for nodata."""
     import rioxarray
     import xarray as xr
+    from rasterio.errors import RasterioError
 
-    da: Any
+    da: xr.DataArray | xr.Dataset | list[xr.Dataset]
     if isinstance(source, xr.DataArray):
         da = source
     else:
         try:
             da = rioxarray.open_rasterio(source, masked=True)
-        except Exception as exc:
+        except (RasterioError, OSError, TypeError) as exc:  # unreadable file; not a path
             raise InputError(f"cannot read the raster {source!r}: {exc}") from None
     if not isinstance(da, xr.DataArray):
         raise InputError(f"{source!r} opens as several datasets; pass one subdataset path.")
@@ -211,7 +218,7 @@ def read_mass_raster(source: Any, band: int) -> Any:
     return da
 
 
-def mass_values(da: Any) -> np.ndarray:
+def mass_values(da: xr.DataArray) -> FloatArray:
     """Masses per cell as float64 ``(height, width)``: nodata and NaN -> 0; negatives refused."""
     values = np.array(da.values, dtype=np.float64)
     for nd in {da.rio.nodata, da.rio.encoded_nodata}:

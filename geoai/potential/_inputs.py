@@ -12,15 +12,21 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from geoai import _validate as v
 from geoai._decay import decay_spec
 from geoai.errors import CRSError, InputError
-from geoai.grid import Grid
 from geoai.kernels import decay as kd
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+    from pyproj import CRS
+
+    from geoai._typing import FloatArray, Points
+    from geoai.grid import Grid
 
 __all__ = [
     "DECAYS",
@@ -56,7 +62,7 @@ class Model:
     def tuple(self) -> tuple[int, float, float, float]:
         return (self.kind, self.beta, 0.0, self.rcut)
 
-    def attrs(self, total_mass: float, method: str, geographic: bool) -> dict[str, Any]:
+    def attrs(self, total_mass: float, method: str, *, geographic: bool) -> dict[str, str | float]:
         bound = self.rtol * total_mass if self.approximate else 0.0
         return {
             "model": "market_potential (Harris 1954)"
@@ -122,13 +128,13 @@ def build_model(
     spec = decay_spec(decay, scale=scale_km, beta=beta, allowed=DECAYS)
     if spec.name == "power":
         b = spec.beta
-        return Model(decay, kd.POWER, b, None, b, cut, rtol, cut or math.inf, False)
+        return Model(decay, kd.POWER, b, None, b, cut, rtol, cut or math.inf, approximate=False)
     if spec.scale is None:  # pragma: no cover - decay_spec gives every non-power decay a scale
         raise InputError(f"decay={decay!r} needs scale_km=... (km, > 0).")
     s = spec.scale
     if spec.name == "box":
         r = min(s, cut or math.inf)
-        return Model(decay, kd.BOX, s, s, None, cut, rtol, r, False)
+        return Model(decay, kd.BOX, s, s, None, cut, rtol, r, approximate=False)
     if spec.name == "exponential":
         r_tol = s * math.log(1.0 / rtol) if rtol > 0 else math.inf
     else:
@@ -137,7 +143,7 @@ def build_model(
     return Model(decay, spec.kind, spec.beta, s, None, cut, rtol, r, r_tol < (cut or math.inf))
 
 
-def weights_array(points: Any, weights: Any, n: int) -> np.ndarray:
+def weights_array(points: Points, weights: str | ArrayLike, n: int) -> FloatArray:
     if isinstance(weights, str):
         if weights not in getattr(points, "columns", ()):
             cols = list(getattr(points, "columns", []))
@@ -146,7 +152,7 @@ def weights_array(points: Any, weights: Any, n: int) -> np.ndarray:
     return v.as_mass(weights, "weights", n=n)
 
 
-def reproject(x: np.ndarray, y: np.ndarray, src: Any, grid: Grid) -> tuple[np.ndarray, ...]:
+def reproject(x: np.ndarray, y: np.ndarray, src: CRS, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     if src == grid.crs:
         return x, y
     from pyproj import Transformer
@@ -196,7 +202,7 @@ def masses_from_xy(grid: Grid, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> M
     )
 
 
-def point_masses(points: Any, weights: Any, grid: Grid) -> Masses:
+def point_masses(points: Points, weights: str | ArrayLike, grid: Grid) -> Masses:
     x, y, crs = v.as_coords(points, "points")
     w = weights_array(points, weights, x.size)
     x, y = reproject(x, y, crs, grid)
@@ -205,7 +211,7 @@ def point_masses(points: Any, weights: Any, grid: Grid) -> Masses:
     return masses_from_xy(grid, x, y, w)
 
 
-def as_dtype(dtype: Any) -> np.dtype[Any]:
+def as_dtype(dtype: DTypeLike) -> np.dtype[Any]:
     try:
         dt: np.dtype[Any] = np.dtype(dtype)
     except TypeError:

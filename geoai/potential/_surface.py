@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
@@ -28,6 +28,17 @@ from geoai.potential._inputs import (
     reproject,
     weights_array,
 )
+
+if TYPE_CHECKING:
+    import dask.array
+    import xarray as xr
+    from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+    from geoai._typing import FloatArray, PathLike, Points
+    from geoai.grid import GridLike
+
+    #: A computed band: in memory, or lazy tiles (``method="dask"``).
+    _Band: TypeAlias = NDArray[Any] | dask.array.Array
 
 __all__ = [
     "DECAYS",
@@ -71,7 +82,7 @@ def _check_memory(need: int, method: str, grid: Grid) -> None:
         )
 
 
-def _direct_bytes(grid: Grid, dtype: np.dtype, huff: bool) -> int:
+def _direct_bytes(grid: Grid, dtype: np.dtype[Any], *, huff: bool) -> int:
     per_cell = 8 + (12 if huff else 0)  # float64 from the kernel (+ int32, float64 for Huff)
     if dtype != np.float64:
         per_cell += dtype.itemsize * (2 if huff else 1)
@@ -98,11 +109,11 @@ def _fft_applicable(grid: Grid, model: Model) -> str | None:
 
 
 def _choose(
-    method: str, grid: Grid, model: Model, masses: Masses, *, dtype: np.dtype, huff: bool
+    method: str, grid: Grid, model: Model, masses: Masses, *, dtype: np.dtype[Any], huff: bool
 ) -> str:
     if method != "auto":
         return method
-    if _direct_bytes(grid, dtype, huff) > _MEMORY_SHARE * _available_memory():
+    if _direct_bytes(grid, dtype, huff=huff) > _MEMORY_SHARE * _available_memory():
         return "dask"
     if huff or _fft_applicable(grid, model) is not None:
         return "direct"
@@ -124,10 +135,10 @@ def _compute(
     model: Model,
     method: str,
     *,
-    dtype: np.dtype,
+    dtype: np.dtype[Any],
     huff: bool,
-    chunks: Any,
-) -> tuple[str, Any]:
+    chunks: int | tuple[int, int] | None,
+) -> tuple[str, tuple[_Band, ...]]:
     method = _choose(method, grid, model, masses, dtype=dtype, huff=huff)
     if method == "dask":
         from geoai.potential import _dask as pdk
@@ -144,7 +155,7 @@ def _compute(
 
         _check_memory(pf.fft_bytes(grid, model, masses), method, grid)
         return method, (pf.points_fft(grid, masses, model).astype(dtype, copy=False),)
-    _check_memory(_direct_bytes(grid, dtype, huff), method, grid)
+    _check_memory(_direct_bytes(grid, dtype, huff=huff), method, grid)
     rows, cols = slice(0, grid.height), slice(0, grid.width)
     own = own_distance_km(grid, model)
     out = run_window(
@@ -155,9 +166,9 @@ def _compute(
 
 # ------------------------------------------------------------------- public
 def surface(
-    points: Any,
-    weights: Any,
-    grid: Any,
+    points: Points,
+    weights: str | ArrayLike,
+    grid: GridLike,
     *,
     decay: str = "exponential",
     scale_km: float | None = None,
@@ -165,9 +176,9 @@ def surface(
     cutoff_km: float | None = None,
     rtol: float = 1e-6,
     method: str = "auto",
-    dtype: Any = "float64",
+    dtype: DTypeLike = "float64",
     chunks: int | tuple[int, int] | None = None,
-) -> Any:
+) -> xr.DataArray:
     """Potential surface of point masses on a grid.
 
     Parameters
@@ -237,17 +248,20 @@ def surface(
     return _surface_array(g, arrays[0], model, total=masses.total, n=masses.w.size, used=used)
 
 
-def _surface_array(g: Grid, data: Any, model: Model, *, total: float, n: int, used: str) -> Any:
-    attrs = model.attrs(float(total), used, g.is_geographic)
+def _surface_array(
+    g: Grid, data: _Band, model: Model, *, total: float, n: int, used: str
+) -> xr.DataArray:
+    attrs = model.attrs(float(total), used, geographic=g.is_geographic)
     attrs["n_masses"] = int(n)
     da = g.to_xarray(data, name="potential", attrs=attrs)
-    return da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+    out: xr.DataArray = da.rio.write_nodata(np.nan, encoded=False, inplace=True)
+    return out
 
 
 def dominance(
-    points: Any,
-    weights: Any,
-    grid: Any,
+    points: Points,
+    weights: str | ArrayLike,
+    grid: GridLike,
     *,
     decay: str = "exponential",
     scale_km: float | None = None,
@@ -255,9 +269,9 @@ def dominance(
     cutoff_km: float | None = None,
     rtol: float = 1e-6,
     method: str = "auto",
-    dtype: Any = "float64",
+    dtype: DTypeLike = "float64",
     chunks: int | tuple[int, int] | None = None,
-) -> Any:
+) -> xr.Dataset:
     """Huff (1963) market areas: the dominant centre per cell and its probability.
 
     One pass of the direct kernel gives, per cell, the total potential, the
@@ -296,7 +310,7 @@ def dominance(
     used, (total, dom, prob) = _compute(
         g, masses, model, method, dtype=dt, huff=True, chunks=chunks
     )
-    attrs = model.attrs(masses.total, used, g.is_geographic)
+    attrs = model.attrs(masses.total, used, geographic=g.is_geographic)
     attrs["n_masses"] = int(masses.w.size)
     pot = g.to_xarray(total, name="potential", attrs=attrs).rio.write_nodata(np.nan, inplace=True)
     d = g.to_xarray(dom, name="dominant", attrs={"long_name": "Huff dominant centre"})
@@ -311,12 +325,13 @@ def dominance(
     )
     ids = np.asarray(getattr(points, "index", np.arange(masses.w.size)))
     ds = ds.assign_coords(centre_id=("centre", ids))
-    return ds.rio.write_crs(g.crs).rio.write_transform(g.transform)
+    out: xr.Dataset = ds.rio.write_crs(g.crs).rio.write_transform(g.transform)
+    return out
 
 
 def from_raster(
-    source: Any,
-    grid: Any = None,
+    source: xr.DataArray | PathLike,
+    grid: GridLike | None = None,
     *,
     decay: str = "exponential",
     scale_km: float | None = None,
@@ -324,10 +339,10 @@ def from_raster(
     cutoff_km: float | None = None,
     rtol: float = 1e-6,
     method: str = "auto",
-    dtype: Any = "float64",
+    dtype: DTypeLike = "float64",
     band: int = 1,
     chunks: int | tuple[int, int] | None = None,
-) -> Any:
+) -> xr.DataArray:
     """Potential of a population or job raster (e.g. GHSL, WorldPop).
 
     Every cell is a mass at its centre; nodata and NaN cells count as zero
@@ -343,7 +358,7 @@ def from_raster(
     source : path-like or xarray.DataArray
         The raster (band ``band`` of a file, or a 2-D DataArray with rioxarray
         CRS and transform).
-    grid : geoai.Grid, optional
+    grid : geoai.Grid, xarray object or raster path, optional
         Output grid; default the raster's own grid.
     decay, scale_km, beta, cutoff_km, rtol, method, dtype, chunks
         As for :func:`surface`.
@@ -401,14 +416,14 @@ def from_raster(
 
 
 def at_points(
-    points: Any,
-    weights: Any,
+    points: Points,
+    weights: str | ArrayLike,
     *,
     decay: str = "exponential",
     scale_km: float | None = None,
     beta: float | None = None,
     own_km: float | None = None,
-) -> np.ndarray:
+) -> FloatArray:
     """Potential at the mass locations themselves, ``P_i = sum_j M_j f(d_ij)``.
 
     The point-to-point companion of :func:`surface` (same decay parameters),
@@ -448,15 +463,20 @@ def at_points(
     own = None if own_km is None else v.check_positive(own_km, "own_km", allow_zero=True)
     if own == 0.0 and model.kind == kd.POWER:
         raise InputError("decay='power' is infinite at 0 km; give own_km > 0 or leave it None.")
-    positive = own if own else None  # the kernels take a self pair at a positive distance
+    positive = own or None  # the kernels take a self pair at a positive distance
     pts = kernel_points(points)
     spec = Decay(decay, model.kind, model.beta, 0.0, model.scale_km)
     return potential_at(pts.xyz, pts.geo, w, spec, own_km=positive)
 
 
 def potential_at(
-    xyz: np.ndarray, geo: bool, w: np.ndarray, spec: Decay, *, own_km: float | None = None
-) -> np.ndarray:
+    xyz: FloatArray,
+    geo: bool,  # noqa: FBT001 - the scenario engine passes the kernel points' flag by position
+    w: FloatArray,
+    spec: Decay,
+    *,
+    own_km: float | None = None,
+) -> FloatArray:
     """Compute :func:`at_points` on validated arrays (the core the scenario engine calls yearly).
 
     Parameters

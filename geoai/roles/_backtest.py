@@ -38,7 +38,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,9 @@ from geoai.roles._panel import (
     to_wide,
     whole_number,
 )
+
+if TYPE_CHECKING:
+    from geoai._typing import BoolArray, FloatArray
 
 __all__ = [
     "CALIBRATION_WINDOWS",
@@ -251,9 +254,9 @@ class _Window:
     """Identification at ``as_of`` and outcome at ``end``, for the scored metros."""
 
     table: pd.DataFrame  # decline table, aligned with the arrays below (scored rows only)
-    growth: np.ndarray
-    country_growth: np.ndarray
-    outcome_population: np.ndarray
+    growth: FloatArray
+    country_growth: FloatArray
+    outcome_population: FloatArray
     end: int
 
 
@@ -263,10 +266,10 @@ def _window(
     """Identify with years <= ``as_of`` only; read the outcome in ``end``."""
     full = to_wide(frame, end)
     k = int(np.searchsorted(full.years, as_of)) + 1
-    cut = Panel(full.ids, full.names, full.countries, full.years[:k], full.values[:, :k])
+    cut = Panel(full.ids, full.names, full.countries, full.years[:k], full.population[:, :k])
     table = decline_table(cut, th, floor)
     totals, _ = full.country_totals()
-    now, later = full.values[:, k - 1], full.values[:, -1]
+    now, later = full.population[:, k - 1], full.population[:, -1]
     growth = pd.Series(later / now - 1.0, index=full.ids)
     country = pd.Series(totals[:, -1] / totals[:, k - 1] - 1.0, index=full.ids)
     later_s = pd.Series(later, index=full.ids)
@@ -281,7 +284,7 @@ def _window(
     )
 
 
-def _outcome(w: _Window, outcome: str) -> np.ndarray:
+def _outcome(w: _Window, outcome: str) -> BoolArray:
     shrank = w.growth < 0
     if outcome == "shrinking":
         return shrank

@@ -47,14 +47,16 @@ tiers is in ``docs/us_ai_roles.md`` (``benchmarks/us_roles.py``).
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._decay import decay_spec
 from geoai.errors import InputError
+from geoai.kernels.interaction import distance_matrix
+from geoai.potential._surface import potential_at
 from geoai.roles._classify_ai import (
     Bars,
     hub,
@@ -71,9 +73,20 @@ from geoai.roles._classify_history import (
     snapshot_trajectory,
     trajectory,
 )
-from geoai.roles._classify_inputs import ai_indicator, column, read_inputs, size
+from geoai.roles._classify_inputs import Inputs, ai_indicator, column, read_inputs, size
 from geoai.roles._classify_thresholds import ROLES, RoleThresholds
 from geoai.roles._classify_verdicts import Verdicts, pct, times
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+    import geopandas as gpd
+    import xarray as xr
+    from numpy.typing import ArrayLike
+
+    from geoai._geodesy import KernelPoints
+    from geoai._typing import FloatArray, IntArray
+    from geoai.flows._aggregate import AggregateResult
 
 __all__ = ["classify"]
 
@@ -89,12 +102,12 @@ _DECLINE_COLUMNS = (
 
 
 def classify(
-    metros_or_panel: Any,
+    metros_or_panel: gpd.GeoDataFrame | pd.DataFrame,
     *,
-    flows: Any = None,
-    potential: Any = None,
+    flows: AggregateResult | pd.DataFrame | ArrayLike | None = None,
+    potential: str | xr.DataArray | ArrayLike | None = None,
     thresholds: RoleThresholds | None = None,
-    metros: Any = None,
+    metros: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Give every metro exactly one role, a score and the reasons.
 
@@ -122,7 +135,7 @@ def classify(
           :func:`geoai.load_metro_panel`: its last observed year is
           classified, the Detroit path comes from
           :func:`geoai.roles.decline`.
-    flows : optional
+    flows : geoai.flows.AggregateResult, pandas.DataFrame or array-like, optional
         Talent flows: a dense ``(n, n)`` matrix, a long table (``origin``,
         ``destination``, ``flow``) or a :class:`geoai.flows.AggregateResult`
         with ``top_k >= 1``, in the order/ids of the metros. Default: a
@@ -178,8 +191,6 @@ def classify(
     >>> bool(roles["reasons"].str.len().gt(0).all()), roles.attrs["ai_indicator"]
     (True, 'ai_talent')
     """
-    from geoai import potential as pot
-
     t = RoleThresholds() if thresholds is None else thresholds
     if not isinstance(t, RoleThresholds):
         raise InputError(f"thresholds must be a RoleThresholds; got {type(t).__name__}.")
@@ -191,8 +202,9 @@ def classify(
             f"lower RoleThresholds(gi_k=...) below {len(snap)}."
         )
     ai, jobs, ind = ai_indicator(snap, inp.kind)
-    out = indicators(snap, ai, jobs, t)
-    ai_pull = pot.at_points(snap, ai, scale_km=t.potential_scale_km)  # default potential, Huff
+    out = indicators(inp, ai, jobs, t)
+    pull = decay_spec("exponential", scale=t.potential_scale_km)
+    ai_pull = potential_at(inp.pts.xyz, inp.pts.geo, ai, pull)  # default potential, Huff
     out["potential"] = _potential(snap, potential, ai_pull)
     bars = Bars.of(out["ai_share"].to_numpy(), out["ai_lq"].to_numpy(), t)
 
@@ -200,16 +212,15 @@ def classify(
     out["superstar_candidate"] = superstar(out, verdicts, bars, ind, t)
     history = None
     if inp.kind == "observed":
-        assert inp.panel is not None
-        assert inp.as_of is not None
-        history = observed_history(inp.panel, out, inp.as_of, t)
+        panel, as_of = inp.history()
+        history = observed_history(panel, out, as_of, t)
         traj = history
         hub(out, verdicts, bars, ind, t, growth=observed_growth(history, t))
-        observed_detroit(out, history, verdicts)
+        observed_detroit(history, verdicts)
     else:
         if inp.kind == "simulated":
-            assert inp.panel is not None
-            traj = trajectory(inp.panel, out.index, t)
+            panel, _ = inp.history()
+            traj = trajectory(panel, out.index, t)
             hub(out, verdicts, bars, ind, t, growth=simulated_growth(traj, t))
         else:
             traj = snapshot_trajectory(out)
@@ -220,7 +231,7 @@ def classify(
     if history is not None:
         for col in (*_DECLINE_COLUMNS, *drag_columns(history)):
             out[col] = history[col].to_numpy()
-    _hinterland(out, snap, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull, jobs=jobs)
+    _hinterland(out, inp, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull, jobs=jobs)
     for i in np.flatnonzero(verdicts.open()).tolist():
         verdicts.give(i, "stable", 1.0 - verdicts.near[i], *verdicts.why_not[i])
 
@@ -236,7 +247,9 @@ def classify(
     return out
 
 
-def _potential(snap: gpd.GeoDataFrame, potential: Any, ai_pull: np.ndarray) -> np.ndarray:
+def _potential(
+    snap: gpd.GeoDataFrame, potential: str | xr.DataArray | ArrayLike | None, ai_pull: FloatArray
+) -> FloatArray:
     """Return the potential of the hinterland rule: the user's, or by default ``ai_pull``."""
     if potential is None:
         return ai_pull
@@ -247,8 +260,9 @@ def _potential(snap: gpd.GeoDataFrame, potential: Any, ai_pull: np.ndarray) -> n
     if hasattr(potential, "rio"):  # a raster from geoai.potential.surface: sample the cells
         import xarray as xr
 
-        pts = snap.geometry.to_crs(potential.rio.crs)
-        sampled = potential.sel(
+        raster = cast("xr.DataArray", potential)  # rioxarray's accessor: a raster, not values
+        pts = snap.geometry.to_crs(raster.rio.crs)
+        sampled = raster.sel(
             x=xr.DataArray(pts.x.to_numpy(), dims="points"),
             y=xr.DataArray(pts.y.to_numpy(), dims="points"),
             method="nearest",
@@ -258,21 +272,27 @@ def _potential(snap: gpd.GeoDataFrame, potential: Any, ai_pull: np.ndarray) -> n
 
 
 def _talent_flows(
-    snap: gpd.GeoDataFrame, flows_in: Any, ai: np.ndarray, jobs: np.ndarray, t: RoleThresholds
+    inp: Inputs,
+    flows_in: AggregateResult | pd.DataFrame | ArrayLike | None,
+    ai: FloatArray,
+    jobs: FloatArray,
+    t: RoleThresholds,
 ) -> pd.DataFrame:
     """Largest talent outflow of each metro: destination id (None for none) and size."""
-    from geoai import flows, stats
+    from geoai import stats
+    from geoai.flows._aggregate import aggregate_points
 
+    snap = inp.snap
     metro_size = pd.Series(size(snap, jobs), index=snap.index)
     if flows_in is None:
         movers_col = "talent" if "talent" in snap.columns else "jobs_augmentable"
         movers = column(snap, movers_col) if movers_col in snap.columns else metro_size.to_numpy()
-        flows_in = flows.aggregate(
-            snap,
+        pull = decay_spec("exponential", scale=t.potential_scale_km)
+        flows_in = aggregate_points(
+            inp.pts,
             np.maximum(movers, 1e-9),
             ai + 1e-9 * ai.max(),
-            decay="exponential",
-            scale_km=t.potential_scale_km,
+            decay=(pull.kind, pull.beta, pull.a),
             constraint="production",
             top_k=1,
             ids=snap.index.to_numpy(),
@@ -282,12 +302,12 @@ def _talent_flows(
 
 
 def _huff(
-    snap: gpd.GeoDataFrame,
-    ai: np.ndarray,
-    ai_pull: np.ndarray,
-    centres: np.ndarray,
+    pts: KernelPoints,
+    ai: FloatArray,
+    ai_pull: FloatArray,
+    centres: IntArray,
     t: RoleThresholds,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[IntArray, FloatArray]:
     """Dominant centre per metro (position, -1 none) and its Huff probability.
 
     ``P(i -> j) = X_j f(d_ij) / sum_k X_k f(d_ik)`` with the sum over *all*
@@ -295,12 +315,11 @@ def _huff(
     AI potential at every metro. A remote metro keeps its own market even
     when every centre is far away.
     """
-    from geoai import flows
-
-    n = len(snap)
+    n = pts.n
     if not centres.size:
         return np.full(n, -1), np.zeros(n)
-    km = flows.cost_matrix(snap.geometry, snap.geometry.iloc[centres])  # n × centres only
+    to = np.ascontiguousarray(pts.xyz[:, centres])
+    km = distance_matrix(pts.xyz, to, pts.geo)  # n × centres only
     km[centres, np.arange(centres.size)] = 0.0
     pull = ai[centres][None, :] * np.exp(-km / t.potential_scale_km)
     best = pull.argmax(axis=1)
@@ -309,26 +328,26 @@ def _huff(
     return np.where(top > 0, centres[best], -1), np.minimum(prob, 1.0)
 
 
-def _name(out: pd.DataFrame, metro: Any) -> str:
-    return str(out.at[metro, "name"]) if "name" in out.columns else str(metro)
+def _name(out: pd.DataFrame, metro: Hashable) -> str:
+    return str(out.loc[metro, "name"]) if "name" in out.columns else str(metro)
 
 
 def _hinterland(
     out: pd.DataFrame,
-    snap: gpd.GeoDataFrame,
+    inp: Inputs,
     verdicts: Verdicts,
     t: RoleThresholds,
     *,
-    flows_in: Any,
-    ai: np.ndarray,
-    ai_pull: np.ndarray,
-    jobs: np.ndarray,
+    flows_in: AggregateResult | pd.DataFrame | ArrayLike | None,
+    ai: FloatArray,
+    ai_pull: FloatArray,
+    jobs: FloatArray,
 ) -> None:
     """Nystuen–Dacey dominant flow to a centre, or a Huff market area with a weak own potential."""
     centres = np.flatnonzero(np.isin(verdicts.role, ("superstar", "hub")))
-    largest = _talent_flows(snap, flows_in, ai, jobs, t)
+    largest = _talent_flows(inp, flows_in, ai, jobs, t)
     out["largest_talent_to"] = largest["largest_to"].to_numpy()
-    huff_pos, huff_p = _huff(out, ai, ai_pull, centres, t)
+    huff_pos, huff_p = _huff(inp.pts, ai, ai_pull, centres, t)
     ids = out.index.to_numpy()
     out["huff_centre"] = np.where(huff_pos >= 0, ids[np.maximum(huff_pos, 0)], None)
     out["huff_probability"] = huff_p
@@ -337,7 +356,7 @@ def _hinterland(
     flow = largest["largest_flow"].to_numpy(dtype=np.float64)
     larger = (largest["dominant_id"] == largest["largest_to"]).to_numpy(dtype=bool)
     for i in np.flatnonzero(verdicts.open()).tolist():
-        to = out["largest_talent_to"].iat[i]
+        to = out["largest_talent_to"].iloc[i]
         to_role = role_of.get(to, "") if to is not None else ""
         centre_to = to_role in ("superstar", "hub") and larger[i]  # Nystuen-Dacey: larger only
         j = huff_pos[i]
@@ -371,11 +390,11 @@ def _not_hinterland(
     out: pd.DataFrame,
     i: int,
     *,
-    to: Any,
+    to: Hashable | None,
     to_role: str,
     flow: float,
     j: int,
-    huff_p: np.ndarray,
+    huff_p: FloatArray,
     ratio: float,
     t: RoleThresholds,
 ) -> str:

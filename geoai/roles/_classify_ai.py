@@ -19,17 +19,22 @@ Gi* of the raw indicator is a supporting reason, never a gate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geoai.roles._classify_inputs import Indicator
-from geoai.roles._classify_thresholds import RoleThresholds
 from geoai.roles._classify_verdicts import Verdicts, pct, signed_pct, strength, times
+
+if TYPE_CHECKING:
+    from geoai._typing import BoolArray, FloatArray, IntArray
+    from geoai.roles._classify_inputs import Indicator, Inputs
+    from geoai.roles._classify_thresholds import RoleThresholds
 
 __all__ = [
     "Bars",
+    "Growth",
     "gi_reason",
     "hub",
     "indicators",
@@ -68,7 +73,7 @@ class Bars:
     solid_lq: float
 
     @classmethod
-    def of(cls, share: np.ndarray, lq: np.ndarray, t: RoleThresholds) -> Bars:
+    def of(cls, share: FloatArray, lq: FloatArray, t: RoleThresholds) -> Bars:
         """Bars of the shares and LQs (shape (n,)) under thresholds ``t``."""
         q = np.quantile
         return cls(
@@ -81,19 +86,37 @@ class Bars:
         )
 
 
+class Growth(NamedTuple):
+    """The growth test of a hub on a panel, per metro (each of shape (n,)).
+
+    Attributes
+    ----------
+    grows : numpy.ndarray of bool, shape (n,)
+        Whether the metro passes the test (never a shrinking metro).
+    words : list of str, length n
+        The words that say so, or why not, with the numbers.
+    strength : numpy.ndarray of float64, shape (n,)
+        Strength of its growth in [0, 1] (0 for a shrinking metro).
+    """
+
+    grows: BoolArray
+    words: list[str]
+    strength: FloatArray
+
+
 def _top(q: float) -> str:
     return f"top {100 * q:g} %"
 
 
 def indicators(
-    snap: gpd.GeoDataFrame, ai: np.ndarray, jobs: np.ndarray, t: RoleThresholds
+    inp: Inputs, ai: FloatArray, jobs: FloatArray, t: RoleThresholds
 ) -> gpd.GeoDataFrame:
     """Scale, intensity, score, their ranks and Gi* of the raw indicator, per metro.
 
     Parameters
     ----------
-    snap : geopandas.GeoDataFrame
-        The metros (``n`` rows, indexed by metro id).
+    inp : Inputs
+        The validated metros (``n`` rows of ``inp.snap``, indexed by metro id).
     ai : numpy.ndarray, shape (n,)
         The AI indicator.
     jobs : numpy.ndarray, shape (n,)
@@ -108,8 +131,10 @@ def indicators(
         ``ai_lq_rank``, ``ai_score`` (share × LQ), ``gi_z``, ``gi_p`` and
         ``gi_label`` (Gi* of the raw indicator, ``gi_k`` nearest metros).
     """
-    from geoai.stats import _local as stats
+    from geoai.stats._local import getis_ord_core
+    from geoai.stats._weights import check_k, weights_of
 
+    snap = inp.snap
     out = gpd.GeoDataFrame(snap.copy(), geometry=snap.geometry, crs=snap.crs)
     out.index.name = "metro_id"
     share = ai / ai.sum()
@@ -120,42 +145,44 @@ def indicators(
     out["ai_lq"] = lq
     out["ai_lq_rank"] = _rank(lq)
     out["ai_score"] = share * lq
-    raw = gpd.GeoDataFrame({"ai": ai}, geometry=out.geometry.to_numpy(), crs=out.crs)
+    raw = pd.DataFrame({"ai": ai}, index=out.index)
+    knn = weights_of(inp.x, inp.y, inp.crs, out.index, k=check_k(t.gi_k, len(out)))
     # RoleThresholds.permutations sets the p floor and gi_p shows it: no floor warning
-    gi = stats._getis_ord(
-        raw, "ai", k=t.gi_k, permutations=t.permutations, seed=t.seed, fdr=t.fdr, warn_floor=False
-    )
+    gi = getis_ord_core(
+        raw, "ai", weights=knn, permutations=t.permutations, seed=t.seed, fdr=t.fdr,
+        warn_floor=False,
+    )  # fmt: skip
     out["gi_z"] = gi["z"].to_numpy()
     out["gi_p"] = gi["p_sim"].to_numpy() if t.permutations else gi["p_norm"].to_numpy()
     out["gi_label"] = gi["label"].to_numpy()
     return out
 
 
-def _rank(x: np.ndarray) -> np.ndarray:
+def _rank(x: FloatArray) -> IntArray:
     return np.asarray(pd.Series(-x).rank(method="min").to_numpy().astype(np.int64))
 
 
 def gi_reason(out: pd.DataFrame, i: int, fdr: float) -> str:
     """Word the Gi* reason of metro position ``i`` (supporting, never a gate)."""
-    z, p = float(out["gi_z"].iat[i]), float(out["gi_p"].iat[i])
-    label = out["gi_label"].iat[i]
+    z, p = float(out["gi_z"].iloc[i]), float(out["gi_p"].iloc[i])
+    label = out["gi_label"].iloc[i]
     where = f"in a Gi* {label} spot" if label in ("hot", "cold") else "no significant Gi* spot"
     return f"{where} of the raw values at FDR {100 * fdr:g} % (z = {z:.1f}, p = {p:.2g})"
 
 
 def _scale_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
-    text = ind.share_text(i, int(out["ai_rank"].iat[i]), extra)
-    return f"{pct(out['ai_share'].iat[i])} {text}"
+    text = ind.share_text(i, int(out["ai_rank"].iloc[i]), extra)
+    return f"{pct(out['ai_share'].iloc[i])} {text}"
 
 
 def _lq_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
-    inside = f"rank {out['ai_lq_rank'].iat[i]}" + (f"; {extra}" if extra else "")
-    return f"{times(out['ai_lq'].iat[i])} {ind.intensity} ({inside})"
+    inside = f"rank {out['ai_lq_rank'].iloc[i]}" + (f"; {extra}" if extra else "")
+    return f"{times(out['ai_lq'].iloc[i])} {ind.intensity} ({inside})"
 
 
 def superstar(
     out: pd.DataFrame, verdicts: Verdicts, bars: Bars, ind: Indicator, t: RoleThresholds
-) -> np.ndarray:
+) -> BoolArray:
     """Give the superstars their role; return the candidates (both top quantiles), shape (n,)."""
     share, lq, score = (out[c].to_numpy() for c in ("ai_share", "ai_lq", "ai_score"))
     n = share.size
@@ -213,7 +240,7 @@ def superstar(
 
 def _name(out: pd.DataFrame, i: int) -> str:
     if "name" in out.columns:
-        return str(out["name"].iat[i])
+        return str(out["name"].iloc[i])
     return str(out.index[i])
 
 
@@ -224,13 +251,13 @@ def hub(
     ind: Indicator,
     t: RoleThresholds,
     *,
-    growth: tuple[np.ndarray, list[str], np.ndarray] | None,
+    growth: Growth | None,
 ) -> None:
     """Give the hubs their role; record why the others are not hubs.
 
-    ``growth`` is None on a snapshot, else per metro (shape (n,)): whether
-    it grows, the words that say so (or why not) and the strength of its
-    growth in [0, 1].
+    ``growth`` is None on a snapshot, else the panel's :class:`Growth` test
+    per metro: whether it grows, the words that say so (or why not) and the
+    strength of its growth in [0, 1].
     """
     share, lq = out["ai_share"].to_numpy(), out["ai_lq"].to_numpy()
     positive = share > 0
@@ -261,14 +288,16 @@ def hub(
                     _scale_text(out, ind, i, solid_scale),
                 )
                 bar = f"{first} and {second}"
-            if growth is not None and not growth[0][i]:
-                verdicts.miss(i, min(ev[i], growth[2][i]), f"meets the hub bar but {growth[1][i]}")
+            if growth is not None and not growth.grows[i]:
+                verdicts.miss(
+                    i, min(ev[i], growth.strength[i]), f"meets the hub bar but {growth.words[i]}"
+                )
                 continue
             reasons = [bar, *verdicts.why_not[i], gi_reason(out, i, t.fdr)]
             if growth is not None:
-                reasons.append(growth[1][i])
+                reasons.append(growth.words[i])
             verdicts.why_not[i].clear()
-            score = ev[i] if growth is None else min(ev[i], growth[2][i])
+            score = ev[i] if growth is None else min(ev[i], growth.strength[i])
             verdicts.give(i, "hub", score, *reasons)
         elif share[i] >= bars.hub_scale and positive[i]:
             verdicts.miss(
@@ -295,9 +324,7 @@ def _quantile_name(q: float) -> str:
     return "median" if q == 0.5 else f"{100 * q:g}th percentile"
 
 
-def simulated_growth(
-    traj: pd.DataFrame, t: RoleThresholds
-) -> tuple[np.ndarray, list[str], np.ndarray]:
+def simulated_growth(traj: pd.DataFrame, t: RoleThresholds) -> Growth:
     """Growth test of a hub on a simulated panel (see :func:`hub`)."""
     ai = traj["ai_growth"].to_numpy(dtype=np.float64)
     jobs = traj["jobs_change"].to_numpy(dtype=np.float64)
@@ -321,12 +348,10 @@ def simulated_growth(
             )
         else:
             texts.append(f"{ai_text}, {change}: growing")
-    return grows, texts, ev
+    return Growth(grows, texts, ev)
 
 
-def observed_growth(
-    history: pd.DataFrame, t: RoleThresholds
-) -> tuple[np.ndarray, list[str], np.ndarray]:
+def observed_growth(history: pd.DataFrame, t: RoleThresholds) -> Growth:
     """Growth test of a hub on an observed population history (see :func:`hub`)."""
     change = history["change_since_peak"].to_numpy(dtype=np.float64)
     peak = history["peak_year"].to_numpy()
@@ -343,4 +368,4 @@ def observed_growth(
         )
         for c, y, s in zip(change, peak, shrinking, strict=True)
     ]
-    return ~shrinking, texts, ev
+    return Growth(~shrinking, texts, ev)

@@ -21,7 +21,7 @@ and the latest one as an extra reason; the verdict stays the backtested one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -29,8 +29,10 @@ import pandas as pd
 
 from geoai.errors import InputError
 from geoai.roles._classify_inputs import total_jobs
-from geoai.roles._classify_thresholds import RoleThresholds
 from geoai.roles._classify_verdicts import Verdicts, pct, signed_pct, strength
+
+if TYPE_CHECKING:
+    from geoai.roles._classify_thresholds import RoleThresholds
 
 __all__ = [
     "drag_columns",
@@ -129,7 +131,7 @@ def simulated_detroit(
     )
     needs = f"needs both: jobs ≤ −{pct(t.decline_jobs)}, population ≤ −{pct(t.decline_population)}"
     for i in np.flatnonzero(verdicts.open()).tolist():
-        span = _span(traj["n_years"].iat[i])
+        span = _span(traj["n_years"].iloc[i])
         if not np.isfinite(jobs[i]) or not np.isfinite(pop[i]):
             verdicts.miss(
                 i, 0.0, "no history of jobs and population: no Detroit-path test (pass a panel)"
@@ -284,7 +286,7 @@ def _markov_drag(
     return table.reindex(out.index), setting
 
 
-def observed_detroit(out: pd.DataFrame, history: pd.DataFrame, verdicts: Verdicts) -> None:
+def observed_detroit(history: pd.DataFrame, verdicts: Verdicts) -> None:
     """Give the Detroit path of :func:`geoai.roles.decline`; record the others' reasons."""
     flag = history["detroit_path"].to_numpy(dtype=bool)
     score = history["detroit_score"].to_numpy(dtype=np.float64)
@@ -299,6 +301,6 @@ def observed_detroit(out: pd.DataFrame, history: pd.DataFrame, verdicts: Verdict
                 verdicts.miss(i, 0.0, drag[i])
 
 
-def drag_columns(history: Any) -> list[str]:
+def drag_columns(history: pd.DataFrame) -> list[str]:
     """Name the spatial-Markov columns of :func:`observed_history` kept in the result."""
     return [c for c in ("markov_class", "markov_lag_class", "markov_drag_moves") if c in history]

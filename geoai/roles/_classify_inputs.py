@@ -17,14 +17,21 @@ Metros are identified by ``metro_id``, else ``cbsa`` (the US MSAs of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
-from geoai.errors import InputError
+from geoai._geodesy import KernelPoints, points_of
+from geoai.errors import GeoAIError, InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+    from pyproj import CRS
+
+    from geoai._typing import FloatArray
 
 __all__ = [
     "AI_COLUMNS",
@@ -62,7 +69,7 @@ class Indicator:
         What an LQ of 1 is ("the national intensity").
     denominator : str
         The jobs column of the intensity (or ``population``: per resident).
-    kind : numpy.ndarray of str, shape (n,)
+    kind : numpy.ndarray of object (str), shape (n,)
         Per metro: "observed", "modelled", "simulated" or "" (as given).
     stand_in : bool
         True when ``jobs_augmentable`` stands in for a missing AI column.
@@ -73,7 +80,7 @@ class Indicator:
     scope: str
     intensity: str
     denominator: str
-    kind: np.ndarray
+    kind: NDArray[np.object_]
     stand_in: bool
 
     def share_text(self, i: int, rank: int, extra: str = "") -> str:
@@ -98,15 +105,47 @@ class Inputs:
         ``"snapshot"``, ``"simulated"`` or ``"observed"``.
     as_of : int or None
         The classified year of a panel.
+    x, y : numpy.ndarray, shape (n,)
+        The metros' coordinates in ``crs`` (validated once, here).
+    crs : pyproj.CRS
+        The metros' CRS.
+    pts : geoai._geodesy.KernelPoints
+        The same points as kernel input (unit vectors or planar km).
     """
 
     snap: gpd.GeoDataFrame
     panel: pd.DataFrame | None
     kind: str
     as_of: int | None
+    x: FloatArray
+    y: FloatArray
+    crs: CRS
+    pts: KernelPoints
+
+    @classmethod
+    def of(
+        cls, snap: gpd.GeoDataFrame, panel: pd.DataFrame | None, kind: str, as_of: int | None
+    ) -> Inputs:
+        """Validate the metros' geometry, the one time a classification does."""
+        x, y, crs = v.as_coords(snap, "metros")
+        return cls(snap, panel, kind, as_of, x, y, crs, points_of(x, y, crs))
+
+    def history(self) -> tuple[pd.DataFrame, int]:
+        """Return the long panel and its classified year (``kind`` ``"simulated"``, ``"observed"``).
+
+        Raises
+        ------
+        GeoAIError
+            On a snapshot, which has neither (an internal error: the caller checks ``kind``).
+        """
+        if self.panel is None or self.as_of is None:
+            raise GeoAIError(
+                f"internal error: a {self.kind!r} input carries no panel; please report it."
+            )
+        return self.panel, self.as_of
 
 
-def column(df: pd.DataFrame, name: str) -> np.ndarray:
+def column(df: pd.DataFrame, name: str) -> FloatArray:
     """Return ``df[name]`` as float64, checked finite and >= 0."""
     x = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(x) | (x < 0)
@@ -118,7 +157,7 @@ def column(df: pd.DataFrame, name: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def read_inputs(data: Any, metros: Any) -> Inputs:
+def read_inputs(data: object, metros: gpd.GeoDataFrame | None) -> Inputs:
     """Split ``data`` into the classified state and its history (see the module notes)."""
     if not isinstance(data, pd.DataFrame):
         raise InputError(
@@ -134,7 +173,7 @@ def read_inputs(data: Any, metros: Any) -> Inputs:
                 break
         if snap.index.has_duplicates:
             raise InputError("metro ids must be unique; drop duplicate rows or pass a panel.")
-        return Inputs(_geo(snap, metros), None, "snapshot", None)
+        return Inputs.of(_geo(snap, metros), None, "snapshot", None)
     if "metro_id" not in data.columns:
         raise InputError("a panel needs a 'metro_id' column next to 'year'.")
     panel = data.sort_values(["metro_id", "year"])
@@ -151,13 +190,12 @@ def read_inputs(data: Any, metros: Any) -> Inputs:
         year = int(panel["year"].max())
     snap = panel[panel["year"] == year].set_index("metro_id", drop=False)
     history = pd.DataFrame(panel.drop(columns="geometry", errors="ignore"))
-    return Inputs(_geo(snap, metros, int(year)), history, kind, int(year))
+    return Inputs.of(_geo(snap, metros, int(year)), history, kind, int(year))
 
 
-def _geo(snap: pd.DataFrame, metros: Any, year: int = 2025) -> gpd.GeoDataFrame:
+def _geo(snap: pd.DataFrame, metros: gpd.GeoDataFrame | None, year: int = 2025) -> gpd.GeoDataFrame:
     if isinstance(snap, gpd.GeoDataFrame) and snap.geometry.name in snap.columns:
-        v.require_crs(snap, "metros")
-        return snap
+        return snap  # its geometry and CRS are validated once, by Inputs.of
     if metros is None and all(isinstance(i, str) and i.startswith("wup:") for i in snap.index):
         from geoai.datasets import load_metros
 
@@ -182,7 +220,7 @@ def _geo(snap: pd.DataFrame, metros: Any, year: int = 2025) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(joined, geometry=geo.geometry.reindex(snap.index).values, crs=geo.crs)
 
 
-def ai_indicator(snap: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray, Indicator]:
+def ai_indicator(snap: pd.DataFrame, kind: str) -> tuple[FloatArray, FloatArray, Indicator]:
     """Return the AI indicator, its intensity denominator (shape (n,) each) and their words."""
     found = None
     for name, words in AI_COLUMNS:
@@ -217,7 +255,7 @@ def ai_indicator(snap: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray,
     )
 
 
-def _jobs(snap: pd.DataFrame) -> tuple[np.ndarray, str]:
+def _jobs(snap: pd.DataFrame) -> tuple[FloatArray, str]:
     for name in _TOTALS:
         if name in snap.columns:
             return column(snap, name), name
@@ -242,7 +280,7 @@ def _scope(snap: pd.DataFrame) -> tuple[str, str]:
     return "all metros'", "the all-metro intensity"
 
 
-def _kinds(snap: pd.DataFrame, kind: str, name: str) -> np.ndarray:
+def _kinds(snap: pd.DataFrame, kind: str, name: str) -> NDArray[np.object_]:
     n = len(snap)
     if kind == "simulated" and name == "ai_jobs":
         return np.full(n, "simulated", dtype=object)
@@ -257,7 +295,7 @@ def _kinds(snap: pd.DataFrame, kind: str, name: str) -> np.ndarray:
     return np.full(n, "", dtype=object)
 
 
-def size(snap: pd.DataFrame, jobs: np.ndarray) -> np.ndarray:
+def size(snap: pd.DataFrame, jobs: FloatArray) -> FloatArray:
     """Metro size for the dominant-flow rule: population, else total jobs, shape (n,)."""
     return column(snap, "population") if "population" in snap.columns else jobs
 

@@ -10,7 +10,6 @@ Detroit path, by ``benchmarks/backtest_decline.py`` (``docs/decline_backtest.md`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -193,12 +192,12 @@ class RoleThresholds:
             )
 
 
-def _check_count(name: str, value: Any) -> None:
+def _check_count(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise InputError(f"RoleThresholds.{name} must be an integer >= 1; got {value!r}.")
 
 
-def _number(name: str, value: Any) -> float:
+def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise InputError(f"RoleThresholds.{name} must be a number; got {value!r}.")
     if not np.isfinite(value):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import BoolArray, FloatArray
 
 __all__ = ["Verdicts", "pct", "signed_pct", "strength", "times"]
 
@@ -40,17 +45,17 @@ class Verdicts:
         self.why_not: list[list[str]] = [[] for _ in range(n)]
         self.near = np.zeros(n)
 
-    def open(self) -> np.ndarray:
+    def open(self) -> BoolArray:
         """Mask of the metros no rule has claimed yet, shape (n,)."""
         return np.asarray(self.role == "")
 
-    def give(self, i: Any, role: str, score: float, *reasons: str) -> None:
+    def give(self, i: int, role: str, score: float, *reasons: str) -> None:
         """Give metro position ``i`` its role, score and reasons."""
         self.role[i] = role
         self.score[i] = float(np.clip(score, 0.0, 1.0))
         self.reasons[i].extend(r for r in reasons if r)
 
-    def miss(self, i: Any, evidence: float, text: str) -> None:
+    def miss(self, i: int, evidence: float, text: str) -> None:
         """Record that a rule did not fire for metro position ``i``, how near it came and why."""
         if np.isfinite(evidence):
             self.near[i] = max(self.near[i], float(np.clip(evidence, 0.0, 1.0)))
@@ -58,7 +63,7 @@ class Verdicts:
             self.why_not[i].append(text)
 
 
-def strength(x: Any, bar: Any) -> np.ndarray:
+def strength(x: ArrayLike, bar: ArrayLike) -> FloatArray:
     """``x / (x + bar)`` for amounts ``x >= 0``: 0 with none, 0.5 at the bar, towards 1 beyond.
 
     The same scale as :func:`geoai.roles.decline`'s ``detroit_score``, so that

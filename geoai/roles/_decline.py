@@ -32,7 +32,7 @@ country totals lean towards the cities that grew (survivorship), which makes
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,9 @@ from geoai.roles._panel import (
     to_wide,
     whole_number,
 )
+
+if TYPE_CHECKING:
+    from geoai._typing import BoolArray, FloatArray
 
 __all__ = ["MIN_PEAK", "DeclineThresholds", "decline"]
 
@@ -162,7 +165,7 @@ def measure(panel: Panel) -> dict[str, np.ndarray]:
         ``change_since_peak``, ``country_urban_change``, ``relative_change``
         (shares), ``years_in_decline`` (years) and ``country_metros`` (count).
     """
-    values = panel.values
+    values = panel.population
     n, t = values.shape
     rows = np.arange(n)
     peak_at = t - 1 - np.argmax(values[:, ::-1], axis=1)  # last year at the maximum
@@ -188,7 +191,7 @@ def measure(panel: Panel) -> dict[str, np.ndarray]:
 
 def judge(
     m: dict[str, np.ndarray], thresholds: DeclineThresholds, min_peak: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[BoolArray, FloatArray, BoolArray]:
     """Flag, score and size eligibility of every metro.
 
     Each condition's strength is ``x / (x + t)`` for the measured amount

@@ -18,11 +18,17 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from geoai._typing import FloatArray, IntArray
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -47,25 +53,25 @@ class Panel:
     Attributes
     ----------
     ids : numpy.ndarray of str, shape (n,)
-        ``metro_id`` of each row of ``values``, sorted.
+        ``metro_id`` of each row of ``population``, sorted.
     names : numpy.ndarray of str, shape (n,)
         Each metro's name (its ``metro_id`` where no name is known).
     countries : numpy.ndarray of str, shape (n,)
         Each metro's ISO3 country code.
     years : numpy.ndarray of int64, shape (t,)
-        The years of the columns of ``values``, ascending (those of the
+        The years of the columns of ``population``, ascending (those of the
         panel; they need not be consecutive).
-    values : numpy.ndarray of float64, shape (n, t)
+    population : numpy.ndarray of float64, shape (n, t)
         Population (people) of each metro in each year.
     """
 
-    ids: np.ndarray
-    names: np.ndarray
-    countries: np.ndarray
-    years: np.ndarray
-    values: np.ndarray
+    ids: NDArray[np.object_]
+    names: NDArray[np.object_]
+    countries: NDArray[np.object_]
+    years: IntArray
+    population: FloatArray
 
-    def country_totals(self) -> tuple[np.ndarray, np.ndarray]:
+    def country_totals(self) -> tuple[FloatArray, IntArray]:
         """Total population of each metro's country's agglomerations, by year.
 
         Returns
@@ -78,7 +84,7 @@ class Panel:
         """
         codes, inverse = np.unique(self.countries, return_inverse=True)
         sums = np.zeros((codes.size, self.years.size))
-        np.add.at(sums, inverse, self.values)
+        np.add.at(sums, inverse, self.population)
         counts = np.bincount(inverse, minlength=codes.size)
         return sums[inverse], counts[inverse].astype(np.int64)
 
@@ -189,7 +195,9 @@ def _un_attributes() -> pd.DataFrame:
     return pd.DataFrame(table[["metro_id", "name", "country_iso3"]]).set_index("metro_id")
 
 
-def _per_metro(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray | None:
+def _per_metro(
+    frame: pd.DataFrame, column: str, ids: NDArray[np.object_]
+) -> NDArray[np.object_] | None:
     """Return a per-metro column's value for ``ids`` (constant per metro), or None if absent."""
     if column not in frame.columns:
         return None
@@ -207,7 +215,9 @@ def _per_metro(frame: pd.DataFrame, column: str, ids: np.ndarray) -> np.ndarray 
     return np.asarray(mapped.astype(str).to_numpy(dtype=object))
 
 
-def _attributes(frame: pd.DataFrame, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _attributes(
+    frame: pd.DataFrame, ids: NDArray[np.object_]
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     """Names and ISO3 countries of ``ids``: from the panel's columns, else the UN table."""
     countries = _per_metro(frame, "country_iso3", ids)
     names = _per_metro(frame, "name", ids)
@@ -272,5 +282,5 @@ def to_wide(frame: pd.DataFrame, upto: int) -> Panel:
         names=names,
         countries=countries,
         years=years,
-        values=values.reshape(len(ids), years.size),
+        population=values.reshape(len(ids), years.size),
     )

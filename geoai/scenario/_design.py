@@ -7,12 +7,16 @@ validation range where needed, and the checks of the design's arguments.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geoai.errors import InputError
-from geoai.scenario.params import ScenarioParams
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import pandas as pd
+
+    from geoai.scenario.params import ScenarioParams
 
 __all__ = ["admissible", "check_design", "choose", "is_year", "requested"]
 
@@ -58,13 +62,13 @@ def is_year(units: pd.Series, name: str) -> bool:
     return str(units.get(name, "")).strip().lower() == "year"
 
 
-def requested(value: float, factor: float, year: bool, start: int) -> float:
+def requested(value: float, factor: float, start: int, *, year: bool) -> float:
     """Return ``factor`` times a value, or times the time from ``start`` for a year."""
     return start + factor * (value - start) if year else factor * value
 
 
 def choose(
-    base: ScenarioParams, parameters: Any, units: pd.Series, start: int
+    base: ScenarioParams, parameters: str | Iterable[str] | None, units: pd.Series, start: int
 ) -> tuple[list[str], dict[str, str]]:
     """Return the parameters to screen and the skipped ones with reasons."""
     values = base.describe()["value"]

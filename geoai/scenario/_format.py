@@ -9,7 +9,7 @@ are percentages with two significant digits.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import SupportsFloat
 
 __all__ = ["fmt_band", "fmt_number"]
 
@@ -49,13 +49,15 @@ def _magnitude(x: float, digits: int) -> str:
     return _significant(x, digits)
 
 
-def fmt_number(x: Any, unit: str = "", *, with_unit: bool = True, digits: int = 3) -> str:
+def fmt_number(
+    x: SupportsFloat | None, unit: str = "", *, with_unit: bool = True, digits: int = 3
+) -> str:
     """Format one figure for a reader.
 
     Parameters
     ----------
-    x : float
-        The value, in ``unit``.
+    x : float or None
+        The value, in ``unit`` (a NumPy scalar or anything :class:`float` reads; None: missing).
     unit : str
         ``"share"`` (a fraction, printed as a percentage), ``"year"`` (a
         calendar year, printed as is), ``"metros"`` (a count of metros),
@@ -81,7 +83,7 @@ def fmt_number(x: Any, unit: str = "", *, with_unit: bool = True, digits: int = 
     ('4.5 B', '537 metros')
     """
     try:
-        value = float(x)
+        value = math.nan if x is None else float(x)
     except (TypeError, ValueError):
         return "n/a"
     if not math.isfinite(value):
@@ -100,16 +102,23 @@ def fmt_number(x: Any, unit: str = "", *, with_unit: bool = True, digits: int = 
     return f"{text} {unit}" if with_unit else text
 
 
-def fmt_band(value: Any, low: Any, high: Any, unit: str = "", *, with_unit: bool = True) -> str:
+def fmt_band(
+    value: SupportsFloat | None,
+    low: SupportsFloat | None,
+    high: SupportsFloat | None,
+    unit: str = "",
+    *,
+    with_unit: bool = True,
+) -> str:
     """Format a figure with its band: ``"97.8 M jobs (76.1 M – 99.9 M)"``, ``"50 % (40 % – 60 %)"``.
 
     Parameters
     ----------
-    value : float
-        The figure, in ``unit``.
-    low : float
+    value : float or None
+        The figure, in ``unit`` (None: missing, printed ``n/a``).
+    low : float or None
         The low end of its band, in ``unit``.
-    high : float
+    high : float or None
         The high end of its band, in ``unit``.
     unit : str
         As in :func:`fmt_number`.

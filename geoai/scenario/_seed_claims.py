@@ -6,11 +6,17 @@ re-exported by :mod:`geoai.scenario.seeds`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import pandas as pd
+from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
+
+    from geoai.scenario.simulation import Simulation
 
 __all__ = ["Context", "Figure", "SeedClaim"]
 
@@ -87,11 +93,21 @@ class Context:
         Indexed by ISO3.
     """
 
-    sims: dict[str, Any]
+    sims: dict[str, Simulation]
     countries: pd.DataFrame
 
-    def sim(self, name: str | None) -> Any:
-        """Return the simulation of preset ``name`` (None: the first one, or None if none)."""
-        if name is None:
-            return next(iter(self.sims.values()), None)
-        return self.sims.get(name)
+    def first(self) -> Simulation | None:
+        """Return the first simulation, or None if there is none."""
+        return next(iter(self.sims.values()), None)
+
+    def sim(self, name: str | None) -> Simulation:
+        """Return the simulation of preset ``name`` (None: the first one).
+
+        A claim's figure is computed only when its preset was simulated
+        (:func:`geoai.scenario.seed_arithmetic` checks), so a missing one is refused.
+        """
+        found = self.first() if name is None else self.sims.get(name)
+        if found is None:
+            what = "any preset" if name is None else f"preset {name!r}"
+            raise InputError(f"no simulation of {what} was given; simulate it first.")
+        return found

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geoai._optional import optional
 from geoai.errors import InputError
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from geoai.scenario.simulation import Simulation
+
 __all__ = ["compare", "compare_figure"]
 
 
-def _by_name(sims: Any) -> dict[str, Any]:
+def _by_name(sims: object) -> dict[str, Simulation]:
+    named: dict[str, Simulation]
     if isinstance(sims, dict):
         named = dict(sims)
     elif isinstance(sims, Sequence):
@@ -25,7 +31,7 @@ def _by_name(sims: Any) -> dict[str, Any]:
     return named
 
 
-def compare(sims: Any) -> pd.DataFrame:
+def compare(sims: Sequence[Simulation] | dict[str, Simulation]) -> pd.DataFrame:
     """Headline figures of several simulations, one column per preset.
 
     Parameters
@@ -53,7 +59,7 @@ def compare(sims: Any) -> pd.DataFrame:
     return table
 
 
-def compare_figure(sims: Any) -> Any:
+def compare_figure(sims: Sequence[Simulation] | dict[str, Simulation]) -> Figure:
     """Top-5 share of AI roles over time and role counts, per preset (matplotlib).
 
     Parameters
@@ -87,6 +93,7 @@ def compare_figure(sims: Any) -> Any:
     from geoai.viz import ATTRIBUTION, ROLE_COLOURS
 
     named = _by_name(sims)
+    fig: Figure
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
     for name, sim in named.items():
         years = sorted(sim.panel["year"].unique())

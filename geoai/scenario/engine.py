@@ -45,19 +45,25 @@ with the border effect and distance decay of the start year).
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from geoai._decay import decay_spec
-from geoai.errors import ConvergenceError, InputError
-from geoai.kernels.scenario import mobility_flows
-from geoai.scenario.params import ScenarioParams
+from geoai.errors import InputError
+from geoai.scenario._gravity import Deterrence, equilibrium_amenity, metro_flows
 from geoai.scenario.start import World, natural_growth, prepare_world
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray, IntArray
+    from geoai.kernels.scenario import MobilityFlows
+    from geoai.scenario.params import ScenarioParams
 
 __all__ = ["PANEL_COLUMNS", "Flows", "World", "prepare_world", "run"]
 
@@ -94,14 +100,14 @@ _TOP_K = 3
 _MAX_DECAY_KM = 20_000.0
 
 
-def adoption(years: np.ndarray, p: ScenarioParams, start: int) -> np.ndarray:
-    """``s(t)`` in [0, 1]: the logistic adoption curve, 0 in the start year."""
+def adoption(years: ArrayLike, p: ScenarioParams, start: int) -> FloatArray:
+    """``s(t)`` in [0, 1] per year of ``years`` (shape kept): logistic adoption, 0 at ``start``."""
     t = np.asarray(years, dtype=float)
 
-    def logistic(x: Any) -> Any:
+    def logistic(x: FloatArray) -> FloatArray:
         return 1.0 / (1.0 + np.exp(-p.adoption_steepness * (x - p.adoption_midpoint)))
 
-    s0 = logistic(float(start))
+    s0 = logistic(np.asarray(float(start)))
     return np.asarray((logistic(t) - s0) / (1.0 - s0))
 
 
@@ -124,75 +130,31 @@ class Flows:
     (True, True)
     """
 
-    origin: np.ndarray
-    destination: np.ndarray
-    flow: np.ndarray
+    origin: IntArray
+    destination: IntArray
+    flow: FloatArray
 
 
-_Spec = tuple[float, float, float, float]
+class _YearFlows(NamedTuple):
+    """What one year's step moved (``n`` metros).
 
-
-def _flows(
-    world: World, weight: np.ndarray, send: np.ndarray, spec: _Spec, top_k: int = 0
-) -> tuple[np.ndarray, ...]:
-    lam, r, border, w_out = spec
-    return mobility_flows(
-        world.xyz, world.geo, world.country, weight, send, lam, r, border, w_out, top_k
-    )
-
-
-_CALIBRATED: dict[str, np.ndarray] = {}
-_CACHE_SIZE = 16
-_CACHE_LOCK = threading.Lock()  # sweeps run simulations on threads
-
-
-def _equilibrium_amenity(world: World, base: np.ndarray, send: np.ndarray, spec: _Spec) -> Any:
-    """:func:`_calibrate`, remembered for the same inputs (presets share their start)."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    for array in (world.xyz, world.country, base, send, np.asarray(spec)):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(bytes([world.geo]))
-    key = digest.hexdigest()
-    with _CACHE_LOCK:
-        known = _CALIBRATED.get(key)
-    if known is None:
-        known = _calibrate(world, base, send, spec)
-        with _CACHE_LOCK:
-            if len(_CALIBRATED) >= _CACHE_SIZE:
-                _CALIBRATED.pop(next(iter(_CALIBRATED)))
-            _CALIBRATED[key] = known
-    return known.copy()
-
-
-def _calibrate(world: World, base: np.ndarray, send: np.ndarray, spec: _Spec) -> Any:
-    """Multipliers ``u`` that make the start-year flows toward ``W = u * base`` balanced.
-
-    Detailed balance ``O_i p_ij = O_j p_ji`` of the mover chain
-    ``p_ij = W_j f_ij / s_i`` holds, with a symmetric ``f``, exactly when
-    ``W_i s_i(W)`` is proportional to ``O_i``; then every metro's inflow
-    equals its outflow. ``W <- sqrt(W O / s(W))`` is the symmetric
-    Sinkhorn–Knopp iteration for that scaling and converges geometrically.
+    Attributes
+    ----------
+    talent, capital : MobilityFlows
+        Talent (people) and capital (USD) flows, steps 4 and 5.
+    arrivals : numpy.ndarray of float64, shape (n,)
+        Workers from outside the metro system who filled vacancies (step 6).
+    leavers : numpy.ndarray of float64, shape (n,)
+        Jobless workers who left the metro system (step 6).
     """
-    if not np.any(send > 0):
-        return np.ones_like(base)  # nobody moves: any amenity is an equilibrium
-    send = send / send.max()  # the balance condition does not depend on the scale of O
-    w = np.where(send > 0, np.sqrt(send), 0.0)
-    for _ in range(10_000):
-        denom = _flows(world, w, send, spec)[3]
-        target = np.divide(send, denom, out=np.zeros_like(send), where=denom > 0)
-        new = np.sqrt(w * target)
-        new /= new.max()
-        done = np.max(np.abs(new - w)) <= 1e-13
-        w = new
-        if done:
-            return np.divide(w, base, out=np.zeros_like(w), where=base > 0)
-    raise ConvergenceError(
-        "could not calibrate the start-year equilibrium of flows; raise talent_decay_km / "
-        "capital_decay_km or drop isolated metros."
-    )
+
+    talent: MobilityFlows
+    capital: MobilityFlows
+    arrivals: FloatArray
+    leavers: FloatArray
 
 
-def _waterfill(total: float, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def _waterfill(total: float, weight: FloatArray, cap: FloatArray) -> FloatArray:
     """Allocate ``total`` in proportion to ``weight`` without exceeding ``cap``."""
     out = np.zeros_like(weight)
     free = (weight > 0) & (cap > 0)
@@ -215,21 +177,21 @@ def _waterfill(total: float, weight: np.ndarray, cap: np.ndarray) -> np.ndarray:
 class _State:
     """Stocks per metro and fracture per country."""
 
-    population: np.ndarray
-    routine: np.ndarray
-    augmentable: np.ndarray
-    local: np.ndarray
-    ai: np.ndarray
-    talent: np.ndarray
-    capital: np.ndarray
-    unemployed: np.ndarray
-    fracture: np.ndarray
+    population: FloatArray
+    routine: FloatArray
+    augmentable: FloatArray
+    local: FloatArray
+    ai: FloatArray
+    talent: FloatArray
+    capital: FloatArray
+    unemployed: FloatArray
+    fracture: FloatArray
 
 
 class _Simulator:
     """One scenario: the start state, the calibrated amenities and the yearly step."""
 
-    def __init__(self, world: World, p: ScenarioParams, years: np.ndarray, seed: int) -> None:
+    def __init__(self, world: World, p: ScenarioParams, years: IntArray, seed: int) -> None:
         from geoai.labour import job_wages
 
         self.world, self.p, self.years = world, p, years
@@ -237,8 +199,7 @@ class _Simulator:
         self.rng = np.random.default_rng(seed)
         self.growth = natural_growth(world.metros["metro_id"], years, halflife=p.growth_halflife)
         self.scale = world.world_share
-        wages = job_wages()
-        self.wage = (wages.routine, wages.augmentable, wages.ai_talent)
+        self.wage = job_wages()
         ai = np.minimum(p.ai_jobs_start * world.ai_share, 0.5 * world.augmentable)
         augmentable = world.augmentable - ai
         capital = p.capital_world * world.capital_share
@@ -274,13 +235,13 @@ class _Simulator:
         self.phi = self.phi_start
         stable = self.stability(0)
         self.stability_start = stable
-        self.capital_spec = (p.capital_decay_km, p.capital_reach, p.home_bias, 0.0)
+        self.capital_spec = Deterrence(p.capital_decay_km, p.capital_reach, p.home_bias, 0.0)
         ones = np.ones(world.population.size)
         base = self.talent_weight(0, ones)
-        self.u_talent = _equilibrium_amenity(
+        self.u_talent = equilibrium_amenity(
             world, base, p.mobility * self.state.talent, self.talent_spec(0, base)
         )
-        self.u_capital = _equilibrium_amenity(
+        self.u_capital = equilibrium_amenity(
             world, self.capital_weight(0), p.investable_share * capital, self.capital_spec
         )
 
@@ -289,23 +250,23 @@ class _Simulator:
         """Return a shock parameter in year ``k``: from its start value toward its value."""
         return float(start_value + (value - start_value) * self.s[k])
 
-    def potential(self, talent: np.ndarray) -> np.ndarray:
+    def potential(self, talent: FloatArray) -> FloatArray:
         """Talent potential, on the world's validated coordinates (no re-validation each year)."""
         from geoai.potential._surface import potential_at
 
         return potential_at(self.world.xyz, self.world.geo, np.maximum(talent, 0.0), self.decay)
 
-    def income(self, st: _State) -> np.ndarray:
+    def income(self, st: _State) -> FloatArray:
         """Residents' wage income from tradable work and the displaced's replacement (USD)."""
-        w_r, w_a, w_x = self.wage
+        w = self.wage
         return (
-            w_r * st.routine
-            + w_a * st.augmentable
-            + w_x * st.ai
-            + self.p.income_replacement * w_r * st.unemployed
+            w.routine * st.routine
+            + w.augmentable * st.augmentable
+            + w.ai_talent * st.ai
+            + self.p.income_replacement * w.routine * st.unemployed
         )
 
-    def _fiscal_capacity(self) -> np.ndarray:
+    def _fiscal_capacity(self) -> FloatArray:
         w, p = self.world, self.p
         ref = w.income_ref
         cap = (
@@ -315,14 +276,14 @@ class _Simulator:
         )
         return np.where(np.isfinite(cap), np.maximum(cap, 0.005), np.nan)
 
-    def stability(self, k: int) -> np.ndarray:
+    def stability(self, k: int) -> FloatArray:
         """Per-country stability multiplier (unknown NIIP and fracture are neutral)."""
         kappa = self.ramp(0.0, self.p.stability_weight, k)
         niip = np.nan_to_num(self.world.niip_gdp, nan=0.0)
         fracture = np.nan_to_num(self.state.fracture, nan=0.0)
         return np.asarray(np.exp(kappa * niip) * (1.0 - self.p.fracture_penalty * fracture))
 
-    def talent_weight(self, k: int, noise: np.ndarray) -> np.ndarray:
+    def talent_weight(self, k: int, noise: FloatArray) -> FloatArray:
         st, p = self.state, self.p
         psi = self.ramp(0.0, p.congestion, k)
         roles = np.maximum(st.ai, self.ai_demand)  # filled and open AI roles
@@ -333,20 +294,20 @@ class _Simulator:
             opportunity * np.power(np.maximum(st.population, 1.0) / 1e6, -psi) * noise
         )
 
-    def capital_weight(self, k: int) -> np.ndarray:
+    def capital_weight(self, k: int) -> FloatArray:
         p, st = self.p, self.state
         floor = p.capital_floor * float(self.ai_start.mean())
         w = np.power(st.ai + floor, p.attractiveness_exponent)
         stab = self.stability(k)[self.world.country]
         return np.asarray(w * stab * np.power(self.cheapness, self.ramp(0.0, p.cost_seeking, k)))
 
-    def talent_spec(self, k: int, weight: np.ndarray) -> _Spec:
+    def talent_spec(self, k: int, weight: FloatArray) -> Deterrence:
         r = self.ramp(0.0, self.p.remote_share, k)
         lam = min(self.p.talent_decay_km / max(1.0 - r, 1e-9), _MAX_DECAY_KM)
         w_out = self.p.outside_pull * r * float(weight.sum())
-        return (lam, 0.0, self.p.border_friction, w_out)
+        return Deterrence(lam, 0.0, self.p.border_friction, w_out)
 
-    def ai_target(self, k: int, pool: float) -> np.ndarray:
+    def ai_target(self, k: int, pool: float) -> FloatArray:
         """Target AI roles: the start allocation moved by potential, premium, capital, stability.
 
         The target is the world pool in proportion to those weights, each
@@ -383,7 +344,7 @@ class _Simulator:
         return target
 
     # ------------------------------------------------------------- step
-    def step(self, k: int, top_k: int) -> dict[str, Any]:
+    def step(self, k: int, top_k: int) -> _YearFlows:
         """Advance to year ``k``; return its flows."""
         st, p, world = self.state, self.p, self.world
         n = st.talent.size
@@ -411,31 +372,24 @@ class _Simulator:
         # 4-5. talent and capital flows
         noise = np.exp(self.rng.normal(0.0, p.shock_sd, n)) if p.shock_sd > 0 else np.ones(n)
         tw = self.u_talent * self.talent_weight(k, noise)
-        t_out, t_in, t_outside, _, t_idx, t_top, t_abroad = _flows(
-            world, tw, p.mobility * st.talent, self.talent_spec(k, tw), top_k
-        )
+        talent = metro_flows(world, tw, p.mobility * st.talent, self.talent_spec(k, tw), top_k)
         cw = self.u_capital * self.capital_weight(k)
-        c_out, c_in, _, _, c_idx, c_top, _ = _flows(
-            world, cw, p.investable_share * st.capital, self.capital_spec, top_k
-        )
-        net = t_in - t_out
+        capital = metro_flows(world, cw, p.investable_share * st.capital, self.capital_spec, top_k)
+        net = talent.inflow - talent.outflow
         st.talent = np.maximum(st.talent + net, 0.0)
         st.augmentable = np.maximum(st.augmentable + net, 0.0)  # talent carries its job
         st.population = np.maximum(st.population + p.household_size * net, 0.0)
-        st.capital = np.maximum((st.capital + c_in - c_out) * (1.0 + p.capital_growth), 0.0)
+        st.capital = np.maximum(
+            (st.capital + capital.inflow - capital.outflow) * (1.0 + p.capital_growth), 0.0
+        )
         # 6. labour closure
         arrivals, leavers = self.close_labour_market()
-        return {
-            "talent": (t_in, t_out, t_outside, t_idx, t_top, t_abroad),
-            "capital": (c_in, c_out, c_idx, c_top),
-            "arrivals": arrivals,
-            "leavers": leavers,
-        }
+        return _YearFlows(talent, capital, arrivals, leavers)
 
-    def labour_force(self) -> np.ndarray:
+    def labour_force(self) -> FloatArray:
         return np.asarray(self.world.labour_rate * self.state.population)
 
-    def close_labour_market(self) -> tuple[np.ndarray, np.ndarray]:
+    def close_labour_market(self) -> tuple[FloatArray, FloatArray]:
         """Local jobs from income, within the labour force; migrants answer vacancies and jobs lost.
 
         Returns the workers who arrived from outside the metro system to fill
@@ -472,7 +426,7 @@ class _Simulator:
         st.unemployed = np.maximum(lf - tradable - st.local, 0.0)
         return np.asarray(arrivals), np.asarray(leavers)
 
-    def stress(self) -> tuple[np.ndarray, np.ndarray]:
+    def stress(self) -> tuple[FloatArray, FloatArray]:
         """Unemployment over the metros' own labour force against capacity, per country."""
         st, world = self.state, self.world
         c = world.country_ids.size
@@ -483,13 +437,18 @@ class _Simulator:
         st.fracture = np.clip(ratio - 1.0, 0.0, 1.0)  # NaN stays NaN where the buffer is unknown
         return np.asarray(ratio), np.asarray(self.capacity)
 
-    def record(self, flows: dict[str, Any] | None) -> dict[str, np.ndarray]:
+    def record(self, flows: _YearFlows | None) -> dict[str, FloatArray]:
         st, c = self.state, self.world.country
         stress, capacity = self.stress()
         zero = np.zeros(st.talent.size)
-        t_in, t_out, t_outside = flows["talent"][:3] if flows else (zero, zero, zero)
-        t_abroad = flows["talent"][5] if flows else zero
-        c_in, c_out = flows["capital"][:2] if flows else (zero, zero)
+        t_in, t_out, t_outside, t_abroad = (
+            (flows.talent.inflow, flows.talent.outflow, flows.talent.outside, flows.talent.abroad)
+            if flows is not None
+            else (zero, zero, zero, zero)
+        )
+        c_in, c_out = (
+            (flows.capital.inflow, flows.capital.outflow) if flows is not None else (zero, zero)
+        )
         lf = self.labour_force()
         jobs = st.routine + st.augmentable + st.local + st.ai
         return {
@@ -547,7 +506,7 @@ def run(
     rows = [sim.record(None)]
     sink: list[dict[str, float]] = []
     top: dict[str, Flows] = {}
-    steps: Any = range(1, len(years))
+    steps: Iterable[int] = range(1, len(years))
     if progress:
         from tqdm.auto import tqdm
 
@@ -558,36 +517,36 @@ def run(
         grown = float((sim.state.talent * (1.0 + sim.growth[k])).sum()) - talent_before
         flows = sim.step(k, _TOP_K if last else 0)
         rows.append(sim.record(flows))
-        t_in, t_out, t_outside, t_idx, t_top, t_abroad = flows["talent"]
-        c_in, c_out, c_idx, c_top = flows["capital"]
+        talent, capital = flows.talent, flows.capital
         sink.append(
             {
                 "year": int(years[k]),
                 "talent_growth": grown,
-                "talent_to_outside": float(t_outside.sum()),
-                "talent_out": float(t_out.sum()),
-                "talent_in": float(t_in.sum()),
-                "talent_abroad": float(t_abroad.sum()),
-                "jobless_leaving": float(flows["leavers"].sum()),
-                "workers_arriving": float(flows["arrivals"].sum()),
-                "capital_out": float(c_out.sum()),
-                "capital_in": float(c_in.sum()),
+                "talent_to_outside": float(talent.outside.sum()),
+                "talent_out": float(talent.outflow.sum()),
+                "talent_in": float(talent.inflow.sum()),
+                "talent_abroad": float(talent.abroad.sum()),
+                "jobless_leaving": float(flows.leavers.sum()),
+                "workers_arriving": float(flows.arrivals.sum()),
+                "capital_out": float(capital.outflow.sum()),
+                "capital_in": float(capital.inflow.sum()),
             }
         )
         if last:
-            top = {"talent": _top_flows(t_idx, t_top), "capital": _top_flows(c_idx, c_top)}
+            top = {"talent": _top_flows(talent), "capital": _top_flows(capital)}
     panel = _panel(world.metros["metro_id"].to_numpy(), years, rows)
     return panel, top, pd.DataFrame(sink)
 
 
-def _top_flows(index: np.ndarray, flow: np.ndarray) -> Flows:
+def _top_flows(flows: MobilityFlows) -> Flows:
+    index, flow = flows.top_index, flows.top_flow
     rows, cols = np.nonzero(index >= 0)
     return Flows(origin=rows, destination=index[rows, cols], flow=flow[rows, cols])
 
 
-def _panel(ids: np.ndarray, years: np.ndarray, rows: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+def _panel(ids: np.ndarray, years: IntArray, rows: list[dict[str, FloatArray]]) -> pd.DataFrame:
     n = ids.size
-    data: dict[str, Any] = {
+    data: dict[str, np.ndarray] = {
         "metro_id": np.tile(ids, years.size),
         "year": np.repeat(years, n),
     }

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -41,8 +40,11 @@ AI_POOL_AI_LEVERAGED = 100_000_000.0
 AI_CAPITAL_WORLD = 7.557e11
 
 
-def _p(default: Any, unit: str, source: str, kind: str = "share") -> Any:
-    """Declare a parameter field with its unit, source and validation kind."""
+def _p(default: float, unit: str, source: str, kind: str = "share") -> float:
+    """Declare a parameter field with its unit, source and validation kind.
+
+    Returns the :func:`dataclasses.field` (typed as its default, as ``field`` itself is).
+    """
     return field(default=default, metadata={"unit": unit, "source": source, "kind": kind})
 
 
@@ -282,12 +284,12 @@ class ScenarioParams:
                 f"({self.ai_jobs_start:,.0f})."
             )
 
-    def replace(self, **overrides: Any) -> ScenarioParams:
+    def replace(self, **overrides: float) -> ScenarioParams:
         """Return a copy with some fields changed; unknown names are an error.
 
         Parameters
         ----------
-        **overrides
+        **overrides : float
             ``name=value`` for fields of :class:`ScenarioParams`.
 
         Returns
@@ -321,7 +323,9 @@ class ScenarioParams:
         return replace(self, **overrides)
 
     @classmethod
-    def from_toml(cls, path: str | Path, *, table: str = "scenario", base: Any = None) -> Any:
+    def from_toml(
+        cls, path: str | Path, *, table: str = "scenario", base: ScenarioParams | None = None
+    ) -> ScenarioParams:
         r"""Read overrides from ``[table]`` of a TOML file onto ``base`` (default: defaults).
 
         Parameters

@@ -10,7 +10,6 @@ job file).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from geoai.errors import InputError
 from geoai.scenario.params import AI_POOL_COMPANY_ARITHMETIC, ScenarioParams
@@ -45,12 +44,12 @@ class Preset:
     description: str
     overrides: dict[str, float]
 
-    def params(self, **overrides: Any) -> ScenarioParams:
+    def params(self, **overrides: float) -> ScenarioParams:
         """Return the preset's parameters, with further overrides on top.
 
         Parameters
         ----------
-        **overrides
+        **overrides : float
             ``name=value`` for fields of :class:`ScenarioParams`, applied after the preset's.
 
         Returns
@@ -172,7 +171,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def preset(name: str, **overrides: Any) -> ScenarioParams:
+def preset(name: str, **overrides: float) -> ScenarioParams:
     """Parameters of a named preset, with overrides.
 
     Examples

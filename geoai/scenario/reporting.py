@@ -10,7 +10,7 @@ three most influential parameters (:mod:`geoai.scenario.sensitivity`), and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ from geoai.scenario._format import fmt_band, fmt_number
 
 if TYPE_CHECKING:
     from geoai.io.report import Report
+    from geoai.scenario.simulation import Simulation
 
 __all__ = [
     "ARITHMETIC_HEADING",
@@ -32,13 +33,13 @@ _ARITHMETIC_COLUMNS = ("seed", "claim", "as_written", "seed_says", "model", "not
 
 
 def headline_table(
-    sims: dict[str, Any], bands: dict[str, pd.DataFrame] | None = None
+    sims: dict[str, Simulation], bands: dict[str, pd.DataFrame] | None = None
 ) -> pd.DataFrame:
     """Return the presets' headline figures as text, each with its band where there is one.
 
     Parameters
     ----------
-    sims : dict
+    sims : dict of str to Simulation
         ``{preset: Simulation}``.
     bands : dict, optional
         ``{preset: bands table}`` of :func:`geoai.scenario.sensitivity.bands`.
@@ -105,7 +106,7 @@ def _band_note(bands: dict[str, pd.DataFrame]) -> list[str]:
 
 def report_sections(
     rep: Report,
-    sims: dict[str, Any],
+    sims: dict[str, Simulation],
     bands: dict[str, pd.DataFrame] | None,
     arithmetic: pd.DataFrame | None,
     *,
@@ -117,7 +118,7 @@ def report_sections(
     ----------
     rep : geoai.io.report.Report
         The report; blocks are appended.
-    sims : dict
+    sims : dict of str to Simulation
         ``{preset: Simulation}``.
     bands : dict or None
         ``{preset: bands table}`` (:func:`geoai.scenario.sensitivity.sensitivity`);

@@ -16,7 +16,7 @@ say so and show the model's measure of the direction they describe.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,11 @@ from geoai.scenario._format import fmt_number
 from geoai.scenario._seed_claims import Context as _Context
 from geoai.scenario._seed_claims import Figure as _Figure
 from geoai.scenario._seed_claims import SeedClaim
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from geoai.scenario.simulation import Simulation
 
 __all__ = ["CLAIMS", "SeedClaim", "seed_arithmetic"]
 
@@ -71,7 +76,7 @@ def _big(x: float) -> str:
     return text
 
 
-def _ends(sim: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _ends(sim: Simulation) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = sim.panel
     return p[p["year"] == sim.start], p[p["year"] == sim.end]
 
@@ -80,7 +85,7 @@ def _office(frame: pd.DataFrame) -> float:
     return float(frame["jobs_routine"].sum() + frame["jobs_augmentable"].sum())
 
 
-def _tag(sim: Any, year: int | None = None) -> str:
+def _tag(sim: Simulation, year: int | None = None) -> str:
     return f"{sim.preset}, {sim.end if year is None else year}, modelled"
 
 
@@ -99,7 +104,7 @@ def _pool_reading(pool: float) -> str:
     return "none of the seed's figures (an assumption)"
 
 
-def _pool(sim: Any) -> float:
+def _pool(sim: Simulation) -> float:
     return float(getattr(sim.params, "ai_pool_max", math.nan))
 
 
@@ -122,7 +127,7 @@ def _white_collar(ctx: _Context) -> _Figure:
     )
 
 
-def _lost(sim: Any) -> tuple[float, str]:
+def _lost(sim: Simulation) -> tuple[float, str]:
     """Routine-exposed jobs lost, start minus end year, and the gross automated count if any."""
     first, last = _ends(sim)
     lost = float(first["jobs_routine"].sum() - last["jobs_routine"].sum())
@@ -178,7 +183,7 @@ def _top5(ctx: _Context) -> _Figure:
 def _million_cities(ctx: _Context) -> _Figure:
     from geoai.datasets import load_metros
 
-    sim = ctx.sim(None)
+    sim = ctx.first()
     year = 2025 if sim is None else sim.start
     n = float(len(load_metros(1_000_000, year=year)))
     return _Figure(
@@ -241,7 +246,7 @@ def _humanity(ctx: _Context) -> _Figure:
     )
 
 
-def _not_modelled(ctx: _Context) -> _Figure:
+def _not_modelled(ctx: _Context) -> _Figure:  # noqa: ARG001 - every claim's model takes the context
     return _Figure(math.nan, "", "not modelled")
 
 
@@ -507,12 +512,14 @@ CLAIMS: tuple[SeedClaim, ...] = (
 )
 
 
-def seed_arithmetic(sims: dict[str, Any], countries: Any = None) -> pd.DataFrame:
+def seed_arithmetic(
+    sims: Mapping[str, Simulation], countries: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Return every quantitative claim of the seeds beside the model's figure.
 
     Parameters
     ----------
-    sims : dict
+    sims : mapping of str to Simulation
         ``{preset: Simulation}`` (e.g. the run's simulations). A claim whose
         preset is missing gets NaN and a note saying which preset to run.
     countries : pandas.DataFrame, optional

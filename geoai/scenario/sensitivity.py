@@ -58,7 +58,7 @@ here.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -66,9 +66,16 @@ import pandas as pd
 from geoai.errors import InputError
 from geoai.scenario._design import admissible, check_design, choose, is_year, requested
 from geoai.scenario._screening import Screening
-from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import preset as preset_params
 from geoai.scenario.sweep import sweep
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import geopandas as gpd
+    from distributed import Client
+
+    from geoai.scenario.params import ScenarioParams
 
 __all__ = [
     "CORE_PARAMETERS",
@@ -136,6 +143,20 @@ NOISE = 1e-9
 _BASE = "base"
 
 
+class _Shared(TypedDict):
+    """The arguments :func:`sensitivity` passes on to both :func:`screen` and :func:`bands`."""
+
+    delta: float
+    metros: gpd.GeoDataFrame | None
+    countries: pd.DataFrame | None
+    start: int
+    end: int
+    seed: int
+    scheduler: str | Client | None
+    progress: bool
+    overrides: dict[str, float] | None
+
+
 def _floor(unit: str) -> float:
     key = str(unit).replace(",", " ").split(" ", 1)[0]
     return FLOORS.get(key, _DEFAULT_FLOOR)
@@ -176,14 +197,14 @@ def _method(delta: float, n: int, aggregate: str) -> str:
 def screen(
     preset: str,
     *,
-    parameters: Any = None,
+    parameters: str | Iterable[str] | None = None,
     delta: float = 0.2,
-    metros: Any = None,
-    countries: Any = None,
+    metros: gpd.GeoDataFrame | None = None,
+    countries: pd.DataFrame | None = None,
     start: int = 2025,
     end: int = 2050,
     seed: int = 0,
-    scheduler: Any = None,
+    scheduler: str | Client | None = None,
     progress: bool = False,
     overrides: dict[str, float] | None = None,
     aggregate: Literal["mean_rank", "max"] = "mean_rank",
@@ -243,7 +264,7 @@ def screen(
     about = base.describe()
     names, skipped = choose(base, parameters, about["unit"], start)
     rows: dict[str, dict[str, float]] = {}
-    runs: list[dict[str, Any]] = [
+    runs: list[dict[str, str | float]] = [
         {"run": _BASE, "parameter": "", "side": 0, "requested": np.nan, "value": np.nan}
     ]
     columns = list(dict.fromkeys([*fixed, *names]))
@@ -252,7 +273,7 @@ def screen(
     for name in names:
         x = plain[name]
         for side, factor in ((-1, 1.0 - d), (1, 1.0 + d)):
-            want = requested(x, factor, is_year(about["unit"], name), start)
+            want = requested(x, factor, start, year=is_year(about["unit"], name))
             got = admissible(base, {name: want})[name]
             label = f"{name} {'-' if side < 0 else '+'}"
             rows[label] = {**plain, name: got}
@@ -340,7 +361,7 @@ def _corners(
     for name in parameters:
         year = is_year(about, name)
         ends[name] = tuple(
-            admissible(base, {name: requested(plain[name], f, year, start)})[name]
+            admissible(base, {name: requested(plain[name], f, start, year=year)})[name]
             for f in (1.0 - delta, 1.0 + delta)
         )
     rows = {_BASE: plain}
@@ -355,15 +376,15 @@ def _corners(
 
 def bands(
     preset: str,
-    parameters: Any,
+    parameters: str | Iterable[str],
     *,
     delta: float = 0.2,
-    metros: Any = None,
-    countries: Any = None,
+    metros: gpd.GeoDataFrame | None = None,
+    countries: pd.DataFrame | None = None,
     start: int = 2025,
     end: int = 2050,
     seed: int = 0,
-    scheduler: Any = None,
+    scheduler: str | Client | None = None,
     progress: bool = False,
     overrides: dict[str, float] | None = None,
     classify_roles: bool = True,
@@ -463,13 +484,13 @@ def sensitivity(
     *,
     k: int = 3,
     delta: float = 0.2,
-    parameters: Any = None,
-    metros: Any = None,
-    countries: Any = None,
+    parameters: str | Iterable[str] | None = None,
+    metros: gpd.GeoDataFrame | None = None,
+    countries: pd.DataFrame | None = None,
     start: int = 2025,
     end: int = 2050,
     seed: int = 0,
-    scheduler: Any = None,
+    scheduler: str | Client | None = None,
     progress: bool = False,
     overrides: dict[str, float] | None = None,
     aggregate: Literal["mean_rank", "max"] = "mean_rank",
@@ -523,7 +544,7 @@ def sensitivity(
     >>> list(table.attrs["influence"]) == found.top(1) == [table["parameters"].iloc[0]]
     True
     """
-    common = {
+    common: _Shared = {
         "delta": delta,
         "metros": metros,
         "countries": countries,

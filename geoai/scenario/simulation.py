@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +15,9 @@ from geoai.scenario import engine
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS, preset
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 __all__ = ["Simulation", "simulate", "theil"]
 
 #: What is observed and what is modelled in a simulation (said in outputs).
@@ -25,8 +28,18 @@ ASSUMPTION_NOTE = (
 )
 
 
-def theil(x: Any) -> float:
+def theil(x: ArrayLike) -> float:
     """Theil T index of a non-negative distribution (0 = equal; ``ln n`` = all in one).
+
+    Parameters
+    ----------
+    x : array-like of float, shape (n,)
+        The distribution (>= 0), in any unit.
+
+    Returns
+    -------
+    float
+        The index, in [0, ln n] (0 for an empty or all-zero distribution).
 
     Examples
     --------
@@ -197,8 +210,8 @@ class Simulation:
 
 
 def simulate(
-    metros: Any = None,
-    countries: Any = None,
+    metros: gpd.GeoDataFrame | None = None,
+    countries: pd.DataFrame | None = None,
     *,
     preset: str | None = "concentration",
     params: ScenarioParams | None = None,
@@ -207,7 +220,7 @@ def simulate(
     seed: int = 0,
     classify_roles: bool = True,
     progress: bool = False,
-    **overrides: Any,
+    **overrides: float,
 ) -> Simulation:
     """Run one scenario year by year.
 
@@ -235,7 +248,7 @@ def simulate(
         Give every metro its role from the panel (:func:`geoai.classify`).
     progress : bool
         Show a progress bar over the years.
-    **overrides
+    **overrides : float
         Parameter overrides on top of the preset (e.g. ``ai_pool_max=5e6``).
 
     Returns
@@ -307,7 +320,7 @@ def simulate(
     )
 
 
-def _preset_params(name: str, overrides: dict[str, Any]) -> ScenarioParams:
+def _preset_params(name: str, overrides: dict[str, float]) -> ScenarioParams:
     if name not in PRESETS:
         raise InputError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
     return preset(name, **overrides)

@@ -26,13 +26,19 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from geoai._geodesy import kernel_points
 from geoai.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["World", "natural_growth", "prepare_world"]
 
@@ -59,7 +65,7 @@ class World:
         Kernel coordinates (unit vectors on the sphere, or planar km).
     geo : bool
         Whether ``xyz`` are unit vectors (great-circle distances).
-    country : numpy.ndarray, shape (n,)
+    country : numpy.ndarray of int64, shape (n,)
         Index of each metro's country in ``country_ids``.
     country_ids : numpy.ndarray, shape (c,)
         ISO3 codes.
@@ -110,28 +116,28 @@ class World:
     (True, True)
     """
 
-    metros: Any
-    xyz: np.ndarray
+    metros: gpd.GeoDataFrame
+    xyz: FloatArray
     geo: bool
-    country: np.ndarray
+    country: IntArray
     country_ids: np.ndarray
-    gdp_pc: np.ndarray
+    gdp_pc: FloatArray
     income_ref: float
-    niip_gdp: np.ndarray
-    population: np.ndarray
-    routine: np.ndarray
-    augmentable: np.ndarray
-    local: np.ndarray
-    talent: np.ndarray
-    labour_rate: np.ndarray
-    ai_share: np.ndarray
-    capital_share: np.ndarray
-    specialisation: np.ndarray
+    niip_gdp: FloatArray
+    population: FloatArray
+    routine: FloatArray
+    augmentable: FloatArray
+    local: FloatArray
+    talent: FloatArray
+    labour_rate: FloatArray
+    ai_share: FloatArray
+    capital_share: FloatArray
+    specialisation: FloatArray
     sources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
     @property
-    def niip_known(self) -> np.ndarray:
+    def niip_known(self) -> BoolArray:
         """Whether each country's NIIP is known, shape (c,)."""
         return np.asarray(np.isfinite(self.niip_gdp))
 
@@ -141,7 +147,7 @@ class World:
         return float(self.ai_share.sum())
 
 
-def _check_metros(metros: Any) -> None:
+def _check_metros(metros: pd.DataFrame) -> None:
     missing = [c for c in _NEED if c not in metros.columns]
     if missing:
         raise InputError(
@@ -167,7 +173,9 @@ def _check_metros(metros: Any) -> None:
         raise InputError("every metro needs a population > 0; drop the empty ones.")
 
 
-def _countries(metros: Any, countries: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _countries(
+    metros: pd.DataFrame, countries: object
+) -> tuple[np.ndarray, IntArray, pd.DataFrame]:
     if not isinstance(countries, pd.DataFrame):
         raise InputError("countries must be a DataFrame indexed by ISO3 (geoai.load_countries()).")
     iso = metros["country_iso3"].astype(str).to_numpy()
@@ -275,8 +283,8 @@ def country_ai_weights(countries: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 def _within_country(
-    metros: Any, code: np.ndarray, c: pd.DataFrame, office: np.ndarray, talent: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    metros: pd.DataFrame, code: IntArray, c: pd.DataFrame, office: FloatArray, talent: FloatArray
+) -> tuple[FloatArray, BoolArray]:
     """Each metro's share of its country's AI activity, and whether it is observed."""
     from geoai.labour import national_jobs, us_national_ai_talent
 
@@ -298,8 +306,8 @@ def _within_country(
 
 
 def _cap_jobs(
-    metros: Any, p_max: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    metros: pd.DataFrame, p_max: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     pop = metros["population"].to_numpy(dtype=float)
     cols = [metros[c].to_numpy(dtype=float) for c in ("jobs_routine", "jobs_augmentable")]
     local = metros["jobs_local"].to_numpy(dtype=float)
@@ -315,7 +323,9 @@ def _cap_jobs(
     return pop, cols[0] * factor, cols[1] * factor, local * factor, talent * factor, factor
 
 
-def prepare_world(metros: Any, countries: pd.DataFrame, *, max_employment_rate: float) -> World:
+def prepare_world(
+    metros: gpd.GeoDataFrame, countries: pd.DataFrame, *, max_employment_rate: float
+) -> World:
     """Check and align metros and countries; build the observed start.
 
     Parameters
@@ -399,7 +409,9 @@ def _world_income(countries: pd.DataFrame) -> float:
     return float(np.exp(np.average(np.log(y[ok]), weights=pop[ok])))
 
 
-def _sources(m: Any, factor: np.ndarray, observed: np.ndarray, country_src: np.ndarray) -> Any:
+def _sources(
+    m: pd.DataFrame, factor: FloatArray, observed: BoolArray, country_src: np.ndarray
+) -> pd.DataFrame:
     n = len(m)
     kind = m.get("population_kind", pd.Series(["input"] * n))
     population = np.where(
@@ -433,13 +445,13 @@ def _sources(m: Any, factor: np.ndarray, observed: np.ndarray, country_src: np.n
 
 
 def _start_notes(
-    m: Any,
-    factor: np.ndarray,
-    ai_share: np.ndarray,
+    m: pd.DataFrame,
+    factor: FloatArray,
+    ai_share: FloatArray,
     *,
     ids: np.ndarray,
-    code: np.ndarray,
-    niip: Any,
+    code: IntArray,
+    niip: FloatArray,
 ) -> list[str]:
     notes = []
     scaled = factor < 1.0
@@ -473,7 +485,7 @@ def _start_notes(
     return notes
 
 
-def natural_growth(metro_ids: Any, years: np.ndarray, *, halflife: float) -> np.ndarray:
+def natural_growth(metro_ids: ArrayLike, years: ArrayLike, *, halflife: float) -> FloatArray:
     """Annual natural growth of each metro's population, shape (len(years), n).
 
     Row ``k`` is the growth from ``years[k] - 1`` to ``years[k]`` (row 0 is
@@ -485,7 +497,7 @@ def natural_growth(metro_ids: Any, years: np.ndarray, *, halflife: float) -> np.
     ----------
     metro_ids : array-like of str, shape (n,)
         The metros; UN agglomerations have ``wup:`` ids.
-    years : numpy.ndarray of int, shape (t,)
+    years : array-like of int, shape (t,)
         Consecutive years of the run.
     halflife : float
         Years in which the growth rate after 2035 halves.

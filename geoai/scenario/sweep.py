@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from geoai._optional import optional
 from geoai.errors import InputError
-from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import preset as preset_params
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from dask.delayed import Delayed
+    from distributed import Client
+
+    from geoai.scenario.params import ScenarioParams
+    from geoai.scenario.simulation import Simulation
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -88,21 +95,39 @@ class SweepResult:
         return self.summary.quantile(list(q)).T
 
 
-def _summary(sim: Any, classified: bool) -> pd.DataFrame:
+class _Run(NamedTuple):
+    """What one run of a sweep sends back (small, so the workers return little).
+
+    Attributes
+    ----------
+    figures : dict of str to float
+        Each figure of :meth:`Simulation.summary` and its value (in its unit).
+    roles : pandas.Series
+        The role of every metro (empty without ``classify_roles``).
+    units : dict of str to str
+        Each figure's unit.
+    """
+
+    figures: dict[str, float]
+    roles: pd.Series
+    units: dict[str, str]
+
+
+def _summary(sim: Simulation, *, classified: bool) -> pd.DataFrame:
     """``sim.summary()``; without roles, no counts of metros by role (unit ``"metros"``)."""
     table = sim.summary()
     return table if classified else table[table["unit"] != "metros"]
 
 
 def _one(
-    metros: Any,
-    countries: Any,
+    metros: gpd.GeoDataFrame,
+    countries: pd.DataFrame,
     params: ScenarioParams,
     *,
     years: tuple[int, int],
     seed: int,
     classify_roles: bool = True,
-) -> tuple[dict[str, float], pd.Series, dict[str, str]]:
+) -> _Run:
     from geoai.scenario.simulation import simulate
 
     sim = simulate(
@@ -114,12 +139,14 @@ def _one(
         seed=seed,
         classify_roles=classify_roles,
     )
-    table = _summary(sim, classify_roles)
+    table = _summary(sim, classified=classify_roles)
     roles = sim.roles["role"].astype(str) if classify_roles else pd.Series(dtype=str)
-    return table["value"].to_dict(), roles, table["unit"].astype(str).to_dict()
+    return _Run(table["value"].to_dict(), roles, table["unit"].astype(str).to_dict())
 
 
-def _draw(base: ScenarioParams, ranges: dict[str, Any], n: int, seed: int) -> pd.DataFrame:
+def _draw(
+    base: ScenarioParams, ranges: dict[str, tuple[float, float]], n: int, seed: int
+) -> pd.DataFrame:
     known = set(base.describe().index)
     unknown = sorted(set(ranges) - known)
     if unknown:
@@ -139,7 +166,7 @@ def _draw(base: ScenarioParams, ranges: dict[str, Any], n: int, seed: int) -> pd
     return pd.DataFrame(cols, index=pd.RangeIndex(n, name="draw"))
 
 
-def _design_rows(base: ScenarioParams, design: Any) -> list[ScenarioParams]:
+def _design_rows(base: ScenarioParams, design: object) -> list[ScenarioParams]:
     """Check an explicit design and return the parameters of each of its rows."""
     if not isinstance(design, pd.DataFrame):
         raise InputError(
@@ -172,14 +199,14 @@ def _design_rows(base: ScenarioParams, design: Any) -> list[ScenarioParams]:
 
 def sweep(
     preset: str,
-    ranges: dict[str, Any] | None = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
     *,
     n: int | None = None,
     design: pd.DataFrame | None = None,
     seed: int = 0,
-    scheduler: Any = None,
-    metros: Any = None,
-    countries: Any = None,
+    scheduler: str | Client | None = None,
+    metros: gpd.GeoDataFrame | None = None,
+    countries: pd.DataFrame | None = None,
     start: int = 2025,
     end: int = 2050,
     classify_roles: bool = True,
@@ -270,11 +297,11 @@ def sweep(
         delayed(_one)(dm, dc, p, years=(start, end), seed=s, classify_roles=classify_roles)
         for p, s in zip(runs, seeds, strict=True)
     ]
-    results = _compute(tasks, scheduler, progress)
-    summary = pd.DataFrame([r[0] for r in results], index=draws.index)
-    units = pd.Series({k: u for r in results for k, u in r[2].items()}, dtype=str)
+    results = _compute(tasks, scheduler, progress=progress)
+    summary = pd.DataFrame([r.figures for r in results], index=draws.index)
+    units = pd.Series({k: u for r in results for k, u in r.units.items()}, dtype=str)
     if classify_roles:
-        roles = pd.DataFrame({i: r[1] for i, r in enumerate(results)})
+        roles = pd.DataFrame({i: r.roles for i, r in enumerate(results)})
         freq = roles.apply(lambda row: row.value_counts(normalize=True), axis=1).fillna(0.0)
     else:
         freq = pd.DataFrame()
@@ -283,7 +310,7 @@ def sweep(
     )
 
 
-def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
+def _compute(tasks: list[Delayed], scheduler: str | Client | None, *, progress: bool) -> list[_Run]:
     dask = optional("dask", "scenario.sweep")
 
     if scheduler is None or scheduler in ("threads", "processes", "sync", "synchronous"):
@@ -294,9 +321,9 @@ def _compute(tasks: list[Any], scheduler: Any, progress: bool) -> list[Any]:
             with ProgressBar():  # type: ignore[no-untyped-call]  # untyped dependency
                 return list(dask.compute(*tasks, scheduler=name))
         return list(dask.compute(*tasks, scheduler=name))
-    Client = optional("distributed", "a dask.distributed scheduler").Client  # noqa: N806
+    client_type = optional("distributed", "a dask.distributed scheduler").Client
 
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    client = scheduler if isinstance(scheduler, client_type) else client_type(scheduler)
     try:
         futures = client.compute(tasks)
         if progress:

@@ -7,7 +7,7 @@ chain, gives the functional hinterlands of a flow system. Exposed as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -15,10 +15,18 @@ import pandas as pd
 from geoai import _validate as v
 from geoai.errors import InputError
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from geoai._typing import FloatArray, IntArray
+    from geoai.flows import AggregateResult
+
 __all__ = ["dominant_flows"]
 
 
-def _from_table(flows: pd.DataFrame, ids: pd.Index, names: tuple[str, str, str]) -> Any:
+def _from_table(
+    flows: pd.DataFrame, ids: pd.Index, names: tuple[str, str, str]
+) -> tuple[IntArray, FloatArray]:
     """Largest outflow per place from a long (origin, destination, flow) table."""
     missing = [c for c in names if c not in flows.columns]
     if missing:
@@ -46,7 +54,7 @@ def _from_table(flows: pd.DataFrame, ids: pd.Index, names: tuple[str, str, str])
     return target, amount
 
 
-def _from_matrix(flows: Any) -> Any:
+def _from_matrix(flows: ArrayLike) -> tuple[IntArray, FloatArray]:
     """Largest off-diagonal outflow per row of a dense square matrix."""
     mat = np.asarray(flows, dtype=np.float64)
     if mat.ndim != 2 or mat.shape[0] != mat.shape[1]:
@@ -62,16 +70,21 @@ def _from_matrix(flows: Any) -> Any:
     return np.where(amount > 0, target, -1), np.where(amount > 0, amount, 0.0)
 
 
-def _largest_outflows(flows: Any, size: Any, names: tuple[str, str, str]) -> tuple[Any, ...]:
+def _largest_outflows(
+    flows: AggregateResult | pd.DataFrame | ArrayLike,
+    size: pd.Series | ArrayLike,
+    names: tuple[str, str, str],
+) -> tuple[pd.Index, IntArray, FloatArray, FloatArray]:
     """``(ids, target position or -1, target flow, size)`` from the accepted flow inputs."""
     if hasattr(flows, "top_index") and hasattr(flows, "top_flow"):  # flows.AggregateResult
-        if flows.top_index.shape[1] == 0:
+        agg = cast("AggregateResult", flows)  # duck-typed: any object with these fields
+        if agg.top_index.shape[1] == 0:
             raise InputError(
                 "this AggregateResult has no top flows; use flows.aggregate(..., top_k=1)."
             )
-        ids = pd.Index(flows.ids)
-        target = flows.top_index[:, 0].astype(np.int64)
-        amount = np.where(target >= 0, flows.top_flow[:, 0], 0.0)
+        ids = pd.Index(agg.ids)
+        target = agg.top_index[:, 0].astype(np.int64)
+        amount = np.where(target >= 0, agg.top_flow[:, 0], 0.0)
     elif isinstance(flows, pd.DataFrame):
         if not isinstance(size, pd.Series):
             raise InputError("with a flow table, size must be a pandas Series indexed by place id.")
@@ -93,21 +106,21 @@ def _largest_outflows(flows: Any, size: Any, names: tuple[str, str, str]) -> tup
     return ids, target, amount, s
 
 
-def _labels(label: np.ndarray, pos: np.ndarray) -> np.ndarray:
+def _labels(label: NDArray[np.object_], pos: IntArray) -> NDArray[np.object_]:
     """Labels at positions ``pos``; None where ``pos`` is -1."""
     out = np.full(pos.size, None, dtype=object)
     out[pos >= 0] = label[pos[pos >= 0]]
     return out
 
 
-def _check_flows(f: np.ndarray) -> None:
+def _check_flows(f: FloatArray) -> None:
     if f.size and (~np.isfinite(f) | (f < 0)).any():
         raise InputError("flows must be finite and >= 0; found NaN, inf or negative values.")
 
 
 def dominant_flows(
-    flows: Any,
-    size: Any,
+    flows: AggregateResult | pd.DataFrame | ArrayLike,
+    size: pd.Series | ArrayLike,
     *,
     origin: str = "origin",
     destination: str = "destination",

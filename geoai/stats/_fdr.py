@@ -8,22 +8,27 @@ smallest attainable p-value can pass the first step. Exposed as
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geoai import _validate as v
 from geoai.errors import InputError
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from geoai._typing import BoolArray, FloatArray
+
 __all__ = ["fdr"]
 
 
-def _bh_steps(alpha: float, m: int) -> np.ndarray:
+def _bh_steps(alpha: float, m: int) -> FloatArray:
     """Benjamini-Hochberg thresholds ``r alpha / m`` for ranks ``r = 1..m``."""
     return alpha * np.arange(1, m + 1) / m
 
 
-def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
+def _bh(p: FloatArray, alpha: float) -> BoolArray:
     out = np.zeros(p.size, dtype=bool)
     valid = np.flatnonzero(~np.isnan(p))
     m = valid.size
@@ -36,7 +41,7 @@ def _bh(p: np.ndarray, alpha: float) -> np.ndarray:
     return out
 
 
-def _bh_adjusted(p: np.ndarray) -> np.ndarray:
+def _bh_adjusted(p: FloatArray) -> FloatArray:
     """BH-adjusted p-values ``min(1, min_{j >= r} m p_(j) / j)``; NaN stays NaN."""
     out = np.full(p.size, np.nan)
     valid = np.flatnonzero(~np.isnan(p))
@@ -48,7 +53,7 @@ def _bh_adjusted(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _permutations_needed(level: float, strict: bool) -> int:
+def _permutations_needed(level: float, *, strict: bool) -> int:
     """Smallest ``P`` with ``1 / (P + 1) <= level`` (``<`` when ``strict``)."""
 
     def reached(q: int) -> bool:
@@ -63,7 +68,7 @@ def _permutations_needed(level: float, strict: bool) -> int:
     return need
 
 
-def fdr(pvalues: Any, alpha: float = 0.05) -> np.ndarray:
+def fdr(pvalues: ArrayLike, alpha: float = 0.05) -> BoolArray:
     """Benjamini-Hochberg step-up procedure: which p-values are discoveries.
 
     With the ``m`` non-NaN p-values sorted, ``p_(1) <= ... <= p_(m)``, find

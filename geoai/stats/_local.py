@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,20 @@ from geoai.stats._weights import (
     weights,
 )
 
-__all__ = ["QUADRANTS", "IslandWarning", "PermutationWarning", "getis_ord", "local_moran"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geoai._typing import BoolArray, FloatArray, IntArray
+    from geoai.stats._weights import WeightsLike
+
+__all__ = [
+    "QUADRANTS",
+    "IslandWarning",
+    "PermutationWarning",
+    "getis_ord",
+    "getis_ord_core",
+    "local_moran",
+]
 
 #: Local Moran quadrants in esda's order (its ``q`` = 1..4): value High/Low,
 #: spatial lag High/Low. A value or lag of exactly 0 counts as Low.
@@ -73,7 +86,7 @@ class PermutationWarning(GeoAIWarning):
 # ------------------------------------------------------------ shared checks
 @dataclass(frozen=True)
 class _Inputs:
-    y: np.ndarray
+    y: FloatArray
     w: SpatialWeights
     permutations: int
     seed: int
@@ -82,7 +95,7 @@ class _Inputs:
     transform: str
 
 
-def _column(gdf: Any, column: Any) -> np.ndarray:
+def _column(gdf: object, column: object) -> FloatArray:
     """Return the column as float64, checked numeric, finite and not constant."""
     if not isinstance(gdf, pd.DataFrame):
         raise InputError(f"gdf must be a (Geo)DataFrame; got {type(gdf).__name__}.")
@@ -106,7 +119,7 @@ def _column(gdf: Any, column: Any) -> np.ndarray:
     return np.asarray(y)
 
 
-def _level(value: Any, name: str, hint: str = "") -> float:
+def _level(value: float, name: str, hint: str = "") -> float:
     try:
         a = float(value)
     except (TypeError, ValueError):
@@ -117,7 +130,7 @@ def _level(value: Any, name: str, hint: str = "") -> float:
 
 
 def _inference_options(
-    permutations: Any, seed: Any, fdr: Any, alpha: Any
+    permutations: int, seed: int | None, fdr: float | None, alpha: float
 ) -> tuple[int, int, float | None, float]:
     if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
         raise InputError(f"permutations must be an integer >= 0; got {permutations!r}.")
@@ -132,16 +145,16 @@ def _inference_options(
 
 
 def _prepare(
-    gdf: Any,
-    column: Any,
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
+    column: str,
     *,
     k: int,
-    w: Any,
-    permutations: Any,
-    seed: Any,
-    fdr: Any,
-    alpha: Any,
-    transform: Any,
+    w: WeightsLike | None,
+    permutations: int,
+    seed: int | None,
+    fdr: float | None,
+    alpha: float,
+    transform: str,
     allowed: tuple[str, ...] = TRANSFORMS,
 ) -> _Inputs:
     y = _column(gdf, column)
@@ -161,8 +174,8 @@ def _prepare(
 
 
 def _split(
-    w: SpatialWeights, data: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    w: SpatialWeights, data: FloatArray
+) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
     """Split transformed CSR values into the diagonal and off-diagonal CSR parts."""
     n = w.n
     rows = np.repeat(np.arange(n), np.diff(w.indptr))
@@ -175,7 +188,7 @@ def _split(
     return diag, indptr, w.indices[off], data[off]
 
 
-def _warn_islands(islands: np.ndarray, index: pd.Index) -> None:
+def _warn_islands(islands: BoolArray, index: pd.Index) -> None:
     if islands.any():
         ex = [str(x) for x in index[islands][:5]]
         warnings.warn(
@@ -194,15 +207,15 @@ def _n_chunks(n: int) -> int:
 
 
 def _null(
-    x: np.ndarray,
-    indptr: np.ndarray,
-    wts: np.ndarray,
+    x: FloatArray,
+    indptr: IntArray,
+    wts: FloatArray,
     *,
-    a: np.ndarray,
-    b: np.ndarray,
-    observed: np.ndarray,
+    a: FloatArray,
+    b: FloatArray,
+    observed: FloatArray,
     inp: _Inputs,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Folded pseudo p-value, z_sim and upper-tail flag from the permutation kernel."""
     n = x.size
     if inp.permutations == 0:
@@ -255,8 +268,8 @@ def _warn_floor(m: int, inp: _Inputs, stacklevel: int) -> None:
 
 
 def _decide(
-    p: np.ndarray, inp: _Inputs, *, floor: bool = True, stacklevel: int = 4
-) -> tuple[np.ndarray, np.ndarray]:
+    p: FloatArray, inp: _Inputs, *, floor: bool = True, stacklevel: int = 4
+) -> tuple[BoolArray, FloatArray]:
     """``significant`` and ``p_fdr`` (NaN when ``fdr=None``) from the p-values ``p``."""
     m = int(np.count_nonzero(~np.isnan(p)))
     if floor and inp.permutations and m:
@@ -268,11 +281,11 @@ def _decide(
 
 # ---------------------------------------------------------------- local Moran
 def local_moran(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
     column: str,
     *,
     k: int = 8,
-    weights: Any = None,
+    weights: WeightsLike | None = None,
     permutations: int = 999,
     seed: int | None = 0,
     fdr: float | None = 0.05,
@@ -362,7 +375,7 @@ def local_moran(
                    fdr=fdr, alpha=alpha, transform=transform)  # fmt: skip
     w = inp.w
     n = w.n
-    data = transformed(w.indptr, w.indices, w.values, inp.transform)
+    data = transformed(w.indptr, w.values, inp.transform)
     diag, indptr, _, wts = _split(w, data)
     islands = np.diff(indptr) == 0
     _warn_islands(islands, gdf.index)
@@ -385,11 +398,11 @@ def local_moran(
 
 # ---------------------------------------------------------------- Getis-Ord
 def getis_ord(
-    gdf: Any,
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
     column: str,
     *,
     k: int = 8,
-    weights: Any = None,
+    weights: WeightsLike | None = None,
     star: bool = True,
     permutations: int = 999,
     seed: int | None = 0,
@@ -478,7 +491,7 @@ def getis_ord(
     >>> list(gi.columns)
     ['G', 'z', 'p_norm', 'p_sim', 'p_fdr', 'significant', 'label']
     """
-    return _getis_ord(
+    return getis_ord_core(
         gdf,
         column,
         k=k,
@@ -492,12 +505,12 @@ def getis_ord(
     )
 
 
-def _getis_ord(
-    gdf: Any,
+def getis_ord_core(
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
     column: str,
     *,
     k: int = 8,
-    weights: Any = None,
+    weights: WeightsLike | None = None,
     star: bool = True,
     permutations: int = 999,
     seed: int | None = 0,
@@ -507,6 +520,11 @@ def _getis_ord(
     warn_floor: bool = True,
 ) -> pd.DataFrame:
     """Run :func:`getis_ord`; ``warn_floor=False`` for callers that report ``p_sim`` as is.
+
+    The parameters and the returned table are :func:`getis_ord`'s; ``warn_floor``
+    (default True) says whether a :class:`PermutationWarning` is raised when the
+    permutation p floor is above the FDR or ``alpha`` bar. Not re-exported by
+    :mod:`geoai.stats`: :func:`geoai.classify` calls it with ``warn_floor=False``.
 
     A flag rather than ``warnings.catch_warnings()`` around the call, which is not
     thread-safe (the scenario sweep classifies on several threads at once).
@@ -533,7 +551,7 @@ def _getis_ord(
         np.concatenate((vals0, diag0)), n,
     )  # fmt: skip
     sw = SpatialWeights(full.indptr, full.indices, full.data, w.ids)
-    data = transformed(sw.indptr, sw.indices, sw.values, inp.transform)
+    data = transformed(sw.indptr, sw.values, inp.transform)
     diag, indptr, _, wts = _split(sw, data)
     islands = np.diff(indptr) == 0
     _warn_islands(islands, gdf.index)
@@ -553,7 +571,7 @@ def _getis_ord(
     p_norm = ndtr(-np.abs(z))
     p_sim, _, upper = _null(y, indptr, wts, a=1.0 / denom, b=diag * y / denom, observed=g, inp=inp)
     if inp.permutations:
-        # stacklevel 5: the warning points at the caller of getis_ord, one frame above _getis_ord
+        # stacklevel 5: the warning points at the caller of getis_ord, one frame above this one
         (sig, p_fdr), hot = _decide(p_sim, inp, floor=warn_floor, stacklevel=5), upper
     else:
         (sig, p_fdr), hot = _decide(p_norm, inp, floor=False), z > 0

@@ -23,8 +23,7 @@ of economic convergence. *International Regional Science Review* 26(3), 363-392.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +34,14 @@ from scipy.special import chdtrc
 from geoai.errors import InputError
 from geoai.stats._markov_result import SpatialMarkov
 from geoai.stats._weights import check_k, weights
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    import geopandas as gpd
+    from numpy.typing import NDArray
+
+    from geoai._typing import FloatArray, IntArray
 
 __all__ = [
     "SpatialMarkov",
@@ -48,7 +55,7 @@ __all__ = [
 
 
 # ------------------------------------------------------------ array helpers
-def pooled_quantiles(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def pooled_quantiles(x: FloatArray, k: int) -> tuple[IntArray, FloatArray]:
     """Cut values into ``k`` quantile classes pooled over all cells.
 
     Same rule as ``mapclassify.Quantiles`` (used by giddy with ``fixed=True``):
@@ -85,9 +92,7 @@ def pooled_quantiles(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return np.searchsorted(bins, x, side="left").astype(np.int64), bins
 
 
-def transition_counts(
-    classes: np.ndarray, k: int, lag_classes: np.ndarray | None = None
-) -> np.ndarray:
+def transition_counts(classes: IntArray, k: int, lag_classes: IntArray | None = None) -> IntArray:
     """Count moves between classes from each period to the next.
 
     Parameters
@@ -113,13 +118,13 @@ def transition_counts(
     return np.bincount(cell.ravel(), minlength=k**3).reshape(k, k, k).astype(np.int64)
 
 
-def row_stochastic(counts: np.ndarray) -> np.ndarray:
+def row_stochastic(counts: NDArray[np.int64] | FloatArray) -> FloatArray:
     """Maximum-likelihood transition probabilities: counts over row sums (empty rows stay 0)."""
     rows = counts.sum(axis=-1, keepdims=True).astype(np.float64)
     return counts / np.where(rows == 0, 1.0, rows)
 
 
-def steady_state(p: np.ndarray) -> np.ndarray:
+def steady_state(p: FloatArray) -> FloatArray:
     """Return the unique stationary distribution ``pi = pi P`` of a chain, or NaN.
 
     States never observed as origin (empty rows) are dropped when no
@@ -164,7 +169,7 @@ def steady_state(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def homogeneity(counts: np.ndarray) -> tuple[float, float, float, float, int]:
+def homogeneity(counts: IntArray) -> tuple[float, float, float, float, int]:
     """Likelihood-ratio and Q tests that transition matrices are equal across regimes.
 
     Bickenbach & Bode (2003), as giddy's ``Homogeneity_Results``: under the
@@ -215,7 +220,7 @@ def spatial_markov(
     k: int = 5,
     relative: bool = True,
     neighbours: int = 8,
-    metros: Any = None,
+    metros: gpd.GeoDataFrame | None = None,
     years: Iterable[int] | None = None,
     projections: bool = False,
 ) -> SpatialMarkov:
@@ -288,7 +293,7 @@ def spatial_markov(
     >>> list(sm.summary().columns)
     ['moves', 'stay', 'up', 'down', 'steady_0', 'steady_1', 'steady_2']
     """
-    ids, yrs, raw = _balanced(panel, value, years, projections)
+    ids, yrs, raw = _balanced(panel, value, years, projections=projections)
     k = _check_classes(k)
     n = ids.size
     y = raw
@@ -329,15 +334,15 @@ def spatial_markov(
     )  # fmt: skip
 
 
-def _check_classes(k: Any) -> int:
+def _check_classes(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
         raise InputError(f"k must be an integer >= 2 (number of classes); got {k!r}.")
     return int(k)
 
 
 def _balanced(
-    panel: Any, value: str, years: Iterable[int] | None, projections: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    panel: pd.DataFrame, value: str, years: Iterable[int] | None, *, projections: bool
+) -> tuple[NDArray[np.object_], IntArray, FloatArray]:
     """Check the panel and return ``(metro_ids (n,), years (t,), values (n, t))``."""
     if not isinstance(panel, pd.DataFrame):
         raise InputError(
@@ -417,7 +422,7 @@ def _select_years(panel: pd.DataFrame, years: Iterable[int] | None) -> pd.DataFr
     return panel[year.isin(wanted)]
 
 
-def _points(metros: Any, ids: np.ndarray) -> Any:
+def _points(metros: gpd.GeoDataFrame | None, ids: NDArray[np.object_]) -> gpd.GeoDataFrame:
     """Locations of ``ids`` (in that order, indexed by id) from ``metros`` or the UN points."""
     if metros is None:
         if not all(isinstance(i, str) and i.startswith("wup:") for i in ids):

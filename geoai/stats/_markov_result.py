@@ -7,11 +7,16 @@ class is re-exported there and from :mod:`geoai.stats`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geoai.stats._weights import SpatialWeights
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from geoai._typing import FloatArray, IntArray
+    from geoai.stats._weights import SpatialWeights
 
 __all__ = ["SpatialMarkov"]
 
@@ -89,22 +94,22 @@ class SpatialMarkov:
     True
     """
 
-    metro_ids: np.ndarray
-    years: np.ndarray
+    metro_ids: NDArray[np.object_]
+    years: IntArray
     value: str
     relative: bool
-    y: np.ndarray
-    lag: np.ndarray
-    classes: np.ndarray
-    lag_classes: np.ndarray
-    cutoffs: np.ndarray
-    lag_cutoffs: np.ndarray
-    transitions: np.ndarray
-    p: np.ndarray
-    T: np.ndarray
-    P: np.ndarray
-    steady_state: np.ndarray
-    lag_steady_states: np.ndarray
+    y: FloatArray
+    lag: FloatArray
+    classes: IntArray
+    lag_classes: IntArray
+    cutoffs: FloatArray
+    lag_cutoffs: FloatArray
+    transitions: IntArray
+    p: FloatArray
+    T: IntArray
+    P: FloatArray
+    steady_state: FloatArray
+    lag_steady_states: FloatArray
     LR: float
     LR_p_value: float
     Q: float

@@ -9,7 +9,7 @@ small CSR structure, :class:`SpatialWeights`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,13 @@ from geoai._geodesy import chord_of_km
 from geoai.errors import InputError
 from geoai.kernels.distance import unit_vectors
 
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
+    from libpysal.weights import W
+    from pyproj import CRS
+
+    from geoai._typing import BoolArray, FloatArray, IntArray, Points
+
 __all__ = [
     "TRANSFORMS",
     "SpatialWeights",
@@ -30,11 +37,16 @@ __all__ = [
     "csr",
     "transformed",
     "weights",
+    "weights_of",
 ]
 
 #: Weight transformations, as in libpysal: row-standardised, binary, doubly
 #: standardised (global sum 1), variance-stabilising, original values.
 TRANSFORMS = ("r", "b", "d", "v", "o")
+
+if TYPE_CHECKING:
+    #: What the statistics take as ``weights=`` (:func:`as_weights` converts it).
+    WeightsLike: TypeAlias = "SpatialWeights | W | Graph | sp.sparray | sp.spmatrix"
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,12 +55,12 @@ class SpatialWeights:
 
     Attributes
     ----------
-    indptr : numpy.ndarray, shape (n + 1,)
+    indptr : numpy.ndarray of int64, shape (n + 1,)
         Row pointers: the neighbours of row ``i`` are
         ``indices[indptr[i]:indptr[i + 1]]``.
-    indices : numpy.ndarray, shape (nnz,)
+    indices : numpy.ndarray of int64, shape (nnz,)
         Column positions, sorted within each row.
-    values : numpy.ndarray, shape (nnz,)
+    values : numpy.ndarray of float64, shape (nnz,)
         The original (untransformed) weights, > 0 (1 for KNN and bands).
     ids : pandas.Index
         Observation labels (the index of the GeoDataFrame), length ``n``.
@@ -68,9 +80,9 @@ class SpatialWeights:
     [0.5, 0.0, 0.5]
     """
 
-    indptr: np.ndarray
-    indices: np.ndarray
-    values: np.ndarray
+    indptr: IntArray
+    indices: IntArray
+    values: FloatArray
     ids: pd.Index
     transform: str = "r"
 
@@ -80,23 +92,23 @@ class SpatialWeights:
         return len(self.ids)
 
     @property
-    def cardinalities(self) -> np.ndarray:
+    def cardinalities(self) -> IntArray:
         """Number of neighbours of each observation, self excluded, shape ``(n,)``."""
         rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
         return np.bincount(rows[self.indices != rows], minlength=self.n)
 
     @property
-    def islands(self) -> np.ndarray:
+    def islands(self) -> BoolArray:
         """Boolean mask ``(n,)`` of observations without neighbours."""
         return np.asarray(self.cardinalities == 0)
 
     @property
     def sparse(self) -> sp.csr_array:
         """The transformed weights as a ``scipy.sparse`` CSR array ``(n, n)``."""
-        data = transformed(self.indptr, self.indices, self.values, self.transform)
+        data = transformed(self.indptr, self.values, self.transform)
         return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
-    def to_graph(self) -> Any:
+    def to_graph(self) -> Graph:
         """Return the transformed weights as a ``libpysal.graph.Graph`` labelled by :attr:`ids`.
 
         Returns
@@ -118,8 +130,23 @@ class SpatialWeights:
         return Graph.from_sparse(self.sparse, ids=self.ids)
 
 
-def transformed(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, how: str) -> Any:
-    """Apply a libpysal-style transformation to CSR weight values."""
+def transformed(indptr: IntArray, values: FloatArray, how: str) -> FloatArray:
+    """Apply a libpysal-style transformation to CSR weight values.
+
+    Parameters
+    ----------
+    indptr : numpy.ndarray of int64, shape (n + 1,)
+        CSR row pointers.
+    values : numpy.ndarray of float64, shape (nnz,)
+        The original weights, row by row.
+    how : {"r", "b", "d", "v", "o"}
+        Transformation (see :data:`TRANSFORMS`); anything else returns a copy.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (nnz,)
+        The transformed weights, in the same CSR order.
+    """
     n = indptr.size - 1
     rows = np.repeat(np.arange(n), np.diff(indptr))
     if how == "b":
@@ -127,14 +154,16 @@ def transformed(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, how
     if how == "r":
         return values / np.bincount(rows, values, minlength=n)[rows]
     if how == "d":
-        return values / values.sum()
+        doubly: FloatArray = values / values.sum()
+        return doubly
     if how == "v":  # libpysal: w_ij / sqrt(sum_j w_ij^2), rescaled to a global sum of n
         s = values / np.sqrt(np.bincount(rows, values * values, minlength=n))[rows]
-        return s * (n / s.sum())
+        stabilised: FloatArray = s * (n / s.sum())
+        return stabilised
     return values.copy()
 
 
-def csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sp.csr_array:
+def csr(rows: IntArray, cols: IntArray, vals: FloatArray, n: int) -> sp.csr_array:
     m = sp.csr_array((vals.astype(np.float64), (rows, cols)), shape=(n, n))
     m.sum_duplicates()
     m.eliminate_zeros()
@@ -142,7 +171,7 @@ def csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sp.csr_
     return m
 
 
-def _knn(pts: np.ndarray, k: int) -> sp.csr_array:
+def _knn(pts: FloatArray, k: int) -> sp.csr_array:
     """KNN adjacency; ties in distance across the k-th place go to the lower position."""
     n = len(pts)
     tree = cKDTree(pts)
@@ -168,19 +197,19 @@ def _knn(pts: np.ndarray, k: int) -> sp.csr_array:
     return csr(np.repeat(rows, k), nbr.ravel(), np.ones(n * k), n)
 
 
-def _band(pts: np.ndarray, radius: float) -> sp.csr_array:
+def _band(pts: FloatArray, radius: float) -> sp.csr_array:
     pairs = cKDTree(pts).query_pairs(radius, output_type="ndarray")
     i = np.concatenate((pairs[:, 0], pairs[:, 1]))
     j = np.concatenate((pairs[:, 1], pairs[:, 0]))
     return csr(i, j, np.ones(i.size), len(pts))
 
 
-def check_transform(transform: Any, allowed: tuple[str, ...] = TRANSFORMS) -> str:
+def check_transform(transform: object, allowed: tuple[str, ...] = TRANSFORMS) -> str:
     how = transform.lower() if isinstance(transform, str) else transform
     return str(v.check_choice(how, allowed, "transform"))
 
 
-def check_k(k: Any, n: int) -> int:
+def check_k(k: object, n: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise InputError(f"k must be an integer >= 1 (neighbours per point); got {k!r}.")
     if n < k + 1:
@@ -192,7 +221,7 @@ def check_k(k: Any, n: int) -> int:
 
 
 def weights(
-    gdf: Any, *, k: int = 8, distance_km: float | None = None, transform: str = "r"
+    gdf: Points, *, k: int = 8, distance_km: float | None = None, transform: str = "r"
 ) -> SpatialWeights:
     """Spatial weights from points: k nearest neighbours or a distance band in km.
 
@@ -236,6 +265,46 @@ def weights(
     """
     how = check_transform(transform)
     x, y, crs = v.as_coords(gdf, "gdf")
+    return weights_of(x, y, crs, pd.Index(gdf.index), k=k, distance_km=distance_km, transform=how)
+
+
+def weights_of(
+    x: FloatArray,
+    y: FloatArray,
+    crs: CRS,
+    index: pd.Index,
+    *,
+    k: int = 8,
+    distance_km: float | None = None,
+    transform: str = "r",
+) -> SpatialWeights:
+    """Compute :func:`weights` from coordinates already validated (the core roles call).
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray, shape (n,)
+        Finite coordinates in the units of ``crs`` (:func:`geoai._validate.as_coords`).
+    crs : pyproj.CRS
+        Their CRS: great-circle neighbours when geographic, planar otherwise.
+    index : pandas.Index
+        The ids of the ``n`` places.
+    k, distance_km, transform
+        As in :func:`weights` (``transform`` already checked).
+
+    Returns
+    -------
+    SpatialWeights
+        As :func:`weights`.
+
+    Examples
+    --------
+    >>> from pyproj import CRS
+    >>> x, y = np.array([0.0, 1.0, 2.0, 10.0]), np.zeros(4)
+    >>> w = weights_of(x, y, CRS(4326), pd.RangeIndex(4), k=1)
+    >>> w.indices.tolist()
+    [1, 0, 1, 2]
+    """
+    how = transform
     if crs.is_geographic:  # unit vectors: chord order is great-circle order
         pts = unit_vectors(x, y)
         km_per_unit = 0.0
@@ -250,14 +319,15 @@ def weights(
         r = d / km_per_unit if km_per_unit else float(chord_of_km(d))
         adj = _band(pts, r * (1 + 1e-12))
     return SpatialWeights(adj.indptr.astype(np.int64), adj.indices.astype(np.int64),
-                          adj.data, pd.Index(gdf.index), how)  # fmt: skip
+                          adj.data, index, how)  # fmt: skip
 
 
-def as_weights(w: Any, index: pd.Index) -> SpatialWeights:
+def as_weights(w: object, index: pd.Index) -> SpatialWeights:
     """Convert SpatialWeights, a libpysal W or Graph, or a sparse matrix, aligned to ``index``."""
     n = len(index)
     if isinstance(w, SpatialWeights):
-        coo = sp.csr_array((w.values, w.indices, w.indptr), shape=(w.n, w.n)).tocoo()
+        csr_w = sp.csr_array((w.values, w.indices, w.indptr), shape=(w.n, w.n))  # noqa: PD011 - SpatialWeights.values is a NumPy array, not pandas
+        coo = csr_w.tocoo()
         ids, rows, cols, vals = np.asarray(w.ids), coo.row, coo.col, coo.data
     elif hasattr(w, "id_order") and hasattr(w, "sparse"):  # libpysal.weights.W
         coo = w.sparse.tocoo()

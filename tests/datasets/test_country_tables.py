@@ -14,7 +14,7 @@ import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ import pytest
 
 import geoai
 from geoai.datasets._ai_index import AI_INDEX_SOURCE, AI_INVESTMENT_COLUMNS, load_ai_investment
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
@@ -92,7 +95,7 @@ def test_countries_file_equals_a_fresh_build():
     assert build_countries.build().to_csv(lineterminator="\n") == shipped
 
 
-def test_niip_readme_counts_match_the_table(niip, niip_build):
+def test_niip_readme_counts_match_the_table(niip):
     readme = (DATA / "niip" / "README.md").read_text(encoding="utf-8")
     total = re.search(r"total with a known NIIP\*\* \| \*\*(\d+)\*\*", readme)
     assert total is not None, "the generated niip-counts block is missing"

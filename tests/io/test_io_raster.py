@@ -113,7 +113,7 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     write_raster(da, target)
     before = target.read_bytes()
 
-    def boom(*args, **kwargs):
+    def boom(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(rasterio.shutil, "copy", boom)

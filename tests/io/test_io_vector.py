@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -23,7 +21,7 @@ def test_write_read_roundtrip(tmp_path, pts, suffix):
     assert back["a"].tolist() == [1, 2]
     assert back.crs.to_epsg() == 4326
     assert back.geom_equals(pts.geometry).all()
-    assert os.listdir(tmp_path) == [f"out{suffix}"]  # no temporary left behind
+    assert [p.name for p in tmp_path.iterdir()] == [f"out{suffix}"]  # no temporary left behind
 
 
 def test_refuses_to_clobber_and_overwrites_on_request(tmp_path, pts):
@@ -48,7 +46,7 @@ def test_crash_midway_keeps_previous_file(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         crash()
     assert target.read_text() == "previous"
-    assert os.listdir(tmp_path) == ["layer.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["layer.txt"]
 
 
 def test_bad_paths(tmp_path, pts):

@@ -92,7 +92,7 @@ def test_qgis_opens_cogs_with_their_styles(tmp_path):
         assert (info["height"], info["width"]) == shape
         assert info["pyramids"]  # internal overviews seen by QGIS
         assert info["colours"] > 3  # it drew the ramp, not one flat colour
-    qml_items = ET.parse(tmp_path / "potential.qml").getroot().iter("item")
+    qml_items = ET.parse(tmp_path / "potential.qml").getroot().iter("item")  # noqa: S314 - QML just written
     want = [float(i.get("value")) for i in qml_items]
     np.testing.assert_allclose([v for v, _ in got[0]["items"]], want, rtol=1e-6)
     assert got[0]["items"][0][1] == "#440154"  # viridis starts dark purple
@@ -118,7 +118,7 @@ def test_class_breaks():
 def test_raster_style_is_valid_qml():
     qml = qgis.raster_style([0.0, 1.0, 10.0, 100.0], ramp="ylorrd", interpolation="discrete",
                             labels=["none", "low", "mid", "high"])  # fmt: skip
-    root = ET.fromstring(qml.split("\n", 1)[1])
+    root = ET.fromstring(qml.split("\n", 1)[1])  # noqa: S314 - QML geoai just built
     r = root.find("pipe/rasterrenderer")
     assert r.get("type") == "singlebandpseudocolor"
     shader = r.find("rastershader/colorrampshader")

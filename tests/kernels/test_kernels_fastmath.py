@@ -74,7 +74,7 @@ def test_fused_decay_row_matches_scalar_decay(d, kind, beta, a):
 def _row(dist, kind, beta, a):
     out = np.empty(dist.size)
     zeros = np.zeros(dist.size)
-    _decay_row(0.0, 0.0, 0.0, dist, zeros, zeros, 0, dist.size, False, kind, beta, a, out)
+    _decay_row(0.0, 0.0, 0.0, dist, zeros, zeros, 0, dist.size, False, kind, beta, a, out)  # noqa: FBT003 - a Numba kernel's geo flag
     return out
 
 

@@ -287,7 +287,7 @@ def test_accessibility_kernel_matches_reference(case, decay, scale, n_chunks, da
         indptr, indices, weights, np.arange(len(ids)), np.array(mass), cut, kind, beta, n_chunks
     )
     exp_w, exp_e = ref.accessibility(
-        arcs, ids, dict(zip(ids, mass, strict=True)), ids, cut, decay, scale
+        arcs, dict(zip(ids, mass, strict=True)), ids, cut, decay, scale
     )
     np.testing.assert_allclose(within, exp_w, rtol=1e-12)
     np.testing.assert_allclose(effective, exp_e, rtol=1e-12, atol=1e-300)
@@ -387,7 +387,7 @@ def _with_weight(value):
     (_with_weight(float("nan")), {}, InputError, "negative, NaN or infinite"),
     (_with_weight("fast"), {}, InputError, "must be numeric"),
     (lambda G: nx.MultiDiGraph(crs=G.graph["crs"]), {}, InputError, "graph is empty"),
-    (lambda G: "not a graph", {}, InputError, "networkx graph"),
+    (lambda _: "not a graph", {}, InputError, "networkx graph"),
     (None, {"decay": "power"}, InputError, "unknown decay='power'"),
     (None, {"decay": "gaussian", "scale": None}, InputError, "takes scale="),
     (None, {"decay": "box", "cutoff": None}, InputError, "pass cutoff"),
@@ -431,7 +431,7 @@ def test_nodes_to_raster_nearest_and_idw(walk, jobs):
     assert da.shape == grid.shape
     assert da.rio.crs == acc.crs
     assert da.dims == ("y", "x")
-    assert np.isnan(da.values[0, 0])  # 400 m outside the network
+    assert np.isnan(da.to_numpy()[0, 0])  # 400 m outside the network
     # a cell's value is that of its nearest node
     cx, cy = grid.cell_centers()
     x, y = acc.geometry.x.to_numpy(), acc.geometry.y.to_numpy()
@@ -440,9 +440,9 @@ def test_nodes_to_raster_nearest_and_idw(walk, jobs):
         d2 = (x - cx[c]) ** 2 + (y - cy[r]) ** 2
         k = int(np.argmin(d2))
         if d2[k] <= 60**2:
-            assert da.values[r, c] == acc["effective_density"].iloc[k]
+            assert da.to_numpy()[r, c] == acc["effective_density"].iloc[k]
         else:
-            assert np.isnan(da.values[r, c])
+            assert np.isnan(da.to_numpy()[r, c])
     idw = network.nodes_to_raster(acc, grid, method="idw", max_distance=60)
     assert np.array_equal(np.isnan(idw.values), np.isnan(da.values))
     lo, hi = acc["effective_density"].min(), acc["effective_density"].max()

@@ -6,6 +6,8 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
@@ -119,7 +121,7 @@ def test_report_lists_figures_and_assumptions(result):
     assert result.summary.shape[1] == 3  # unit + two presets
 
 
-def test_refuses_to_overwrite_and_keeps_old_outputs_on_failure(result, tmp_path):
+def test_refuses_to_overwrite_and_keeps_old_outputs_on_failure(result):
     with pytest.raises(InputError, match="exists"):
         run(SMALL_JOB, result.out, progress=False)
     before = sorted(p.name for p in result.out.iterdir())
@@ -204,7 +206,7 @@ def _digest(folder):
 def test_second_run_without_overwrite_leaves_outputs_byte_identical(result):
     before = _digest(result.out)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    geoai_bin = os.path.join(os.path.dirname(os.sys.executable), "geoai")
+    geoai_bin = Path(sys.executable).parent / "geoai"
     proc = subprocess.run(
         [geoai_bin, "run", "--out", str(result.out), "-q"],
         capture_output=True,

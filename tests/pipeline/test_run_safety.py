@@ -66,7 +66,7 @@ def _user_folder(folder: Path) -> dict[str, str]:
 def no_compute(monkeypatch):
     """Make any computation fail the test: a refusal must come before it."""
 
-    def boom(*args, **kwargs):
+    def boom(*_args, **_kwargs):
         raise AssertionError("the run started computing before refusing")
 
     monkeypatch.setattr(geoai.pipeline._run, "_run_into", boom)
@@ -92,7 +92,8 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-def test_user_folder_with_overwrite_is_refused(tmp_path, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_user_folder_with_overwrite_is_refused(tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
     before = _user_folder(proj)
@@ -103,7 +104,8 @@ def test_user_folder_with_overwrite_is_refused(tmp_path, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_cli_refuses_user_folder_in_one_line_exit_2(tmp_path, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_cli_refuses_user_folder_in_one_line_exit_2(tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
     (proj / "thesis.txt").write_text("three years of notes\n")
@@ -118,7 +120,8 @@ def test_cli_refuses_user_folder_in_one_line_exit_2(tmp_path, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_home_folder_is_refused(tmp_path, monkeypatch, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_home_folder_is_refused(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     (home / ".bashrc").write_text("export EDITOR=vi\n")
@@ -132,27 +135,30 @@ def test_home_folder_is_refused(tmp_path, monkeypatch, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_current_folder_and_its_ancestors_are_refused(tmp_path, monkeypatch, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_current_folder_and_its_ancestors_are_refused(tmp_path, monkeypatch):
     work = tmp_path / "work"
     (work / "sub").mkdir(parents=True)
     (work / "notes.txt").write_text("mine\n")
     (work / "sub" / "data.csv").write_text("a,b\n1,2\n")
     monkeypatch.chdir(work / "sub")
     before = _digest(tmp_path)
-    for out in (os.getcwd(), ".", "./", ".."):
+    for out in (str(Path.cwd()), ".", "./", ".."):
         with pytest.raises(InputError, match="current folder"):
             run(FAST, out, overwrite=True, progress=False)
     assert _digest(tmp_path) == before
 
 
-def test_filesystem_root_is_refused(no_compute):
-    before = sorted(os.listdir("/"))
+@pytest.mark.usefixtures("no_compute")
+def test_filesystem_root_is_refused():
+    before = sorted(p.name for p in Path("/").iterdir())
     with pytest.raises(InputError, match="filesystem root"):
         run(FAST, "/", overwrite=True, progress=False)
-    assert sorted(os.listdir("/")) == before
+    assert sorted(p.name for p in Path("/").iterdir()) == before
 
 
-def test_folder_holding_the_job_file_is_refused(tmp_path, fast_out, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_folder_holding_the_job_file_is_refused(tmp_path, fast_out):
     proj = _copy(fast_out, tmp_path / "proj")  # even one holding geoai's own outputs
     job = proj / "jobs" / "job.toml"
     job.parent.mkdir()
@@ -165,7 +171,8 @@ def test_folder_holding_the_job_file_is_refused(tmp_path, fast_out, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_folder_holding_the_input_points_is_refused(tmp_path, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_folder_holding_the_input_points_is_refused(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     points = data / "metros.gpkg"
@@ -180,7 +187,8 @@ def test_folder_holding_the_input_points_is_refused(tmp_path, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_symlink_is_judged_by_its_target(tmp_path, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_symlink_is_judged_by_its_target(tmp_path):
     user = tmp_path / "user"
     user.mkdir()
     (user / "thesis.txt").write_text("three years of notes\n")
@@ -195,7 +203,8 @@ def test_symlink_is_judged_by_its_target(tmp_path, no_compute):
     assert _no_staging_left(tmp_path)
 
 
-def test_without_overwrite_an_earlier_run_is_refused(tmp_path, fast_out, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_without_overwrite_an_earlier_run_is_refused(tmp_path, fast_out):
     out = _copy(fast_out, tmp_path / "out")
     before = _digest(out)
     with pytest.raises(InputError, match=r"exists.*--overwrite"):
@@ -257,7 +266,8 @@ def test_stale_outputs_are_removed_only_when_unchanged(tmp_path, full_out):
     assert man.folders == frozenset({"maps"})  # still geoai's, kept for the user's file
 
 
-def test_edited_output_is_refused(tmp_path, fast_out, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_edited_output_is_refused(tmp_path, fast_out):
     out = _copy(fast_out, tmp_path / "out")
     with (out / "panel.parquet").open("ab") as f:
         f.write(b"my edit")
@@ -289,7 +299,8 @@ def test_output_edited_during_the_run_is_not_replaced(tmp_path, fast_out, monkey
     assert _no_staging_left(tmp_path)
 
 
-def test_user_file_with_an_output_name_is_refused(tmp_path, fast_out, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_user_file_with_an_output_name_is_refused(tmp_path, fast_out):
     out = _copy(fast_out, tmp_path / "out")
     (out / "report.md").write_text("my own report, same name\n")
     before = _digest(out)
@@ -300,7 +311,8 @@ def test_user_file_with_an_output_name_is_refused(tmp_path, fast_out, no_compute
     assert _no_staging_left(tmp_path)
 
 
-def test_manifest_cannot_reach_outside_the_folder(tmp_path, fast_out, no_compute):
+@pytest.mark.usefixtures("no_compute")
+def test_manifest_cannot_reach_outside_the_folder(tmp_path, fast_out):
     out = _copy(fast_out, tmp_path / "out")
     thesis = tmp_path / "thesis.txt"
     thesis.write_text("three years of notes\n")

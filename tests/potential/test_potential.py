@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import geoai
 from geoai import CRSError, Grid, InputError
-from geoai import potential as P  # noqa: N812
+from geoai import potential as P  # noqa: N812 - P, the potential's usual symbol
 from geoai.kernels import potential as kp
 from tests.reference_potential import huff_reference, potential_reference
 

@@ -169,7 +169,7 @@ def test_every_metro_gets_exactly_one_role_and_no_rule_counts(seed, n):
         assert len(hubs) <= 0.3 * n
 
 
-def random_panel(seed: int, n: int, observed: bool) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+def random_panel(seed: int, n: int, *, observed: bool) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """A random metro × year panel (simulated or an observed population history)."""
     rng = np.random.default_rng(seed)
     cities = random_cities(seed, n)
@@ -198,7 +198,7 @@ def random_panel(seed: int, n: int, observed: bool) -> tuple[pd.DataFrame, gpd.G
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(12, 40), observed=st.booleans())
 def test_every_panel_row_gets_one_role_with_numbers(seed, n, observed):
-    frame, points = random_panel(seed, n, observed)
+    frame, points = random_panel(seed, n, observed=observed)
     t = RoleThresholds(permutations=0, seed=seed)
     roles = classify(frame, metros=points, thresholds=t)
     assert roles.attrs["input_kind"] == ("observed" if observed else "simulated")
@@ -481,3 +481,28 @@ def test_bad_input():
         classify(p, metros=gdf.iloc[:-1])
     with pytest.raises(InputError, match="repeated"):
         classify(pd.concat([p, p.iloc[:1]]), metros=gdf)
+
+
+@pytest.mark.parametrize("kind", ["snapshot", "simulated"])
+def test_the_metros_geometry_is_validated_once(monkeypatch, kind):
+    # the default potential, Gi*, the talent flows and the Huff areas all run on the points
+    # validated when classify reads its input (issue #15: six validations before)
+    from geoai import _validate
+
+    calls = []
+    real = _validate.as_coords
+
+    def counting(points, name="points"):
+        calls.append(name)
+        return real(points, name)
+
+    monkeypatch.setattr(_validate, "as_coords", counting)
+    metros = world()
+    if kind == "simulated":
+        years = [2025, 2030]
+        frame = pd.concat([metros.assign(year=y, jobs=metros["population"] * 0.5) for y in years])
+        out = classify(gpd.GeoDataFrame(frame, crs=metros.crs), thresholds=FAST)
+    else:
+        out = classify(metros, thresholds=FAST)
+    assert out.attrs["input_kind"] == kind
+    assert calls == ["metros"]

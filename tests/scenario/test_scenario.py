@@ -51,8 +51,9 @@ def test_mobility_kernel_matches_dense_reference(n, r, border, w_out, seed):
     country = rng.integers(0, 3, n)
     w, o = rng.uniform(0, 2, n), rng.uniform(0, 5, n)
     pts = kernel_points((lon, lat), crs=4326)
+    geo = True  # great-circle distances on the kernel's unit-sphere points
     out, inflow, outside, _, idx, top, abroad = mobility_flows(
-        pts.xyz, True, country, w, o, 800.0, r, border, w_out, 2
+        pts.xyz, geo, country, w, o, 800.0, r, border, w_out, 2
     )
     t, ref_outside, _ = _reference_flows(lon, lat, country, w, o, 800.0, r, border, w_out)
     foreign = country[:, None] != country[None, :]

@@ -116,7 +116,7 @@ def test_transforms_match_libpysal(how):
     gdf = autocorrelated(120, seed=3)
     w = stats.weights(gdf, k=5)  # W.from_sparse would drop islands: have none
     rng = np.random.default_rng(0)
-    w = stats.SpatialWeights(w.indptr, w.indices, rng.uniform(0.5, 2, w.values.size), w.ids)
+    w = stats.SpatialWeights(w.indptr, w.indices, rng.uniform(0.5, 2, w.values.size), w.ids)  # noqa: PD011 - SpatialWeights, not pandas
     lw = quiet(libpysal.weights.W.from_sparse, sp.csr_array(dense(w, "o")))
     lw.silence_warnings = True
     lw.transform = how
@@ -203,6 +203,7 @@ def binomial_close(p, q, perms_p, perms_q, sds=4.5):
 
 
 @pytest.mark.slow
+@pytest.mark.needs_jit  # esda's own Numba code uses numba types as NumPy dtypes
 def test_pvalues_match_esda_within_monte_carlo_error(baltim):
     # real esda permutations (its numba code compiles on first use: ~30 s)
     import esda
@@ -216,7 +217,7 @@ def test_pvalues_match_esda_within_monte_carlo_error(baltim):
     se = np.sqrt((1 + lm.z_sim**2 / 2) * 2 / 9999)
     assert (np.abs(ours["z_sim"] - lm.z_sim) <= 5 * se).all()
     gi = stats.getis_ord(baltim, "PRICE", permutations=9999, seed=7)
-    lg = quiet(esda.G_Local, y, g, "r", 9999, True, seed=3, n_jobs=1)
+    lg = quiet(esda.G_Local, y, g, "r", 9999, star=True, seed=3, n_jobs=1)
     assert binomial_close(gi["p_sim"].to_numpy(), lg.p_sim, 9999, 9999).all()
     # fdr=None: the same draws, and esda's own significant set (p_sim < alpha) up to
     # Monte Carlo error, which only matters for p-values close to alpha
@@ -231,7 +232,7 @@ def test_pvalues_match_esda_within_monte_carlo_error(baltim):
 
 
 # --------------------------------------------- permutation kernel: references
-def kernel_inputs(n, card, seed=0, equal=True):
+def kernel_inputs(n, card, seed=0, *, equal=True):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=n)
     indptr = np.arange(0, n * card + 1, card, dtype=np.int64)
@@ -431,7 +432,7 @@ def bh_adjusted_loop(p):
     return out
 
 
-def permutations_needed(level, strict=False):
+def permutations_needed(level, *, strict=False):
     """Smallest P whose floor 1 / (P + 1) reaches ``level``, by counting up."""
     p = 0
     while not (1 / (p + 1) < level if strict else 1 / (p + 1) <= level):
