@@ -36,7 +36,7 @@ test: $(DEV_STAMP)
 	$(BIN)/mypy geoai
 	$(BIN)/python -m pytest $(PYTEST_ARGS) --cov --cov-report= --cov-fail-under=0
 	@echo "== the kernel suites again with NUMBA_DISABLE_JIT=1, for the coverage of geoai/kernels"
-	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) -q -m "not needs_jit" $(JIT_OFF_TESTS) \
+	NUMBA_DISABLE_JIT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) -q -m "not needs_jit and not jit_heavy" $(JIT_OFF_TESTS) \
 		--cov --cov-append --cov-report=term
 
 lint: $(DEV_STAMP)

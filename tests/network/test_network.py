@@ -304,6 +304,7 @@ def test_csr_merges_parallel_arcs_to_their_minimum():
 
 
 # ------------------------------------------------------------------ accessibility
+@pytest.mark.jit_heavy
 def test_accessibility_on_sample_matches_networkx(walk, jobs):
     acc = network.accessibility(walk, jobs, "jobs", cutoff=600, decay="exponential", scale=300)
     assert list(acc.index) == list(walk.nodes)
@@ -422,6 +423,7 @@ def test_graph_without_crs_is_a_crs_error(drive, jobs):
 
 
 # ------------------------------------------------------------------ rasters
+@pytest.mark.jit_heavy
 def test_nodes_to_raster_nearest_and_idw(walk, jobs):
     acc = network.accessibility(walk, jobs, "jobs", cutoff=600, scale=300)
     grid = geoai.Grid.from_bounds(

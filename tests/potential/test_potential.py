@@ -198,6 +198,7 @@ def _fft_case(n=40, seed=5, res=2_000):
     return _points(x, y, w, crs=3035), grid
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize(("decay", "scale"), [("exponential", 300.0), ("gaussian", 300.0)])
 def test_fft_within_1e3_of_peak(decay, scale):
     pts, grid = _fft_case()
@@ -209,6 +210,7 @@ def test_fft_within_1e3_of_peak(decay, scale):
     assert err < 1e-3
 
 
+@pytest.mark.jit_heavy
 def test_auto_picks_fft_for_fine_projected_grid():
     pts, grid = _fft_case(n=4000, res=1_000)
     s = P.surface(pts, "w", grid, scale_km=300.0)
@@ -219,6 +221,7 @@ def test_auto_picks_fft_for_fine_projected_grid():
     assert P.surface(pts, "w", world, scale_km=300.0).attrs["method"] == "direct"
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize(("decay", "kw"), MODELS)
 def test_from_raster_fft_exact_on_cell_centres(decay, kw, tmp_path):
     rng = np.random.default_rng(11)
@@ -403,6 +406,7 @@ def test_surface_on_embedded_metros():
     assert s.attrs["n_masses"] == len(metros)
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize("method", ["direct", "fft", "dask"])
 def test_zero_masses_are_skipped_but_positions_kept(method):
     pts, grid = _fft_case(n=12)

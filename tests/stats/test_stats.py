@@ -259,6 +259,7 @@ def test_kernel_matches_python_mirror_exactly(n, card):
         np.testing.assert_allclose([mean[i], sd[i]], [sims.mean(), sims.std()], rtol=1e-10)
 
 
+@pytest.mark.jit_heavy
 def test_kernel_moments_match_exact_conditional_moments():
     x, indptr, wts, a, b, obs = kernel_inputs(300, 8, seed=1, equal=False)
     perms = 4000
@@ -280,6 +281,7 @@ def test_kernel_pvalues_match_exact_enumeration():
         assert abs(p[i] - exact) < 5 * se + 1 / perms
 
 
+@pytest.mark.jit_heavy
 def test_kernel_draws_are_uniform_over_the_others():
     # x = indicator of one position j: the mean of the sum is P(j drawn) = card / (n - 1)
     n, card, perms = 50, 4, 5000
@@ -307,6 +309,7 @@ def test_kernel_marks_survive_token_wrap():
         np.testing.assert_array_equal(u, v)
 
 
+@pytest.mark.jit_heavy
 def test_kernel_is_reproducible_and_thread_independent():
     x, indptr, wts, a, b, obs = kernel_inputs(500, 6, seed=3)
     tol = np.zeros(500)
@@ -319,6 +322,7 @@ def test_kernel_is_reproducible_and_thread_independent():
 
 
 # ------------------------------------------------- local Moran: behaviour
+@pytest.mark.jit_heavy
 def test_local_moran_finds_planted_clusters_and_labels_are_consistent():
     gdf = autocorrelated(400, seed=5)
     out = stats.local_moran(gdf, "value", permutations=7999, seed=1)
@@ -440,6 +444,7 @@ def permutations_needed(level, *, strict=False):
     return p
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize("alpha", [0.01, 0.05, 0.1])
 def test_fdr_none_is_esdas_rule_on_the_same_pvalues(columbus, alpha):
     import esda
@@ -462,6 +467,7 @@ def test_fdr_none_is_esdas_rule_on_the_same_pvalues(columbus, alpha):
     assert (ours["significant"] | ~bh["significant"]).all()
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize("fn", [stats.local_moran, stats.getis_ord])
 def test_fdr_set_is_hand_computed_bh_when_permutations_suffice(fn):
     gdf = autocorrelated(300, seed=11)
@@ -480,6 +486,7 @@ def test_fdr_set_is_hand_computed_bh_when_permutations_suffice(fn):
     np.testing.assert_array_equal(out["significant"], p < esda.fdr(p, 0.05))
 
 
+@pytest.mark.jit_heavy
 @pytest.mark.parametrize("fn", [stats.local_moran, stats.getis_ord])
 @pytest.mark.parametrize("n", [40, 120])
 def test_permutation_floor_warning_fires_exactly_below_the_first_bh_step(fn, n):
@@ -530,6 +537,7 @@ def test_unadjusted_floor_warning(fn):
             fn(gdf, "value", k=4, permutations=need, fdr=None, alpha=alpha)
 
 
+@pytest.mark.jit_heavy
 def test_getis_ord_fdr_none_and_normal_p_fdr():
     gdf = autocorrelated(200, seed=15)
     un = stats.getis_ord(gdf, "value", permutations=999, seed=3, fdr=None, alpha=0.1)
@@ -596,6 +604,7 @@ def test_getis_ord_matches_dense_reference_with_user_diagonal(columbus):
     np.testing.assert_allclose(plain["G"], G, rtol=1e-12)
 
 
+@pytest.mark.jit_heavy
 def test_getis_ord_hot_and_cold_spots():
     gdf = autocorrelated(400, seed=8)
     out = stats.getis_ord(gdf, "value", permutations=7999, seed=2)
@@ -735,6 +744,7 @@ def test_dominant_flows_bad_input():
         stats.dominant_flows(table.rename(columns={"flow": "n"}), pd.Series([1.0, 2], ["a", "b"]))
 
 
+@pytest.mark.jit_heavy
 @given(st.floats(0.01, 1e6), st.floats(-1e6, 1e6))
 def test_local_moran_is_invariant_to_positive_affine_rescaling(scale, shift):
     gdf = autocorrelated(40, seed=10)
