@@ -15,6 +15,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 KM_PER_DEG = np.pi * 6371.0088 / 180.0  # along a meridian or the equator
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test marked ``qgis`` or ``gdal``, with the reason, where that stack is absent."""
+    from tests._system import require
+
+    for kind in ("qgis", "gdal"):
+        if item.get_closest_marker(kind) is not None:
+            require(kind)
+
+
 @pytest.fixture
 def make_places():
     """Build a places GeoDataFrame from (lon, lat, population) triples."""

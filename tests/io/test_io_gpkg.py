@@ -135,6 +135,7 @@ def _styles(metros, flows):
     }
 
 
+@pytest.mark.qgis
 def test_qgis_opens_each_layer_styled_by_default(tmp_path, outputs):
     metros, flows, panel = outputs
     out = write_layers(tmp_path / "geoai.gpkg", {"metros": metros, "flows": flows, "panel": panel},

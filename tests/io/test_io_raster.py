@@ -45,6 +45,7 @@ def _validate_cog(path):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+@pytest.mark.gdal
 def test_cog_round_trip_layout_and_gdal_validation(tmp_path):
     da = _surface()
     path = write_raster(da, tmp_path / "pot.tif")
@@ -74,6 +75,7 @@ def test_cog_round_trip_layout_and_gdal_validation(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pot.qml", "pot.tif"]
 
 
+@pytest.mark.gdal
 def test_integer_raster_keeps_nodata_and_projected_crs(tmp_path):
     grid = Grid.from_bounds((3.8e6, 2.8e6, 4.4e6, 3.4e6), 1_000, crs="EPSG:3035")
     data = np.arange(grid.n_cells, dtype=np.int32).reshape(grid.shape) % 7 - 1
@@ -123,6 +125,7 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.qml", "keep.tif"]
 
 
+@pytest.mark.gdal
 def test_dask_array_is_streamed_block_by_block(tmp_path, monkeypatch):
     da = _surface((1100, 900))
     lazy = da.chunk({"y": 512, "x": 512})

@@ -70,6 +70,7 @@ def _open_in_qgis(runtime, *paths):
     return [json.loads(ln) for ln in lines]
 
 
+@pytest.mark.qgis
 def test_qgis_opens_cogs_with_their_styles(tmp_path):
     metros = geoai.load_metros(1_000_000)
     world = Grid.from_bounds((-180, -60, 180, 75), 0.25, crs="EPSG:4326")  # 540 x 1440

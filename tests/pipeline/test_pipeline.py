@@ -132,6 +132,7 @@ def test_refuses_to_overwrite_and_keeps_old_outputs_on_failure(result):
     assert not [p for p in result.out.parent.iterdir() if ".tmp-" in p.name]
 
 
+@pytest.mark.qgis
 def test_qgis_opens_the_project_with_every_layer(result, tmp_path):
     require("qgis")
     moved = tmp_path / "elsewhere"
