@@ -73,6 +73,7 @@ _NAMES = {
     "GeoAIError": "geoai.errors",
     "GeoAIWarning": "geoai.errors",
     "InputError": "geoai.errors",
+    "ResourceError": "geoai.errors",
     "Grid": "geoai.grid",
     "LabourAssumptions": "geoai.labour",
     "ROLES": "geoai.roles",
@@ -94,6 +95,7 @@ __all__ = [
     "Grid",
     "InputError",
     "LabourAssumptions",
+    "ResourceError",
     "RoleThresholds",
     "RunResult",
     "__version__",
@@ -181,6 +183,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them
         GeoAIError,
         GeoAIWarning,
         InputError,
+        ResourceError,
     )
     from geoai.grid import Grid
     from geoai.labour import LabourAssumptions

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
-from pyproj import CRS
 
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
@@ -19,6 +18,7 @@ from geoai.kernels.distance import EARTH_RADIUS_KM, unit_vectors
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
+    from pyproj import CRS
 
     from geoai._typing import CRSLike, FloatArray, Points
 
@@ -80,20 +80,22 @@ def kernel_points(
                 "longitude/latitude in degrees."
             )
         c = v.as_crs(crs)
-        x = np.asarray(points[0], dtype=np.float64).ravel()
-        y = np.asarray(points[1], dtype=np.float64).ravel()
+        try:
+            x = np.asarray(points[0], dtype=np.float64).ravel()
+            y = np.asarray(points[1], dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise InputError(
+                f"{name} given as (x, y) must be two arrays of numbers; convert them with "
+                "numpy.asarray(..., dtype=float) or pass a GeoDataFrame."
+            ) from None
         v.check_same_length(x=x, y=y)
         v.check_nonempty(x.size, name)
         v.check_finite(x, f"{name} x")
         v.check_finite(y, f"{name} y")
-        if c.is_geographic and ((np.abs(y) > 90).any() or (np.abs(x) > 360).any()):
-            raise CRSError(
-                f"{name} has coordinates outside longitude/latitude range but crs={crs!r} "
-                "is geographic; pass the projected CRS of these coordinates."
-            )
+        v.check_coords_crs(x, y, c, name, given_as="xy")
     else:
         given = getattr(points, "crs", None)
-        if crs is not None and given is not None and CRS.from_user_input(crs) != given:
+        if crs is not None and given is not None and v.as_crs(crs) != given:
             raise CRSError(
                 f"crs={crs!r} contradicts {name}.crs ({given.to_string()}); drop crs= or "
                 "reproject the points."

@@ -15,6 +15,7 @@ __all__ = [
     "GeoAIError",
     "GeoAIWarning",
     "InputError",
+    "ResourceError",
 ]
 
 
@@ -98,6 +99,45 @@ class ConvergenceError(GeoAIError, RuntimeError):
         super().__init__(message)
         self.residual = residual
         self.n_iter = n_iter
+
+
+class ResourceError(GeoAIError, MemoryError):
+    """A call would need more memory than the budget allows, so it was refused up front.
+
+    Functions that allocate in proportion to their input estimate their peak
+    first; the message gives the estimate, the budget (50 % of the available
+    memory, or the environment variable ``GEOAI_MEMORY_BUDGET``: ``"8GiB"``,
+    ``"500MB"``, ``"0.8"``) and the alternative (a matrix-free path,
+    ``method="dask"``, a coarser grid). It is a ``MemoryError``.
+
+    Parameters
+    ----------
+    message : str
+        What needs how much, the budget, and what to do instead.
+    need_bytes : int, optional
+        The estimated peak memory (bytes).
+    budget_bytes : int, optional
+        The budget it exceeded (bytes).
+
+    Examples
+    --------
+    A grid of 10^18 cells costs nothing as metadata, but not as an array:
+
+    >>> import geoai
+    >>> huge = geoai.Grid.from_bounds((0, 0, 1e9, 1e9), 1.0, crs="EPSG:3035")
+    >>> try:
+    ...     huge.to_xarray()
+    ... except MemoryError as exc:
+    ...     print(type(exc).__name__, exc.need_bytes > exc.budget_bytes)
+    ResourceError True
+    """
+
+    def __init__(
+        self, message: str, *, need_bytes: int | None = None, budget_bytes: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.need_bytes = need_bytes
+        self.budget_bytes = budget_bytes
 
 
 class GeoAIWarning(UserWarning):

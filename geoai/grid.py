@@ -19,6 +19,7 @@ from affine import Affine
 from pyproj import CRS
 
 from geoai import _validate as v
+from geoai._budget import check_memory
 from geoai._geodesy import EARTH_RADIUS_KM
 from geoai.errors import CRSError, InputError
 
@@ -359,6 +360,13 @@ class Grid:
         xarray.DataArray, shape (height, width)
             The values on this grid, with rioxarray CRS and transform.
 
+        Raises
+        ------
+        ResourceError
+            The new array (cells × itemsize) or the coordinates (8 bytes per
+            row and column) exceed the memory budget (:mod:`geoai._budget`):
+            pass a Dask array as ``data``, or use a coarser grid.
+
         Examples
         --------
         >>> g = Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
@@ -366,6 +374,15 @@ class Grid:
         >>> da.dims, da.shape, da.rio.crs.to_epsg(), float(da.sum())
         (('y', 'x'), (20, 20), 4326, 0.0)
         """
+        need = 8 * (self.width + self.height)  # the cell-centre coordinates
+        if data is None:
+            need += self.nbytes(dtype)
+        check_memory(
+            need,
+            f"an array on the {self.height:,} x {self.width:,} grid",
+            "pass a Dask array as data (dask.array.full(grid.shape, fill, chunks=2048)) or "
+            "use a coarser grid (a larger resolution).",
+        )
         import rioxarray  # noqa: F401  (registers the .rio accessor)
         import xarray as xr
 

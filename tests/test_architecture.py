@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "geoai"
 ORDER = (
     "kernels",
     "errors",
+    "_budget",
     "_typing",
     "_optional",
     "_version",
@@ -43,7 +44,16 @@ ORDER = (
     "cli",
 )
 #: Private modules that may stand at the top of geoai/: they serve every subject.
-TOP_PRIVATE = {"_version", "_optional", "_shipped", "_typing", "_validate", "_decay", "_geodesy"}
+TOP_PRIVATE = {
+    "_budget",
+    "_version",
+    "_optional",
+    "_shipped",
+    "_typing",
+    "_validate",
+    "_decay",
+    "_geodesy",
+}
 MAX_LINES = 600
 
 

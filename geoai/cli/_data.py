@@ -332,12 +332,11 @@ def potential_cmd(
 ) -> None:
     """Agglomeration potential of point masses on a grid, as a styled COG.
 
+    Grids too large for memory are refused up front unless --method dask is given.
     Example: geoai potential metros.gpkg -o pull.tif --weight population --scale-km 300
     """
-    from geoai import potential
+    from geoai._budget import check_memory
     from geoai.grid import Grid
-    from geoai.io import write_raster
-    from geoai.io.vector import read_points
 
     message = f"--bounds must be four numbers xmin,ymin,xmax,ymax; got {bounds!r}."
     try:
@@ -347,6 +346,18 @@ def potential_cmd(
     if len(box) != 4:
         raise InputError(message)
     grid = Grid.from_bounds(box, resolution, crs=crs)
+    if method != "dask":  # size before work: the in-memory surface is float64 per cell
+        check_memory(
+            grid.nbytes("float64"),
+            f"--resolution {resolution:g} ({grid.height:,} x {grid.width:,} = "
+            f"{grid.n_cells:,} cells)",
+            'use a coarser --resolution, or --method dask (method="dask": tile by tile, '
+            "streamed to the COG).",
+        )
+    from geoai import potential
+    from geoai.io import write_raster
+    from geoai.io.vector import read_points
+
     surf = potential.surface(
         read_points(points), weight, grid, decay=decay, scale_km=scale_km, method=method
     )

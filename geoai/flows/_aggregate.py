@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._budget import check_memory, fits
 from geoai._geodesy import kernel_points
 from geoai.errors import InputError
+from geoai.flows import _arguments as args
 from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._models import _check_margins, _decay_spec, _own
 from geoai.kernels import interaction as ki
@@ -117,7 +119,8 @@ def aggregate(
     points : GeoDataFrame, GeoSeries or (x, y)
         The places, both origins and destinations.
     mass_o : array-like, shape (n,)
-        Origin masses.
+        Origin masses. A Series (here and in ``mass_d``, ``outflows``,
+        ``own_distance``, ``ids``) is aligned to the points' index by label.
     mass_d : array-like, shape (n,), optional
         Destination masses (default ``mass_o``).
     crs : str, int or pyproj.CRS, optional
@@ -136,7 +139,9 @@ def aggregate(
     outflows : array-like, optional
         Production-constrained row totals.
     top_k : int, default 0
-        Also return each origin's ``top_k`` largest flows.
+        Also return each origin's ``top_k`` largest flows (a whole number >= 0). A place has at most
+        ``n`` destinations (itself included when ``own_distance`` is given), so a
+        larger ``top_k`` is clamped to ``n``; missing entries are -1 as ever.
     own_distance : float or array-like, optional
         Own distance (km) for the self pair; without it self pairs are excluded.
     ids : array-like, optional
@@ -145,6 +150,19 @@ def aggregate(
     Returns
     -------
     AggregateResult
+
+    Raises
+    ------
+    InputError
+        Bad masses or parameters, a Series whose labels are not the points',
+        or two places at one location under a decay that is infinite at 0
+        (power, or Tanner with ``a < 0``).
+    CRSError
+        Coordinates that contradict their CRS (e.g. degrees labelled projected).
+    ResourceError
+        The top-k tables (16 bytes per origin and rank, plus one distance row
+        per thread) exceed the memory budget (:mod:`geoai._budget`): ask for a
+        smaller ``top_k``.
 
     Examples
     --------
@@ -157,24 +175,26 @@ def aggregate(
     """
     v.check_choice(constraint, ("none", "production"), "constraint")
     pts = kernel_points(points, crs)
-    mo = v.as_mass(mass_o, "mass_o", n=pts.n)
-    md = mo if mass_d is None else v.as_mass(mass_d, "mass_d", n=pts.n)
-    o = None if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
-    top_k = int(top_k)
-    if top_k < 0:
-        raise InputError(f"top_k must be >= 0; got {top_k}.")
+    at = v.index_of(points)  # Series arguments are aligned to the points' rows by label
+    mo = v.as_mass(mass_o, "mass_o", n=pts.n, index=at)
+    md = mo if mass_d is None else v.as_mass(mass_d, "mass_d", n=pts.n, index=at)
+    o = None if outflows is None else v.as_mass(outflows, "outflows", n=pts.n, index=at)
+    alpha, gamma, k = args.check_exponents(alpha, gamma, k, mo, md)
+    top_k = v.check_integer(top_k, "top_k", minimum=0)
+    spec = _decay_spec(decay, beta, scale_km)
+    args.check_coincident(pts.xyz, spec, decay)
     return aggregate_points(
         pts,
         mo,
         md,
-        decay=_decay_spec(decay, beta, scale_km),
+        decay=spec,
         alpha=alpha,
         gamma=gamma,
         k=k,
         constraint=constraint,
         outflows=o,
         top_k=top_k,
-        own=_own(own_distance, pts.n),
+        own=_own(own_distance, pts.n, at),
         ids=_ids(points, ids, pts.n),
     )
 
@@ -230,6 +250,13 @@ def aggregate_points(
     True
     """
     kind, b, a = decay
+    top_k = min(top_k, pts.n)  # a row has at most n candidates: more columns would all be -1
+    if top_k:  # index int64 + value float64 per entry, one float64 row per thread
+        check_memory(
+            16 * pts.n * top_k + 8 * pts.n * n_threads(),
+            f"the top-{top_k:,} table of {pts.n:,} places",
+            "ask for a smaller top_k (the totals need O(n) memory whatever top_k).",
+        )
     own = np.full(pts.n, np.nan) if own is None else own
     wo, wd = mo**alpha, md**gamma
     nt = n_threads()
@@ -250,8 +277,8 @@ def aggregate_points(
         r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, row_scale[None, :].copy(), nt)
         outflow, inflow = o.copy(), wd * r[0]
     if top_k:
-        idx, val = ki.top_k_rows(pts.xyz, pts.geo, own, kind, b, a, wd, top_k)
-        flow = val * row_scale[:, None]
+        idx, flow = ki.top_k_rows(pts.xyz, pts.geo, own, kind, b, a, wd, top_k)
+        flow *= row_scale[:, None]  # in place: no third (n, top_k) array
     else:
         idx, flow = np.empty((pts.n, 0), np.int64), np.empty((pts.n, 0))
     return AggregateResult(
@@ -274,9 +301,9 @@ def _ids(points: PointsLike, ids: ArrayLike | None, n: int) -> NDArray[Any]:
             ids = points.index.to_numpy()
         else:
             ids = np.arange(n)
-    ids = np.asarray(ids)
+    ids = np.asarray(v.align_to_index(ids, v.index_of(points), "ids"))
     if ids.shape != (n,):
-        raise InputError(f"ids has {ids.size} values for {n} points.")
+        raise InputError(f"ids has {ids.size} values for {n} points; pass one id per point.")
     v.check_unique_ids(ids, "ids")
     return np.asarray(ids)
 
@@ -352,7 +379,8 @@ def balance_matrix_free(
     storage : {"auto", "float32", "recompute"}
         ``float32`` stores ``f_ij`` once in single precision (4 n² bytes) and
         sweeps over it; ``recompute`` evaluates ``f_ij`` in every sweep and
-        needs O(n) memory; ``auto`` stores when it fits in ``max_bytes``.
+        needs O(n) memory; ``auto`` stores when it fits in ``max_bytes`` and in
+        the memory budget (:mod:`geoai._budget`).
     tol : float
         Relative tolerance on both margins.
     max_iter : int
@@ -363,17 +391,33 @@ def balance_matrix_free(
     Returns
     -------
     BalanceResult
+
+    Raises
+    ------
+    ResourceError
+        ``storage="float32"`` and the stored matrix exceeds the memory budget:
+        use ``storage="recompute"``.
     """
     v.check_choice(storage, ("auto", "float32", "recompute"), "storage")
     pts = kernel_points(points, crs)
-    o = v.as_mass(outflows, "outflows", n=pts.n)
-    d = v.as_mass(inflows, "inflows", n=pts.n)
+    at = v.index_of(points)
+    o = v.as_mass(outflows, "outflows", n=pts.n, index=at)
+    d = v.as_mass(inflows, "inflows", n=pts.n, index=at)
+    tol, max_iter = args.check_iteration(tol, max_iter)
+    max_bytes = v.check_integer(max_bytes, "max_bytes", minimum=0)
     _check_margins(o, d, tol)
     kind, b_, a_ = _decay_spec(decay, beta, scale_km)
-    own = _own(own_distance, pts.n)
+    args.check_coincident(pts.xyz, (kind, b_, a_), decay)
+    own = _own(own_distance, pts.n, at)
+    stored = 4 * pts.n**2 + 8 * pts.n * n_threads()  # f in float32, one float64 row per thread
     if storage == "auto":
-        storage = "float32" if 4 * pts.n**2 <= max_bytes else "recompute"
+        storage = "float32" if 4 * pts.n**2 <= max_bytes and fits(stored) else "recompute"
     if storage == "float32":
+        check_memory(
+            stored,
+            f"the float32 deterrence matrix of {pts.n:,} places",
+            "use storage='recompute', which recomputes it in every sweep in O(n) memory.",
+        )
         f = ki.decay_matrix(
             pts.xyz, pts.geo, own, kind, b_, a_, np.empty((pts.n, pts.n), np.float32)
         )

@@ -35,15 +35,15 @@ flows exactly 0): they are set aside before fitting, as in PPML practice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 from threadpoolctl import threadpool_limits
 
-from geoai import _validate as v
 from geoai.errors import ConvergenceError, InputError
+from geoai.flows import _calibration_checks as cc
 from geoai.flows._calibration_doubly import DenseLayout, fit_doubly
 from geoai.kernels import calibration as kc
 
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CalibrationResult", "calibrate"]
 
-_CONSTRAINTS = ("none", "production", "attraction", "doubly")
+_CONSTRAINTS = cc.CONSTRAINTS
 
 
 @dataclass(frozen=True)
@@ -155,48 +155,6 @@ class CalibrationResult:
         )
 
 
-def _rows(df: pd.DataFrame, mask: np.ndarray) -> list[Any]:
-    return list(df.index[mask][:5].tolist())
-
-
-def _numeric(df: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in df.columns:
-        raise InputError(f"no column {col!r}; available columns: {list(df.columns)}.")
-    if not pd.api.types.is_numeric_dtype(df[col].dtype):
-        raise InputError(f"column {col!r} must be numeric; got dtype {df[col].dtype}.")
-    x = df[col].to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        raise InputError(
-            f"column {col!r} has {bad.sum()} NaN or infinite value(s), e.g. at rows "
-            f"{_rows(df, bad)}; drop or fill them."
-        )
-    return np.asarray(x)
-
-
-def _log_positive(df: pd.DataFrame, col: str, why: str) -> np.ndarray:
-    x = _numeric(df, col)
-    bad = x <= 0
-    if bad.any():
-        raise InputError(
-            f"column {col!r} must be > 0 ({why}), but {bad.sum()} value(s) are not, e.g. at "
-            f"rows {_rows(df, bad)}."
-        )
-    return np.asarray(np.log(x))
-
-
-def _codes(df: pd.DataFrame, col: str) -> tuple[np.ndarray, pd.Index]:
-    if col not in df.columns:
-        raise InputError(f"no column {col!r}; available columns: {list(df.columns)}.")
-    if df[col].isna().any():
-        raise InputError(
-            f"column {col!r} has missing identifiers at rows "
-            f"{_rows(df, df[col].isna().to_numpy())}."
-        )
-    codes, uniques = pd.factorize(df[col], sort=True)
-    return codes.astype(np.int64), pd.Index(uniques, name=col)
-
-
 def _count_sums(y: np.ndarray) -> tuple[float, float]:
     """``sum log(y!)`` and ``sum y log y`` (zeros and ones contribute nothing).
 
@@ -273,7 +231,10 @@ def calibrate(
     ------
     InputError
         Missing or non-numeric columns, NaN, negative flows, non-positive
-        costs under power decay or masses, or variables the fixed effects absorb.
+        costs under power decay or masses, variables the fixed effects absorb,
+        fixed effects that leave the cost coefficient unidentified (e.g.
+        ``doubly`` with a single origin), ``tol`` <= 0 or ``max_iter`` not a
+        whole number >= 1.
     ConvergenceError
         Newton's method did not converge in ``max_iter`` iterations.
 
@@ -289,21 +250,20 @@ def calibrate(
     >>> fit.coef.round(3).to_dict()  # the flows were made with const = log(1e-6)
     {'const': -13.816, 'O': 1.0, 'D': 1.0, 'km': -1.5}
     """
-    v.check_choice(constraint, _CONSTRAINTS, "constraint")
-    v.check_choice(decay, ("power", "exponential"), "decay")
-    v.check_nonempty(len(df), "df")
+    tol, max_iter = cc.check_arguments(
+        df, constraint=constraint, decay=decay, tol=tol, max_iter=max_iter
+    )
+    origin_vars = cc.column_names(origin_vars, "origin_vars")
+    dest_vars = cc.column_names(dest_vars, "dest_vars")
     use_o = constraint in ("production", "doubly")
     use_d = constraint in ("attraction", "doubly")
-    _check_absorbed(constraint, origin_vars, dest_vars, use_o=use_o, use_d=use_d)
-    y = _numeric(df, flow)
-    neg = y < 0
-    if neg.any():
-        raise InputError(f"flow column {flow!r} must be >= 0; negative at rows {_rows(df, neg)}.")
-    if y.sum() == 0:
-        raise InputError(f"flow column {flow!r} is all zero; nothing to calibrate.")
-    o_codes, o_names = _codes(df, origin)
-    d_codes, d_names = _codes(df, destination)
-    names, x = _design(df, cost, origin_vars, dest_vars, constant=constraint == "none", decay=decay)
+    cc.check_absorbed(constraint, origin_vars, dest_vars, use_o=use_o, use_d=use_d)
+    y = cc.observed_flows(df, flow)
+    o_codes, o_names = cc.id_codes(df, origin)
+    d_codes, d_names = cc.id_codes(df, destination)
+    names, x = cc.design(
+        df, cost, origin_vars, dest_vars, constant=constraint == "none", decay=decay
+    )
 
     # groups whose flows are all zero have effects at -inf (mu = 0 exactly): set them aside
     keep = np.ones(y.size, dtype=bool)
@@ -313,6 +273,7 @@ def calibrate(
         keep &= np.bincount(d_codes, y)[d_codes] > 0
     o_ids, o_kept = _compact(o_codes, keep)
     d_ids, d_kept = _compact(d_codes, keep)
+    cc.check_identified(constraint, o_ids.size, d_ids.size)
     if use_o and use_d and o_ids.size * d_ids.size * 8 > _DENSE_SCHUR_BYTES:
         raise InputError(
             f"{o_ids.size:,} origins × {d_ids.size:,} destinations is too many two-way fixed "
@@ -366,49 +327,6 @@ def calibrate(
         form=(constraint, decay),
         effects=effects,
     )
-
-
-def _check_absorbed(
-    constraint: str,
-    origin_vars: Sequence[str],
-    dest_vars: Sequence[str],
-    *,
-    use_o: bool,
-    use_d: bool,
-) -> None:
-    if use_o and origin_vars:
-        raise InputError(
-            f"constraint={constraint!r} has origin fixed effects, which absorb origin_vars "
-            f"{list(origin_vars)}; drop them or use constraint='attraction' or 'none'."
-        )
-    if use_d and dest_vars:
-        raise InputError(
-            f"constraint={constraint!r} has destination fixed effects, which absorb dest_vars "
-            f"{list(dest_vars)}; drop them or use constraint='production' or 'none'."
-        )
-
-
-def _design(
-    df: pd.DataFrame,
-    cost: str,
-    origin_vars: Sequence[str],
-    dest_vars: Sequence[str],
-    *,
-    constant: bool,
-    decay: str,
-) -> tuple[list[str], np.ndarray]:
-    """Covariate names and matrix: const, log masses, and log(cost) or cost."""
-    names: list[str] = ["const"] if constant else []
-    cols: list[np.ndarray] = [np.ones(len(df))] if constant else []
-    for c in (*origin_vars, *dest_vars):
-        names.append(c)
-        cols.append(_log_positive(df, c, "mass variables enter as logarithms"))
-    names.append(cost)
-    if decay == "power":
-        cols.append(_log_positive(df, cost, "power decay takes log(cost)"))
-    else:
-        cols.append(_numeric(df, cost))
-    return names, np.column_stack(cols)
 
 
 def _result(

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geoai import _validate as v
+from geoai._budget import check_memory
 from geoai._decay import decay_spec
 from geoai._geodesy import kernel_points
 from geoai.errors import InputError
+from geoai.flows import _arguments as args
 from geoai.flows._calibration import CalibrationResult, calibrate
 from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._lines import to_lines
@@ -17,6 +19,7 @@ from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
 
 if TYPE_CHECKING:
+    import pandas as pd
     from numpy.typing import ArrayLike
 
     from geoai._decay import DecayBeta
@@ -40,7 +43,11 @@ DECAYS = tuple(kd.KINDS)
 #: Names of the constraint forms of the Wilson family.
 CONSTRAINTS = ("none", "production", "attraction", "doubly")
 
-_DENSE_LIMIT_BYTES = 4 * 2**30
+#: What to do instead of a dense matrix that does not fit in the memory budget.
+_MATRIX_FREE = (
+    "use flows.aggregate() (totals and top-k flows per place) or flows.balance_matrix_free() "
+    "(doubly-constrained Furness), which never build the n x n matrix."
+)
 
 
 def _decay_spec(
@@ -51,8 +58,7 @@ def _decay_spec(
     return d.kind, d.beta, d.a
 
 
-def _singular_at_zero(kind: int, a: float) -> bool:
-    return kind == kd.POWER or (kind == kd.TANNER and a < 0)
+_singular_at_zero = args.singular_at_zero
 
 
 def deterrence(
@@ -84,13 +90,22 @@ def deterrence(
     numpy.ndarray
         ``f(cost)``, same shape as ``cost``.
 
+    Raises
+    ------
+    ResourceError
+        The result (8 bytes a pair), plus any float64 or contiguous copy of
+        ``cost``, exceeds the memory budget (:mod:`geoai._budget`).
+
     Examples
     --------
     >>> deterrence([1.0, 2.0], decay="exponential", scale_km=1.0).round(4).tolist()
     [0.3679, 0.1353]
     """
     kind, b, a = _decay_spec(decay, beta, scale_km)
-    c = np.asarray(cost, dtype=np.float64)
+    size, held, strided = _copies(cost)
+    # f(cost), plus the float64 and C-contiguous copies of cost (the 1-byte masks come first)
+    _check_dense(8 * size * (1 + held + strided), f"deterrence of {size:,} costs")
+    c = _as_cost(cost)
     if np.isnan(c).any():
         where = np.argwhere(np.isnan(c))[:5].tolist()
         raise InputError(f"cost has NaN at {where}; use np.inf for pairs that cannot interact.")
@@ -104,6 +119,17 @@ def deterrence(
             "own distance (e.g. Harris' 2/3 * sqrt(area / pi)) or np.inf to exclude them."
         )
     return kd.decay_array(np.ascontiguousarray(c), kind, b, a)
+
+
+def _copies(cost: ArrayLike) -> tuple[int, int, int]:
+    """Size of ``cost`` and whether float64 conversion and C order each copy it (0 or 1)."""
+    if not isinstance(cost, np.ndarray):
+        try:
+            return int(np.size(cost)), 1, 0
+        except (TypeError, ValueError):  # ragged or not numeric: _as_cost says so
+            return 0, 0, 0
+    size = int(cost.size)
+    return size, int(cost.dtype != np.float64), int(not cost.flags.c_contiguous)
 
 
 def _check_margins(outflows: np.ndarray, inflows: np.ndarray, tol: float) -> None:
@@ -137,7 +163,9 @@ def interaction(
     Parameters
     ----------
     mass_o : array-like, shape (n_o,)
-        Origin masses (people, USD), >= 0.
+        Origin masses (people, USD), >= 0. Series (here and in ``outflows``,
+        ``inflows``) are aligned by label to ``cost``'s index and columns when
+        ``cost`` is a DataFrame, else ``outflows`` follows ``mass_o``'s index.
     mass_d : array-like, shape (n_d,)
         Destination masses, >= 0.
     cost : array-like, shape (n_o, n_d)
@@ -150,9 +178,10 @@ def interaction(
         Instead of ``beta``: the length scale of an exponential, gaussian or
         box decay, in the cost's unit.
     alpha, gamma : float
-        Exponents of the origin and destination masses.
+        Exponents of the origin and destination masses (finite; a negative
+        one needs every mass > 0).
     k : float
-        Scale of the unconstrained model.
+        Scale of the unconstrained model (finite, > 0).
     constraint : {"none", "production", "attraction", "doubly"}
         ``production`` makes row sums equal ``outflows`` (default ``mass_o``),
         ``attraction`` makes column sums equal ``inflows`` (default
@@ -160,9 +189,9 @@ def interaction(
     outflows, inflows : array-like, optional
         Margins of the constrained forms.
     tol : float
-        Relative tolerance of the doubly-constrained margins.
+        Relative tolerance of the doubly-constrained margins (> 0).
     max_iter : int
-        Maximum Furness sweeps.
+        Maximum Furness sweeps (a whole number >= 1).
 
     Returns
     -------
@@ -173,6 +202,10 @@ def interaction(
     ------
     InputError
         Bad masses, costs, options, or inconsistent margins.
+    ResourceError
+        The peak, three float64 ``n_o × n_d`` arrays (``f(c)`` and the two
+        products that scale it) plus a float64 copy of ``cost`` when it is not
+        one, exceeds the memory budget (:mod:`geoai._budget`).
     ConvergenceError
         Furness balancing missed ``tol`` within ``max_iter`` sweeps.
 
@@ -183,9 +216,15 @@ def interaction(
     array([100.,  50.])
     """
     v.check_choice(constraint, CONSTRAINTS, "constraint")
-    mo = v.as_mass(mass_o, "mass_o", allow_zero_sum=constraint != "none")
-    md = v.as_mass(mass_d, "mass_d", allow_zero_sum=constraint != "none")
-    c = np.asarray(cost, dtype=np.float64)
+    at_o, at_d = args.interaction_labels(mass_o, mass_d, cost)
+    mo = v.as_mass(mass_o, "mass_o", index=at_o, allow_zero_sum=constraint != "none")
+    md = v.as_mass(mass_d, "mass_d", index=at_d, allow_zero_sum=constraint != "none")
+    alpha, gamma, k = args.check_exponents(alpha, gamma, k, mo, md)
+    tol, max_iter = args.check_iteration(tol, max_iter)
+    size, held, _ = _copies(cost)
+    # f(c) and the two temporaries of each form's scaling, plus the float64 copy of cost
+    _check_dense(8 * size * (3 + held), f"a dense {mo.size:,} x {md.size:,} interaction model")
+    c = _as_cost(cost)
     if c.shape != (mo.size, md.size):
         raise InputError(
             f"cost has shape {c.shape} but mass_o and mass_d give ({mo.size}, {md.size}); "
@@ -196,15 +235,15 @@ def interaction(
     if constraint == "none":
         return np.asarray(k * wo[:, None] * wd[None, :] * f)
     if constraint == "production":
-        o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size)
+        o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o)
         w = f * wd[None, :]
         return _normalise_rows(w, o, "origin")
     if constraint == "attraction":
-        d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size)
+        d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d)
         w = f * wo[:, None]
         return _normalise_rows(w.T, d, "destination").T
-    o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size)
-    d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size)
+    o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o)
+    d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d)
     _check_margins(o, d, tol)
     a, b, _, _ = furness(dense_sweep(f, o, d), md.size, tol, max_iter)
     return np.asarray((a * o)[:, None] * f * (b * d)[None, :])
@@ -246,6 +285,11 @@ def cost_matrix(
     numpy.ndarray, shape (n_o, n_d)
         Great-circle km (geographic CRS) or Euclidean km (projected CRS).
 
+    Raises
+    ------
+    ResourceError
+        The matrix (8 bytes a pair) exceeds the memory budget (:mod:`geoai._budget`).
+
     Examples
     --------
     >>> cost_matrix(([0.0, 1.0], [0.0, 0.0]), crs=4326).round(1).tolist()
@@ -257,33 +301,37 @@ def cost_matrix(
         raise InputError(
             "points_o and points_d are in different CRS; reproject one to the other's CRS."
         )
-    _check_dense(po.n * pd_.n * 8)
+    _check_dense(8 * po.n * pd_.n, f"a {po.n:,} x {pd_.n:,} cost matrix")
     d = ki.distance_matrix(po.xyz, pd_.xyz, po.geo)
     if points_d is None:
         np.fill_diagonal(d, np.inf)
         if own_distance is not None:
-            np.fill_diagonal(d, _own(own_distance, po.n))
+            np.fill_diagonal(d, _own(own_distance, po.n, v.index_of(points_o)))
     elif own_distance is not None:
         raise InputError("own_distance applies only to a square matrix of one point set.")
     return d
 
 
-def _check_dense(nbytes: int) -> None:
-    if nbytes > _DENSE_LIMIT_BYTES:
+def _check_dense(nbytes: int, what: str) -> None:
+    """Refuse a dense path whose peak ``nbytes`` exceeds the memory budget (ResourceError)."""
+    check_memory(nbytes, what, _MATRIX_FREE)
+
+
+def _own(own_distance: ArrayLike | None, n: int, index: pd.Index | None = None) -> FloatArray:
+    """Own distances (km) per point: NaN excludes the self pair (see ``args.own_distances``)."""
+    return args.own_distances(own_distance, n, index)
+
+
+def _as_cost(cost: ArrayLike) -> FloatArray:
+    """``cost`` as a float64 array, or an InputError when it is not numeric."""
+    try:
+        return np.asarray(cost, dtype=np.float64)
+    except (TypeError, ValueError):
         raise InputError(
-            f"this dense matrix needs {nbytes / 2**30:.1f} GiB; use flows.aggregate() or "
-            "flows.balance_matrix_free(), which never build it."
-        )
-
-
-def _own(own_distance: ArrayLike | None, n: int) -> FloatArray:
-    """Own distances (km) per point: NaN excludes the self pair."""
-    if own_distance is None:
-        return np.full(n, np.nan)
-    own = np.broadcast_to(np.asarray(own_distance, dtype=np.float64), (n,)).copy()
-    if (own[~np.isnan(own)] <= 0).any():
-        raise InputError("own_distance must be > 0 km (or NaN to exclude a self pair).")
-    return own
+            f"cost must be an array of numbers (km, minutes); got {type(cost).__name__} that "
+            "numpy cannot read as float. Use np.inf, not None or text, for pairs that cannot "
+            "interact."
+        ) from None
 
 
 def radiation(
@@ -322,6 +370,11 @@ def radiation(
     numpy.ndarray, shape (n, n)
         Dense flows (the model needs every pair); zero diagonal.
 
+    Raises
+    ------
+    ResourceError
+        The matrix (8 bytes a pair) exceeds the memory budget (:mod:`geoai._budget`).
+
     Examples
     --------
     >>> t = radiation(([0.0, 1.0, 3.0], [0.0, 0.0, 0.0]), [100.0, 50.0, 80.0], crs=4326)
@@ -329,9 +382,10 @@ def radiation(
     ((3, 3), 0.0)
     """
     pts = kernel_points(points, crs)
-    m = v.as_mass(mass, "mass", n=pts.n)
-    o = m if outflows is None else v.as_mass(outflows, "outflows", n=pts.n)
+    at = v.index_of(points)
+    m = v.as_mass(mass, "mass", n=pts.n, index=at)
+    o = m if outflows is None else v.as_mass(outflows, "outflows", n=pts.n, index=at)
     if pts.n < 2:
         raise InputError("the radiation model needs at least two places.")
-    _check_dense(pts.n**2 * 8)
+    _check_dense(8 * pts.n**2, f"a {pts.n:,} x {pts.n:,} radiation model")
     return ki.radiation_matrix(pts.xyz, pts.geo, m, o, bool(finite_size))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from geoai import _validate as v
+from geoai._budget import check_memory, fits
 from geoai._decay import Decay
 from geoai._geodesy import kernel_points
 from geoai.errors import InputError
@@ -57,29 +57,17 @@ METHODS = ("auto", "direct", "fft", "dask")
 FFT_CELL_FRACTION = 1.0 / 150.0
 #: Largest kernel value (relative to the peak) at the cut radius for the FFT of points.
 _FFT_MAX_JUMP = 1e-4
-#: Share of the available memory that ``direct``/``fft`` may use.
-_MEMORY_SHARE = 0.5
 
 
 # ------------------------------------------------------------------- methods
-def _available_memory() -> int:
-    try:
-        import psutil
-
-        return int(psutil.virtual_memory().available)
-    except ImportError:  # pragma: no cover - psutil is a dependency; kept for odd installs
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-
-
 def _check_memory(need: int, method: str, grid: Grid) -> None:
-    budget = _MEMORY_SHARE * _available_memory()
-    if need > budget:
-        raise InputError(
-            f"method={method!r} needs about {need / 2**30:.1f} GiB for the {grid.height} x "
-            f"{grid.width} grid but only {budget / 2**30:.1f} GiB may be used; pass "
-            "method='dask' to compute it tile by tile (and write it with "
-            "geoai.io.write_raster), or use a coarser grid."
-        )
+    """Refuse an in-memory method whose peak exceeds the budget (:mod:`geoai._budget`)."""
+    check_memory(
+        need,
+        f"method={method!r} on the {grid.height:,} x {grid.width:,} grid",
+        "pass method='dask' to compute it tile by tile (and write it with "
+        "geoai.io.write_raster), or use a coarser grid.",
+    )
 
 
 def _direct_bytes(grid: Grid, dtype: np.dtype[Any], *, huff: bool) -> int:
@@ -113,7 +101,7 @@ def _choose(
 ) -> str:
     if method != "auto":
         return method
-    if _direct_bytes(grid, dtype, huff=huff) > _MEMORY_SHARE * _available_memory():
+    if not fits(_direct_bytes(grid, dtype, huff=huff)):
         return "dask"
     if huff or _fft_applicable(grid, model) is not None:
         return "direct"
@@ -225,8 +213,10 @@ def surface(
     Raises
     ------
     InputError
-        Empty points, NaN/negative weights, bad parameters, or a grid too large
-        for ``direct``/``fft`` in memory (use ``method="dask"``).
+        Empty points, NaN/negative weights or bad parameters.
+    ResourceError
+        A grid too large for ``direct``/``fft`` in the memory budget
+        (:mod:`geoai._budget`): use ``method="dask"`` or a coarser grid.
     CRSError
         Points or grid without a CRS.
 
@@ -391,7 +381,7 @@ def from_raster(
     same = g == src
     if same and not g.is_geographic and method in ("auto", "fft"):
         need = pf.fft_bytes_raster(g, model)
-        if method == "fft" or need <= _MEMORY_SHARE * _available_memory():
+        if method == "fft" or fits(need):
             _check_memory(need, "fft", g)
             out = pf.raster_fft(g, values, model, own_distance_km(g, model))
             n = int(np.count_nonzero(values))

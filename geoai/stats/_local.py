@@ -15,6 +15,7 @@ from geoai import _validate as v
 from geoai.errors import GeoAIWarning, InputError
 from geoai.kernels.lisa import permutation_null
 from geoai.stats._fdr import _bh, _bh_adjusted, _bh_steps, _permutations_needed
+from geoai.stats._permutation import check_finished, check_null_memory, n_chunks
 from geoai.stats._weights import (
     TRANSFORMS,
     SpatialWeights,
@@ -200,12 +201,6 @@ def _warn_islands(islands: BoolArray, index: pd.Index) -> None:
         )
 
 
-def _n_chunks(n: int) -> int:
-    from geoai.kernels import n_threads
-
-    return max(1, min(n, 8 * n_threads()))
-
-
 def _null(
     x: FloatArray,
     indptr: IntArray,
@@ -225,10 +220,13 @@ def _null(
     scale = np.bincount(rows, np.abs(wts), minlength=n) * np.abs(x).max()
     tol = 1e-11 * (np.abs(a) * scale + np.abs(b))
     obs = np.where(np.isfinite(observed), observed, 0.0)
+    chunks, card = n_chunks(n), np.diff(indptr)
+    check_null_memory(card, inp.permutations, chunks)
     n_ge, n_le, mean, sd = permutation_null(
         x, indptr, wts, a, b, obs, tol,
-        inp.permutations, inp.seed, _n_chunks(n),
+        inp.permutations, inp.seed, chunks,
     )  # fmt: skip
+    check_finished(n_ge, card)
     ok = n_ge >= 0
     # esda's folded p: extreme in the nearer tail; ties count on both sides
     p = np.where(ok, (np.minimum(n_ge, n_le) + 1.0) / (inp.permutations + 1.0), np.nan)
@@ -348,6 +346,9 @@ def local_moran(
         Missing, non-numeric, NaN or constant column; fewer than ``k + 1``
         rows; bad ``permutations``, ``seed``, ``fdr``, ``alpha``, ``transform`` or
         weights.
+    ResourceError
+        The permutation buffers (8 bytes a permutation per thread) exceed the
+        memory budget (:mod:`geoai._budget`).
     CRSError
         Weights must be built and ``gdf`` has no CRS.
 
@@ -473,6 +474,8 @@ def getis_ord(
     InputError
         As :func:`local_moran`, and for negative values or a transform
         other than ``"r"``/``"b"``.
+    ResourceError
+        As :func:`local_moran`.
     CRSError
         Weights must be built and ``gdf`` has no CRS.
 

@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import geoai
-from geoai import CRSError, Grid, InputError
+from geoai import CRSError, Grid, InputError, ResourceError
 from geoai import potential as P  # noqa: N812 - P, the potential's usual symbol
 from geoai.kernels import potential as kp
 from tests.reference_potential import huff_reference, potential_reference
@@ -379,17 +379,17 @@ def test_bad_inputs_raise_clear_errors():
 def test_grid_too_large_for_memory_asks_for_dask(method):
     huge = Grid.from_bounds((0, 0, 1e9, 1e9), 1.0, crs="EPSG:3035")  # 1e18 cells, metadata only
     pts = _points([10.0], [10.0], crs=3035)
-    with pytest.raises(InputError, match="method='dask'"):
+    with pytest.raises(ResourceError, match="method='dask'"):
         P.surface(pts, "w", huge, scale_km=1e5, method=method)
 
 
 def test_auto_uses_dask_when_the_grid_does_not_fit(monkeypatch):
-    monkeypatch.setattr(P._surface, "_available_memory", lambda: 2 * 8 * 100 * 100 - 1)
+    monkeypatch.setenv("GEOAI_MEMORY_BUDGET", f"{8 * 100 * 100 - 1}B")  # a byte short of the grid
     grid = Grid.from_bounds((0, 0, 10, 10), 0.1, crs="EPSG:4326")  # 100 x 100 float64
     s = P.surface(_points([5.0], [5.0]), "w", grid, scale_km=100)
     assert s.attrs["method"] == "dask"
     assert type(s.data).__module__.startswith("dask")
-    with pytest.raises(InputError, match="method='dask'"):
+    with pytest.raises(ResourceError, match="method='dask'"):
         P.surface(_points([5.0], [5.0]), "w", grid, scale_km=100, method="direct")
 
 
