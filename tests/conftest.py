@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+# "ci" (the default, and make test's): the same examples on every run, so a red CI is
+# reproducible; HYPOTHESIS_PROFILE=explore draws new ones, and more of them, by hand
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
