@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from geoai.errors import InputError
+from geoai.io._atomic import file_mode
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -257,7 +258,7 @@ def write_manifest(
             f.write(text + "\n")
             f.flush()
             os.fsync(f.fileno())
-        Path(name).chmod(0o644)
+        Path(name).chmod(file_mode())
         Path(name).replace(final)
     finally:
         with contextlib.suppress(FileNotFoundError):

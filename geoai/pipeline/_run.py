@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoai.errors import GeoAIError, InputError
+from geoai.io._atomic import stage_folder
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ def run(
         target, overwrite=overwrite, inputs=cfg.input_paths(), planned=_planned(cfg)
     )
     real.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
+    stage = stage_folder(real)
     stages = _Stages(progress=progress, total=4 + 3 * len(cfg.presets))
     try:
         result = _run_into(cfg, stage, stages, scheduler or cfg.scheduler or None)

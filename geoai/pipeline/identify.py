@@ -19,7 +19,6 @@ itself, so they read the estimates to 2015 whatever ``as_of`` is.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
+from geoai.io._atomic import stage_folder
 from geoai.pipeline._trajectories import FIRST_YEAR as _FIRST_YEAR
 from geoai.pipeline._trajectories import LAST_ESTIMATE as _LAST_ESTIMATE
 from geoai.pipeline._trajectories import neighbourhood_drag, trajectories_figure
@@ -212,7 +212,7 @@ def identify(
     check_command(target, _COMMAND)
     real, prev = check_target(target, overwrite=overwrite, inputs={}, planned=PLANNED)
     real.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
+    stage = stage_folder(real)
     cfg = _Settings(year, floor, allow_projections)
     try:
         result = _compute(panel, cfg, stage, echo or (lambda _text: None))
