@@ -19,7 +19,7 @@ from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 from geoai.flows import _arguments as args
 from geoai.flows._furness import dense_sweep, furness
-from geoai.flows._models import _check_margins, _decay_spec, _own
+from geoai.flows._models import _check_margins, _decay_spec
 from geoai.kernels import interaction as ki
 from geoai.kernels import n_threads
 
@@ -194,7 +194,7 @@ def aggregate(
         constraint=constraint,
         outflows=o,
         top_k=top_k,
-        own=_own(own_distance, pts.n, at),
+        own=args.own_distances(own_distance, pts.n, at),
         ids=_ids(points, ids, pts.n),
     )
 
@@ -408,7 +408,7 @@ def balance_matrix_free(
     _check_margins(o, d, tol)
     kind, b_, a_ = _decay_spec(decay, beta, scale_km)
     args.check_coincident(pts.xyz, (kind, b_, a_), decay)
-    own = _own(own_distance, pts.n, at)
+    own = args.own_distances(own_distance, pts.n, at)
     stored = 4 * pts.n**2 + 8 * pts.n * n_threads()  # f in float32, one float64 row per thread
     if storage == "auto":
         storage = "float32" if 4 * pts.n**2 <= max_bytes and fits(stored) else "recompute"

@@ -19,7 +19,6 @@ from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
 
 if TYPE_CHECKING:
-    import pandas as pd
     from numpy.typing import ArrayLike
 
     from geoai._decay import DecayBeta
@@ -56,9 +55,6 @@ def _decay_spec(
     """Validate the decay once (geoai._decay.decay_spec) into the kernel's ``(kind, beta, a)``."""
     d = decay_spec(decay, scale=scale_km, beta=beta, power_beta=2.0)
     return d.kind, d.beta, d.a
-
-
-_singular_at_zero = args.singular_at_zero
 
 
 def deterrence(
@@ -112,7 +108,7 @@ def deterrence(
     neg = np.argwhere(c < 0)
     if neg.size:
         raise InputError(f"cost must be >= 0; negative at {neg[:5].tolist()}.")
-    if _singular_at_zero(kind, a) and (c == 0).any():
+    if args.singular_at_zero(kind, a) and (c == 0).any():
         zero = np.argwhere(c == 0)[:5].tolist()
         raise InputError(
             f"cost is 0 at {zero} but decay={decay!r} is infinite at 0; give those pairs an "
@@ -306,7 +302,7 @@ def cost_matrix(
     if points_d is None:
         np.fill_diagonal(d, np.inf)
         if own_distance is not None:
-            np.fill_diagonal(d, _own(own_distance, po.n, v.index_of(points_o)))
+            np.fill_diagonal(d, args.own_distances(own_distance, po.n, v.index_of(points_o)))
     elif own_distance is not None:
         raise InputError("own_distance applies only to a square matrix of one point set.")
     return d
@@ -315,11 +311,6 @@ def cost_matrix(
 def _check_dense(nbytes: int, what: str) -> None:
     """Refuse a dense path whose peak ``nbytes`` exceeds the memory budget (ResourceError)."""
     check_memory(nbytes, what, _MATRIX_FREE)
-
-
-def _own(own_distance: ArrayLike | None, n: int, index: pd.Index | None = None) -> FloatArray:
-    """Own distances (km) per point: NaN excludes the self pair (see ``args.own_distances``)."""
-    return args.own_distances(own_distance, n, index)
 
 
 def _as_cost(cost: ArrayLike) -> FloatArray:
