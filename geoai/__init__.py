@@ -73,6 +73,7 @@ _NAMES = {
     "GeoAIError": "geoai.errors",
     "GeoAIWarning": "geoai.errors",
     "InputError": "geoai.errors",
+    "OutputError": "geoai.errors",
     "ResourceError": "geoai.errors",
     "Grid": "geoai.grid",
     "LabourAssumptions": "geoai.labour",
@@ -95,6 +96,7 @@ __all__ = [
     "Grid",
     "InputError",
     "LabourAssumptions",
+    "OutputError",
     "ResourceError",
     "RoleThresholds",
     "RunResult",
@@ -183,6 +185,7 @@ if TYPE_CHECKING:  # the names as type checkers and IDEs see them
         GeoAIError,
         GeoAIWarning,
         InputError,
+        OutputError,
         ResourceError,
     )
     from geoai.grid import Grid

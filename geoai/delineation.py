@@ -208,14 +208,16 @@ def _radii(pop: np.ndarray, density: float, min_radius_km: float) -> np.ndarray:
     return np.maximum(np.sqrt(pop / (np.pi * density)), min_radius_km)
 
 
-def _check_rules(section_test: str, **shares: float) -> None:
-    """Check the section test's name, and that no population share is above 1 (90 for 90 %)."""
-    v.check_choice(section_test, ("disc", "centre"), "section_test")
-    for label, value in shares.items():
-        if value > 1:
+def _check_arguments(country_density: object, numbers: Mapping[str, tuple[object, bool]]) -> None:
+    """Check :func:`metros_from_places`' numbers and mappings (ranges, types) up front."""
+    if not isinstance(country_density, Mapping | None):
+        raise InputError(f"country_density must map ISO3 to people/km²; got {country_density!r}.")
+    rho = {f"country_density[{k!r}]": (x, False) for k, x in (country_density or {}).items()}
+    for label, (value, zero_ok) in {**numbers, **rho}.items():
+        share = v.check_positive(value, label, allow_zero=zero_ok)
+        if label in ("section_share", "city_state_share") and share > 1:
             raise InputError(
-                f"{label} is a share of a population and must be <= 1; got {value!r} "
-                f"(for {value:g} % pass {value / 100:g})."
+                f"{label} is a share, <= 1; got {share:g} (for {share:g} % pass /100)."
             )
 
 
@@ -383,24 +385,18 @@ def metros_from_places(
     0    A   2500000.0
     1    C   1000000.0
     """
-    for value, label, zero_ok in (
-        (link_km, "link_km", False),
-        (min_place_pop, "min_place_pop", True),
-        (min_radius_km, "min_radius_km", True),
-        (section_density, "section_density", False),
-        (section_share, "section_share", True),
-        (city_state_share, "city_state_share", False),
-        *(() if density is None else ((density, "density", False),)),
-        *((rho, f"country_density[{k!r}]", False) for k, rho in (country_density or {}).items()),
-    ):
-        v.check_positive(value, label, allow_zero=zero_ok)
-    _check_rules(section_test, section_share=section_share, city_state_share=city_state_share)
-    for col in (population, name, place_id, country, admin, aliases, capital):
-        if col is not None and col not in places.columns:
-            raise InputError(
-                f"places has no column {col!r}; available columns: {list(places.columns)}."
-            )
     x, y, crs = v.as_coords(places, "places")
+    _check_arguments(
+        country_density,
+        {"link_km": (link_km, False), "min_place_pop": (min_place_pop, True)}
+        | {"min_radius_km": (min_radius_km, True), "section_density": (section_density, False)}
+        | {"section_share": (section_share, True), "city_state_share": (city_state_share, False)}
+        | ({} if density is None else {"density": (density, False)}),
+    )
+    v.check_choice(section_test, ("disc", "centre"), "section_test")
+    for col in (population, name, place_id, country, admin, aliases, capital):
+        if col is not None and (not isinstance(col, str) or col not in places.columns):
+            raise InputError(f"places has no column {v.short(col)}: {list(places.columns)[:20]}.")
     pop_all = v.as_mass(places[population], f"places[{population!r}]", allow_zero_sum=True)
     ids_all = places[place_id].to_numpy() if place_id else places.index.to_numpy()
     v.check_unique_ids(ids_all, f"places[{place_id!r}]" if place_id else "places.index")

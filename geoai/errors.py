@@ -140,6 +140,22 @@ class ResourceError(GeoAIError, MemoryError):
         self.budget_bytes = budget_bytes
 
 
+class OutputError(GeoAIError, OSError):
+    """The outputs could not be written, and nothing the user had was lost.
+
+    Raised when another geoai run holds the output folder, or when the file
+    system fails while a run moves its files in (a full disk, a permission
+    taken away during the run): the previous outputs are then restored
+    before the error is raised. It is an ``OSError``.
+
+    Examples
+    --------
+    >>> import geoai
+    >>> issubclass(geoai.OutputError, OSError)
+    True
+    """
+
+
 class GeoAIWarning(UserWarning):
     """Base class of every warning issued by geoai: a result is valid but weaker than asked.
 

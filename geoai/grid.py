@@ -10,6 +10,9 @@ projected units to km.
 from __future__ import annotations
 
 import math
+import numbers
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from os import PathLike
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -30,10 +33,12 @@ if TYPE_CHECKING:
 
     from geoai._typing import CRSLike, FloatArray
 
-__all__ = ["Grid", "as_grid"]
+__all__ = ["MAX_SIDE", "Grid", "as_grid"]
 
 # A cell count that is a whole number up to this slack is not rounded up.
 _SNAP = 1e-9
+#: Most cells along one side of a grid: GeoTIFF (and GDAL) dimensions are 32-bit integers.
+MAX_SIDE = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -64,13 +69,35 @@ class Grid:
     crs: CRS
 
     def __post_init__(self) -> None:
-        if self.width < 1 or self.height < 1:
-            raise InputError(f"a grid needs at least one cell; got {self.height} × {self.width}.")
+        width = v.check_integer(self.width, "width")
+        height = v.check_integer(self.height, "height")
+        if width < 1 or height < 1:
+            raise InputError(
+                f"a grid needs at least one cell; got {height} × {width}. Pass width >= 1 and "
+                "height >= 1, or bounds wider than zero."
+            )
+        if max(width, height) > MAX_SIDE:
+            raise InputError(
+                f"a grid side may hold at most {MAX_SIDE:,} cells (the GeoTIFF limit); got "
+                f"{height:,} × {width:,}. Use a coarser resolution."
+            )
         t = self.transform
+        if not isinstance(t, Affine):
+            raise InputError(
+                f"transform must be an affine.Affine; got {type(t).__name__}. Build one with "
+                "Affine(xres, 0, xmin, 0, -yres, ymax) or use Grid.from_bounds(...)."
+            )
+        if not all(map(math.isfinite, tuple(t)[:6])):
+            raise InputError(
+                f"transform has NaN or infinite terms {tuple(t)[:6]}; pass finite ones."
+            )
         if t.b != 0 or t.d != 0 or t.a <= 0 or t.e >= 0:
             raise InputError(
                 f"only north-up grids without rotation are supported; got transform {tuple(t)[:6]}."
+                " Warp the raster north-up first (gdalwarp)."
             )
+        object.__setattr__(self, "width", width)
+        object.__setattr__(self, "height", height)
         object.__setattr__(self, "crs", v.as_crs(self.crs, "grid crs"))
 
     # ------------------------------------------------------------------ builders
@@ -110,25 +137,15 @@ class Grid:
         ((4, 10), (0.0, 0.0, 100000.0, 40000.0))
         """
         c = v.as_crs(crs, "crs")
-        try:
-            xmin, ymin, xmax, ymax = (float(b) for b in bounds)
-        except (TypeError, ValueError):
-            raise InputError(f"bounds must be (xmin, ymin, xmax, ymax); got {bounds!r}.") from None
-        if not all(map(math.isfinite, (xmin, ymin, xmax, ymax))) or xmin >= xmax or ymin >= ymax:
+        xmin, ymin, xmax, ymax = _as_bounds(bounds, c)
+        xres, yres = _as_resolution(resolution)
+        width, height = _cells(xmax - xmin, xres), _cells(ymax - ymin, yres)
+        if width is None or height is None:
             raise InputError(
-                f"bounds must be finite with xmin < xmax and ymin < ymax; got {bounds!r}."
+                f"resolution={v.short(resolution)} is too fine for bounds {v.short(bounds)}: a "
+                f"side would exceed {MAX_SIDE:,} cells (the GeoTIFF limit). Use a coarser "
+                "resolution."
             )
-        if c.is_geographic and (ymin < -90 or ymax > 90 or xmin < -180 or xmax > 360):
-            raise CRSError(
-                f"bounds {bounds!r} are outside longitude/latitude range but the CRS is "
-                f"geographic ({c.to_string()}); pass the projected CRS of these bounds."
-            )
-        if isinstance(resolution, tuple | list):
-            xres, yres = (v.check_positive(r, "resolution") for r in resolution)
-        else:
-            xres = yres = v.check_positive(resolution, "resolution")
-        width = max(1, math.ceil((xmax - xmin) / xres - _SNAP))
-        height = max(1, math.ceil((ymax - ymin) / yres - _SNAP))
         return cls(width, height, Affine(xres, 0.0, xmin, 0.0, -yres, ymax), c)
 
     @classmethod
@@ -143,10 +160,14 @@ class Grid:
         Returns
         -------
         Grid
-            The file's width, height, transform and CRS (no pixel is read).
+            The file's width, height, transform and CRS (only the last block
+            of pixels is read, to find a truncated file).
 
         Raises
         ------
+        InputError
+            The path is missing, a folder, not a raster GDAL reads, or a
+            truncated file; the message names the path, never the contents.
         CRSError
             When the file has no CRS.
 
@@ -159,15 +180,35 @@ class Grid:
         >>> Grid.from_raster(path) == g
         True
         """
+        p = v.check_input_file(path, "raster", hint=" (a GeoTIFF or another raster GDAL reads)")
         import rasterio
+        from rasterio.errors import NotGeoreferencedWarning, RasterioError
+        from rasterio.windows import Window
 
-        with rasterio.open(path) as src:
-            if src.crs is None:
-                raise CRSError(
-                    f"{path} has no CRS; assign one with `rio edit-info --crs EPSG:XXXX` "
-                    "or rasterio before using it as a grid."
-                )
-            return cls(src.width, src.height, src.transform, CRS.from_user_input(src.crs))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)  # CRSError below
+                with rasterio.open(p) as src:
+                    if src.count < 1:
+                        raise InputError(
+                            f"raster {str(p)!r} has no bands (a container of subdatasets?); "
+                            "pass the path of one subdataset."
+                        )
+                    # the last block lies at the end of a GeoTIFF: reading it finds truncation
+                    src.read(src.count, window=Window(src.width - 1, src.height - 1, 1, 1))
+                    width, height, transform, crs = src.width, src.height, src.transform, src.crs
+        except (RasterioError, OSError) as exc:  # the library's message may quote the file
+            raise InputError(
+                f"raster {str(p)!r} cannot be read ({type(exc).__name__}): it is not a raster "
+                "GDAL reads, or it is truncated. Pass a GeoTIFF (or another GDAL raster), or "
+                "write it again."
+            ) from None
+        if crs is None:
+            raise CRSError(
+                f"raster {str(p)!r} has no CRS; assign one with `rio edit-info --crs EPSG:XXXX` "
+                "or rasterio before using it as a grid."
+            )
+        return cls(width, height, transform, CRS.from_user_input(crs))
 
     @classmethod
     def like(cls, other: GridLike) -> Grid:
@@ -272,7 +313,7 @@ class Grid:
         >>> world.shape, world.nbytes("float32")
         ((21600, 43200), 3732480000)
         """
-        return int(self.n_cells * np.dtype(dtype).itemsize)
+        return int(self.n_cells * _as_dtype(dtype).itemsize)
 
     # --------------------------------------------------------------- geometry
     def cell_centers(self) -> tuple[FloatArray, FloatArray]:
@@ -291,6 +332,11 @@ class Grid:
         >>> x.tolist(), y.tolist()
         ([0.25, 0.75, 1.25, 1.75], [40.75, 40.25])
         """
+        check_memory(
+            8 * (self.width + self.height),
+            f"the cell centres of the {self.height:,} x {self.width:,} grid",
+            "use a coarser grid (a larger resolution).",
+        )
         t = self.transform
         x = t.c + t.a * (np.arange(self.width, dtype=np.float64) + 0.5)
         y = t.f + t.e * (np.arange(self.height, dtype=np.float64) + 0.5)
@@ -318,6 +364,11 @@ class Grid:
         >>> Grid.from_bounds((0, 0, 5000, 5000), 1000, crs="EPSG:3035").cell_area_km2().tolist()
         [1.0, 1.0, 1.0, 1.0, 1.0]
         """
+        check_memory(
+            8 * (self.height + 1),
+            f"the row areas of the {self.height:,} x {self.width:,} grid",
+            "use a coarser grid (a larger resolution).",
+        )
         if not self.is_geographic:
             k = self.km_per_unit
             return np.full(self.height, self.res[0] * self.res[1] * k * k)
@@ -377,6 +428,11 @@ class Grid:
         need = 8 * (self.width + self.height)  # the cell-centre coordinates
         if data is None:
             need += self.nbytes(dtype)
+            fill = _as_fill(fill)
+        elif not hasattr(data, "shape"):
+            data = np.asarray(data)
+        if attrs is not None and not isinstance(attrs, Mapping):
+            raise InputError(f"attrs must be a dict; got {type(attrs).__name__}.")
         check_memory(
             need,
             f"an array on the {self.height:,} x {self.width:,} grid",
@@ -448,3 +504,91 @@ def as_grid(grid: object) -> Grid:
             f"grid must be a geoai.Grid (e.g. Grid.from_bounds(...)), an xarray object with "
             f"rioxarray CRS and transform, or a raster path; got {type(grid).__name__}."
         ) from None
+
+
+_BOUND_NAMES = ("xmin", "ymin", "xmax", "ymax")
+
+
+def _as_bounds(bounds: object, crs: CRS) -> tuple[float, float, float, float]:
+    """Check ``(xmin, ymin, xmax, ymax)``: four finite numbers, ordered, consistent with ``crs``.
+
+    Raises
+    ------
+    InputError
+        Not four numbers (strings included), NaN or infinite, or not ordered.
+    CRSError
+        Outside longitude/latitude range on a geographic CRS (more than 360°
+        wide included), or degree-like numbers on a projected CRS
+        (:func:`geoai._validate.check_coords_crs`).
+    """
+    fix = "pass bounds=(xmin, ymin, xmax, ymax) as four numbers in the CRS's units"
+    values: list[object] = (
+        list(np.asarray(bounds, dtype=object).ravel())
+        if isinstance(bounds, tuple | list | np.ndarray)
+        else []
+    )
+    if len(values) != len(_BOUND_NAMES):
+        raise InputError(f"bounds must be four numbers; got {v.short(bounds)}. {fix.capitalize()}.")
+    xmin, ymin, xmax, ymax = (
+        v.check_finite_number(b, f"bounds {k}") for b, k in zip(values, _BOUND_NAMES, strict=True)
+    )
+    if xmin >= xmax or ymin >= ymax:
+        raise InputError(
+            f"bounds must have xmin < xmax and ymin < ymax; got {v.short(bounds)}. "
+            f"{fix.capitalize()}."
+        )
+    if crs.is_geographic and (
+        ymin < -90 or ymax > 90 or xmin < -180 or xmax > 360 or xmax - xmin > 360
+    ):
+        raise CRSError(
+            f"bounds {v.short(bounds)} are not longitude/latitude degrees (lon in [-180, 360] "
+            f"spanning at most 360°, lat in [-90, 90]) but the CRS is geographic "
+            f"({crs.to_string()}); pass crs= the projected CRS of these bounds."
+        )
+    if not crs.is_geographic:
+        v.check_coords_crs(
+            np.array([xmin, xmax]), np.array([ymin, ymax]), crs, "bounds", given_as="xy"
+        )
+    return xmin, ymin, xmax, ymax
+
+
+def _as_resolution(resolution: object) -> tuple[float, float]:
+    """``(xres, yres)`` from one cell size or a pair, each a finite number > 0."""
+    if isinstance(resolution, tuple | list | np.ndarray):
+        pair = list(np.asarray(resolution, dtype=object).ravel())
+        if len(pair) != 2:
+            raise InputError(
+                f"resolution must be one cell size or a pair (xres, yres); got "
+                f"{v.short(resolution)}."
+            )
+        return v.check_positive(pair[0], "resolution x"), v.check_positive(pair[1], "resolution y")
+    res = v.check_positive(resolution, "resolution")
+    return res, res
+
+
+def _cells(extent: float, res: float) -> int | None:
+    """Whole cells covering ``extent`` at ``res`` (>= 1), or None beyond :data:`MAX_SIDE`."""
+    ratio = extent / res  # Python floats: inf on overflow, no error
+    if not math.isfinite(ratio) or ratio > MAX_SIDE:
+        return None
+    return max(1, math.ceil(ratio - _SNAP))
+
+
+def _as_dtype(dtype: object) -> np.dtype[Any]:
+    """``numpy.dtype(dtype)``, or an InputError naming it."""
+    try:
+        return np.dtype(dtype)  # type: ignore[call-overload,no-any-return]  # any object: numpy decides
+    except (TypeError, ValueError):
+        raise InputError(
+            f"dtype={v.short(dtype)} is not a numpy dtype; pass e.g. 'float64' or 'float32'."
+        ) from None
+
+
+def _as_fill(fill: object) -> float:
+    """Check the fill value of a new array: a real number, NaN and infinities allowed."""
+    if isinstance(fill, str | bytes | bool | np.bool_) or not isinstance(fill, numbers.Real):
+        raise InputError(f"fill must be a number (NaN allowed); got {v.short(fill)}.")
+    try:
+        return float(fill)
+    except OverflowError:
+        raise InputError(f"fill={v.short(fill)} is beyond float range; pass a float.") from None

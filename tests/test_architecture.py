@@ -26,6 +26,7 @@ ORDER = (
     "_version",
     "_shipped",
     "_validate",
+    "_scheduler",
     "_decay",
     "_geodesy",
     "io",
@@ -51,6 +52,7 @@ TOP_PRIVATE = {
     "_shipped",
     "_typing",
     "_validate",
+    "_scheduler",
     "_decay",
     "_geodesy",
 }

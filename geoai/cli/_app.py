@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import json
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from geoai._version import __version__
-from geoai.errors import GeoAIError
+from geoai.errors import GeoAIError, InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from typer.models import OptionInfo
 
 __all__ = ["app", "main"]  # the commands register in geoai.cli._data and geoai.cli._jobs
+
+#: Integer options are bounded by this much (a top-N beyond a billion is a typo).
+_MAX_COUNT = 10**9
 
 app = typer.Typer(
     name="geoai",
@@ -56,6 +60,40 @@ def _console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=True, soft_wrap=True) if stderr else Console()
+
+
+def _in_range(
+    value: float, option: str, *, low: float = 0.0, above: bool = False, high: float = math.inf
+) -> float:
+    """Return ``value`` if it is finite and in ``[low, high]`` (``(low, high]`` if ``above``).
+
+    Refused with an :class:`InputError` naming the option (so exit 2, one line), before
+    any file is read: NaN, infinities and values out of range.
+    """
+    bad = not math.isfinite(value) or value < low or value > high or (above and value <= low)
+    if bad:
+        lo = f"> {low:g}" if above else f">= {low:g}"
+        span = lo if high == math.inf else f"{lo} and <= {high:g}"
+        raise InputError(f"{option} must be a finite number {span}; got {value!r}.")
+    return value
+
+
+def _count(value: int, option: str, *, low: int = 0, high: int = _MAX_COUNT) -> int:
+    """Return the integer option ``value`` if it lies in ``[low, high]``; else refuse it."""
+    if not low <= value <= high:
+        shown = value if abs(value) < 10**30 else f"a number of {value.bit_length()} bits"
+        raise InputError(f"{option} must be a whole number from {low} to {high:,}; got {shown}.")
+    return value
+
+
+def _one_of(value: str, allowed: tuple[str, ...], option: str) -> str:
+    """Return ``value`` if it is one of ``allowed``; else refuse it with a did-you-mean."""
+    if value not in allowed:
+        close = difflib.get_close_matches(value.lower(), allowed, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise InputError(f"{option} {shown!r}: choose one of {', '.join(allowed)}.{hint}")
+    return value
 
 
 def _fail(exc: GeoAIError) -> None:

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path  # noqa: TC003 - typer evaluates the command annotations at run time
 from typing import Annotated, Any
 
 import typer
 
 from geoai._version import __version__
-from geoai.cli._app import _command, _console, _overwrite, _Say
+from geoai.cli._app import _command, _console, _count, _in_range, _one_of, _overwrite, _Say
 from geoai.errors import InputError
 
 __all__ = ["access", "classify_cmd", "flows_cmd", "metros", "potential_cmd", "summary"]
+
+
+_NETWORK_TYPES = ("drive", "drive_service", "walk", "bike", "all", "all_public")
+_FLOW_DECAYS = ("power", "exponential", "gaussian", "tanner", "box")
+
+
+def _bounds(text: str) -> tuple[float, float, float, float]:
+    """Parse ``--bounds`` (four finite numbers, min < max), or refuse it in one line."""
+    shown = text if len(text) <= 60 else text[:57] + "..."
+    message = (
+        f"--bounds must be four finite numbers xmin,ymin,xmax,ymax with min < max; got {shown!r}."
+    )
+    try:
+        box = tuple(float(b) for b in text.split(","))
+    except ValueError:
+        raise InputError(message) from None
+    finite = len(box) == 4 and all(map(math.isfinite, box))
+    if not finite or not (box[0] < box[2] and box[1] < box[3]):
+        raise InputError(message)
+    return box[0], box[1], box[2], box[3]
 
 
 @_command("summary")
@@ -25,6 +46,8 @@ def summary(
 
     Writes nothing. Example: geoai summary --top 20 (or --json for the figures)
     """
+    _count(top, "--top")
+    _in_range(min_population, "--min-population")
     from geoai.datasets import ATTRIBUTION, load_countries, load_metros, wup_agglomerations
 
     metros = load_metros(min_population)
@@ -185,6 +208,12 @@ def access(
 
     Example: geoai access sample jobs.gpkg -o access.gpkg --cutoff 900 --raster access.tif
     """
+    _one_of(network_type, _NETWORK_TYPES, "--network-type")
+    _one_of(weight, ("travel_time", "length"), "--weight")
+    _one_of(decay, ("exponential", "gaussian", "box"), "--decay")
+    for value, option in ((cutoff, "--cutoff"), (scale, "--scale"), (resolution, "--resolution")):
+        _in_range(value, option, above=True)
+    _in_range(max_distance, "--max-distance", above=True)
     from geoai import network
     from geoai.datasets import sample_osm_path
     from geoai.io import read_points, write_raster, write_vector
@@ -281,6 +310,14 @@ def flows_cmd(
 
     Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --scale-km 400
     """
+    _one_of(decay, _FLOW_DECAYS, "--decay")
+    _one_of(constraint, ("none", "production"), "--constraint")
+    _count(top_k, "--top-k")
+    _count(top, "--top")
+    if scale_km is not None:
+        _in_range(scale_km, "--scale-km", above=True)
+    if beta is not None:
+        _in_range(beta, "--beta", low=-math.inf)
     from geoai import flows
     from geoai._decay import SCALED
     from geoai.io.gpkg import write_layers
@@ -335,16 +372,14 @@ def potential_cmd(
     Grids too large for memory are refused up front unless --method dask is given.
     Example: geoai potential metros.gpkg -o pull.tif --weight population --scale-km 300
     """
+    _in_range(resolution, "--resolution", above=True)
+    _in_range(scale_km, "--scale-km", above=True)
+    _one_of(decay, ("exponential", "gaussian", "power", "box"), "--decay")
+    _one_of(method, ("auto", "direct", "fft", "dask"), "--method")
+    box = _bounds(bounds)
     from geoai._budget import check_memory
     from geoai.grid import Grid
 
-    message = f"--bounds must be four numbers xmin,ymin,xmax,ymax; got {bounds!r}."
-    try:
-        box = tuple(float(b) for b in bounds.split(","))
-    except ValueError:
-        raise InputError(message) from None
-    if len(box) != 4:
-        raise InputError(message)
     grid = Grid.from_bounds(box, resolution, crs=crs)
     if method != "dask":  # size before work: the in-memory surface is float64 per cell
         check_memory(

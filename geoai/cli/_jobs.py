@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from geoai.cli._app import _command, _overwrite, _Say
+from geoai.cli._app import _command, _in_range, _overwrite, _Say
 from geoai.errors import InputError
 
 __all__ = ["identify", "init_job", "run"]
@@ -25,19 +25,37 @@ def run(
         bool, _overwrite("Replace the files an earlier run wrote in OUTPUT (never other files).")
     ] = False,
     scheduler: Annotated[
-        str | None, typer.Option(help="dask.distributed scheduler address for the grids.")
+        str | None,
+        typer.Option(help="dask.distributed scheduler address (tcp://host:8786) for the grids."),
+    ] = None,
+    safe: Annotated[
+        bool | None,
+        typer.Option(
+            "--safe/--trusted",
+            help="--safe: read the job as untrusted (data only from its folder, no VRT, URL or "
+            "scheduler in it). Default: safe when the job file belongs to another user; "
+            "--trusted turns that off.",
+            show_default=False,
+        ),
     ] = None,
     *,
     say: _Say,
 ) -> None:
     """Run the main job: scenarios, roles, potential, QGIS layers, maps and a report.
 
-    Example: geoai run job.toml -o out/ --overwrite (--out works too; --json for a summary)
+    A job file is trusted like code unless --safe (the default for a job file owned by
+    another user). Example: geoai run job.toml -o out/ --overwrite (--json for a summary)
     """
+    from geoai._scheduler import check_address
     from geoai.pipeline import run as run_job
+    from geoai.pipeline.job import load_job
 
+    address = check_address(scheduler, "--scheduler") or None
+    cfg = load_job(job, safe=safe)  # every error in the job before any work or output
     progress = say.human  # rich's progress display writes to stdout
-    result = run_job(job, output, overwrite=overwrite, scheduler=scheduler, progress=progress)
+    result = run_job(
+        cfg, output, overwrite=overwrite, scheduler=address, progress=progress, safe=cfg.safe
+    )
     say.files(result.out, result.files)
     presets = [c for c in result.summary.columns if c != "unit"]
     if say.human:
@@ -87,6 +105,8 @@ def identify(
     """
     from geoai.datasets import WUP_SOURCE
     from geoai.pipeline.identify import identify as run_identify
+
+    _in_range(min_population, "--min-population")
 
     result = run_identify(
         output,

@@ -195,7 +195,8 @@ def load_countries(*, geometry: bool = False) -> pd.DataFrame:
     """
     if not isinstance(geometry, bool):
         raise InputError(
-            f"geometry must be True or False, got {geometry!r}; pass geometry=True for polygons."
+            f"geometry must be True or False, got {v.short(geometry)}; pass geometry=True for "
+            "polygons."
         )
     table = _read_countries().copy()
     if not geometry:
@@ -284,7 +285,7 @@ def load_metros(
     if source == "geonames":
         if year is not None:
             raise InputError(
-                f"year={year!r} was given, but source='geonames' has no years; "
+                f"year={v.short(year)} was given, but source='geonames' has no years; "
                 "drop year or use source='wup2018'."
             )
         return _geonames_metros(min_population, assumptions)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import geopandas as gpd
 import numpy as np
@@ -73,14 +73,14 @@ def population_kind(year: int) -> str:
 
 def check_year(value: object, name: str) -> int:
     """Return ``value`` as an int year in 1950–2035, else raise InputError naming it."""
-    ok = isinstance(value, Real) and not isinstance(value, bool)
-    if ok:
-        number = float(value)  # type: ignore[arg-type]
+    ok = isinstance(value, Real) and not isinstance(value, bool | np.bool_)
+    if ok and not isinstance(value, Integral):  # a float: whole and finite (1e300 is out below)
+        number = float(value)  # type: ignore[arg-type]  # a Real, checked above
         ok = math.isfinite(number) and number.is_integer()
     if not ok or not FIRST_YEAR <= int(value) <= LAST_YEAR:  # type: ignore[call-overload]
         raise InputError(
             f"{name} must be an integer year from {FIRST_YEAR} to {LAST_YEAR} "
-            f"(the UN WUP 2018 series); got {name}={value!r}."
+            f"(the UN WUP 2018 series); got {name}={v.short(value)}."
         )
     return int(value)  # type: ignore[call-overload,no-any-return]
 

@@ -176,9 +176,17 @@ def aggregate(
     v.check_choice(constraint, ("none", "production"), "constraint")
     pts = kernel_points(points, crs)
     at = v.index_of(points)  # Series arguments are aligned to the points' rows by label
-    mo = v.as_mass(mass_o, "mass_o", n=pts.n, index=at)
-    md = mo if mass_d is None else v.as_mass(mass_d, "mass_d", n=pts.n, index=at)
-    o = None if outflows is None else v.as_mass(outflows, "outflows", n=pts.n, index=at)
+    mo = args.check_magnitude(v.as_mass(mass_o, "mass_o", n=pts.n, index=at), "mass_o")
+    md = (
+        mo
+        if mass_d is None
+        else args.check_magnitude(v.as_mass(mass_d, "mass_d", n=pts.n, index=at), "mass_d")
+    )
+    o = (
+        None
+        if outflows is None
+        else args.check_magnitude(v.as_mass(outflows, "outflows", n=pts.n, index=at), "outflows")
+    )
     alpha, gamma, k = args.check_exponents(alpha, gamma, k, mo, md)
     top_k = v.check_integer(top_k, "top_k", minimum=0)
     spec = _decay_spec(decay, beta, scale_km)
@@ -401,8 +409,8 @@ def balance_matrix_free(
     v.check_choice(storage, ("auto", "float32", "recompute"), "storage")
     pts = kernel_points(points, crs)
     at = v.index_of(points)
-    o = v.as_mass(outflows, "outflows", n=pts.n, index=at)
-    d = v.as_mass(inflows, "inflows", n=pts.n, index=at)
+    o = args.check_magnitude(v.as_mass(outflows, "outflows", n=pts.n, index=at), "outflows")
+    d = args.check_magnitude(v.as_mass(inflows, "inflows", n=pts.n, index=at), "inflows")
     tol, max_iter = args.check_iteration(tol, max_iter)
     max_bytes = v.check_integer(max_bytes, "max_bytes", minimum=0)
     _check_margins(o, d, tol)

@@ -10,6 +10,7 @@ distance zero.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -25,14 +26,22 @@ if TYPE_CHECKING:
     from geoai._typing import FloatArray
 
 __all__ = [
+    "MAX_LOG10_WEIGHT",
+    "MAX_TOTAL_MASS",
     "Exponents",
     "check_coincident",
     "check_exponents",
     "check_iteration",
+    "check_magnitude",
     "interaction_labels",
     "own_distances",
     "singular_at_zero",
 ]
+
+#: Largest total of a mass argument: products of up to three masses stay inside float64.
+MAX_TOTAL_MASS = 1e100
+#: Largest ``log10`` of ``k * mass_o**alpha * mass_d**gamma`` (deterrence and sums fit on top).
+MAX_LOG10_WEIGHT = 200.0
 
 
 class Exponents(NamedTuple):
@@ -89,7 +98,38 @@ def check_exponents(
                 f"{zero[:5].tolist()}, which would weigh infinitely; drop those places or use "
                 f"{name} >= 0."
             )
+    size = math.log10(scale) + _log10_weight(a, mo) + _log10_weight(g, md)
+    if size > MAX_LOG10_WEIGHT:
+        raise InputError(
+            f"k * mass_o**alpha * mass_d**gamma reaches 1e{size:.0f}, beyond what float64 flows "
+            f"can carry (1e{MAX_LOG10_WEIGHT:.0f}); rescale the masses (e.g. in millions) or "
+            "lower alpha, gamma or k."
+        )
     return Exponents(a, g, scale)
+
+
+def _log10_weight(exponent: float, masses: FloatArray) -> float:
+    """``log10`` of the largest ``mass ** exponent`` over the positive masses (0 if none)."""
+    positive = masses[masses > 0]
+    if exponent == 0 or positive.size == 0:
+        return 0.0
+    extreme = positive.max() if exponent > 0 else positive.min()
+    return exponent * math.log10(float(extreme))
+
+
+def check_magnitude(values: FloatArray, name: str) -> FloatArray:
+    """Return ``values`` (checked masses) if their total stays far inside float64's range.
+
+    Flow models multiply and sum masses; a total beyond 1e100 would overflow
+    to ``inf`` (then NaN) inside the kernels, so it is refused with the fix.
+    """
+    total = float(np.sum(values, dtype=np.float64)) if values.size else 0.0
+    if not total <= MAX_TOTAL_MASS:  # also catches an overflowing sum (inf)
+        raise InputError(
+            f"{name} sums to {total:.3g}, beyond {MAX_TOTAL_MASS:.0e}: products of such masses "
+            "overflow float64. Rescale them (e.g. in millions) and scale the flows back."
+        )
+    return values
 
 
 def check_iteration(tol: object, max_iter: object) -> tuple[float, int]:
@@ -188,7 +228,7 @@ def own_distances(
     own_distance = v.align_to_index(own_distance, index, "own_distance")
     try:
         own = np.asarray(own_distance, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(
             f"own_distance must be a number or {n} numbers (km); got "
             f"{type(own_distance).__name__}. Convert it with numpy.asarray(..., dtype=float)."

@@ -144,7 +144,7 @@ def _pairs(
         return _top_pairs(flows, ids, pos)
     try:
         t = np.asarray(flows, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(
             f"flows must be an (n, n) matrix of numbers, an AggregateResult or a table; got "
             f"{type(flows).__name__}."

@@ -122,7 +122,7 @@ def _copies(cost: ArrayLike) -> tuple[int, int, int]:
     if not isinstance(cost, np.ndarray):
         try:
             return int(np.size(cost)), 1, 0
-        except (TypeError, ValueError):  # ragged or not numeric: _as_cost says so
+        except (TypeError, ValueError, OverflowError):  # ragged or not numeric: _as_cost says so
             return 0, 0, 0
     size = int(cost.size)
     return size, int(cost.dtype != np.float64), int(not cost.flags.c_contiguous)
@@ -213,8 +213,12 @@ def interaction(
     """
     v.check_choice(constraint, CONSTRAINTS, "constraint")
     at_o, at_d = args.interaction_labels(mass_o, mass_d, cost)
-    mo = v.as_mass(mass_o, "mass_o", index=at_o, allow_zero_sum=constraint != "none")
-    md = v.as_mass(mass_d, "mass_d", index=at_d, allow_zero_sum=constraint != "none")
+    mo = args.check_magnitude(
+        v.as_mass(mass_o, "mass_o", index=at_o, allow_zero_sum=constraint != "none"), "mass_o"
+    )
+    md = args.check_magnitude(
+        v.as_mass(mass_d, "mass_d", index=at_d, allow_zero_sum=constraint != "none"), "mass_d"
+    )
     alpha, gamma, k = args.check_exponents(alpha, gamma, k, mo, md)
     tol, max_iter = args.check_iteration(tol, max_iter)
     size, held, _ = _copies(cost)
@@ -231,15 +235,26 @@ def interaction(
     if constraint == "none":
         return np.asarray(k * wo[:, None] * wd[None, :] * f)
     if constraint == "production":
-        o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o)
+        o = args.check_magnitude(
+            v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o),
+            "outflows",
+        )
         w = f * wd[None, :]
         return _normalise_rows(w, o, "origin")
     if constraint == "attraction":
-        d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d)
+        d = args.check_magnitude(
+            v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d),
+            "inflows",
+        )
         w = f * wo[:, None]
         return _normalise_rows(w.T, d, "destination").T
-    o = v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o)
-    d = v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d)
+    o = args.check_magnitude(
+        v.as_mass(mo if outflows is None else outflows, "outflows", n=mo.size, index=at_o),
+        "outflows",
+    )
+    d = args.check_magnitude(
+        v.as_mass(md if inflows is None else inflows, "inflows", n=md.size, index=at_d), "inflows"
+    )
     _check_margins(o, d, tol)
     a, b, _, _ = furness(dense_sweep(f, o, d), md.size, tol, max_iter)
     return np.asarray((a * o)[:, None] * f * (b * d)[None, :])
@@ -317,7 +332,7 @@ def _as_cost(cost: ArrayLike) -> FloatArray:
     """``cost`` as a float64 array, or an InputError when it is not numeric."""
     try:
         return np.asarray(cost, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(
             f"cost must be an array of numbers (km, minutes); got {type(cost).__name__} that "
             "numpy cannot read as float. Use np.inf, not None or text, for pairs that cannot "
@@ -374,8 +389,12 @@ def radiation(
     """
     pts = kernel_points(points, crs)
     at = v.index_of(points)
-    m = v.as_mass(mass, "mass", n=pts.n, index=at)
-    o = m if outflows is None else v.as_mass(outflows, "outflows", n=pts.n, index=at)
+    m = args.check_magnitude(v.as_mass(mass, "mass", n=pts.n, index=at), "mass")
+    o = (
+        m
+        if outflows is None
+        else args.check_magnitude(v.as_mass(outflows, "outflows", n=pts.n, index=at), "outflows")
+    )
     if pts.n < 2:
         raise InputError("the radiation model needs at least two places.")
     _check_dense(8 * pts.n**2, f"a {pts.n:,} x {pts.n:,} radiation model")

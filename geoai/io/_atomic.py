@@ -1,123 +1,104 @@
-"""Atomic file replacement: write to a temporary sibling, then rename.
+"""Single files written safely: a temporary sibling, then one rename; only geoai's files replaced.
 
-Files and folders geoai creates get the modes the user's umask gives (0644 and
-0755 under the usual 022; 0600 and 0700 under 077), as ``open`` and ``mkdir``
-would; a replaced file keeps its own mode.
+:func:`atomic_path` is how every writer of :mod:`geoai.io` (and the CLI's
+single-file commands) reaches the disk. The file appears complete or not at
+all; a crash or kill leaves the previous file as it was. ``overwrite``
+replaces only a file geoai wrote and nobody edited since, as the folder's
+ledger (:mod:`geoai.io._ledger`) records; any other file is refused with a
+message. The temporary files of a killed writer are removed by the next
+write of the same file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import stat
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from geoai.errors import InputError
+from geoai.errors import InputError, OutputError
+from geoai.io import _ledger
+from geoai.io._files import (
+    STAGE_MARK,
+    file_mode,
+    in_stage,
+    stage_folder,
+    temp_prefix,
+    umask,
+    writer_alive,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from geoai._typing import PathLike
 
-__all__ = ["atomic_path", "check_writable", "file_mode", "stage_folder", "umask"]
+__all__ = [
+    "STAGE_MARK",
+    "atomic_path",
+    "check_writable",
+    "file_mode",
+    "stage_folder",
+    "sweep_temporaries",
+    "umask",
+]
+
+log = logging.getLogger(__name__)
 
 
 def check_writable(path: PathLike, *, overwrite: bool) -> Path:
-    """Return ``path`` as a Path, refusing to clobber an existing file without ``overwrite``."""
-    p = Path(path)
+    """Return ``path`` as a Path if geoai may write it; refuse with the fix otherwise.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to write.
+    overwrite : bool
+        Whether an existing file may be replaced: only one geoai wrote (its
+        folder's ledger lists it with its current bytes) or one inside a
+        run's staging folder.
+
+    Raises
+    ------
+    InputError
+        The file exists (without ``overwrite``), is not geoai's, is a folder
+        or a link, or its folder is missing.
+    """
+    p = Path(path).expanduser()
+    if p.is_symlink():
+        raise InputError(
+            f"{p} is a link; give the path of a regular file (geoai replaces no link)."
+        )
+    if p.exists() and p.is_dir():
+        raise InputError(f"{p} is a directory; give a file name.")
+    if not p.parent.is_dir():
+        raise InputError(f"the folder {p.parent} does not exist; create it first.")
     if p.exists() and not overwrite:
         raise InputError(
             f"{p} already exists; pass overwrite=True (--overwrite on the command line) "
             "to replace it."
         )
-    if p.exists() and p.is_dir():
-        raise InputError(f"{p} is a directory; give a file name.")
-    if not p.parent.exists():
-        raise InputError(f"the folder {p.parent} does not exist; create it first.")
+    if p.exists() and not (in_stage(p) or _ledger.owned(p)):
+        raise InputError(
+            f"{p} exists and geoai has no record of writing it, or it was changed since "
+            f"({_ledger.LEDGER_NAME} beside it lists what geoai wrote); geoai never replaces "
+            "such a file: rename or delete it yourself, or choose another name."
+        )
     return p
 
 
-def umask() -> int:
-    """Return the process's file mode creation mask, without changing it where Linux allows.
-
-    Returns
-    -------
-    int
-        The mask (``0o022`` on most systems).
-
-    Examples
-    --------
-    >>> old = os.umask(0o027)
-    >>> oct(umask())
-    '0o27'
-    >>> _ = os.umask(old)
-    """
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    old = os.umask(0o022)  # elsewhere the only way to read it is to set it (and back)
-    os.umask(old)
-    return old
-
-
-def file_mode(existing: Path | None = None) -> int:
-    """Return the mode of a file geoai writes: an existing file's own, else what the umask gives.
-
-    Parameters
-    ----------
-    existing : pathlib.Path, optional
-        The file being replaced, whose permission bits are kept.
-
-    Returns
-    -------
-    int
-        Permission bits, e.g. ``0o644`` under umask 022.
-
-    Examples
-    --------
-    >>> old = os.umask(0o077)
-    >>> oct(file_mode())
-    '0o600'
-    >>> _ = os.umask(old)
-    """
-    if existing is not None:
-        with contextlib.suppress(FileNotFoundError):
-            return stat.S_IMODE(existing.stat().st_mode)
-    return 0o666 & ~umask()
-
-
-def stage_folder(real: Path) -> Path:
-    """Create the hidden staging folder of a run beside ``real``, with the umask's mode.
-
-    ``tempfile.mkdtemp`` makes it 0700 whatever the umask; a run's folder is
-    this folder renamed, so it gets the mode ``mkdir`` would give (0755 under
-    umask 022: others on a shared GIS server can read the outputs).
-
-    Parameters
-    ----------
-    real : pathlib.Path
-        The output folder to be (its parent must exist).
-
-    Returns
-    -------
-    pathlib.Path
-        The new, empty staging folder ``.<name>.tmp-*``.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> old = os.umask(0o022)
-    >>> stage = stage_folder(pathlib.Path(tempfile.mkdtemp()) / "out")
-    >>> oct(stat.S_IMODE(stage.stat().st_mode)), stage.name.startswith(".out.tmp-")
-    ('0o755', True)
-    >>> _ = os.umask(old)
-    """
-    stage = Path(tempfile.mkdtemp(prefix=f".{real.name}.tmp-", dir=real.parent))
-    stage.chmod(0o777 & ~umask())
-    return stage
+def sweep_temporaries(final: Path) -> list[Path]:
+    """Remove the temporary siblings of ``final`` left by writers that are gone; return them."""
+    removed = []
+    stem_glob = f".{final.stem}.geoai-*.tmp*"  # also a writer's own staging file (COG: .staging)
+    for tmp in final.parent.glob(stem_glob.replace("[", "[[]")):
+        if tmp.is_file() and not tmp.is_symlink() and not writer_alive(tmp):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
 
 
 @contextlib.contextmanager
@@ -127,15 +108,24 @@ def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     The temporary file lives in the same folder (so the final rename is
     atomic on POSIX) and keeps the target's suffix (so format drivers chosen by
     extension still work). On any exception it is removed and ``path`` is left
-    as it was.
+    as it was. Outside a run's staging folder the written file is added to
+    its folder's ledger, so a later ``overwrite`` may replace it.
 
     Parameters
     ----------
     path : path-like
         The final file.
     overwrite : bool, default False
-        Replace ``path`` if it exists; otherwise an existing file is an
-        :class:`~geoai.errors.InputError` raised before anything is written.
+        Replace ``path`` if geoai wrote it (:func:`check_writable`); otherwise
+        an existing file is an :class:`~geoai.errors.InputError` raised before
+        anything is written.
+
+    Raises
+    ------
+    InputError
+        From :func:`check_writable`, or if the folder cannot be written.
+    OutputError
+        If the file system fails while writing (a full disk, lost permission).
 
     Examples
     --------
@@ -145,16 +135,36 @@ def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     ...     _ = tmp.write_text("done")
     >>> target.read_text()
     'done'
+    >>> with atomic_path(target, overwrite=True) as tmp:  # geoai wrote it: may be replaced
+    ...     _ = tmp.write_text("again")
+    >>> target.read_text()
+    'again'
     """
     final = check_writable(path, overwrite=overwrite)
-    fd, name = tempfile.mkstemp(
-        prefix=f".{final.stem}.", suffix=f".tmp{final.suffix}", dir=final.parent
-    )
+    for old in sweep_temporaries(final):
+        log.warning("removed %s, left by an interrupted write of %s", old.name, final.name)
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=temp_prefix(final), suffix=f".tmp{final.suffix}", dir=final.parent
+        )
+    except OSError as exc:
+        raise InputError(
+            f"cannot write in {final.parent} ({exc.strerror or exc}); choose a folder you can "
+            "write."
+        ) from None
     os.close(fd)
     tmp = Path(name)
     tmp.unlink()  # writers such as GDAL want to create the file themselves
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if isinstance(exc, InputError | OutputError) or exc.errno is None:
+                raise
+            raise OutputError(
+                f"could not write {final} ({exc.strerror or exc}); the previous file, if any, "
+                "is as it was: free space or fix the permissions, then try again."
+            ) from exc
         if not tmp.exists():
             raise RuntimeError(f"the writer did not create {tmp}")
         if overwrite is False and final.exists():
@@ -164,3 +174,5 @@ def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+    if not in_stage(final):
+        _ledger.record([final])

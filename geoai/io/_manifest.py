@@ -14,39 +14,37 @@ its ancestors, the home folder and its ancestors, a folder holding one of the
 job's input files), a non-empty folder without a manifest, a user file with
 the name of an output, and an output the user changed since it was written.
 Symlinks are resolved first, so a link is judged by the folder it points to.
-:func:`move_in` then moves a finished run's files into an existing folder.
+:class:`geoai.io._outputs.OutputFolder` then locks the folder, checks it again
+and swaps a finished run's files in.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import signal
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from geoai.errors import InputError
-from geoai.io._atomic import file_mode
+from geoai.io._files import STAGE_MARK, file_digest, file_mode
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
 
 __all__ = [
     "MANIFEST_NAME",
     "Entry",
     "Manifest",
     "check_command",
+    "check_outputs",
     "check_target",
     "count_files",
     "file_digest",
-    "move_in",
     "read_manifest",
     "scan",
     "write_manifest",
@@ -81,11 +79,21 @@ class Manifest:
     replacing : dict of str to Entry
         Only while a run moves its files in: the previous run's entries, so a
         run killed half-way still owns both the old and the new bytes.
+    state : str
+        ``"moving"`` while files move in (the manifest is then the journal
+        :func:`geoai.io._outputs.roll_back` undoes); ``""`` otherwise.
+    folders_before : frozenset of str
+        With ``state="moving"``: the previous run's folders.
+    discard : dict of str to Entry
+        After a move-in commits: previous files still in ``.geoai-previous``.
     """
 
     files: dict[str, Entry]
     folders: frozenset[str] = frozenset()
     replacing: dict[str, Entry] = field(default_factory=dict)
+    state: str = ""
+    folders_before: frozenset[str] = frozenset()
+    discard: dict[str, Entry] = field(default_factory=dict)
 
     def listed(self) -> set[str]:
         """Return every path this manifest owns (files and those being replaced)."""
@@ -98,26 +106,6 @@ class Manifest:
         )
 
 
-def file_digest(path: Path) -> str | None:
-    """Return the SHA-256 (hex) of a regular file; ``None`` if nothing is there.
-
-    A symlink, folder, other non-regular entry or unreadable file gives
-    ``""``: it matches no manifest entry, so geoai treats it as the user's.
-    """
-    if not os.path.lexists(path):
-        return None
-    if path.is_symlink() or not path.is_file():
-        return ""
-    h = hashlib.sha256()
-    try:
-        with path.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError:  # unreadable: not provably geoai's
-        return ""
-    return h.hexdigest()
-
-
 def scan(folder: Path) -> tuple[dict[str, Entry], frozenset[str]]:
     """Return the entries of every file under ``folder`` and its sub-folders (relative)."""
     files: dict[str, Entry] = {}
@@ -126,7 +114,7 @@ def scan(folder: Path) -> tuple[dict[str, Entry], frozenset[str]]:
         rel = path.relative_to(folder).as_posix()
         if path.is_dir() and not path.is_symlink():
             folders.add(rel)
-        elif rel != MANIFEST_NAME:
+        elif rel not in (MANIFEST_NAME, STAGE_MARK):
             files[rel] = Entry(rel, path.lstat().st_size, file_digest(path) or "")
     return files, frozenset(folders)
 
@@ -180,9 +168,20 @@ def _parse_manifest(path: Path) -> Manifest:
             out[rel] = Entry(rel, int(e["size"]), str(e["sha256"]))
         return out
 
-    files, replacing = entries("files"), entries("replacing")
-    folders = frozenset(_safe_rel(d, path) for d in doc.get("folders", []))
-    return Manifest(files=files, folders=folders, replacing=replacing)
+    def folders(key: str) -> frozenset[str]:
+        return frozenset(_safe_rel(d, path) for d in doc.get(key, []))
+
+    state = doc.get("state", "")
+    if state not in ("", "moving"):
+        raise ValueError(f"unknown state {state!r}")
+    return Manifest(
+        files=entries("files"),
+        folders=folders("folders"),
+        replacing=entries("replacing"),
+        state=state,
+        folders_before=folders("folders_before"),
+        discard=entries("discard"),
+    )
 
 
 def check_command(folder: Path, command: str) -> None:
@@ -250,6 +249,11 @@ def write_manifest(
     }
     if manifest.replacing:
         doc["replacing"] = rows(manifest.replacing)
+    if manifest.state:
+        doc["state"] = manifest.state
+        doc["folders_before"] = sorted(manifest.folders_before)
+    if manifest.discard:
+        doc["discard"] = rows(manifest.discard)
     text = json.dumps(doc, indent=1, default=lambda o: list(o) if isinstance(o, tuple) else str(o))
     final = folder / MANIFEST_NAME
     fd, name = tempfile.mkstemp(prefix=f"{MANIFEST_NAME}.", suffix=".tmp", dir=folder)
@@ -260,10 +264,21 @@ def write_manifest(
             os.fsync(f.fileno())
         Path(name).chmod(file_mode())
         Path(name).replace(final)
+        _sync_folder(folder)
     finally:
         with contextlib.suppress(FileNotFoundError):
             Path(name).unlink()
     return final
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries to disk (the rename of a manifest survives a power cut)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def count_files(folder: Path, limit: int = _COUNT_LIMIT) -> int:
@@ -309,7 +324,7 @@ def _check_location(real: Path, shown: str, inputs: Mapping[str, Path]) -> None:
             )
 
 
-def _check_outputs(real: Path, shown: str, prev: Manifest | None, planned: Iterable[str]) -> None:
+def check_outputs(real: Path, shown: str, prev: Manifest | None, planned: Iterable[str]) -> None:
     """Refuse when an output would replace a file geoai did not write or the user changed."""
     foreign: list[str] = []
     changed: list[str] = []
@@ -401,85 +416,5 @@ def check_target(
             f"{shown} exists (outputs of an earlier run); pass overwrite=True (--overwrite) to "
             "replace the files geoai wrote there."
         )
-    _check_outputs(real, shown, prev, planned)
+    check_outputs(real, shown, prev, planned)
     return real, prev
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM while files move in; deliver them once the folder is consistent."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    for s in old:
-        signal.signal(s, lambda signum, _frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        for s, handler in old.items():
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        for signum in caught:
-            signal.raise_signal(signum)
-
-
-def move_in(
-    stage: Path,
-    target: Path,
-    files: dict[str, Entry],
-    prev: Manifest | None,
-    job_info: Mapping[str, Any],
-) -> Path:
-    """Move staged outputs into the existing folder ``target`` without touching user files.
-
-    The outputs are checked again first (the user may have added or edited
-    files during the run). Then, with SIGINT and SIGTERM held: a manifest owning both the
-    previous and the new bytes is written; each file moves in with
-    ``os.replace``; files of ``prev`` this run did not write again are removed
-    if their bytes still match (otherwise kept, with a warning); empty
-    folders geoai made and no longer needs are removed; the final manifest is
-    written last.
-
-    Parameters
-    ----------
-    stage : Path
-        The staging folder holding the new outputs.
-    target : Path
-        The resolved output folder (it exists).
-    files : dict of str to Entry
-        The staged files (:func:`scan`).
-    prev : Manifest or None
-        The previous run's manifest (``None``: an empty folder).
-    job_info : mapping
-        ``job`` and ``job_file`` for :func:`write_manifest`.
-
-    Returns
-    -------
-    Path
-        The manifest's path.
-    """
-    _check_outputs(target, str(target), read_manifest(target), files)
-    needed = {p.as_posix() for rel in files for p in PurePosixPath(rel).parents} - {"."}
-    old = prev or Manifest({})
-    owned = set(old.folders) | {d for d in needed if not (target / d).exists()}
-    with _signals_held():
-        interim = Manifest(files, frozenset(owned), {**old.replacing, **old.files})
-        write_manifest(target, interim, **job_info)
-        for d in sorted(needed, key=lambda d: d.count("/")):
-            (target / d).mkdir(exist_ok=True)
-        for rel in sorted(files):
-            (stage / rel).replace(target / rel)
-        for rel in sorted(old.listed() - set(files)):
-            path = target / rel
-            if old.owns(rel, file_digest(path)) and path.parent.resolve() == path.parent:
-                path.unlink()
-            elif os.path.lexists(path):
-                log.warning("kept %s: changed since geoai wrote it", path)
-        for d in sorted(owned - needed, key=lambda d: -d.count("/")):
-            path = target / d
-            if path.resolve() == path:
-                with contextlib.suppress(OSError):
-                    path.rmdir()  # succeeds only on an empty folder
-        owned = {d for d in owned if (target / d).is_dir()}
-        return write_manifest(target, Manifest(files, frozenset(owned)), **job_info)

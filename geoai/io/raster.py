@@ -266,8 +266,8 @@ def write_raster(
     >>> grid = geoai.Grid.from_bounds((0, 40, 10, 50), 0.5, crs="EPSG:4326")
     >>> da = grid.to_xarray(np.arange(400.0).reshape(20, 20), name="demo")
     >>> out = write_raster(da, pathlib.Path(tempfile.mkdtemp()) / "demo.tif")
-    >>> sorted(p.suffix for p in out.parent.iterdir())
-    ['.qml', '.tif']
+    >>> sorted(p.name for p in out.parent.iterdir())  # the style, and the ledger of geoai's files
+    ['.geoai-files.json', 'demo.qml', 'demo.tif']
     """
     import rasterio
     import rasterio.shutil

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, NamedTuple
 
@@ -59,6 +60,7 @@ __all__ = [
     "JOB_COLUMNS",
     "LabourAssumptions",
     "USAnchors",
+    "check_assumptions",
     "employment_rate",
     "model_jobs",
     "national_jobs",
@@ -142,7 +144,7 @@ class LabourAssumptions:
         for f in fields(self):
             if f.name == "anchors":
                 continue
-            value = tuple(float(x) for x in getattr(self, f.name))
+            value = _anchor_values(f.name, getattr(self, f.name))
             if len(value) != n:
                 raise InputError(
                     f"{f.name} needs one value per income group {INCOME_GROUPS}; got {value}."
@@ -155,6 +157,10 @@ class LabourAssumptions:
                 raise InputError(f"{f.name} are shares and must lie in [0, 1]; got {value}.")
         if any(c > e for c, e in zip(self.complementary_share, self.exposed_share, strict=True)):
             raise InputError("complementary_share must not exceed exposed_share in any group.")
+        if self.anchors is not None and not isinstance(self.anchors, USAnchors):
+            raise InputError(
+                f"anchors must be a geoai.labour.USAnchors or None; got {v.short(self.anchors)}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the assumptions as a plain dict (for reports and output metadata).
@@ -279,6 +285,69 @@ def _interp(y: np.ndarray, anchors_usd: tuple[float, ...], values: tuple[float, 
     return np.asarray(np.interp(np.log(y), np.log(np.asarray(anchors_usd)), np.asarray(values)))
 
 
+def _float(x: object) -> float:
+    """``float(x)``, with an int beyond the float range as infinity."""
+    try:
+        return float(x)  # type: ignore[arg-type]  # a real number, checked by the caller
+    except OverflowError:
+        return math.inf
+
+
+def _anchor_values(name: str, values: object) -> tuple[float, ...]:
+    """Return one field of :class:`LabourAssumptions` as a tuple of finite floats."""
+    items = list(values) if isinstance(values, tuple | list | np.ndarray) else None
+    ok = items is not None and all(
+        isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
+        for x in items
+    )
+    numbers = tuple(_float(x) for x in items) if ok and items is not None else ()
+    if not ok or not all(np.isfinite(numbers)):
+        raise InputError(
+            f"{name} must be a tuple of {len(INCOME_GROUPS)} finite numbers, one per income "
+            f"group {INCOME_GROUPS}; got {v.short(values)}."
+        )
+    return numbers
+
+
+def check_assumptions(assumptions: object) -> LabourAssumptions:
+    """Return ``assumptions`` (default ``LabourAssumptions()``) or raise InputError."""
+    if assumptions is None:
+        return LabourAssumptions()
+    if not isinstance(assumptions, LabourAssumptions):
+        raise InputError(
+            "assumptions must be a geoai.labour.LabourAssumptions (or None for the defaults); "
+            f"got {v.short(assumptions)}."
+        )
+    return assumptions
+
+
+def _no_text(values: object, name: str) -> None:
+    """Refuse text where numbers are meant ("50000" is not read silently as 50,000)."""
+    if isinstance(values, str | bytes) or (
+        not isinstance(values, pd.Series | pd.Index)
+        and np.asarray(values, dtype=object).dtype == object
+        and any(isinstance(x, str | bytes) for x in np.asarray(values, dtype=object).ravel())
+    ):
+        raise InputError(
+            f"{name} must be numeric, not text; convert it first, e.g. with "
+            f"pandas.to_numeric({name})."
+        )
+
+
+def _gdp(
+    values: object, n: int | None = None, index: pd.Index | None = None, unit: str = "row"
+) -> np.ndarray:
+    """GDP per capita as finite floats > 0 (they enter a logarithm), in the order of ``index``."""
+    _no_text(values, "gdp_pc_usd")
+    y = v.as_mass(values, "gdp_pc_usd", n=n, index=index)  # type: ignore[arg-type]
+    if (y <= 0).any():
+        raise InputError(
+            f"gdp_pc_usd must be > 0 for every {unit} (it enters a logarithm); "
+            f"{int((y <= 0).sum())} value(s) are 0. Drop those rows or fill them."
+        )
+    return y
+
+
 def employment_rate(
     gdp_pc_usd: np.ndarray, assumptions: LabourAssumptions | None = None
 ) -> np.ndarray:
@@ -304,8 +373,8 @@ def employment_rate(
     >>> bool(0.3 < rate[0] < rate[1] < 0.55)
     True
     """
-    a = assumptions or LabourAssumptions()
-    y = np.asarray(gdp_pc_usd, dtype=np.float64)
+    a = check_assumptions(assumptions)
+    y = _gdp(gdp_pc_usd)
     rate = np.asarray(a.employment_15plus) * np.asarray(a.adult_share)
     return _interp(y, a.income_anchors_usd, tuple(rate))
 
@@ -317,12 +386,12 @@ def _income_terms(
     unit: str,
 ) -> tuple[USAnchors, np.ndarray, np.ndarray, np.ndarray]:
     """US anchors, employment and the income factors of the exposed and complementary shares."""
-    a = (assumptions or LabourAssumptions()).resolved()
+    a = check_assumptions(assumptions).resolved()
     us = a.anchors if a.anchors is not None else us_anchors()
+    _no_text(population, "population")
     pop = v.as_mass(population, "population", allow_zero_sum=True)
-    y = v.as_mass(gdp_pc_usd, "gdp_pc_usd", n=pop.size)
-    if (y <= 0).any():
-        raise InputError(f"gdp_pc_usd must be > 0 for every {unit} (it enters a logarithm).")
+    index = population.index if isinstance(population, pd.Series) else None
+    y = _gdp(gdp_pc_usd, n=pop.size, index=index, unit=unit)  # a Series: aligned by label
     low = np.asarray(a.exposed_share) - np.asarray(a.complementary_share)
     comp = np.asarray(a.complementary_share)
     return (

@@ -23,15 +23,13 @@ total employment (see :func:`jobs_from_occupations`).
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from geoai import _validate as v
 from geoai.errors import InputError
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 __all__ = [
     "AI_TALENT_SOC",
@@ -76,6 +74,11 @@ _MATCH_LEVELS = (("exact", 6), ("broad", 5), ("minor", 4))
 
 
 def _soc_strings(values: Iterable[object], name: str) -> pd.Series:
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InputError(
+            f"{name} must be a list or Series of SOC 2018 codes (6-digit strings such as "
+            f"'151252'); got {v.short(values)}."
+        )
     s = pd.Series(list(values) if not isinstance(values, pd.Series) else values, dtype=object)
     ok = s.map(lambda x: isinstance(x, str) and len(x) == 6 and x.isdigit())
     if not ok.all():

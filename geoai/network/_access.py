@@ -19,7 +19,9 @@ from geoai.errors import CRSError, InputError
 from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
 from geoai.kernels import n_threads
+from geoai.network._graph import Network, as_network, cutoff_of, graph_crs, positions
 from geoai.network._osm import download, graph_from_file, is_file_source, osmnx_module
+from geoai.stats import _checks as c
 
 if TYPE_CHECKING:
     import os
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
     import networkx as nx
     from numpy.typing import NDArray
-    from pyproj import CRS
     from shapely.geometry import MultiPolygon, Polygon
 
     from geoai._typing import CRSLike
@@ -76,7 +77,9 @@ def load_graph(
     ----------
     source : path-like, str or shapely (Multi)Polygon / GeoDataFrame
         A local OSM XML file (``.osm``, ``.osm.bz2``, ``.osm.gz``, ``.xml``;
-        read offline), an OSM PBF file (``.osm.pbf``, needs pyosmium), or,
+        read offline; a string spelt as a path, absolute or starting with
+        ``./``, ``../`` or ``~``, is always a file, never geocoded), an OSM
+        PBF file (``.osm.pbf``, needs pyosmium), or,
         when the network is available, a place name (geocoded by Nominatim)
         or a polygon (lon/lat, or a GeoDataFrame in any CRS) downloaded from
         Overpass by osmnx.
@@ -106,8 +109,11 @@ def load_graph(
     Raises
     ------
     InputError
-        A missing or unreadable file, a file with no ways of that type, an
-        unknown ``network_type``, a bad speed.
+        A missing or unreadable file, a folder, a file with no ways of that
+        type, a source of another type, an unknown ``network_type``, a bad
+        speed, ``retain_all`` or ``simplify`` not a bool.
+    CRSError
+        ``to_crs`` is not a CRS, or not a projected one.
     BackendUnavailableError
         osmnx (or pyosmium for PBF) is not installed.
     GeoAIError
@@ -121,17 +127,30 @@ def load_graph(
     (True, True)
     """
     v.check_choice(network_type, NETWORK_TYPES, "network_type")
-    speed = None if speed_kph is None else v.check_positive(speed_kph, "speed_kph")
+    speed = None if speed_kph is None else c.positive(speed_kph, "speed_kph", unit="km/h")
+    retain_all, simplify = c.flag(retain_all, "retain_all"), c.flag(simplify, "simplify")
+    target = None if to_crs is None else v.as_crs(to_crs, "to_crs")
+    if target is not None and not target.is_projected:
+        raise CRSError(
+            f"to_crs={c.shown(to_crs)} is {target.name}, which is not projected; pass a "
+            "projected CRS in metres (e.g. a UTM zone), or None for the graph's UTM zone."
+        )
+    if isinstance(source, str) and not source.strip():
+        raise InputError("source is blank; pass an OSM file path or a place name.")
     if is_file_source(source):
-        G = graph_from_file(Path(source), network_type, retain_all=retain_all, simplify=simplify)
-    else:
+        path = Path(source).expanduser()
+        G = graph_from_file(path, network_type, retain_all=retain_all, simplify=simplify)
+    elif isinstance(source, str | gpd.GeoDataFrame | gpd.GeoSeries) or _is_polygon(source):
         G = download(source, network_type, retain_all=retain_all, simplify=simplify)
+    else:
+        raise InputError(
+            f"source must be a path to an OSM file, a place name or a (Multi)Polygon; got "
+            f"{type(source).__name__} {c.shown(source)}. Pass e.g. geoai.sample_osm_path()."
+        )
     if len(G) == 0 or G.number_of_edges() == 0:
-        raise InputError(f"the {network_type} graph from {source!r} has no edges.")
+        raise InputError(f"the {network_type} graph from {c.shown(source)} has no edges.")
     ox = osmnx_module()
-    G = ox.project_graph(G, to_crs=to_crs)
-    if not _graph_crs(G).is_projected:
-        raise CRSError(f"to_crs={to_crs!r} is geographic; pass a projected CRS in metres.")
+    G = ox.project_graph(G, to_crs=target)
     speed = speed or _CONSTANT_SPEEDS.get(network_type)
     if speed is not None:
         for _, _, data in G.edges(data=True):
@@ -142,118 +161,10 @@ def load_graph(
     return ox.add_edge_travel_times(G)
 
 
-# ------------------------------------------------------------------ the graph as arrays
-@dataclass(frozen=True)
-class _Network:
-    """A validated graph in CSR form with node ids and coordinates."""
+def _is_polygon(source: object) -> bool:
+    from shapely.geometry import MultiPolygon, Polygon
 
-    ids: np.ndarray  # node ids in position order
-    indptr: np.ndarray
-    indices: np.ndarray
-    weights: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
-    crs: CRS | None  # None unless built with coords=True
-    weight: str
-
-    @property
-    def n(self) -> int:
-        return int(self.ids.size)
-
-
-def _graph_crs(G: nx.Graph) -> CRS:
-    crs = G.graph.get("crs")
-    if crs is None:
-        raise CRSError(
-            "the graph has no CRS (G.graph['crs']); build it with geoai.network.load_graph or "
-            "osmnx, or set G.graph['crs'] to the CRS of its node x/y coordinates."
-        )
-    return v.as_crs(crs, "G.graph['crs']")
-
-
-def _as_network(G: nx.Graph, weight: str, *, coords: bool) -> _Network:
-    import networkx as nx
-
-    if not isinstance(G, nx.Graph):
-        raise InputError(
-            "G must be a networkx graph (as from geoai.network.load_graph); got "
-            f"{type(G).__name__}."
-        )
-    if len(G) == 0:
-        raise InputError("the graph is empty (no nodes); load a graph that covers streets.")
-    if not isinstance(weight, str):
-        raise InputError(f"weight must be the name of an edge attribute; got {weight!r}.")
-    nodes = list(G.nodes)
-    if all(isinstance(node, int | np.integer) for node in nodes):
-        ids = np.array(nodes, dtype=np.int64)
-    else:  # tuples, strings, ...: kept as they are
-        ids = np.empty(len(nodes), dtype=object)
-        for k, node in enumerate(nodes):
-            ids[k] = node
-    pos = {node: k for k, node in enumerate(G.nodes)}
-    edges = list(G.edges(data=weight))
-    missing = sum(1 for e in edges if e[2] is None)
-    if missing:
-        attrs = sorted({k for _, _, d in G.edges(data=True) for k in d})[:12]
-        raise InputError(
-            f"{missing} of {len(edges)} edges have no {weight!r} attribute (edge attributes: "
-            f"{attrs}); add travel times with osmnx.add_edge_speeds(G) and "
-            "osmnx.add_edge_travel_times(G) (geoai.network.load_graph does both), or pass "
-            "weight='length'."
-        )
-    try:
-        cost = np.array([e[2] for e in edges], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(
-            f"edge attribute {weight!r} must be numeric; convert it, e.g. after "
-            "osmnx.load_graphml pass edge_dtypes={" + repr(weight) + ": float}."
-        ) from None
-    bad = np.flatnonzero(~np.isfinite(cost) | (cost < 0))
-    if bad.size:
-        u, w, c = edges[bad[0]][0], edges[bad[0]][1], cost[bad[0]]
-        raise InputError(
-            f"{bad.size} edge(s) have a negative, NaN or infinite {weight!r} (e.g. {u} -> {w}: "
-            f"{c}); shortest paths need finite costs >= 0. Fix or drop those edges."
-        )
-    tail = np.fromiter((pos[e[0]] for e in edges), dtype=np.int64, count=len(edges))
-    head = np.fromiter((pos[e[1]] for e in edges), dtype=np.int64, count=len(edges))
-    if not G.is_directed():  # an undirected edge is two arcs
-        tail, head, cost = np.r_[tail, head], np.r_[head, tail], np.r_[cost, cost]
-    indptr, indices, weights = kg.csr_from_arcs(len(pos), tail, head, cost)
-    x = y = np.empty(0)
-    crs = None
-    if coords:
-        crs = _graph_crs(G)
-        try:
-            x = np.fromiter((d["x"] for _, d in G.nodes(data=True)), np.float64, count=len(pos))
-            y = np.fromiter((d["y"] for _, d in G.nodes(data=True)), np.float64, count=len(pos))
-        except (KeyError, TypeError, ValueError):
-            raise InputError(
-                "every node needs numeric 'x' and 'y' coordinates (osmnx graphs have them)."
-            ) from None
-        v.check_finite(x, "node x coordinates")
-        v.check_finite(y, "node y coordinates")
-    return _Network(ids, indptr, indices, weights, x, y, crs, weight)
-
-
-def _positions(net: _Network, nodes: NodeIds, name: str) -> np.ndarray:
-    """Positions of node ids in ``net`` (InputError naming the unknown ones)."""
-    listed = list(nodes) if isinstance(nodes, list | np.ndarray | pd.Index | pd.Series) else [nodes]
-    v.check_nonempty(len(listed), name)
-    wanted = np.empty(len(listed), dtype=object)
-    for k, node in enumerate(listed):
-        wanted[k] = node
-    pos = pd.Index(net.ids, tupleize_cols=False).get_indexer(
-        pd.Index(wanted, dtype=object, tupleize_cols=False)
-    )
-    if (pos < 0).any():
-        bad = wanted[pos < 0][:5].tolist()
-        raise InputError(f"{name} has {int((pos < 0).sum())} node id(s) not in G, e.g. {bad}.")
-    return np.asarray(pos.astype(np.int64))
-
-
-def _cutoff(cutoff: float | None) -> float:
-    return math.inf if cutoff is None else v.check_positive(cutoff, "cutoff", allow_zero=True)
+    return isinstance(source, Polygon | MultiPolygon)
 
 
 def travel_costs(
@@ -281,7 +192,15 @@ def travel_costs(
     -------
     pandas.Series
         Cost per reached node (indexed by node id), by increasing cost; the
-        source itself has cost 0.
+        source itself has cost 0. Nodes not reached within ``cutoff`` (or not
+        connected to ``source``) are absent, never NaN or infinite.
+
+    Raises
+    ------
+    InputError
+        ``G`` not a graph or empty (no nodes); edges without ``weight``
+        or with negative, NaN, infinite or non-numeric costs; ``source`` not
+        a node of ``G``; ``cutoff`` not a finite number >= 0.
 
     Examples
     --------
@@ -294,9 +213,9 @@ def travel_costs(
     >>> travel_costs(G, 1, weight="cost", cutoff=7).to_dict()
     {1: 0.0, 2: 3.0, 3: 7.0}
     """
-    net = _as_network(G, weight, coords=False)
-    src = _positions(net, [source], "source")[0]
-    nodes, costs = kg.single_source(net.indptr, net.indices, net.weights, src, _cutoff(cutoff))
+    net = as_network(G, weight, coords=False)
+    src = positions(net, [source], "source")[0]
+    nodes, costs = kg.single_source(net.indptr, net.indices, net.weights, src, cutoff_of(cutoff))
     return pd.Series(costs, index=pd.Index(net.ids[nodes], name="node"), name=weight)
 
 
@@ -304,6 +223,8 @@ def travel_costs(
 def _decay_spec(decay: str, scale: float | None, cutoff: float) -> tuple[int, float]:
     """Kernel ``(kind, beta)`` for a decay in cost units (geoai._decay; box: the cut-off)."""
     v.check_choice(decay, DECAYS, "decay")
+    if decay != "box" and scale is not None:
+        scale = c.positive(scale, "scale")
     if decay == "box":
         if math.isinf(cutoff):
             raise InputError("decay='box' counts opportunities within the cut-off; pass cutoff=.")
@@ -324,7 +245,7 @@ class _Snapped:
 
 
 def _snap(
-    net: _Network, opportunities: gpd.GeoDataFrame, column: str, max_snap: float | None
+    net: Network, opportunities: gpd.GeoDataFrame, column: str, max_snap: float | None
 ) -> _Snapped:
     """Opportunities summed onto their nearest node (Euclidean, in the graph's CRS)."""
     from pyproj import Transformer
@@ -338,6 +259,13 @@ def _snap(
         )
     x, y, crs = v.as_coords(opportunities, "opportunities")
     mass = v.as_mass(opportunities[column], column, allow_zero_sum=True)
+    with np.errstate(over="ignore"):
+        total = mass.sum()
+    if not np.isfinite(total):
+        raise InputError(
+            f"the opportunities in {column!r} add up beyond the float range; rescale them "
+            "(e.g. to thousands of jobs)."
+        )
     if crs != net.crs:
         tr = Transformer.from_crs(crs, net.crs, always_xy=True)
         x, y = (np.asarray(a, dtype=np.float64) for a in tr.transform(x, y))
@@ -350,7 +278,7 @@ def _snap(
     dist, node = cKDTree(np.column_stack([net.x, net.y])).query(np.column_stack([x, y]))
     keep = np.ones(mass.size, dtype=bool)
     if max_snap is not None:
-        keep = dist <= v.check_positive(max_snap, "max_snap", allow_zero=True)
+        keep = dist <= c.positive(max_snap, "max_snap", allow_zero=True, unit="metres")
         if not keep.all():
             logger.info(
                 "%d of %d opportunities lie farther than max_snap=%g from any node; dropped",
@@ -425,10 +353,22 @@ def accessibility(
     Raises
     ------
     InputError
-        An empty graph, edges without ``weight`` or with negative / NaN
-        costs, a missing column, bad masses or parameters, unknown sources.
+        An empty graph, edges without ``weight`` or with
+        negative, NaN, infinite or non-numeric costs, a missing column, bad
+        masses (NaN, negative, or a total beyond float range) or parameters,
+        unknown sources, a ``progress`` that is not a bool or None.
     CRSError
-        An unprojected graph (or one without CRS), or opportunities without CRS.
+        An unprojected graph (or one without CRS), node coordinates that look
+        like lon/lat degrees under the graph's projected CRS, or opportunities
+        without CRS.
+
+    Notes
+    -----
+    A node without edges (possible with ``load_graph(retain_all=True)``, or
+    every node of a graph without edges) reaches only itself, as in
+    networkx: its ``within_cutoff`` is the amount snapped to it, and
+    opportunities snapped to it are reached from no other node. The result
+    holds numbers everywhere (no NaN).
 
     Examples
     --------
@@ -440,8 +380,10 @@ def accessibility(
     >>> bool(acc["within_cutoff"].max() == 700), acc.index.name
     (True, 'osmid')
     """
-    net = _as_network(G, weight, coords=True)
-    crs = _graph_crs(G)  # the one net holds (coords=True), known here not to be None
+    if progress is not None:
+        c.flag(progress, "progress")
+    net = as_network(G, weight, coords=True)
+    crs = graph_crs(G)  # the one net holds (coords=True), known here not to be None
     if not crs.is_projected:
         raise CRSError(
             f"accessibility needs a projected graph (metres) to snap opportunities and to "
@@ -449,11 +391,11 @@ def accessibility(
             "Project it with osmnx.project_graph(G), or build it with "
             "geoai.network.load_graph(...), which does."
         )
-    cut = _cutoff(cutoff)
+    cut = cutoff_of(cutoff)
     kind, beta = _decay_spec(decay, scale, cut)
     snapped = _snap(net, opportunities, column, max_snap)
     src = (
-        np.arange(net.n, dtype=np.int64) if sources is None else _positions(net, sources, "sources")
+        np.arange(net.n, dtype=np.int64) if sources is None else positions(net, sources, "sources")
     )
     within, effective, reached = _run(
         net, src, snapped.mass, cutoff=cut, kind=kind, beta=beta, progress=progress
@@ -484,7 +426,7 @@ def accessibility(
 
 
 def _run(
-    net: _Network,
+    net: Network,
     src: np.ndarray,
     mass: np.ndarray,
     *,

@@ -188,6 +188,11 @@ def graph_from_file(
     path: Path, network_type: str, *, retain_all: bool, simplify: bool
 ) -> nx.MultiDiGraph:
     suffixes = "".join(path.suffixes[-2:]).lower()
+    if path.exists() and not path.is_file():
+        raise InputError(
+            f"{path} is a folder or a device, not a file; pass an OSM XML file (.osm, "
+            ".osm.bz2) such as geoai.sample_osm_path()."
+        )
     if not path.is_file():
         raise InputError(
             f"{path} does not exist; pass an OSM XML file (.osm, .osm.bz2) such as "
@@ -253,4 +258,7 @@ def is_file_source(source: object) -> bool:
         return True
     if not isinstance(source, str):
         return False
+    text = source.strip()
+    if text.startswith(("/", "./", "../", "~", ".\\", "..\\")) or Path(text).is_absolute():
+        return True  # spelt as a path: a place name never starts so (never geocode a typo'd path)
     return Path(source).suffix.lower() in (*XML_SUFFIXES, ".pbf") or Path(source).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -9,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
+from geoai._budget import check_memory
 from geoai.errors import InputError
 from geoai.grid import Grid, as_grid
 from geoai.network._access import accessibility
+from geoai.stats import _checks as c
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -28,24 +31,42 @@ _STRIP_CELLS = 1 << 20
 
 
 # ------------------------------------------------------------------ rasters
+def _is_resolution(grid: object) -> bool:
+    return isinstance(grid, numbers.Real) and not isinstance(grid, bool | np.bool_)
+
+
 def _raster_grid(grid: GridLike | float, nodes: gpd.GeoDataFrame) -> Grid:
-    if isinstance(grid, int | float) and not isinstance(grid, bool):
-        res = v.check_positive(grid, "grid resolution")
+    if _is_resolution(grid):
+        res = c.positive(grid, "grid (a cell size)", unit="the nodes' CRS units (metres)")
         xmin, ymin, xmax, ymax = nodes.total_bounds
         pad = res / 2
-        return Grid.from_bounds((xmin - pad, ymin - pad, xmax + pad, ymax + pad), res, nodes.crs)
-    return as_grid(grid)
+        g = Grid.from_bounds((xmin - pad, ymin - pad, xmax + pad, ymax + pad), res, nodes.crs)
+    else:
+        g = as_grid(grid)
+    # the raster and one float64 temporary of the same size (the DataArray's values)
+    check_memory(
+        16 * g.height * g.width,
+        f"the {g.height:,} x {g.width:,} raster",
+        "use a coarser grid (a larger cell size) or a smaller Grid.",
+    )
+    return g
 
 
 def _node_values(
     nodes: gpd.GeoDataFrame, column: str
 ) -> tuple[FloatArray, FloatArray, FloatArray, CRS]:
     """Coordinates, finite values and CRS of the nodes to rasterise (NaN values dropped)."""
-    if not isinstance(nodes, gpd.GeoDataFrame) or column not in nodes.columns:
-        cols = list(getattr(nodes, "columns", []))
+    if not isinstance(nodes, gpd.GeoDataFrame):
         raise InputError(
-            f"nodes must be a GeoDataFrame with a {column!r} column (as from "
-            f"geoai.network.accessibility); got {type(nodes).__name__} with columns {cols}."
+            "nodes must be a GeoDataFrame with the column to rasterise (as from "
+            f"geoai.network.accessibility); got {type(nodes).__name__}."
+        )
+    c.hashable(column, "column")
+    if column not in nodes.columns:
+        cols = [str(col) for col in nodes.columns if col != nodes.geometry.name][:12]
+        raise InputError(
+            f"column={c.shown(column)} is not a column of nodes (columns: {cols}); pass "
+            "column='effective_density' or 'within_cutoff' for a result of accessibility."
         )
     x, y, crs = v.as_coords(nodes, "nodes")
     v.require_projected(crs, "nodes_to_raster (max_distance in metres)")
@@ -94,7 +115,21 @@ def nodes_to_raster(
     -------
     xarray.DataArray, shape (height, width)
         Dims ``("y", "x")``, rioxarray CRS and transform of the grid, NaN
-        nodata; write it with :func:`geoai.io.write_raster`.
+        nodata; write it with :func:`geoai.io.write_raster`. NaN exactly in
+        the cells farther than ``max_distance`` from every node with a value;
+        the others hold finite values.
+
+    Raises
+    ------
+    InputError
+        ``nodes`` not a GeoDataFrame, ``column`` missing, non-numeric or
+        without a finite value; ``method`` unknown (with a suggestion);
+        ``max_distance``, ``power`` or a cell size not finite and > 0; ``k``
+        not a whole number >= 1; a grid argument of another type.
+    CRSError
+        ``nodes`` without a CRS or in a geographic one.
+    ResourceError
+        The raster would exceed the memory budget (:mod:`geoai._budget`).
 
     Examples
     --------
@@ -108,10 +143,11 @@ def nodes_to_raster(
     from scipy.spatial import cKDTree
 
     v.check_choice(method, ("nearest", "idw"), "method")
+    reach = c.positive(max_distance, "max_distance", unit="metres")
+    p = c.positive(power, "power")
+    k = c.whole(k, "k", minimum=1, hint="the nodes averaged by idw, e.g. 8")
     x, y, values, crs = _node_values(nodes, column)
-    reach = v.check_positive(max_distance, "max_distance")
-    p = v.check_positive(power, "power")
-    kk = 1 if method == "nearest" else min(int(v.check_positive(k, "k")), values.size)
+    kk = 1 if method == "nearest" else min(k, values.size)
     g = _raster_grid(grid, nodes)
     tree = cKDTree(np.column_stack([x, y]))
     to_nodes = None if g.crs == crs else Transformer.from_crs(g.crs, crs, always_xy=True)
@@ -202,6 +238,13 @@ def effective_density_raster(
     xarray.DataArray
         As :func:`nodes_to_raster`, with the model in ``attrs``.
 
+    Raises
+    ------
+    InputError, CRSError, ResourceError
+        As :func:`accessibility` and :func:`nodes_to_raster`; ``value``,
+        ``method``, ``max_distance`` and a cell size are checked before the
+        shortest paths run.
+
     Examples
     --------
     >>> import geopandas as gpd, geoai
@@ -213,6 +256,10 @@ def effective_density_raster(
     (True, ('y', 'x'))
     """
     v.check_choice(value, ("effective_density", "within_cutoff"), "value")
+    v.check_choice(method, ("nearest", "idw"), "method")  # checked before the long part
+    c.positive(max_distance, "max_distance", unit="metres")
+    if _is_resolution(grid):
+        c.positive(grid, "grid (a cell size)", unit="the graph's CRS units (metres)")
     nodes = accessibility(
         G,
         opportunities,

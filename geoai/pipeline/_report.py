@@ -228,7 +228,8 @@ def job_bands(
     countries : pandas.DataFrame
         The run's countries, likewise.
     scheduler : None, str or distributed.Client
-        The run's Dask scheduler (None: local threads), as in :func:`geoai.scenario.sweep`.
+        The run's Dask scheduler (None: local threads), as in :func:`geoai.scenario.sweep`;
+        an address is connected once, with a short timeout (:func:`geoai._scheduler.connected`).
     step : callable, optional
         Called with a progress message before each preset.
 
@@ -237,24 +238,26 @@ def job_bands(
     dict or None
         ``{preset: bands table}``.
     """
+    from geoai._scheduler import connected
     from geoai.scenario.sensitivity import candidates, sensitivity
 
     if not job.sensitivity:
         return None
     out: dict[str, pd.DataFrame] = {}
-    for name in job.presets:
-        if step is not None:
-            step(f"sensitivity {name}")
-        over = {**job.overrides, **job.preset_overrides.get(name, {})}
-        _, out[name] = sensitivity(
-            name,
-            metros=metros,
-            countries=countries,
-            start=job.start,
-            end=job.end,
-            seed=job.seed,
-            scheduler=scheduler,
-            overrides=over,
-            parameters=candidates(name),
-        )
+    with connected(scheduler) as live:  # one checked connection for every preset
+        for name in job.presets:
+            if step is not None:
+                step(f"sensitivity {name}")
+            over = {**job.overrides, **job.preset_overrides.get(name, {})}
+            _, out[name] = sensitivity(
+                name,
+                metros=metros,
+                countries=countries,
+                start=job.start,
+                end=job.end,
+                seed=job.seed,
+                scheduler=live,
+                overrides=over,
+                parameters=candidates(name),
+            )
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,13 +11,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geoai.errors import GeoAIError, InputError
-from geoai.io._atomic import stage_folder
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
+    from distributed import Client
     from matplotlib.axes import Axes
 
-    from geoai.io._manifest import Manifest
     from geoai.scenario.simulation import Simulation
 
 __all__ = ["RunResult", "run"]
@@ -175,6 +173,7 @@ def run(
     overwrite: bool = False,
     scheduler: str | None = None,
     progress: bool = True,
+    safe: bool | None = None,
 ) -> RunResult:
     """Run the whole pipeline and write its outputs to ``out``.
 
@@ -199,6 +198,9 @@ def run(
         A ``dask.distributed`` address for the potential grids (overrides the job).
     progress : bool
         Show stage-by-stage progress.
+    safe : bool or None, default None
+        Read the job inside a trust boundary (:func:`geoai.pipeline.job.load_job`):
+        None is automatic (safe when the job file belongs to another user).
 
     Returns
     -------
@@ -232,27 +234,31 @@ def run(
     ...     print("overwrite" in str(exc))
     True
     """
-    from geoai.io._manifest import check_command, check_target
+    from geoai._scheduler import connected
+    from geoai.io._outputs import OutputFolder
 
-    cfg = load_job(job)
+    cfg = load_job(job, safe=safe)
     target = Path(out).expanduser()
-    check_command(target, "run")
-    real, prev = check_target(
-        target, overwrite=overwrite, inputs=cfg.input_paths(), planned=_planned(cfg)
+    folder = OutputFolder(
+        target,
+        command="run",
+        overwrite=overwrite,
+        inputs=cfg.input_paths(),
+        planned=_planned(cfg),
+        note=log.warning,
     )
-    real.parent.mkdir(parents=True, exist_ok=True)
-    stage = stage_folder(real)
     stages = _Stages(progress=progress, total=4 + 3 * len(cfg.presets))
+    folder.note = stages.note
     try:
-        result = _run_into(cfg, stage, stages, scheduler or cfg.scheduler or None)
-        job_file = cfg.input_paths().get("job file")
-        job_info = {"job": cfg.as_dict(), "job_file": job_file and str(job_file.resolve())}
-        result.manifest = target / _swap(stage, real, prev, job_info).name
+        with folder, connected(scheduler or cfg.scheduler or None) as live:
+            result = _run_into(cfg, folder.stage, stages, live)
+            job_file = cfg.input_paths().get("job file")
+            job_info = {"job": cfg.as_dict(), "job_file": job_file and str(job_file.resolve())}
+            result.manifest = target / folder.commit(job_info).name
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
         stages.close()
     result.out = target
-    result.files = sorted(target / f.relative_to(stage) for f in result.files)
+    result.files = sorted(target / f.relative_to(folder.stage) for f in result.files)
     return result
 
 
@@ -273,24 +279,7 @@ def _planned(cfg: Job) -> set[str]:
     return names
 
 
-def _swap(stage: Path, target: Path, prev: Manifest | None, job_info: dict[str, Any]) -> Path:
-    """Move the staged outputs into ``target``, touching only files geoai wrote there.
-
-    A new ``target`` is the staging folder renamed (one atomic rename) with its
-    manifest written last inside; an existing one gets the files one by one
-    (:func:`geoai.io._manifest.move_in`). Returns the manifest's path.
-    """
-    from geoai.io._manifest import MANIFEST_NAME, Manifest, move_in, scan, write_manifest
-
-    files, folders = scan(stage)
-    if target.exists():
-        return move_in(stage, target, files, prev, job_info)
-    write_manifest(stage, Manifest(files, folders), **job_info)
-    stage.rename(target)
-    return target / MANIFEST_NAME
-
-
-def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) -> RunResult:
+def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client | None) -> RunResult:
     from geoai import scenario
     from geoai.datasets import load_countries
     from geoai.pipeline._report import job_bands, write_report
@@ -313,7 +302,7 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
     if cfg.metros != "embedded":  # say what was scaled to the user's metros
         for note in next(iter(sims.values())).notes[1:]:
             stages.note(note)
-    rasters = _potential(cfg, sims, folder, stages, scheduler)
+    rasters = _potential(cfg, sims, folder, stages)
     stages.step("writing the GeoPackage and panel")
     lines = _flow_lines(cfg, sims)
     files = _vectors(cfg, sims, lines, folder)
@@ -333,8 +322,9 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | None) ->
 
 
 def _potential(
-    cfg: Job, sims: dict[str, Simulation], folder: Path, stages: _Stages, scheduler: str | None
+    cfg: Job, sims: dict[str, Simulation], folder: Path, stages: _Stages
 ) -> dict[str, tuple[Path, Path]]:
+    """Write the potential and market-area rasters of every preset (on the active scheduler)."""
     from geoai import potential
     from geoai.grid import Grid
     from geoai.io import write_raster
@@ -343,26 +333,17 @@ def _potential(
         return {}
     grid = Grid.from_bounds(cfg.bounds, cfg.resolution, crs=cfg.crs)
     out: dict[str, tuple[Path, Path]] = {}
-    client = None
-    if scheduler:
-        from distributed import Client
-
-        client = Client(scheduler)  # type: ignore[no-untyped-call]  # untyped dependency
-    try:
-        for name, sim in sims.items():
-            stages.step(f"potential {name}")
-            final = sim.final
-            kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
-            surf = potential.surface(final, cfg.weight, grid, method=cfg.method, **kw)
-            areas = potential.dominance(final, cfg.weight, grid, **kw)
-            surf.attrs["assumption"] = "modelled: scenario output, not observed"
-            p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
-            write_raster(surf, p1)
-            write_raster(areas["dominant"], p2)
-            out[name] = (p1, p2)
-    finally:
-        if client is not None:
-            client.close()  # type: ignore[no-untyped-call]  # untyped dependency
+    for name, sim in sims.items():
+        stages.step(f"potential {name}")
+        final = sim.final
+        kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
+        surf = potential.surface(final, cfg.weight, grid, method=cfg.method, **kw)
+        areas = potential.dominance(final, cfg.weight, grid, **kw)
+        surf.attrs["assumption"] = "modelled: scenario output, not observed"
+        p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
+        write_raster(surf, p1)
+        write_raster(areas["dominant"], p2)
+        out[name] = (p1, p2)
     return out
 
 

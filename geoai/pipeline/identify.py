@@ -18,7 +18,6 @@ itself, so they read the estimates to 2015 whatever ``as_of`` is.
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from geoai.errors import InputError
-from geoai.io._atomic import stage_folder
 from geoai.pipeline._trajectories import FIRST_YEAR as _FIRST_YEAR
 from geoai.pipeline._trajectories import LAST_ESTIMATE as _LAST_ESTIMATE
 from geoai.pipeline._trajectories import neighbourhood_drag, trajectories_figure
@@ -37,7 +35,6 @@ from geoai.pipeline._trajectories import neighbourhood_drag, trajectories_figure
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from geoai.io._manifest import Manifest
     from geoai.io.report import Report
     from geoai.roles import BacktestResult
     from geoai.stats import SpatialMarkov
@@ -201,7 +198,7 @@ def identify(
     (True, [1970, 1980, 1990, 2000])
     """
     from geoai.datasets import load_metro_panel
-    from geoai.io._manifest import check_command, check_target
+    from geoai.io._outputs import OutputFolder
 
     year, floor = _check_args(as_of, min_population, allow_projections)
     panel = load_metro_panel(_FIRST_YEAR, max(year, _LAST_ESTIMATE))
@@ -209,33 +206,18 @@ def identify(
         raise InputError(f"no metro reaches --min-population {floor:,.0f} people by "
                          f"{year} (the largest has {top:,.0f}); lower it.")  # fmt: skip
     target = Path(out).expanduser()
-    check_command(target, _COMMAND)
-    real, prev = check_target(target, overwrite=overwrite, inputs={}, planned=PLANNED)
-    real.parent.mkdir(parents=True, exist_ok=True)
-    stage = stage_folder(real)
+    say = echo or (lambda _text: None)
     cfg = _Settings(year, floor, allow_projections)
-    try:
-        result = _compute(panel, cfg, stage, echo or (lambda _text: None))
-        result.manifest = (
-            target / _swap(stage, real, prev, {"command": _COMMAND, **asdict(cfg)}).name
-        )
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    folder = OutputFolder(
+        target, command=_COMMAND, overwrite=overwrite, inputs={}, planned=PLANNED, note=say
+    )
+    with folder:
+        result = _compute(panel, cfg, folder.stage, say)
+        info = {"job": {"command": _COMMAND, **asdict(cfg)}, "job_file": None}
+        result.manifest = target / folder.commit(info).name
     result.out = target
-    result.files = sorted(target / f.relative_to(stage) for f in result.files)
+    result.files = sorted(target / f.relative_to(folder.stage) for f in result.files)
     return result
-
-
-def _swap(stage: Path, target: Path, prev: Manifest | None, settings: dict[str, Any]) -> Path:
-    """Move the staged files into ``target`` (a rename when new); write the manifest last."""
-    from geoai.io._manifest import MANIFEST_NAME, Manifest, move_in, scan, write_manifest
-
-    files, folders = scan(stage)
-    if target.exists():
-        return move_in(stage, target, files, prev, {"job": settings, "job_file": None})
-    write_manifest(stage, Manifest(files, folders), job=settings, job_file=None)
-    stage.rename(target)
-    return target / MANIFEST_NAME
 
 
 def _markov_years(as_of: int) -> range:

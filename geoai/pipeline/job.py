@@ -15,12 +15,17 @@ about ``2 k + 9`` extra simulations per preset for ``k`` screened parameters.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from geoai import _validate as v
-from geoai.errors import GeoAIError, InputError
+from geoai._decay import decay_spec
+from geoai._scheduler import check_address
+from geoai.errors import CRSError, GeoAIError, InputError
+from geoai.pipeline import _jobfile as jf
+from geoai.scenario._checks import FIRST_START, LAST_END, LAST_START, MAX_SEED
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS
 
@@ -73,39 +78,10 @@ sensitivity = true           # report: ±20 % band on each headline over the 3 m
 scheduler = ""               # "" = local threads; or a dask.distributed address, tcp://host:8786
 """
 
+
 _WEIGHTS = ("ai_jobs", "talent", "population", "capital", "jobs")
-
-
-def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        raise InputError(f"unknown key(s) {unknown} in [{where}]; allowed: {', '.join(allowed)}.")
-
-
-_T = TypeVar("_T")
-
-_KIND_NAMES: dict[type, str] = {
-    bool: "true or false",
-    str: "a string",
-    int: "an integer",
-    list: "a list",
-    dict: "a table",
-}
-
-
-def _typed(value: object, kind: type[_T], key: str) -> _T:
-    """Return ``value`` if it is a ``kind`` (a bool only where ``kind`` is bool); else refuse."""
-    wanted = _KIND_NAMES.get(kind, "a number")
-    if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-        raise InputError(f"{key} has the wrong type: expected {wanted}, got {value!r}.")
-    return value
-
-
-def _number(value: object, key: str) -> float:
-    """Return an int or a float ``value`` (not a bool) as a float; else refuse."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"{key} has the wrong type: expected a number, got {value!r}.")
-    return float(value)
+_DECAYS = ("exponential", "gaussian", "power", "box")
+_METHODS = ("auto", "direct", "fft", "dask")
 
 
 @dataclass(frozen=True)
@@ -113,7 +89,9 @@ class Job:
     """A validated job (see ``EXAMPLE_JOB`` for every key and its meaning).
 
     Each field is one key of the job file, named as there (``[scenario] end`` is ``end``);
-    ``source`` says where the job came from (``"defaults"``, ``"dict"`` or the file's path).
+    ``source`` says where the job came from (``"defaults"``, ``"dict"`` or the file's path)
+    and ``safe`` whether it was read in safe mode (:func:`load_job`; the run's manifest
+    records both through :meth:`as_dict`).
 
     Examples
     --------
@@ -147,6 +125,7 @@ class Job:
     sensitivity: bool = True
     scheduler: str = ""
     source: str = "defaults"
+    safe: bool = False
 
     def params(self, preset: str) -> ScenarioParams:
         """Return the parameters of one preset with this job's overrides.
@@ -215,110 +194,175 @@ class Job:
 
 
 def _data(t: dict[str, Any]) -> dict[str, Any]:
-    _check_keys(t, ("metros", "min_population"), "data")
+    jf.check_keys(t, ("metros", "min_population"), "data")
     kw: dict[str, Any] = {}
     if "metros" in t:
-        kw["metros"] = str(_typed(t["metros"], str, "data.metros"))
-        if kw["metros"] != "embedded" and not Path(kw["metros"]).is_file():
-            raise InputError(
-                f"data.metros = {kw['metros']!r}: no such file; give a .gpkg, .parquet or .csv "
-                'path (relative to where geoai runs) or "embedded".'
-            )
+        given = jf.typed(t["metros"], str, "data.metros")
+        base = jf.safe_base()
+        if given == "embedded":
+            kw["metros"] = given
+        elif base is None:
+            kw["metros"] = jf.file_kind(given, "data.metros")
+        else:
+            kw["metros"] = jf.confine(given, base, "data.metros")
     if "min_population" in t:
-        kw["min_population"] = _number(t["min_population"], "data.min_population")
+        kw["min_population"] = jf.number(t["min_population"], "data.min_population", low=0)
     return kw
 
 
 def _overrides(table: object, where: str) -> dict[str, float]:
     known = tuple(sorted(ScenarioParams().describe().index))
-    checked = _typed(table, dict, where)
-    _check_keys(checked, known, where)
-    return dict(checked)
+    checked = jf.typed(table, dict, where)
+    jf.check_keys(checked, known, where)
+    return {k: jf.number(x, f"{where}.{k}") for k, x in checked.items()}
+
+
+def _presets(given: object) -> tuple[str, ...]:
+    names = jf.typed(given, list, "scenario.presets")
+    known = tuple(sorted(PRESETS))
+    if not names:
+        raise InputError(f"scenario.presets [] not known; choose among {list(known)}.")
+    for p in names:
+        if not isinstance(p, str) or p not in PRESETS:
+            raise InputError(
+                f"scenario.presets {jf.shown(p)} not known; choose among {list(known)}."
+                + jf.suggest(p, known)
+            )
+    if len(set(names)) < len(names):
+        raise InputError("scenario.presets names a preset twice; list each once.")
+    return tuple(names)
 
 
 def _scenario(t: dict[str, Any]) -> dict[str, Any]:
-    _check_keys(t, ("presets", "start", "end", "seed", "overrides", "preset_overrides"), "scenario")
+    jf.check_keys(
+        t, ("presets", "start", "end", "seed", "overrides", "preset_overrides"), "scenario"
+    )
     kw: dict[str, Any] = {}
     if "presets" in t:
-        names = _typed(t["presets"], list, "scenario.presets")
-        bad = [p for p in names if p not in PRESETS]
-        if bad or not names:
-            raise InputError(
-                f"scenario.presets {bad or names} not known; choose among {sorted(PRESETS)}."
-            )
-        kw["presets"] = tuple(names)
-    for key in ("start", "end", "seed"):
-        if key in t:
-            kw[key] = int(_typed(t[key], int, f"scenario.{key}"))
+        kw["presets"] = _presets(t["presets"])
+    if "start" in t:
+        kw["start"] = jf.whole(
+            t["start"], "scenario.start", low=FIRST_START, high=LAST_START, example=2025
+        )
+    if "end" in t:
+        kw["end"] = jf.whole(t["end"], "scenario.end", low=FIRST_START, high=LAST_END, example=2050)
+    if "seed" in t:
+        kw["seed"] = jf.whole(t["seed"], "scenario.seed", low=0, high=MAX_SEED, example=0)
     if "overrides" in t:
         kw["overrides"] = _overrides(t["overrides"], "scenario.overrides")
     if "preset_overrides" in t:
-        per = _typed(t["preset_overrides"], dict, "scenario.preset_overrides")
-        _check_keys(per, tuple(sorted(PRESETS)), "scenario.preset_overrides")
+        per = jf.typed(t["preset_overrides"], dict, "scenario.preset_overrides")
+        jf.check_keys(per, tuple(sorted(PRESETS)), "scenario.preset_overrides")
         kw["preset_overrides"] = {
-            k: _overrides(v, f"scenario.preset_overrides.{k}") for k, v in per.items()
+            k: _overrides(x, f"scenario.preset_overrides.{k}") for k, x in per.items()
         }
     return kw
 
 
 def _grid(t: dict[str, Any]) -> dict[str, Any]:
-    _check_keys(t, ("bounds", "resolution", "crs"), "grid")
+    jf.check_keys(t, ("bounds", "resolution", "crs"), "grid")
     kw: dict[str, Any] = {}
     if "bounds" in t:
-        b = _typed(t["bounds"], list, "grid.bounds")
-        if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]):
+        b = jf.typed(t["bounds"], list, "grid.bounds")
+        if len(b) != 4:
+            raise InputError(
+                f"grid.bounds must be [xmin, ymin, xmax, ymax], min < max; got {jf.shown(b)}."
+            )
+        box = tuple(jf.number(x, f"grid.bounds[{i}]") for i, x in enumerate(b))
+        if not (box[0] < box[2] and box[1] < box[3]):
             raise InputError(f"grid.bounds must be [xmin, ymin, xmax, ymax], min < max; got {b}.")
-        kw["bounds"] = tuple(float(x) for x in b)
+        kw["bounds"] = box
     if "resolution" in t:
-        r = _number(t["resolution"], "grid.resolution")
-        if r <= 0:
-            raise InputError(f"grid.resolution must be > 0; got {r}.")
-        kw["resolution"] = r
+        kw["resolution"] = jf.number(t["resolution"], "grid.resolution", low=0, above=True)
     if "crs" in t:
-        kw["crs"] = str(_typed(t["crs"], str, "grid.crs"))
+        kw["crs"] = jf.typed(t["crs"], str, "grid.crs")
         try:
             v.as_crs(kw["crs"], "grid.crs")
         except GeoAIError:
             raise InputError(
-                f'grid.crs = {kw["crs"]!r} is not a CRS; give one such as "EPSG:4326" '
-                '(longitude/latitude) or "EPSG:3035" (projected, metres).'
+                f"grid.crs = {jf.shown(kw['crs'])} is not a CRS; give one such as "
+                '"EPSG:4326" (longitude/latitude) or "EPSG:3035" (projected, metres).'
             ) from None
     return kw
 
 
+def _check_grid(job: Job) -> None:
+    """Refuse bounds that contradict the CRS, or a grid that cannot be described."""
+    import numpy as np
+
+    crs = v.as_crs(job.crs, "grid.crs")
+    x, y = np.array(job.bounds[0::2]), np.array(job.bounds[1::2])
+    # a job's grid is never smaller than 360 m x 180 m: such bounds in a projected CRS are degrees
+    flagged = crs.is_projected and bool((np.abs(x) <= 180).all() and (np.abs(y) <= 90).all())
+    try:
+        v.check_coords_crs(x, y, crs, "grid.bounds", given_as="xy")
+    except CRSError:
+        flagged = True
+    if not flagged:
+        _describe_grid(job)
+        return
+    if crs.is_geographic:
+        raise CRSError(
+            f"grid.bounds {list(job.bounds)} are not longitude/latitude degrees, but "
+            f"grid.crs = {jf.shown(job.crs)} is geographic; give bounds in degrees, or the "
+            'projected CRS they are in (e.g. crs = "EPSG:3035").'
+        )
+    raise CRSError(
+        f"grid.bounds {list(job.bounds)} look like longitude/latitude degrees, but grid.crs "
+        f"= {jf.shown(job.crs)} is projected ({crs.axis_info[0].unit_name}s); give the "
+        'bounds in its units, or crs = "EPSG:4326".'
+    )
+
+
+def _describe_grid(job: Job) -> None:
+    from geoai.grid import Grid
+
+    try:
+        Grid.from_bounds(job.bounds, job.resolution, crs=job.crs)
+    except GeoAIError as exc:
+        raise type(exc)(f"[grid] {exc}") from None
+
+
 def _potential(t: dict[str, Any]) -> dict[str, Any]:
-    _check_keys(t, ("weight", "decay", "scale_km", "beta", "method"), "potential")
+    jf.check_keys(t, ("weight", "decay", "scale_km", "beta", "method"), "potential")
     kw: dict[str, Any] = {}
     if "weight" in t:
-        if t["weight"] not in _WEIGHTS:
-            raise InputError(f"potential.weight {t['weight']!r}: choose one of {_WEIGHTS}.")
-        kw["weight"] = t["weight"]
-    for key in ("decay", "method"):
-        if key in t:
-            kw[key] = str(_typed(t[key], str, f"potential.{key}"))
+        kw["weight"] = jf.choice(t["weight"], _WEIGHTS, "potential.weight")
+    if "decay" in t:
+        kw["decay"] = jf.choice(t["decay"], _DECAYS, "potential.decay")
+    if "method" in t:
+        kw["method"] = jf.choice(t["method"], _METHODS, "potential.method")
     for key in ("scale_km", "beta"):
         if key in t:
-            kw[key] = _number(t[key], f"potential.{key}")
-    if kw.get("decay") == "power" and "scale_km" not in t:
-        kw["scale_km"] = None
+            kw[key] = jf.number(t[key], f"potential.{key}", low=0, above=True)
+    if "scale_km" not in t and (kw.get("decay") == "power" or "beta" in t):
+        kw["scale_km"] = None  # the decay's parameter is beta
     return kw
 
 
 def _outputs(t: dict[str, Any]) -> dict[str, Any]:
     keys = ("maps", "report", "rasters", "qgis_project", "top_flows", "sensitivity")
-    _check_keys(t, keys, "outputs")
+    jf.check_keys(t, keys, "outputs")
     kw: dict[str, Any] = {}
     for key in ("maps", "report", "rasters", "qgis_project", "sensitivity"):
         if key in t:
-            kw[key] = bool(_typed(t[key], bool, f"outputs.{key}"))
+            kw[key] = jf.typed(t[key], bool, f"outputs.{key}")
     if "top_flows" in t:
-        kw["top_flows"] = int(_typed(t["top_flows"], int, "outputs.top_flows"))
+        kw["top_flows"] = jf.whole(
+            t["top_flows"], "outputs.top_flows", low=0, high=1_000_000, example=300
+        )
     return kw
 
 
 def _dask(t: dict[str, Any]) -> dict[str, Any]:
-    _check_keys(t, ("scheduler",), "dask")
-    return {"scheduler": str(_typed(t["scheduler"], str, "dask.scheduler"))} if t else {}
+    jf.check_keys(t, ("scheduler",), "dask")
+    if "scheduler" not in t:
+        return {}
+    return {
+        "scheduler": check_address(
+            jf.typed(t["scheduler"], str, "dask.scheduler"), "dask.scheduler"
+        )
+    }
 
 
 _TABLES = {
@@ -332,28 +376,64 @@ _TABLES = {
 
 
 def _from_doc(doc: dict[str, Any], source: str) -> Job:
-    _check_keys(doc, tuple(_TABLES), "top level")
+    jf.check_keys(doc, tuple(_TABLES), "top level")
     kw: dict[str, Any] = {"source": source}
     for name, parse in _TABLES.items():
-        kw.update(parse(_typed(doc.get(name, {}), dict, name)))
+        kw.update(parse(jf.typed(doc.get(name, {}), dict, name)))
     job = Job(**kw)
-    if job.end < job.start:
-        raise InputError(f"scenario.end ({job.end}) is before scenario.start ({job.start}).")
-    if job.decay != "power" and job.scale_km is None:
-        raise InputError(f"potential.decay = {job.decay!r} needs potential.scale_km (km).")
-    for name in job.presets:
-        job.params(name)  # validates every override value now, not mid-run
+    _check_job(job)
     return job
 
 
-def load_job(job: str | Path | dict[str, Any] | Job | None) -> Job:
+def _check_job(job: Job) -> None:
+    """Check across keys: years in order, the decay's parameter, the grid, every override."""
+    if job.end < job.start:
+        raise InputError(f"scenario.end ({job.end}) is before scenario.start ({job.start}).")
+    if job.decay != "power" and job.scale_km is None and job.beta is None:
+        raise InputError(f"potential.decay = {job.decay!r} needs potential.scale_km (km).")
+    try:
+        decay_spec(job.decay, scale=job.scale_km, beta=job.beta, allowed=_DECAYS)
+    except InputError as exc:
+        raise InputError(f"[potential] {exc}") from None
+    _check_grid(job)
+    for name in job.presets:
+        job.params(name)  # validates every override value now, not mid-run
+
+
+def _untrusted(job: Job) -> Job:
+    """Safe mode: refuse a scheduler and confine the data path (see :mod:`._jobfile`)."""
+    if job.scheduler:
+        raise InputError(
+            "dask.scheduler is refused in safe mode: a Dask scheduler runs code in this "
+            "process and sees the job's data, and this job is not trusted; leave it empty, "
+            "give the address yourself (geoai run --scheduler), or run with --trusted."
+        )
+    base = jf.safe_base()
+    metros = job.metros
+    if metros != "embedded" and base is not None:
+        metros = jf.confine(metros, base, "data.metros")
+    return dataclasses.replace(job, metros=metros, safe=True)
+
+
+def load_job(
+    job: str | Path | dict[str, Any] | Job | None,
+    *,
+    safe: bool | None = None,
+) -> Job:
     """Read and validate a job: a TOML path, a dict of the same tables, a Job or None.
 
     Parameters
     ----------
     job : str, pathlib.Path, dict, Job or None
-        A TOML job file, the same tables as a dict, a Job (returned as is) or None (the
-        defaults).
+        A TOML job file, the same tables as a dict, a Job (returned as is, or
+        checked again in safe mode) or None (the defaults).
+    safe : bool or None, default None
+        Read the job as untrusted (:mod:`geoai.pipeline._jobfile`): its data
+        file must lie in the job file's folder (the current folder for a dict
+        or a Job), must not be a URL, a GDAL virtual path, a .vrt or other XML
+        file, and the job may not choose a Dask scheduler. None (automatic) is
+        safe for a job file owned by another user, trusted otherwise; without
+        safe mode a job file is trusted like code. ``Job.safe`` records it.
 
     Returns
     -------
@@ -363,26 +443,47 @@ def load_job(job: str | Path | dict[str, Any] | Job | None) -> Job:
     Raises
     ------
     InputError
-        An unknown table or key, a value of the wrong type or range, or a missing file.
+        An unknown table or key (with a did-you-mean), a value of the wrong type or
+        range, a missing file or one that is not a regular file, a job file over
+        1 MiB, not UTF-8 or not TOML, or, in safe mode, a refused path or scheduler.
+    CRSError
+        The grid's bounds contradict its CRS (degrees with a projected CRS, or the reverse).
 
     Examples
     --------
     >>> job = load_job({"scenario": {"presets": ["exodus"], "overrides": {"mobility": 0.1},
     ...                                "preset_overrides": {"exodus": {"remote_share": 0.4}}}})
-    >>> job.presets, job.overrides, job.source
-    (('exodus',), {'mobility': 0.1}, 'dict')
+    >>> job.presets, job.overrides, job.source, job.safe
+    (('exodus',), {'mobility': 0.1}, 'dict', False)
     >>> try:
     ...     load_job({"scenario": {"ends": 2030}})
     ... except ValueError as exc:
     ...     print(str(exc).split(";")[0])
     unknown key(s) ['ends'] in [scenario]
+    >>> load_job(None, safe=True).safe
+    True
     """
-    if job is None:
-        return Job()
-    if isinstance(job, Job):
-        return job
+    if safe is not None and not isinstance(safe, bool):
+        raise InputError(f"safe must be True, False or None (automatic); got {jf.shown(safe)}.")
+    if job is None or isinstance(job, Job):
+        found = job if job is not None else Job()
+        if not safe:
+            return found
+        from_file = found.source not in ("defaults", "dict")
+        with jf.safe_mode(Path(found.source).parent if from_file else Path()):
+            return _untrusted(found)
     if isinstance(job, dict):
-        return _from_doc(job, "dict")
+        with jf.safe_mode(Path() if safe else None):
+            found = _from_doc(job, "dict")
+            return _untrusted(found) if safe else found
+    if not isinstance(job, str | Path):
+        raise InputError(
+            f"job must be a TOML file's path, a dict of its tables, a Job or None; got "
+            f"{type(job).__name__}."
+        )
     p = Path(job)
-    doc = v.read_toml(p, missing_hint=f"write a job file with `geoai init-job {p.name}`")
-    return _from_doc(doc, str(p))
+    on = jf.is_foreign(p) if safe is None else safe
+    with jf.safe_mode(p.parent if on else None):
+        doc = jf.read_job_file(p, f"write a job file with `geoai init-job {p.name}`")
+        found = _from_doc(doc, str(p))
+        return _untrusted(found) if on else found

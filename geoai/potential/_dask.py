@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from geoai import _validate as v
 from geoai._optional import optional
 from geoai.errors import InputError
 
@@ -39,12 +40,11 @@ def _chunks(chunks: int | tuple[int, int] | None) -> tuple[int, int]:
         return DASK_CHUNKS
     if isinstance(chunks, int | np.integer):
         chunks = (int(chunks), int(chunks))
-    try:
-        rows, cols = (int(c) for c in chunks)
-    except (TypeError, ValueError):
-        raise InputError(f"chunks must be an int or (rows, cols); got {chunks!r}.") from None
-    if rows < 1 or cols < 1:
-        raise InputError(f"chunks must be positive; got {chunks!r}.")
+    if not isinstance(chunks, tuple | list) or len(chunks) != 2:
+        raise InputError(
+            f"chunks must be an int or (rows, cols); got {v.short(chunks)}. Pass e.g. 2048."
+        )
+    rows, cols = (v.check_integer(c, "chunks", minimum=1) for c in chunks)
     return rows, cols
 
 

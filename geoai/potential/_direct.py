@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from geoai.errors import InputError
 from geoai.kernels import potential as kp
 
 if TYPE_CHECKING:
     from geoai.grid import Grid
     from geoai.potential._inputs import Masses, Model
 
-__all__ = ["DASK_CHUNKS", "axes", "interleaved", "own_distance_km", "run_window"]
+__all__ = ["DASK_CHUNKS", "axes", "check_band", "interleaved", "own_distance_km", "run_window"]
 
 #: Default Dask tile (rows, columns).
 DASK_CHUNKS = (2048, 2048)
@@ -79,4 +80,26 @@ def run_window(
         order.astype(np.int64),
         (out, dom, prob),
     )
+    check_band(out, dtype)
     return out.astype(dtype, copy=False), dom, prob.astype(dtype, copy=False)
+
+
+def check_band(out: np.ndarray, dtype: np.dtype[Any]) -> None:
+    """Raise InputError where a float64 potential band overflowed, or will overflow ``dtype``.
+
+    Masses are finite and their total is too (:func:`geoai.potential._inputs.check_total`),
+    but a power decay near 0 km multiplies them, and float32 holds less than float64.
+    """
+    limit = float(np.finfo(dtype).max)
+    bad = ~(out <= limit)  # NaN and inf included
+    if bad.any():
+        fix = (
+            "pass dtype='float64', or rescale the masses (e.g. to thousands)"
+            if dtype != np.float64
+            else "rescale the masses (e.g. to thousands or millions)"
+            ", or give the power decay a larger own distance (a coarser grid)"
+        )
+        raise InputError(
+            f"the potential exceeds the largest {dtype} ({limit:.3g}) in {int(bad.sum())} "
+            f"cell(s); {fix}."
+        )

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geoai import _validate as v
 from geoai.errors import CRSError, InputError
 from geoai.kernels.decay import decay_array
 from geoai.kernels.potential import deposit_bilinear
+from geoai.potential._inputs import check_total
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -190,20 +190,31 @@ def raster_fft(grid: Grid, values: FloatArray, model: Model, own_km: FloatArray)
 
 def read_mass_raster(source: xr.DataArray | PathLike, band: int) -> xr.DataArray:
     """Open a raster path (or take an xarray object) as a 2-D DataArray, NaN for nodata."""
-    import rioxarray
     import xarray as xr
-    from rasterio.errors import RasterioError
 
     da: xr.DataArray | xr.Dataset | list[xr.Dataset]
     if isinstance(source, xr.DataArray):
         da = source
+    elif isinstance(source, xr.Dataset):
+        raise InputError(
+            "source is an xarray.Dataset; pass one of its variables, e.g. ds['population']."
+        )
     else:
+        import rioxarray
+        from rasterio.errors import RasterioError
+
+        from geoai.grid import Grid
+
+        Grid.from_raster(source)  # InputError/CRSError for what is no readable raster
         try:
             da = rioxarray.open_rasterio(source, masked=True)
-        except (RasterioError, OSError, TypeError) as exc:  # unreadable file; not a path
-            raise InputError(f"cannot read the raster {source!r}: {exc}") from None
+        except (RasterioError, OSError) as exc:  # the library's message may quote the file
+            raise InputError(
+                f"cannot read the raster {str(source)!r} ({type(exc).__name__}); pass a "
+                "GeoTIFF or another raster GDAL reads."
+            ) from None
     if not isinstance(da, xr.DataArray):
-        raise InputError(f"{source!r} opens as several datasets; pass one subdataset path.")
+        raise InputError(f"{str(source)!r} opens as several datasets; pass one subdataset path.")
     if "band" in da.dims:
         if band not in da["band"].values:
             raise InputError(f"band={band} is not in the raster (bands {da['band'].values}).")
@@ -220,7 +231,20 @@ def read_mass_raster(source: xr.DataArray | PathLike, band: int) -> xr.DataArray
 
 def mass_values(da: xr.DataArray) -> FloatArray:
     """Masses per cell as float64 ``(height, width)``: nodata and NaN -> 0; negatives refused."""
-    values = np.array(da.values, dtype=np.float64)
+    from rasterio.errors import RasterioError
+
+    try:
+        values = np.array(da.values, dtype=np.float64)
+    except (RasterioError, OSError):  # a block of the file cannot be read
+        raise InputError(
+            "the mass raster's pixels cannot be read (a truncated or damaged file?); write "
+            "it again, or check it with `gdalinfo -checksum`."
+        ) from None
+    except (TypeError, ValueError):
+        raise InputError(
+            f"the mass raster must hold numbers; got dtype {da.dtype}. Convert it with "
+            "da.astype(float)."
+        ) from None
     for nd in {da.rio.nodata, da.rio.encoded_nodata}:
         if nd is not None and not np.isnan(nd):
             values[values == nd] = np.nan
@@ -233,5 +257,9 @@ def mass_values(da: xr.DataArray) -> FloatArray:
             f"the mass raster has {neg} negative cell(s); masses must be >= 0 (set them "
             "to nodata or 0)."
         )
-    v.check_positive(values.sum(), "the raster's total mass")
+    if check_total(values.ravel(), "the mass raster's cells") <= 0:
+        raise InputError(
+            "the mass raster holds no positive mass (all cells are 0 or nodata); pass a "
+            "raster of people or jobs."
+        )
     return values

@@ -34,6 +34,7 @@ __all__ = [
     "Model",
     "as_dtype",
     "build_model",
+    "check_total",
     "masses_from_xy",
     "point_masses",
     "reproject",
@@ -144,12 +145,31 @@ def build_model(
 
 
 def weights_array(points: Points, weights: str | ArrayLike, n: int) -> FloatArray:
+    """Masses of ``points``: a column name, or values aligned to ``points.index`` by label.
+
+    Refuses masses whose total is beyond float64 (every sum over them would
+    be infinite): the fix is to rescale them.
+    """
     if isinstance(weights, str):
         if weights not in getattr(points, "columns", ()):
             cols = list(getattr(points, "columns", []))
             raise InputError(f"weights={weights!r} is not a column of points (columns: {cols}).")
         weights = points[weights]
-    return v.as_mass(weights, "weights", n=n)
+    w = v.as_mass(weights, "weights", n=n, index=v.index_of(points))
+    check_total(w, "weights")
+    return w
+
+
+def check_total(w: FloatArray, name: str) -> float:
+    """Return ``sum(w)`` of finite masses ``w >= 0``, or raise InputError if it overflows."""
+    peak = float(w.max()) if w.size else 0.0
+    total = peak * float(np.sum(w / peak)) if peak > 0 else 0.0  # no overflow warning
+    if not math.isfinite(total):
+        raise InputError(
+            f"{name} sum to more than the largest float64 ({np.finfo(np.float64).max:.3g}), so "
+            f"every potential would be infinite; rescale them (e.g. to thousands or millions)."
+        )
+    return total
 
 
 def reproject(x: np.ndarray, y: np.ndarray, src: CRS, grid: Grid) -> tuple[np.ndarray, np.ndarray]:

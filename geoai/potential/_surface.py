@@ -10,13 +10,13 @@ import numpy as np
 from geoai import _validate as v
 from geoai._budget import check_memory, fits
 from geoai._decay import Decay
-from geoai._geodesy import kernel_points
+from geoai._geodesy import points_of
 from geoai.errors import InputError
 from geoai.grid import Grid, as_grid
 from geoai.kernels import decay as kd
 from geoai.kernels import interaction as ki
 from geoai.kernels import n_threads
-from geoai.potential._direct import own_distance_km, run_window
+from geoai.potential._direct import check_band, own_distance_km, run_window
 from geoai.potential._inputs import (
     DECAYS,
     Masses,
@@ -142,7 +142,9 @@ def _compute(
         from geoai.potential import _fft as pf
 
         _check_memory(pf.fft_bytes(grid, model, masses), method, grid)
-        return method, (pf.points_fft(grid, masses, model).astype(dtype, copy=False),)
+        band = pf.points_fft(grid, masses, model)
+        check_band(band, dtype)
+        return method, (band.astype(dtype, copy=False),)
     _check_memory(_direct_bytes(grid, dtype, huff=huff), method, grid)
     rows, cols = slice(0, grid.height), slice(0, grid.width)
     own = own_distance_km(grid, model)
@@ -297,6 +299,9 @@ def dominance(
     dt = as_dtype(dtype)
     v.check_choice(method, ("auto", "direct", "dask"), "method")
     masses = point_masses(points, weights, g)
+    ids = v.index_of(points)
+    if ids is not None:  # centre_id names the dominant centres: one label per centre
+        v.check_unique_ids(ids, "points.index (the centre ids of dominance)")
     used, (total, dom, prob) = _compute(
         g, masses, model, method, dtype=dt, huff=True, chunks=chunks
     )
@@ -313,8 +318,8 @@ def dominance(
         },
         attrs=attrs,
     )
-    ids = np.asarray(getattr(points, "index", np.arange(masses.w.size)))
-    ds = ds.assign_coords(centre_id=("centre", ids))
+    labels = np.asarray(ids if ids is not None else np.arange(len(points)))
+    ds = ds.assign_coords(centre_id=("centre", labels))
     out: xr.Dataset = ds.rio.write_crs(g.crs).rio.write_transform(g.transform)
     return out
 
@@ -371,8 +376,9 @@ def from_raster(
     """
     from geoai.potential import _fft as pf
 
+    band = v.check_integer(band, "band", minimum=1)
     da = pf.read_mass_raster(source, band)
-    src = Grid.like(da)
+    src = as_grid(da)
     g = src if grid is None else as_grid(grid)
     model = build_model(decay, scale_km, beta, cutoff_km, rtol)
     dt = as_dtype(dtype)
@@ -384,6 +390,7 @@ def from_raster(
         if method == "fft" or fits(need):
             _check_memory(need, "fft", g)
             out = pf.raster_fft(g, values, model, own_distance_km(g, model))
+            check_band(out, dt)
             n = int(np.count_nonzero(values))
             return _surface_array(
                 g, out.astype(dt, copy=False), model, total=values.sum(), n=n, used="fft"
@@ -447,16 +454,28 @@ def at_points(
     True
     """
     model = build_model(decay, scale_km, beta, None, 0.0)
-    n = len(points)
-    v.check_nonempty(n, "points")
-    w = weights_array(points, weights, n)
+    x, y, crs = v.as_coords(points, "points")
+    w = weights_array(points, weights, x.size)
     own = None if own_km is None else v.check_positive(own_km, "own_km", allow_zero=True)
     if own == 0.0 and model.kind == kd.POWER:
         raise InputError("decay='power' is infinite at 0 km; give own_km > 0 or leave it None.")
     positive = own or None  # the kernels take a self pair at a positive distance
-    pts = kernel_points(points)
+    pts = points_of(x, y, crs)
     spec = Decay(decay, model.kind, model.beta, 0.0, model.scale_km)
-    return potential_at(pts.xyz, pts.geo, w, spec, own_km=positive)
+    phi = potential_at(pts.xyz, pts.geo, w, spec, own_km=positive)
+    bad = ~np.isfinite(phi)
+    if bad.any():
+        raise InputError(
+            f"the potential is infinite at {int(bad.sum())} point(s) (first at positions "
+            f"{np.flatnonzero(bad)[:5].tolist()}): "
+            + (
+                "a power decay is infinite where places coincide or nearly so; merge them, "
+                "or use a decay finite at 0 km (exponential, gaussian, box)."
+                if model.kind == kd.POWER
+                else "rescale the masses (e.g. to thousands or millions)."
+            )
+        )
+    return phi
 
 
 def potential_at(

@@ -235,7 +235,7 @@ class Calibration:
 def _check_horizon(horizon: object) -> int:
     years = whole_number(horizon)
     if years is None or years < 1:
-        raise InputError(f"horizon must be a whole number of years >= 1; got {horizon!r}.")
+        raise InputError(f"horizon must be a whole number of years >= 1; got {v.short(horizon)}.")
     return years
 
 
@@ -465,10 +465,10 @@ def calibrate(
     v.check_choice(outcome, OUTCOMES, "outcome")
     recall_floor = v.check_positive(min_recall, "min_recall", allow_zero=True)
     if recall_floor > 1:
-        raise InputError(f"min_recall must be a share in [0, 1]; got {min_recall!r}.")
+        raise InputError(f"min_recall must be a share in [0, 1]; got {v.short(min_recall)}.")
     candidates = _check_grid(grid)
     if isinstance(windows, str | bytes) or not isinstance(windows, Sequence) or not windows:
-        raise InputError(f"windows must be a non-empty sequence of years; got {windows!r}.")
+        raise InputError(f"windows must be a non-empty sequence of years; got {v.short(windows)}.")
     years = [check_as_of(y, frame, allow_projections=False, name="windows") for y in windows]
     amounts, actual = [], []
     for year in years:
@@ -502,6 +502,12 @@ def calibrate(
         f1=2 * tp / (n_flag + n_pos) if n_pos else np.nan,
         feasible=np.nan_to_num(recall) >= recall_floor,
     )
+    if not n_pos:
+        raise InputError(
+            f"no metro of the {len(y)} in the windows {list(years)} reaches the outcome "
+            f"{outcome!r} within {span} years, so recall is undefined; give a panel with "
+            "declining metros, other windows or a longer horizon."
+        )
     if not table["feasible"].any():
         raise InputError(
             f"no threshold combination reaches recall {recall_floor:g} (best "

@@ -255,7 +255,7 @@ def _potential(
         return ai_pull
     if isinstance(potential, str):
         if potential not in snap.columns:
-            raise InputError(f"potential={potential!r} is not a column of the metros.")
+            raise InputError(f"potential={v.short(potential)} is not a column of the metros.")
         return column(snap, potential)
     if hasattr(potential, "rio"):  # a raster from geoai.potential.surface: sample the cells
         import xarray as xr
@@ -268,7 +268,9 @@ def _potential(
             method="nearest",
         ).to_numpy()
         return np.nan_to_num(np.asarray(sampled, dtype=np.float64), nan=0.0)
-    return np.asarray(v.as_mass(potential, "potential", n=len(snap)), dtype=np.float64)
+    # a Series is aligned to the metros by label (metro id), never used by position by surprise
+    values = v.as_mass(potential, "potential", index=snap.index, allow_zero_sum=True)
+    return np.asarray(values, dtype=np.float64)
 
 
 def _talent_flows(

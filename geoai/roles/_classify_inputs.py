@@ -146,8 +146,14 @@ class Inputs:
 
 
 def column(df: pd.DataFrame, name: str) -> FloatArray:
-    """Return ``df[name]`` as float64, checked finite and >= 0."""
-    x = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
+    """Return ``df[name]`` as float64, checked numeric (not text), finite and >= 0."""
+    values = df[name]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise InputError(
+            f"column {name!r} must be numeric; got dtype {values.dtype}. Convert it with "
+            f"pandas.to_numeric(df[{name!r}]) first."
+        )
+    x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(x) | (x < 0)
     if bad.any():
         raise InputError(

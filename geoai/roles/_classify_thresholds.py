@@ -9,6 +9,7 @@ Detroit path, by ``benchmarks/backtest_decline.py`` (``docs/decline_backtest.md`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,9 +18,12 @@ from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.roles._decline import MIN_PEAK, DeclineThresholds
 
-__all__ = ["ROLES", "RoleThresholds"]
+__all__ = ["MAX_PERMUTATIONS", "ROLES", "RoleThresholds"]
 
 #: The roles, in the order their rules are tried (the first that fires wins).
+#: Most permutations of the Gi* test (the p-value resolution is 1 / (permutations + 1)).
+MAX_PERMUTATIONS = 1_000_000
+
 ROLES = ("superstar", "hub", "detroit_path", "hinterland", "stable")
 
 _SHARES_OPEN = (  # quantile shares: strictly inside (0, 1)
@@ -163,28 +167,25 @@ class RoleThresholds:
         if self.decline_years is not None:
             _check_count("decline_years", self.decline_years)
         if self.markov_k < 2:
-            raise InputError(f"RoleThresholds.markov_k must be >= 2; got {self.markov_k!r}.")
+            raise InputError(f"RoleThresholds.markov_k must be >= 2; got {v.short(self.markov_k)}.")
         for name in _SHARES_OPEN:
             value = _number(name, getattr(self, name))
             if not 0.0 < value < 1.0:
-                raise InputError(f"RoleThresholds.{name} must be in (0, 1); got {value!r}.")
+                raise InputError(f"RoleThresholds.{name} must be in (0, 1); got {v.short(value)}.")
         for name in _SHARES_CLOSED:
             value = _number(name, getattr(self, name))
             if not 0.0 <= value <= 1.0:
-                raise InputError(f"RoleThresholds.{name} must be in [0, 1]; got {value!r}.")
+                raise InputError(f"RoleThresholds.{name} must be in [0, 1]; got {v.short(value)}.")
         if not _number("superstar_gap", self.superstar_gap) >= 1.0:
             raise InputError(
                 f"RoleThresholds.superstar_gap must be >= 1 (a ratio of scores); got "
-                f"{self.superstar_gap!r}."
+                f"{v.short(self.superstar_gap)}."
             )
         v.check_positive(self.hub_min_lq, "RoleThresholds.hub_min_lq")
         v.check_positive(self.hub_min_growth, "RoleThresholds.hub_min_growth", allow_zero=True)
         v.check_positive(self.potential_scale_km, "RoleThresholds.potential_scale_km")
         v.check_positive(self.min_peak, "RoleThresholds.min_peak", allow_zero=True)
-        if not isinstance(self.permutations, int | np.integer) or self.permutations < 0:
-            raise InputError(
-                f"RoleThresholds.permutations must be an integer >= 0; got {self.permutations!r}."
-            )
+        _check_draws(self.permutations, self.seed)
         if not isinstance(self.history, DeclineThresholds):
             raise InputError(
                 "RoleThresholds.history must be a geoai.roles.DeclineThresholds; got "
@@ -192,14 +193,33 @@ class RoleThresholds:
             )
 
 
+def _check_draws(permutations: object, seed: object) -> None:
+    """Check the permutation count and the seed of the Gi* test (ints in their ranges)."""
+    for name, value, top in (
+        ("permutations", permutations, MAX_PERMUTATIONS),
+        ("seed", seed, 2**63 - 1),
+    ):
+        whole = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        if not whole or not 0 <= value <= top:  # type: ignore[operator]  # an int, checked
+            usual = "999 is the usual choice" if name == "permutations" else "e.g. seed=0"
+            raise InputError(
+                f"RoleThresholds.{name} must be an integer from 0 to "
+                f"{'2**63 - 1' if name == 'seed' else f'{top:,}'}; got {v.short(value)}. {usual}."
+            )
+
+
 def _check_count(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise InputError(f"RoleThresholds.{name} must be an integer >= 1; got {value!r}.")
+        raise InputError(f"RoleThresholds.{name} must be an integer >= 1; got {v.short(value)}.")
 
 
 def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise InputError(f"RoleThresholds.{name} must be a number; got {value!r}.")
-    if not np.isfinite(value):
-        raise InputError(f"RoleThresholds.{name} must be finite; got {value!r}.")
-    return float(value)
+        raise InputError(f"RoleThresholds.{name} must be a number; got {v.short(value)}.")
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        raise InputError(f"RoleThresholds.{name} must be finite; got {v.short(value)}.")
+    return number

@@ -107,16 +107,18 @@ class DeclineThresholds:
     def __post_init__(self) -> None:
         for name in ("min_loss", "min_relative_loss"):
             value = getattr(self, name)
-            ok = isinstance(value, int | float | np.integer | np.floating)
+            ok = isinstance(value, float | np.floating) or (
+                isinstance(value, int | np.integer) and value in (0, 1)  # out of range below
+            )
             if isinstance(value, bool | np.bool_) or not ok or not 0 < float(value) < 1:
                 raise InputError(
-                    f"{name} must be a share in (0, 1), e.g. 0.05 for 5 %; got {value!r}."
+                    f"{name} must be a share in (0, 1), e.g. 0.05 for 5 %; got {v.short(value)}."
                 )
             object.__setattr__(self, name, float(value))
         years = whole_number(self.min_years)
         if years is None or years < 1:
             raise InputError(
-                f"min_years must be a whole number of years >= 1; got {self.min_years!r}."
+                f"min_years must be a whole number of years >= 1; got {v.short(self.min_years)}."
             )
         object.__setattr__(self, "min_years", years)
 

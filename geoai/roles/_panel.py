@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geoai import _validate as v
 from geoai.errors import InputError
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ def whole_number(value: object) -> int | None:
         value, int | float | np.integer | np.floating
     ):
         return None
+    if isinstance(value, int | np.integer):
+        return int(value)  # exact, even for an int of thousands of digits
     number = float(value)
     if not math.isfinite(number) or not number.is_integer():
         return None
@@ -104,7 +107,7 @@ def whole_number(value: object) -> int | None:
 def check_bool(value: object, name: str) -> bool:
     """Return ``value`` if it is a bool, else raise InputError naming it."""
     if not isinstance(value, bool | np.bool_):
-        raise InputError(f"{name} must be True or False; got {name}={value!r}.")
+        raise InputError(f"{name} must be True or False; got {name}={v.short(value)}.")
     return bool(value)
 
 
@@ -167,11 +170,12 @@ def check_as_of(
         return observed
     year = whole_number(as_of)
     if year is None:
-        raise InputError(f"{name} must be a whole year (int); got {name}={as_of!r}.")
+        raise InputError(f"{name} must be a whole year (int); got {name}={v.short(as_of)}.")
     first, last = int(frame["year"].min()), int(frame["year"].max())
     if not first <= year <= last:
         raise InputError(
-            f"{name}={year} is outside the panel's years {first}–{last}; pick a year inside them."
+            f"{name}={v.short(year)} is outside the panel's years {first}–{last}; pick a year "
+            "inside them."
         )
     if not (frame["year"].to_numpy() == year).any():
         raise InputError(

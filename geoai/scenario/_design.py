@@ -7,18 +7,31 @@ validation range where needed, and the checks of the design's arguments.
 
 from __future__ import annotations
 
+import difflib
+import math
+import numbers
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from geoai.errors import InputError
+from geoai.scenario._checks import check_years, shown
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     import pandas as pd
 
     from geoai.scenario.params import ScenarioParams
 
-__all__ = ["admissible", "check_design", "choose", "is_year", "requested"]
+__all__ = [
+    "admissible",
+    "check_design",
+    "check_overrides",
+    "choose",
+    "is_year",
+    "parameter_names",
+    "requested",
+]
 
 
 def _valid(base: ScenarioParams, values: dict[str, float]) -> bool:
@@ -76,12 +89,7 @@ def choose(
     if parameters is None:
         names = [str(p) for p in values.index]
     else:
-        names = [parameters] if isinstance(parameters, str) else [str(p) for p in parameters]
-        unknown = sorted(set(names) - set(values.index))
-        if unknown:
-            raise InputError(
-                f"unknown parameter(s) {unknown}; see ScenarioParams.describe() for the names."
-            )
+        names = parameter_names(parameters, list(values.index))
         if not names:
             raise InputError("parameters is empty; give at least one name or None for all.")
     chosen = []
@@ -96,11 +104,51 @@ def choose(
     return chosen, skipped
 
 
-def check_design(delta: float, start: int, end: int) -> float:
-    """Check ``delta`` (a relative step in (0, 1)) and the years; return ``delta`` as a float."""
-    d = float(delta)
+def parameter_names(parameters: object, known: list[str]) -> list[str]:
+    """Return ``parameters`` (a name or an iterable of names) as a list of known names.
+
+    Raises an InputError for anything else, with a did-you-mean for a misspelt name.
+    """
+    if isinstance(parameters, str):
+        names = [parameters]
+    elif isinstance(parameters, Iterable) and not isinstance(parameters, bytes | dict):
+        names = list(parameters)
+    else:
+        raise InputError(
+            f"parameters must be a parameter name or a list of names; got {shown(parameters)}."
+        )
+    for name in names:
+        if not isinstance(name, str):
+            raise InputError(f"parameters must be names (str); got {shown(name)}.")
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"unknown parameter {name!r}; see ScenarioParams.describe() for the names.{hint}"
+            )
+    return list(dict.fromkeys(names))
+
+
+def check_overrides(overrides: object) -> dict[str, float]:
+    """Return ``overrides`` (None or a dict of parameter name to value) as a new dict."""
+    if overrides is None:
+        return {}
+    if not isinstance(overrides, dict) or not all(isinstance(k, str) for k in overrides):
+        raise InputError(
+            f"overrides must be a dict {{parameter name: value}} (or None); got {shown(overrides)}."
+        )
+    return dict(overrides)
+
+
+def check_design(delta: object, start: object, end: object) -> tuple[float, int, int]:
+    """Check ``delta`` (a relative step in (0, 1)) and the years; return them as numbers."""
+    d = math.nan
+    if isinstance(delta, numbers.Real) and not isinstance(delta, bool | np.bool_):
+        try:
+            d = float(delta)
+        except OverflowError:  # an int of hundreds of digits
+            d = math.inf
     if not 0.0 < d < 1.0:
-        raise InputError(f"delta must lie in (0, 1) (0.2 = ±20 %); got {delta!r}.")
-    if end < start:
-        raise InputError(f"end ({end}) must not be before start ({start}).")
-    return d
+        raise InputError(f"delta must be a number in (0, 1) (0.2 = ±20 %); got {shown(delta)}.")
+    s, e = check_years(start, end)
+    return d, s, e

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from geoai.errors import InputError
+from geoai import _validate as v
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,6 +102,5 @@ class Screening:
         >>> s.top(1) == s.top()[:1], len(s.top(5)) <= 2
         (True, True)
         """
-        if int(k) < 1:
-            raise InputError(f"k must be >= 1; got {k}.")
-        return [str(p) for p in self.score[self.score > 0].index[: int(k)]]
+        n = v.check_integer(k, "k", minimum=1)
+        return [str(p) for p in self.score[self.score > 0].index[:n]]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from geoai._optional import optional
-from geoai.errors import InputError
+from geoai.scenario._checks import check_simulations
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from matplotlib.figure import Figure
 
     from geoai.scenario.simulation import Simulation
@@ -19,16 +20,9 @@ __all__ = ["compare", "compare_figure"]
 
 
 def _by_name(sims: object) -> dict[str, Simulation]:
-    named: dict[str, Simulation]
-    if isinstance(sims, dict):
-        named = dict(sims)
-    elif isinstance(sims, Sequence):
-        named = {s.preset: s for s in sims}
-    else:
-        raise InputError("compare takes a list or dict of Simulation results.")
-    if not named:
-        raise InputError("compare needs at least one Simulation.")
-    return named
+    from geoai.scenario.simulation import Simulation
+
+    return check_simulations(sims, Simulation)
 
 
 def compare(sims: Sequence[Simulation] | dict[str, Simulation]) -> pd.DataFrame:

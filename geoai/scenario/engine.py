@@ -53,6 +53,7 @@ import pandas as pd
 
 from geoai._decay import decay_spec
 from geoai.errors import InputError
+from geoai.scenario._checks import check_record, diverged
 from geoai.scenario._gravity import Deterrence, equilibrium_amenity, metro_flows
 from geoai.scenario.start import World, natural_growth, prepare_world
 
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
     from geoai.kernels.scenario import MobilityFlows
     from geoai.scenario.params import ScenarioParams
 
-__all__ = ["PANEL_COLUMNS", "Flows", "World", "prepare_world", "run"]
+__all__ = ["PANEL_COLUMNS", "SINK_COLUMNS", "Flows", "World", "prepare_world", "run"]
 
 #: Columns of the metro × year panel, besides ``metro_id`` and ``year``.
 PANEL_COLUMNS = (
@@ -502,8 +503,13 @@ def run(
     if end < start:
         raise InputError(f"end ({end}) must not be before start ({start}).")
     years = np.arange(start, end + 1)
-    sim = _Simulator(world, p, years, seed)
-    rows = [sim.record(None)]
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sim = _Simulator(world, p, years, seed)
+            rows = [sim.record(None)]
+    except (InputError, OverflowError) as err:
+        raise diverged(p, int(start), str(err).rstrip(".")) from None
+    check_record(rows[0], p, int(start))
     sink: list[dict[str, float]] = []
     top: dict[str, Flows] = {}
     steps: Iterable[int] = range(1, len(years))
@@ -515,27 +521,51 @@ def run(
         last = k == len(years) - 1
         talent_before = float(sim.state.talent.sum()) * 1.0
         grown = float((sim.state.talent * (1.0 + sim.growth[k])).sum()) - talent_before
-        flows = sim.step(k, _TOP_K if last else 0)
-        rows.append(sim.record(flows))
+        try:  # overflow shows as non-finite numbers, checked below, not as numpy warnings
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                flows = sim.step(k, _TOP_K if last else 0)
+                record = sim.record(flows)
+        except (InputError, OverflowError) as err:  # a flow model refused non-finite weights
+            raise diverged(p, int(years[k]), str(err).rstrip(".")) from None
+        rows.append(check_record(record, p, int(years[k])))
         talent, capital = flows.talent, flows.capital
         sink.append(
-            {
-                "year": int(years[k]),
-                "talent_growth": grown,
-                "talent_to_outside": float(talent.outside.sum()),
-                "talent_out": float(talent.outflow.sum()),
-                "talent_in": float(talent.inflow.sum()),
-                "talent_abroad": float(talent.abroad.sum()),
-                "jobless_leaving": float(flows.leavers.sum()),
-                "workers_arriving": float(flows.arrivals.sum()),
-                "capital_out": float(capital.outflow.sum()),
-                "capital_in": float(capital.inflow.sum()),
-            }
+            check_record(
+                {
+                    "year": int(years[k]),
+                    "talent_growth": grown,
+                    "talent_to_outside": float(talent.outside.sum()),
+                    "talent_out": float(talent.outflow.sum()),
+                    "talent_in": float(talent.inflow.sum()),
+                    "talent_abroad": float(talent.abroad.sum()),
+                    "jobless_leaving": float(flows.leavers.sum()),
+                    "workers_arriving": float(flows.arrivals.sum()),
+                    "capital_out": float(capital.outflow.sum()),
+                    "capital_in": float(capital.inflow.sum()),
+                },
+                p,
+                int(years[k]),
+            )
         )
         if last:
             top = {"talent": _top_flows(talent), "capital": _top_flows(capital)}
     panel = _panel(world.metros["metro_id"].to_numpy(), years, rows)
-    return panel, top, pd.DataFrame(sink)
+    return panel, top, pd.DataFrame(sink, columns=list(SINK_COLUMNS))
+
+
+#: Columns of the per-year sink table (one row per year after the start; none for one year).
+SINK_COLUMNS = (
+    "year",
+    "talent_growth",
+    "talent_to_outside",
+    "talent_out",
+    "talent_in",
+    "talent_abroad",
+    "jobless_leaving",
+    "workers_arriving",
+    "capital_out",
+    "capital_in",
+)
 
 
 def _top_flows(flows: MobilityFlows) -> Flows:

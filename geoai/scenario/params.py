@@ -14,10 +14,13 @@ preset starts from the same state and ``baseline`` (no shock) stays in it.
 
 from __future__ import annotations
 
+import difflib
 import math
+import numbers
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geoai import _validate as v
@@ -38,6 +41,25 @@ AI_POOL_AI_LEVERAGED = 100_000_000.0
 #: Index 2025, its 15 listed countries over one minus the rest of the world's 2024 share
 #: (:func:`geoai.scenario.start.ai_investment_stock`; a test recomputes it).
 AI_CAPITAL_WORLD = 7.557e11
+
+
+#: The range of a parameter that is a calendar year (the adoption midpoint).
+YEARS = (1900.0, 2300.0)
+
+
+def _number(name: str, value: object) -> float:
+    """Return a parameter's value as a finite float, or raise InputError naming the field."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        shown = repr(value) if len(repr(value)) <= 60 else f"a {type(value).__name__}"
+        raise InputError(f"parameter {name} must be a real number; got {shown}.")
+    try:
+        number = float(value)
+    except OverflowError:  # an int of hundreds of digits
+        number = math.inf
+    if not math.isfinite(number):
+        shown = "an integer too large for a float" if isinstance(value, int) else repr(value)
+        raise InputError(f"parameter {name} must be finite; got {shown}.")
+    return number
 
 
 def _p(default: float, unit: str, source: str, kind: str = "share") -> float:
@@ -263,12 +285,8 @@ class ScenarioParams:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise InputError(f"parameter {f.name} must be a number; got {value!r}.")
-            value = float(value)
-            if not math.isfinite(value):
-                raise InputError(f"parameter {f.name} must be finite; got {value!r}.")
+            value = _number(f.name, getattr(self, f.name))
+            object.__setattr__(self, f.name, value)  # numpy scalars and ints become floats
             kind = f.metadata["kind"]
             if kind == "share" and not 0.0 <= value <= 1.0:
                 raise InputError(
@@ -278,6 +296,11 @@ class ScenarioParams:
                 raise InputError(f"parameter {f.name} must be > 0; got {value}.")
             if kind == "nonnegative" and value < 0:
                 raise InputError(f"parameter {f.name} must be >= 0 (a rate); got {value}.")
+            if kind == "year" and not YEARS[0] <= value <= YEARS[1]:
+                raise InputError(
+                    f"parameter {f.name} is a year and must lie in [{YEARS[0]}, {YEARS[1]}]; "
+                    f"got {value}."
+                )
         if self.ai_pool_max < self.ai_jobs_start:
             raise InputError(
                 f"ai_pool_max ({self.ai_pool_max:,.0f}) must be at least ai_jobs_start "
@@ -313,12 +336,14 @@ class ScenarioParams:
         ...     print(str(exc).split(";")[0])
         unknown scenario parameter(s) ['mobilty']
         """
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(overrides) - known)
+        known = [f.name for f in fields(self)]
+        unknown = sorted(map(str, set(overrides) - set(known)))
         if unknown:
+            close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise InputError(
                 f"unknown scenario parameter(s) {unknown}; see ScenarioParams.describe() for the "
-                f"{len(known)} names."
+                f"{len(known)} names.{hint}"
             )
         return replace(self, **overrides)
 

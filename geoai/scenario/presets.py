@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geoai.errors import InputError
 from geoai.scenario.params import AI_POOL_COMPANY_ARITHMETIC, ScenarioParams
 
 __all__ = ["PRESETS", "Preset", "preset"]
@@ -182,6 +181,7 @@ def preset(name: str, **overrides: float) -> ScenarioParams:
     >>> preset("exodus", remote_share=0.4).remote_share
     0.4
     """
-    if name not in PRESETS:
-        raise InputError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+    from geoai.scenario._checks import check_preset
+
+    check_preset(name, PRESETS)
     return PRESETS[name].params(**overrides)

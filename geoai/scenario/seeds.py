@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geoai.scenario._checks import check_countries, check_simulations
 from geoai.scenario._format import fmt_number
 from geoai.scenario._seed_claims import Context as _Context
 from geoai.scenario._seed_claims import Figure as _Figure
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from geoai.scenario.simulation import Simulation
 
 __all__ = ["CLAIMS", "SeedClaim", "seed_arithmetic"]
+
+#: The columns of ``countries`` the claims read.
+_COUNTRY_COLUMNS = ("population", "gdp_pc_usd", "niip_usd", "niip_gdp")
 
 #: Seed 000's company arithmetic, as written: companies, verticals, firms per vertical, staff.
 COMPANIES, VERTICALS, FIRMS_PER_VERTICAL, STAFF_PER_FIRM = 1_000, 9_000, 5, 100
@@ -548,8 +552,11 @@ def seed_arithmetic(
     True
     """
     from geoai.datasets import load_countries
+    from geoai.scenario.simulation import Simulation
 
-    ctx = _Context(dict(sims), load_countries() if countries is None else countries)
+    named = check_simulations(sims, Simulation, allow_empty=True)
+    table = load_countries() if countries is None else countries
+    ctx = _Context(named, check_countries(table, _COUNTRY_COLUMNS))
     rows = []
     for c in CLAIMS:
         if c.preset is not None and c.preset not in ctx.sims:

@@ -63,8 +63,18 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 import numpy as np
 import pandas as pd
 
+from geoai import _validate as v
 from geoai.errors import InputError
-from geoai.scenario._design import admissible, check_design, choose, is_year, requested
+from geoai.scenario._checks import check_preset, check_seed
+from geoai.scenario._design import (
+    admissible,
+    check_design,
+    check_overrides,
+    choose,
+    is_year,
+    parameter_names,
+    requested,
+)
 from geoai.scenario._screening import Screening
 from geoai.scenario.presets import preset as preset_params
 from geoai.scenario.sweep import sweep
@@ -122,8 +132,7 @@ def candidates(preset: str) -> list[str]:
     """
     from geoai.scenario.presets import PRESETS
 
-    if preset not in PRESETS:
-        raise InputError(f"unknown preset {preset!r}; choose one of {sorted(PRESETS)}.")
+    check_preset(preset, PRESETS)
     return list(dict.fromkeys([*CORE_PARAMETERS, *PRESETS[preset].overrides]))
 
 
@@ -256,10 +265,10 @@ def screen(
     >>> len(s.design), bool(s.runs.loc["ai_pool_max -", "clipped"])
     (5, True)
     """
-    d = check_design(delta, start, end)
-    if aggregate not in ("mean_rank", "max"):
-        raise InputError(f"aggregate must be 'mean_rank' or 'max'; got {aggregate!r}.")
-    fixed = dict(overrides or {})
+    d, start, end = check_design(delta, start, end)
+    seed = check_seed(seed)
+    v.check_choice(aggregate, ("mean_rank", "max"), "aggregate")
+    fixed = check_overrides(overrides)
     base = preset_params(preset, **fixed)
     about = base.describe()
     names, skipped = choose(base, parameters, about["unit"], start)
@@ -441,14 +450,11 @@ def bands(
     ...                                   & (table["value"] <= table["high"])).all())
     (5, True)
     """
-    d = check_design(delta, start, end)
-    names = [parameters] if isinstance(parameters, str) else [str(p) for p in parameters]
-    names = list(dict.fromkeys(names))
-    fixed = dict(overrides or {})
+    d, start, end = check_design(delta, start, end)
+    seed = check_seed(seed)
+    fixed = check_overrides(overrides)
     base = preset_params(preset, **fixed)
-    unknown = sorted(set(names) - set(base.describe().index))
-    if unknown:
-        raise InputError(f"unknown parameter(s) {unknown}; see ScenarioParams.describe().")
+    names = parameter_names(parameters, list(base.describe().index))
     if not 1 <= len(names) <= 10:
         raise InputError(f"give 1 to 10 parameters to band; got {len(names)}.")
     design = _corners(base, names, fixed, d, start)
@@ -555,11 +561,15 @@ def sensitivity(
         "progress": progress,
         "overrides": overrides,
     }
-    found = screen(preset, parameters=parameters, aggregate=aggregate, **common)
-    top = found.top(k)
-    if top:
-        table = bands(preset, top, **common)
-    else:  # nothing moves a headline: the band of every figure is its value
+    k = v.check_integer(k, "k", minimum=1, maximum=10)  # bands() takes 1 to 10 parameters
+    from geoai._scheduler import connected
+
+    with connected(scheduler) as live:  # one checked connection (short timeout) for both steps
+        common["scheduler"] = live
+        found = screen(preset, parameters=parameters, aggregate=aggregate, **common)
+        top = found.top(k)
+        table = bands(preset, top, **common) if top else None
+    if table is None:  # nothing moves a headline: the band of every figure is its value
         base = found.summary.loc[_BASE].astype(float)
         table = pd.DataFrame(
             {"value": base, "low": base, "high": base, "unit": found.units.reindex(base.index)}

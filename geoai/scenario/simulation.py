@@ -12,6 +12,7 @@ import pandas as pd
 from geoai.errors import InputError
 from geoai.roles import ROLES, RoleThresholds
 from geoai.scenario import engine
+from geoai.scenario._checks import check_flag, check_preset, check_seed, check_years
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS, preset
 
@@ -238,12 +239,12 @@ def simulate(
     params : ScenarioParams, optional
         Explicit parameters instead of a preset.
     start : int, default 2025
-        First year: the observed world.
+        First year: the observed world, 1950–2035 (a year of the UN WUP 2018 series).
     end : int, default 2050
-        Last year simulated (inclusive), ``>= start``.
+        Last year simulated (inclusive), from ``start`` to 2200.
     seed : int
         Seed of the yearly shocks (``shock_sd``) and of the role permutation
-        tests: equal seeds give equal results.
+        tests, 0 to 2**63 - 1: equal seeds give equal results.
     classify_roles : bool, default True
         Give every metro its role from the panel (:func:`geoai.classify`).
     progress : bool
@@ -254,6 +255,14 @@ def simulate(
     Returns
     -------
     Simulation
+
+    Raises
+    ------
+    InputError
+        An unknown preset or parameter, a parameter out of its range, years or
+        a seed out of range, or parameters so extreme that the run stops
+        producing finite numbers (the message names the year and the
+        parameters furthest from their defaults).
 
     Examples
     --------
@@ -275,16 +284,14 @@ def simulate(
             raise InputError(f"params must be a ScenarioParams; got {type(params).__name__}.")
         p = params.replace(**overrides)
         name = "custom"
-    if not (isinstance(start, int | np.integer) and isinstance(end, int | np.integer)):
-        raise InputError(f"start and end must be integer years; got {start!r}, {end!r}.")
-    if end < start:
-        raise InputError(f"end ({end}) must not be before start ({start}).")
-    m = load_metros(year=int(start)) if metros is None else metros
+    start, end = check_years(start, end)
+    seed = check_seed(seed)
+    classify_roles = check_flag(classify_roles, "classify_roles")
+    progress = check_flag(progress, "progress")
+    m = load_metros(year=start) if metros is None else metros
     c = load_countries() if countries is None else countries
     world = engine.prepare_world(m, c, max_employment_rate=p.max_employment_rate)
-    panel, top, sink = engine.run(
-        world, p, start=int(start), end=int(end), seed=seed, progress=progress
-    )
+    panel, top, sink = engine.run(world, p, start=start, end=end, seed=seed, progress=progress)
     geo = world.metros.set_index("metro_id", drop=False)
     sources = world.sources.set_index("metro_id")
     geo = geo.join(sources[[c for c in sources.columns if c not in geo.columns]])
@@ -321,8 +328,7 @@ def simulate(
 
 
 def _preset_params(name: str, overrides: dict[str, float]) -> ScenarioParams:
-    if name not in PRESETS:
-        raise InputError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}.")
+    check_preset(name, PRESETS)
     return preset(name, **overrides)
 
 

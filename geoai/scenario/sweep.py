@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
+from geoai import _validate as v
 from geoai._optional import optional
+from geoai._scheduler import LOCAL, connected
 from geoai.errors import InputError
+from geoai.scenario._checks import check_flag, check_seed, check_years
 from geoai.scenario.presets import preset as preset_params
 
 if TYPE_CHECKING:
@@ -27,7 +30,10 @@ if TYPE_CHECKING:
     from geoai.scenario.params import ScenarioParams
     from geoai.scenario.simulation import Simulation
 
-__all__ = ["SweepResult", "sweep"]
+__all__ = ["MAX_RUNS", "SweepResult", "sweep"]
+
+#: Most random draws one sweep runs (each is a full simulation).
+MAX_RUNS = 100_000
 
 
 @dataclass
@@ -147,8 +153,13 @@ def _one(
 def _draw(
     base: ScenarioParams, ranges: dict[str, tuple[float, float]], n: int, seed: int
 ) -> pd.DataFrame:
+    if not isinstance(ranges, dict) or not ranges:
+        raise InputError(
+            "ranges must be a non-empty dict {parameter: (low, high)}; got "
+            f"{type(ranges).__name__}."
+        )
     known = set(base.describe().index)
-    unknown = sorted(set(ranges) - known)
+    unknown = sorted(map(str, set(ranges) - known))
     if unknown:
         raise InputError(f"unknown parameter(s) in ranges: {unknown}.")
     rng = np.random.default_rng(seed)
@@ -156,10 +167,12 @@ def _draw(
     for name, bounds in ranges.items():
         try:
             lo, hi = (float(b) for b in bounds)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError(
                 f"ranges[{name!r}] must be a (low, high) pair of numbers; got {bounds!r}."
             ) from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise InputError(f"ranges[{name!r}] must be finite numbers; got ({lo}, {hi}).")
         if not lo <= hi:
             raise InputError(f"ranges[{name!r}]: low {lo} is above high {hi}.")
         cols[name] = rng.uniform(lo, hi, n)
@@ -274,6 +287,10 @@ def sweep(
     from geoai.datasets import load_countries, load_metros
 
     base = preset_params(preset)
+    start, end = check_years(start, end)
+    seed = check_seed(seed)
+    classify_roles = check_flag(classify_roles, "classify_roles")
+    progress = check_flag(progress, "progress")
     if design is not None:
         if ranges is not None or n is not None:
             raise InputError("give design= or ranges= (with n=), not both.")
@@ -283,10 +300,9 @@ def sweep(
     else:
         if ranges is None:
             raise InputError("give ranges={parameter: (low, high)} or design=DataFrame.")
-        n = 100 if n is None else n
-        if int(n) < 1:
-            raise InputError(f"n must be >= 1; got {n}.")
-        draws = _draw(base, ranges, int(n), seed)
+        n = v.check_integer(100 if n is None else n, "n", minimum=1, maximum=MAX_RUNS)
+        check_seed(seed + n - 1, "seed + n - 1 (the last draw's seed)")
+        draws = _draw(base, ranges, n, seed)
         runs = [base.replace(**row) for row in draws.to_dict("records")]
         seeds = [seed + i for i in range(len(runs))]
     m = load_metros(year=int(start)) if metros is None else metros
@@ -313,24 +329,18 @@ def sweep(
 def _compute(tasks: list[Delayed], scheduler: str | Client | None, *, progress: bool) -> list[_Run]:
     dask = optional("dask", "scenario.sweep")
 
-    if scheduler is None or scheduler in ("threads", "processes", "sync", "synchronous"):
-        name = "threads" if scheduler is None else scheduler
+    if isinstance(scheduler, str | None) and (scheduler or "threads") in LOCAL:
+        name = scheduler or "threads"
         if progress:
             from dask.diagnostics import ProgressBar  # type: ignore[attr-defined]  # untyped dependency
 
             with ProgressBar():  # type: ignore[no-untyped-call]  # untyped dependency
                 return list(dask.compute(*tasks, scheduler=name))
         return list(dask.compute(*tasks, scheduler=name))
-    client_type = optional("distributed", "a dask.distributed scheduler").Client
-
-    client = scheduler if isinstance(scheduler, client_type) else client_type(scheduler)
-    try:
-        futures = client.compute(tasks)
+    with connected(scheduler) as client:  # an address: reached within a short timeout
+        futures = client.compute(tasks)  # type: ignore[union-attr]  # a Client here
         if progress:
             from distributed import progress as show
 
             show(futures)  # type: ignore[no-untyped-call]  # untyped dependency
-        return list(client.gather(futures))
-    finally:
-        if client is not scheduler:
-            client.close()
+        return list(client.gather(futures))  # type: ignore[union-attr]  # a Client here

@@ -14,6 +14,7 @@ import pandas as pd
 
 from geoai import _validate as v
 from geoai.errors import InputError
+from geoai.stats import _checks as c
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
@@ -28,7 +29,9 @@ def _from_table(
     flows: pd.DataFrame, ids: pd.Index, names: tuple[str, str, str]
 ) -> tuple[IntArray, FloatArray]:
     """Largest outflow per place from a long (origin, destination, flow) table."""
-    missing = [c for c in names if c not in flows.columns]
+    for arg, col in zip(("origin", "destination", "flow"), names, strict=True):
+        c.hashable(col, arg)
+    missing = [col for col in names if col not in flows.columns]
     if missing:
         raise InputError(
             f"flow table lacks columns {missing}; pass origin=, destination=, flow= to "
@@ -39,10 +42,21 @@ def _from_table(
         bad = flows.loc[(o < 0) | (d < 0), list(names[:2])].to_numpy().ravel()
         unknown = sorted({str(x) for x in bad} - {str(x) for x in ids})
         raise InputError(f"flow table has places without a size, e.g. {unknown[:5]}.")
+    if not pd.api.types.is_numeric_dtype(flows[names[2]].dtype):
+        raise InputError(
+            f"flow column {names[2]!r} must be numeric; got dtype {flows[names[2]].dtype}. "
+            "Convert it with pandas.to_numeric() first."
+        )
     f = flows[names[2]].to_numpy(dtype=np.float64, na_value=np.nan)
     _check_flows(f)
     pair, inverse = np.unique(o.astype(np.int64) * len(ids) + d, return_inverse=True)
-    f = np.bincount(inverse, f)  # rows repeating a pair add up
+    with np.errstate(over="ignore"):
+        f = np.bincount(inverse, f)  # rows repeating a pair add up
+    if not np.isfinite(f).all():
+        raise InputError(
+            "flows of a repeated (origin, destination) pair add up beyond the float range; "
+            "rescale the flow column (e.g. to thousands)."
+        )
     o, d = pair // len(ids), pair % len(ids)
     keep = (o != d) & (f > 0)
     o, d, f = o[keep], d[keep], f[keep]
@@ -56,8 +70,14 @@ def _from_table(
 
 def _from_matrix(flows: ArrayLike) -> tuple[IntArray, FloatArray]:
     """Largest off-diagonal outflow per row of a dense square matrix."""
-    mat = np.asarray(flows, dtype=np.float64)
-    if mat.ndim != 2 or mat.shape[0] != mat.shape[1]:
+    try:
+        mat = np.asarray(flows, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise InputError(
+            "flows must be numbers: a square (n, n) matrix, a long DataFrame (origin, "
+            f"destination, flow) or a flows.AggregateResult; got {type(flows).__name__}."
+        ) from None
+    if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] == 0:
         raise InputError(
             "flows must be a square (n, n) matrix, a long DataFrame (origin, destination, "
             f"flow) or a flows.AggregateResult; got shape {mat.shape}."
@@ -76,6 +96,12 @@ def _largest_outflows(
     names: tuple[str, str, str],
 ) -> tuple[pd.Index, IntArray, FloatArray, FloatArray]:
     """``(ids, target position or -1, target flow, size)`` from the accepted flow inputs."""
+    if isinstance(size, pd.Series) and not size.index.is_unique:
+        dup = size.index[size.index.duplicated()].unique()[:5].tolist()
+        raise InputError(
+            f"size has repeated index labels (e.g. {dup}), so a place would have two sizes; "
+            "aggregate or de-duplicate it first (size.groupby(level=0).sum())."
+        )
     if hasattr(flows, "top_index") and hasattr(flows, "top_flow"):  # flows.AggregateResult
         agg = cast("AggregateResult", flows)  # duck-typed: any object with these fields
         if agg.top_index.shape[1] == 0:
@@ -96,13 +122,17 @@ def _largest_outflows(
         ids = size.index if isinstance(size, pd.Series) and len(size) == n else pd.RangeIndex(n)
     if isinstance(size, pd.Series):
         if not ids.isin(size.index).all():
-            raise InputError("size must have a value for every place of the flows.")
-        s = size.reindex(ids).to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        s = np.asarray(size, dtype=np.float64).ravel()
-        if s.size != len(ids):
-            raise InputError(f"size has {s.size} values for {len(ids)} places.")
-    v.check_finite(s, "size")
+            missing = ids[~ids.isin(size.index)][:5].tolist()
+            raise InputError(
+                f"size must have a value for every place of the flows; missing e.g. {missing}. "
+                "Reindex it with size.reindex(ids)."
+            )
+        size = size.reindex(ids)
+    elif np.ndim(size) == 0:  # a scalar (or None): not one size per place
+        raise InputError(
+            f"size must hold one value per place ({len(ids)}); got {type(size).__name__}."
+        )
+    s = v.as_mass(size, "size", n=len(ids), allow_zero_sum=True)
     return ids, target, amount, s
 
 
@@ -140,12 +170,13 @@ def dominant_flows(
     flows : array-like (n, n), pandas.DataFrame or flows.AggregateResult
         A dense flow matrix (origin rows, destination columns; diagonal
         ignored), a long table with ``origin``, ``destination`` and ``flow``
-        columns (rows repeating a pair add up), or the result of :func:`geoai.flows.aggregate` with
-        ``top_k >= 1``. Flows are >= 0.
+        columns (rows repeating a pair add up), or the result of
+        :func:`geoai.flows.aggregate` with ``top_k >= 1``. Flows are finite and >= 0.
     size : array-like (n,) or pandas.Series
-        Size of each place (population, jobs). For a long table, a Series
-        indexed by place id (it defines the places); otherwise aligned
-        with the places by position, or a Series indexed by their ids.
+        Size of each place (population, jobs), finite and >= 0. For a long
+        table, a Series indexed by place id (it defines the places; its labels
+        must be unique); otherwise aligned with the places by position, or a
+        Series indexed by their ids.
     origin : str, default "origin"
         Column of a long table holding the origin place ids.
     destination : str, default "destination"
@@ -162,6 +193,14 @@ def dominant_flows(
         subordinate to, -1 if none), ``dominant_id``, ``is_root``, ``root``
         (position of the top of its chain; itself for roots), ``root_id``
         and ``depth`` (steps to the root).
+
+    Raises
+    ------
+    InputError
+        Flows that are not numbers, not square, empty, NaN, infinite or
+        negative; a table without the named columns or naming places without a
+        size; sizes that are missing, repeated (a Series with duplicated
+        labels), non-numeric, NaN or negative.
 
     Examples
     --------

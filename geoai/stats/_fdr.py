@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geoai import _validate as v
 from geoai.errors import InputError
+from geoai.stats import _checks as c
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -88,6 +88,12 @@ def fdr(pvalues: ArrayLike, alpha: float = 0.05) -> BoolArray:
     numpy.ndarray of bool, shape (n,)
         True where the null hypothesis is rejected.
 
+    Raises
+    ------
+    InputError
+        ``pvalues`` not numbers, not one-dimensional or outside [0, 1];
+        ``alpha`` not a number in (0, 1).
+
     Examples
     --------
     >>> from geoai.stats import fdr
@@ -96,14 +102,11 @@ def fdr(pvalues: ArrayLike, alpha: float = 0.05) -> BoolArray:
     """
     try:
         p = np.asarray(pvalues, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError("pvalues must be numbers in [0, 1] (NaN allowed).") from None
     if p.ndim != 1:
         raise InputError(f"pvalues must be one-dimensional; got shape {p.shape}.")
     valid = p[~np.isnan(p)]
     if ((valid < 0) | (valid > 1)).any():
         raise InputError("pvalues must lie in [0, 1] (NaN allowed for missing tests).")
-    a = v.check_positive(alpha, "alpha")
-    if a >= 1:
-        raise InputError(f"alpha must be in (0, 1), e.g. 0.05; got {alpha!r}.")
-    return _bh(p, a)
+    return _bh(p, c.level(alpha, "alpha"))

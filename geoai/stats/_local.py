@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -11,20 +10,16 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import ndtr
 
-from geoai import _validate as v
 from geoai.errors import GeoAIWarning, InputError
 from geoai.kernels.lisa import permutation_null
+from geoai.stats import _checks as c
 from geoai.stats._fdr import _bh, _bh_adjusted, _bh_steps, _permutations_needed
+from geoai.stats._inputs import Inputs, check_denominators, prepare
 from geoai.stats._permutation import check_finished, check_null_memory, n_chunks
 from geoai.stats._weights import (
-    TRANSFORMS,
     SpatialWeights,
-    as_weights,
-    check_k,
-    check_transform,
     csr,
     transformed,
-    weights,
 )
 
 if TYPE_CHECKING:
@@ -84,96 +79,6 @@ class PermutationWarning(GeoAIWarning):
     """
 
 
-# ------------------------------------------------------------ shared checks
-@dataclass(frozen=True)
-class _Inputs:
-    y: FloatArray
-    w: SpatialWeights
-    permutations: int
-    seed: int
-    fdr: float | None
-    alpha: float
-    transform: str
-
-
-def _column(gdf: object, column: object) -> FloatArray:
-    """Return the column as float64, checked numeric, finite and not constant."""
-    if not isinstance(gdf, pd.DataFrame):
-        raise InputError(f"gdf must be a (Geo)DataFrame; got {type(gdf).__name__}.")
-    v.check_nonempty(len(gdf), "gdf")
-    if column not in gdf.columns:
-        cols = [str(c) for c in gdf.columns if c != getattr(gdf, "_geometry_column_name", None)]
-        raise InputError(f"column {column!r} is not in gdf; available: {cols[:12]}.")
-    col = gdf[column]
-    if not pd.api.types.is_numeric_dtype(col.dtype):
-        raise InputError(
-            f"column {column!r} must be numeric; got dtype {col.dtype}. Convert it with "
-            "pandas.to_numeric() first."
-        )
-    y = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    v.check_finite(y, f"column {column!r}")
-    if np.ptp(y) == 0:
-        raise InputError(
-            f"column {column!r} is constant (every value is {y[0]:g}); local statistics "
-            "need variation. Pick another column or drop it from the analysis."
-        )
-    return np.asarray(y)
-
-
-def _level(value: float, name: str, hint: str = "") -> float:
-    try:
-        a = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number in (0, 1){hint}; got {value!r}.") from None
-    if not 0 < a < 1:
-        raise InputError(f"{name} must be in (0, 1), e.g. 0.05{hint}; got {value!r}.")
-    return a
-
-
-def _inference_options(
-    permutations: int, seed: int | None, fdr: float | None, alpha: float
-) -> tuple[int, int, float | None, float]:
-    if isinstance(permutations, bool) or not isinstance(permutations, int | np.integer):
-        raise InputError(f"permutations must be an integer >= 0; got {permutations!r}.")
-    if permutations < 0:
-        raise InputError(f"permutations must be >= 0 (999 is usual); got {permutations}.")
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
-        raise InputError(f"seed must be an integer in [0, 2**63) or None; got {seed!r}.")
-    rate = None if fdr is None else _level(fdr, "fdr", ", or None for unadjusted p-values")
-    return int(permutations), int(seed), rate, _level(alpha, "alpha")
-
-
-def _prepare(
-    gdf: gpd.GeoDataFrame | pd.DataFrame,
-    column: str,
-    *,
-    k: int,
-    w: WeightsLike | None,
-    permutations: int,
-    seed: int | None,
-    fdr: float | None,
-    alpha: float,
-    transform: str,
-    allowed: tuple[str, ...] = TRANSFORMS,
-) -> _Inputs:
-    y = _column(gdf, column)
-    perms, seed, rate, a = _inference_options(permutations, seed, fdr, alpha)
-    how = check_transform(transform, allowed)
-    if w is None:
-        if not hasattr(gdf, "geometry"):
-            raise InputError(
-                "gdf has no geometry to build weights from; pass a GeoDataFrame or weights=."
-            )
-        v.require_crs(gdf, "gdf")
-        check_k(k, len(gdf))
-        sw = weights(gdf, k=k, transform=how)
-    else:
-        sw = as_weights(w, gdf.index)
-    return _Inputs(y, sw, perms, seed, rate, a, how)
-
-
 def _split(
     w: SpatialWeights, data: FloatArray
 ) -> tuple[FloatArray, IntArray, IntArray, FloatArray]:
@@ -190,6 +95,12 @@ def _split(
 
 
 def _warn_islands(islands: BoolArray, index: pd.Index) -> None:
+    """Warn about islands; refuse weights under which every observation is one."""
+    if islands.all():
+        raise InputError(
+            f"none of the {islands.size} observations has a neighbour under these weights, so "
+            "no local statistic is defined; use a larger distance_km or KNN weights."
+        )
     if islands.any():
         ex = [str(x) for x in index[islands][:5]]
         warnings.warn(
@@ -209,7 +120,7 @@ def _null(
     a: FloatArray,
     b: FloatArray,
     observed: FloatArray,
-    inp: _Inputs,
+    inp: Inputs,
 ) -> tuple[FloatArray, FloatArray, BoolArray]:
     """Folded pseudo p-value, z_sim and upper-tail flag from the permutation kernel."""
     n = x.size
@@ -230,12 +141,12 @@ def _null(
     ok = n_ge >= 0
     # esda's folded p: extreme in the nearer tail; ties count on both sides
     p = np.where(ok, (np.minimum(n_ge, n_le) + 1.0) / (inp.permutations + 1.0), np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z_sim = np.where(ok & (sd > 0), (observed - mean) / sd, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a spread within the tie tolerance
+        z_sim = np.where(ok & (sd > tol), (observed - mean) / sd, np.nan)  # is rounding: no z
     return p, z_sim, ok & (n_ge < n_le)
 
 
-def _warn_floor(m: int, inp: _Inputs, stacklevel: int) -> None:
+def _warn_floor(m: int, inp: Inputs, stacklevel: int) -> None:
     """Warn when the permutation floor ``1 / (P + 1)`` blocks the first rejection."""
     perms = inp.permutations
     floor = 1.0 / (perms + 1)
@@ -266,7 +177,7 @@ def _warn_floor(m: int, inp: _Inputs, stacklevel: int) -> None:
 
 
 def _decide(
-    p: FloatArray, inp: _Inputs, *, floor: bool = True, stacklevel: int = 4
+    p: FloatArray, inp: Inputs, *, floor: bool = True, stacklevel: int = 4
 ) -> tuple[BoolArray, FloatArray]:
     """``significant`` and ``p_fdr`` (NaN when ``fdr=None``) from the p-values ``p``."""
     m = int(np.count_nonzero(~np.isnan(p)))
@@ -332,9 +243,11 @@ def local_moran(
     -------
     pandas.DataFrame
         Indexed like ``gdf``: ``I``, ``z_sim`` (standardised against the
-        permutations), ``p_sim`` (unadjusted pseudo p-value), ``p_fdr``
-        (BH-adjusted p-value: the smallest false discovery rate at which the
-        observation is a discovery; NaN when ``fdr=None``), ``quadrant``
+        permutations; NaN where every permutation gives the same statistic, as
+        when an observation's neighbours are all the other observations),
+        ``p_sim`` (unadjusted pseudo p-value), ``p_fdr`` (BH-adjusted
+        p-value: the smallest false discovery rate at which the observation
+        is a discovery; NaN when ``fdr=None``), ``quadrant``
         (categorical, one of :data:`QUADRANTS`), ``significant`` (BH at
         ``fdr``, or ``p_sim < alpha`` when ``fdr=None``), ``label`` (the
         quadrant if significant, else ``"ns"``). Islands have NaN
@@ -345,7 +258,7 @@ def local_moran(
     InputError
         Missing, non-numeric, NaN or constant column; fewer than ``k + 1``
         rows; bad ``permutations``, ``seed``, ``fdr``, ``alpha``, ``transform`` or
-        weights.
+        weights; weights under which no observation has a neighbour.
     ResourceError
         The permutation buffers (8 bytes a permutation per thread) exceed the
         memory budget (:mod:`geoai._budget`).
@@ -372,7 +285,7 @@ def local_moran(
     >>> lisa["label"].cat.categories.tolist()
     ['HH', 'LH', 'LL', 'HL', 'ns']
     """
-    inp = _prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
+    inp = prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
                    fdr=fdr, alpha=alpha, transform=transform)  # fmt: skip
     w = inp.w
     n = w.n
@@ -468,12 +381,17 @@ def getis_ord(
         ``p_sim`` or, with ``permutations=0``, ``p_norm``; NaN when
         ``fdr=None``), ``significant``, ``label`` (categorical ``"hot"``,
         ``"cold"``, ``"ns"``). Islands (no neighbour but self) are NaN and ``"ns"``.
+        ``z`` and ``p_norm`` are NaN where the normal moments are degenerate:
+        binary weights under which an observation's neighbourhood is every
+        observation (its G is then 1, or the expected value, whatever the data).
 
     Raises
     ------
     InputError
-        As :func:`local_moran`, and for negative values or a transform
-        other than ``"r"``/``"b"``.
+        As :func:`local_moran`, and for negative values, a transform other
+        than ``"r"``/``"b"``, a ``star`` that is not a bool, and, for G
+        (``star=False``), fewer than 3 observations or a single nonzero value
+        (the sum of the others, G's denominator, is then 0).
     ResourceError
         As :func:`local_moran`.
     CRSError
@@ -532,8 +450,9 @@ def getis_ord_core(
     A flag rather than ``warnings.catch_warnings()`` around the call, which is not
     thread-safe (the scenario sweep classifies on several threads at once).
     """
-    inp = _prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
+    inp = prepare(gdf, column, k=k, w=weights, permutations=permutations, seed=seed,
                    fdr=fdr, alpha=alpha, transform=transform, allowed=("r", "b"))  # fmt: skip
+    star = c.flag(star, "star")
     y = inp.y
     if (y < 0).any():
         raise InputError(
@@ -562,6 +481,7 @@ def getis_ord_core(
     own = 0.0 if star else 1.0
     big_n = n - own
     denom = total - y * own
+    check_denominators(denom, n, star=star, column=column)
     g = (sp.csr_array((data, sw.indices, sw.indptr), shape=(n, n)) @ y) / denom
     mean = denom / big_n
     var = ((y * y).sum() - y * y * own) / big_n - mean**2

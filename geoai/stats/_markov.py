@@ -32,6 +32,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.special import chdtrc
 
 from geoai.errors import InputError
+from geoai.stats import _checks as c
 from geoai.stats._markov_result import SpatialMarkov
 from geoai.stats._weights import check_k, weights
 
@@ -277,9 +278,11 @@ def spatial_markov(
     InputError
         On missing columns, duplicated ``(metro_id, year)``, an unbalanced
         panel, unevenly spaced or missing years, projections not allowed,
-        NaN or negative values, fewer than ``k`` distinct values (or ties
-        that collapse quantiles), ``k < 2``, ``neighbours >= n``, or metros
-        without a location.
+        NaN, negative or non-numeric values (strings are not read as
+        numbers), fewer than ``k`` distinct values (or ties that collapse
+        quantiles), ``k < 2``, ``neighbours >= n``, ``k``, ``neighbours`` or
+        ``years`` that are not whole numbers, ``relative`` or ``projections``
+        not a bool, or metros without a location.
 
     Examples
     --------
@@ -293,11 +296,15 @@ def spatial_markov(
     >>> list(sm.summary().columns)
     ['moves', 'stay', 'up', 'down', 'steady_0', 'steady_1', 'steady_2']
     """
+    c.hashable(value, "value")
+    relative, projections = c.flag(relative, "relative"), c.flag(projections, "projections")
     ids, yrs, raw = _balanced(panel, value, years, projections=projections)
     k = _check_classes(k)
     n = ids.size
+    neighbours = check_k(neighbours, n, "neighbours")
     y = raw
-    if relative:
+    if relative:  # scale-free: an exact power-of-two rescale keeps the year sums finite
+        raw = np.ldexp(raw, -int(np.frexp(raw.max())[1]))
         mean = raw.mean(axis=0)
         if (mean <= 0).any():
             bad = yrs[mean <= 0].tolist()
@@ -311,7 +318,7 @@ def spatial_markov(
             f"{value} has {np.unique(y).size} distinct values but k={k} classes need at "
             "least k; lower k or pass more metros or years."
         )
-    w = weights(_points(metros, ids), k=check_k(neighbours, n))
+    w = weights(_points(metros, ids), k=neighbours)
     lag = np.asarray(w.sparse @ y)
     classes, bins = pooled_quantiles(y, k)
     lag_classes, lag_bins = pooled_quantiles(lag, k)
@@ -335,9 +342,7 @@ def spatial_markov(
 
 
 def _check_classes(k: object) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
-        raise InputError(f"k must be an integer >= 2 (number of classes); got {k!r}.")
-    return int(k)
+    return c.whole(k, "k", minimum=2, hint="the number of classes, e.g. 5")
 
 
 def _balanced(
@@ -370,10 +375,12 @@ def _balanced(
             f"panel has duplicated (metro_id, year) rows, e.g. ({dup['metro_id']!r}, "
             f"{dup['year']}); keep one row per metro and year."
         )
-    try:
-        vals = panel[value].to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{value!r} must be numeric; got dtype {panel[value].dtype}.") from None
+    if not pd.api.types.is_numeric_dtype(panel[value].dtype):
+        raise InputError(
+            f"{value!r} must be numeric; got dtype {panel[value].dtype}. Convert it with "
+            "pandas.to_numeric() first."
+        )
+    vals = panel[value].to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(vals).all() or (vals < 0).any():
         raise InputError(
             f"{value!r} has {int((~np.isfinite(vals) | (vals < 0)).sum())} NaN, infinite or "
@@ -408,11 +415,14 @@ def _select_years(panel: pd.DataFrame, years: Iterable[int] | None) -> pd.DataFr
     if years is None:
         return panel
     try:
-        wanted = np.unique(np.asarray(list(years), dtype=np.int64))
-    except (TypeError, ValueError):
+        listed = list(years)
+    except TypeError:
         raise InputError(
-            f"years must be integers, e.g. range(1950, 2016, 5); got {years!r}."
+            f"years must be a list of integers, e.g. range(1950, 2016, 5); got {c.shown(years)}."
         ) from None
+    wanted = np.unique(
+        np.array([c.whole(y, "years", hint="e.g. range(1950, 2016, 5)") for y in listed], np.int64)
+    )
     absent = np.setdiff1d(wanted, year.unique())
     if absent.size:
         raise InputError(

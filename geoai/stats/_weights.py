@@ -9,7 +9,7 @@ small CSR structure, :class:`SpatialWeights`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from geoai import _validate as v
 from geoai._geodesy import chord_of_km
 from geoai.errors import InputError
 from geoai.kernels.distance import unit_vectors
+from geoai.stats import _checks as c
 
 if TYPE_CHECKING:
     from libpysal.graph import Graph
@@ -209,15 +210,39 @@ def check_transform(transform: object, allowed: tuple[str, ...] = TRANSFORMS) ->
     return str(v.check_choice(how, allowed, "transform"))
 
 
-def check_k(k: object, n: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InputError(f"k must be an integer >= 1 (neighbours per point); got {k!r}.")
-    if n < k + 1:
+def check_k(k: object, n: int, name: str = "k") -> int:
+    """Return ``k`` (neighbours per point) as an int in ``[1, n - 1]``, else raise InputError.
+
+    Parameters
+    ----------
+    k : object
+        The argument as given: a whole number (``3`` or ``3.0``).
+    n : int
+        Number of points.
+    name : str, default "k"
+        The argument's name in the caller (``neighbours`` for spatial_markov).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> check_k(3.0, 10)
+    3
+    >>> try:
+    ...     check_k(4, 4)
+    ... except InputError as exc:
+    ...     print(exc)  # doctest: +ELLIPSIS
+    k=4 nearest neighbours need at least k + 1 = 5 rows, but only 4 were given; ...
+    """
+    kk = c.whole(k, name, minimum=1, hint="the number of neighbours per point, e.g. 8")
+    if n < kk + 1:
         raise InputError(
-            f"k={k} nearest neighbours need at least k + 1 = {k + 1} rows, but only {n} "
-            f"were given; lower k (at most {max(n - 1, 0)}) or pass more points."
+            f"{name}={kk} nearest neighbours need at least {name} + 1 = {kk + 1} rows, but only "
+            f"{n} were given; lower {name} (at most {max(n - 1, 0)}) or pass more points."
         )
-    return int(k)
+    return kk
 
 
 def weights(
@@ -314,7 +339,7 @@ def weights_of(
     if distance_km is None:
         adj = _knn(pts, check_k(k, len(pts)))
     else:
-        d = v.check_positive(distance_km, "distance_km")
+        d = c.positive(distance_km, "distance_km", unit="km")
         # planar: the distance in the CRS's units; geographic: its chord on the unit sphere
         r = d / km_per_unit if km_per_unit else float(chord_of_km(d))
         adj = _band(pts, r * (1 + 1e-12))
@@ -340,6 +365,12 @@ def as_weights(w: object, index: pd.Index) -> SpatialWeights:
         cols = pos.get_indexer(adj.index.get_level_values(1))
         vals = adj.to_numpy(dtype=np.float64)
     elif sp.issparse(w):
+        shape = cast("sp.sparray", w).shape
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise InputError(
+                f"a sparse weights matrix must be square (n, n); got shape {shape}. Build it "
+                "with one row and one column per observation."
+            )
         coo = sp.coo_array(w)
         ids, rows, cols, vals = np.arange(coo.shape[0]), coo.row, coo.col, coo.data
     else:
@@ -352,6 +383,8 @@ def as_weights(w: object, index: pd.Index) -> SpatialWeights:
             f"weights cover {len(ids)} observations but the data has {n} rows; build the "
             "weights from the same rows (e.g. geoai.stats.weights(gdf))."
         )
+    if np.iscomplexobj(vals):
+        raise InputError("weights must be real numbers >= 0; got complex values.")
     vals = np.asarray(vals, dtype=np.float64)
     if not np.isfinite(vals).all() or (vals < 0).any():
         raise InputError("weights must be finite and >= 0; found negative, NaN or inf values.")

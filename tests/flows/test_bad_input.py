@@ -349,3 +349,36 @@ def test_toy_metres_near_a_regional_false_origin_are_not_degrees():
     toy = gpd.GeoSeries(gpd.points_from_xy([0.0, 50.0, 100.0], [0.0, 0.0, 0.0]), crs="EPSG:3067")
     km = flows.cost_matrix(toy)
     assert km[0, 2] == pytest.approx(0.1)
+
+
+# --- fuzz finds: mass overflow and huge ints ---------------------------------------------------
+
+
+@pytest.mark.parametrize("mass", [1e300, 1e101])
+def test_masses_that_would_overflow_the_kernels_are_refused(mass):
+    """Before: masses of 1e300 overflowed to inf inside the kernels (a RuntimeWarning, then NaN)."""
+    pts = places(4)
+    big = np.full(4, mass)
+    for call in (
+        lambda: flows.aggregate(pts, big, **EXP),
+        lambda: flows.radiation(pts, big),
+        lambda: flows.balance_matrix_free(pts, big, big, **EXP),
+        lambda: flows.interaction(big, big, flows.cost_matrix(pts), **EXP),
+    ):
+        with pytest.raises(InputError, match="beyond 1e\\+100") as info:
+            call()
+        assert "Rescale" in str(info.value)  # the fix
+
+
+def test_exponents_that_would_overflow_name_alpha_and_gamma():
+    pts = places(4)
+    with pytest.raises(InputError, match=r"mass_o\*\*alpha \* mass_d\*\*gamma reaches 1e"):
+        flows.aggregate(pts, np.full(4, 1e40), alpha=6.0, **EXP)
+    ok = flows.aggregate(pts, np.full(4, 1e40), alpha=2.0, **EXP)  # 1e80 * 1e40: fine
+    assert np.isfinite(ok.outflow).all()
+
+
+def test_a_huge_int_as_flows_is_an_input_error():
+    """Fuzz find: to_lines(10**5000, metros) raised OverflowError from numpy."""
+    with pytest.raises(InputError, match="flows must be an"):
+        flows.to_lines(10**5000, places(3))

@@ -259,7 +259,7 @@ def test_refuses_to_clobber_and_overwrites_on_request(tmp_path, outputs):
     assert p.read_bytes() == before
     write_layers(p, {"flows": flows}, overwrite=True)
     assert [str(n) for n in pyogrio.list_layers(p)[:, 0]] == ["flows"]
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["g.gpkg"]
+    assert sorted(x.name for x in tmp_path.iterdir()) == [".geoai-files.json", "g.gpkg"]
 
 
 def test_failure_mid_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, outputs, monkeypatch):
@@ -283,7 +283,10 @@ def test_failure_mid_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, outpu
                          styles=_styles(metros, flows), overwrite=overwrite)  # fmt: skip
     assert calls == ["metros", "flows"] * 2
     assert p.read_bytes() == before
-    assert sorted(x.name for x in tmp_path.iterdir()) == ["g.gpkg"]  # no temp, no new file
+    assert sorted(x.name for x in tmp_path.iterdir()) == [
+        ".geoai-files.json",
+        "g.gpkg",
+    ]  # no temp, no new file
 
 
 def test_bad_inputs(tmp_path, outputs):

@@ -202,7 +202,7 @@ def test_refuses_to_clobber_and_a_failure_keeps_the_old_project(folder, monkeypa
         write_project(p, _layers()[:1], overwrite=True)
     assert p.read_bytes() == before
     monkeypatch.undo()
-    assert sorted(x.name for x in folder.iterdir()) == [
+    assert sorted(x.name for x in folder.iterdir()) == [".geoai-files.json",
         "geoai.gpkg", "potential_concentration.qml", "potential_concentration.tif",
         "project.qgz"]  # fmt: skip
     write_project(p, _layers()[:1], overwrite=True)

@@ -72,7 +72,7 @@ def test_cog_round_trip_layout_and_gdal_validation(tmp_path):
     assert back.rio.crs == da.rio.crs
     _validate_cog(path)
     assert (tmp_path / "pot.qml").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["pot.qml", "pot.tif"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".geoai-files.json", "pot.qml", "pot.tif"]
 
 
 @pytest.mark.gdal
@@ -104,7 +104,12 @@ def test_refuses_to_clobber_without_overwrite(tmp_path):
         write_raster(da, tmp_path / "b.tif")
     assert not (tmp_path / "b.tif").exists()
     assert (tmp_path / "b.qml").read_text() == "mine"
-    write_raster(da, target, overwrite=True)
+    with pytest.raises(InputError, match="no record of writing it"):  # not geoai's, even so
+        write_raster(da, target, overwrite=True)
+    assert target.read_bytes() == b"precious"
+    target = tmp_path / "c.tif"
+    write_raster(da, target)
+    write_raster(da, target, overwrite=True)  # geoai's own file
     with rasterio.open(target) as src:
         np.testing.assert_array_equal(src.read(1), da.values)
 
@@ -122,7 +127,11 @@ def test_failure_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         write_raster(da * 2, target, overwrite=True)
     assert target.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.qml", "keep.tif"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".geoai-files.json",
+        "keep.qml",
+        "keep.tif",
+    ]
 
 
 @pytest.mark.gdal

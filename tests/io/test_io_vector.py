@@ -21,7 +21,10 @@ def test_write_read_roundtrip(tmp_path, pts, suffix):
     assert back["a"].tolist() == [1, 2]
     assert back.crs.to_epsg() == 4326
     assert back.geom_equals(pts.geometry).all()
-    assert [p.name for p in tmp_path.iterdir()] == [f"out{suffix}"]  # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".geoai-files.json",
+        f"out{suffix}",
+    ]  # no temporary left
 
 
 def test_refuses_to_clobber_and_overwrites_on_request(tmp_path, pts):
@@ -36,7 +39,8 @@ def test_refuses_to_clobber_and_overwrites_on_request(tmp_path, pts):
 
 def test_crash_midway_keeps_previous_file(tmp_path):
     target = tmp_path / "layer.txt"
-    target.write_text("previous")
+    with atomic_path(target) as tmp:  # geoai's file: overwrite may replace it
+        tmp.write_text("previous")
 
     def crash():
         with atomic_path(target, overwrite=True) as tmp:
@@ -46,7 +50,7 @@ def test_crash_midway_keeps_previous_file(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         crash()
     assert target.read_text() == "previous"
-    assert [p.name for p in tmp_path.iterdir()] == ["layer.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".geoai-files.json", "layer.txt"]
 
 
 def test_bad_paths(tmp_path, pts):

@@ -42,7 +42,8 @@ def test_new_files_and_run_folders_follow_the_umask(tmp_path, value, file_bits, 
 
 def test_a_replaced_file_keeps_its_own_mode(tmp_path):
     target = tmp_path / "shared.txt"
-    target.write_text("old")
+    with atomic_path(target) as tmp:
+        tmp.write_text("old")
     target.chmod(0o640)
     with mask(0o022):
         with atomic_path(target, overwrite=True) as tmp:

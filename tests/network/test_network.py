@@ -460,7 +460,7 @@ def test_nodes_to_raster_on_a_geographic_grid(walk, jobs):
     assert np.nanmax(da.values) == acc["within_cutoff"].max()
     with pytest.raises(CRSError, match="projected"):
         network.nodes_to_raster(acc.to_crs(4326), grid)
-    with pytest.raises(InputError, match="'nope' column"):
+    with pytest.raises(InputError, match="column='nope' is not a column of nodes"):
         network.nodes_to_raster(acc, grid, column="nope")
 
 

@@ -245,7 +245,7 @@ def test_folder_of_geoai_run_is_refused(tmp_path):
         (["--as-of", "1900"], "must be a year from 1955 to 2015"),
         (["--as-of", "1950"], "must be a year from 1955 to 2015"),
         (["--as-of", "2040", "--allow-projections"], "from 1955 to 2035"),
-        (["--min-population", "-5"], "min_population"),
+        (["--min-population", "-5"], "--min-population must be"),
         (["--min-population", "1e9"], "no metro reaches"),
     ],
 )

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import geoai
 import geoai.pipeline
 from geoai.cli import app
 from geoai.errors import InputError
@@ -50,7 +51,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 def _no_staging_left(parent: Path) -> bool:
-    return not [p for p in parent.iterdir() if ".tmp-" in p.name]
+    return not [p for p in parent.iterdir() if ".tmp-" in p.name or "geoai-lock" in p.name]
 
 
 def _user_folder(folder: Path) -> dict[str, str]:
@@ -344,11 +345,11 @@ def test_manifest_records_every_file_and_folder(full_out):
     assert datetime.fromisoformat(doc["written_utc"]).utcoffset().total_seconds() == 0
 
 
-def test_a_move_that_fails_half_way_leaves_a_folder_the_next_run_accepts(
-    tmp_path, fast_out, monkeypatch
-):
+def test_a_move_that_fails_half_way_is_rolled_back_at_once(tmp_path, fast_out, monkeypatch):
+    """A full disk after the first file moved in: the previous outputs come back, byte for byte."""
     out = _copy(fast_out, tmp_path / "out")
     (out / "NOTES.md").write_text("mine\n")
+    before = _digest(out)
     real_replace = os.replace
     moved = []
 
@@ -361,15 +362,15 @@ def test_a_move_that_fails_half_way_leaves_a_folder_the_next_run_accepts(
 
     monkeypatch.setattr(os, "replace", flaky)
     longer = {**FAST, "scenario": {**FAST["scenario"], "end": 2028}}  # other bytes
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(geoai.OutputError, match=r"No space left on device.*as they were"):
         run(longer, out, overwrite=True, progress=False)
     monkeypatch.setattr(os, "replace", real_replace)
-    assert len(moved) == 1
-    old, now = _digest(fast_out), _digest(out)
-    assert now["geoai.gpkg"] != old["geoai.gpkg"]  # moved in
-    assert now["panel.parquet"] == old["panel.parquet"]  # not moved yet
+    assert len(moved) == 1  # one new file had moved in before the failure
+    assert _digest(out) == before  # ... and was rolled back, with the manifest
+    assert not (out / ".geoai-previous").exists()
+    assert read_manifest(out).state == ""
     assert _no_staging_left(tmp_path)
-    run(FAST, out, overwrite=True, progress=False)  # old and new bytes are both geoai's
+    run(FAST, out, overwrite=True, progress=False)
     assert (out / "NOTES.md").read_text() == "mine\n"
     assert read_manifest(out).replacing == {}
 

@@ -1,7 +1,9 @@
 """Checks run once at the public boundary.
 
 Public functions call these helpers before handing plain arrays to kernels,
-which trust their input. Each helper raises an :class:`~geoai.errors.InputError`
+which trust their input. The CRS checks live in :mod:`geoai._validate._crs`
+and the file checks in :mod:`geoai._validate._files`; every name is
+importable from here. Each helper raises an :class:`~geoai.errors.InputError`
 or :class:`~geoai.errors.CRSError` that names the argument, says what was
 expected and what was given, and suggests the fix.
 """
@@ -9,22 +11,30 @@ expected and what was given, and suggests the fix.
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from pyproj import CRS
-from pyproj.exceptions import ProjError
 
-from geoai.errors import CRSError, InputError
+from geoai._validate._crs import (
+    as_crs,
+    check_coords_crs,
+    require_crs,
+    require_geographic,
+    require_projected,
+)
+from geoai._validate._files import check_input_file, read_toml, short
+from geoai.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
     from numpy.typing import ArrayLike
+    from pyproj import CRS
 
-    from geoai._typing import FloatArray, PathLike
+    from geoai._typing import FloatArray
 
 __all__ = [
     "align_to_index",
@@ -35,15 +45,18 @@ __all__ = [
     "check_coords_crs",
     "check_finite",
     "check_finite_number",
+    "check_input_file",
     "check_integer",
     "check_nonempty",
     "check_positive",
     "check_same_length",
     "check_unique_ids",
     "index_of",
+    "read_toml",
     "require_crs",
     "require_geographic",
     "require_projected",
+    "short",
 ]
 
 _T = TypeVar("_T")
@@ -134,18 +147,19 @@ def check_integer(
         if not f.is_integer():
             lo = int(np.floor(f))
             raise InputError(
-                f"{name} must be a whole number; got {value!r}, which would be truncated. "
+                f"{name} must be a whole number; got {short(value)}, which would be truncated. "
                 f"Pass an int, e.g. {lo} or {lo + 1}."
             )
         out = int(f)
     else:
         raise InputError(
-            f"{name} must be a whole number; got {type(value).__name__} {value!r}. Pass an int."
+            f"{name} must be a whole number; got {type(value).__name__} {short(value)}. "
+            "Pass an int."
         )
     if minimum is not None and out < minimum:
-        raise InputError(f"{name} must be >= {minimum}; got {value!r}.")
+        raise InputError(f"{name} must be >= {minimum}; got {short(value)}.")
     if maximum is not None and out > maximum:
-        raise InputError(f"{name} must be <= {maximum}; got {value!r}.")
+        raise InputError(f"{name} must be <= {maximum}; got {short(value)}.")
     return out
 
 
@@ -166,13 +180,16 @@ def check_finite_number(value: object, name: str) -> float:
         value = value.item()
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise InputError(
-            f"{name} must be a finite number; got {type(value).__name__} {value!r}. "
+            f"{name} must be a finite number; got {type(value).__name__} {short(value)}. "
             "Pass a real number such as 1.0."
         )
-    out = float(value)
+    try:
+        out = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        out = math.inf
     if not np.isfinite(out):
         raise InputError(
-            f"{name} must be a finite number; got {value!r}. Pass a real number such as 1.0."
+            f"{name} must be a finite number; got {short(value)}. Pass a real number such as 1.0."
         )
     return out
 
@@ -184,15 +201,22 @@ def check_nonempty(n: int, name: str) -> None:
 
 
 def check_positive(value: object, name: str, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as float if it is finite and > 0 (or >= 0)."""
+    """Return ``value`` as float if it is a finite number > 0 (or >= 0).
+
+    Strings and bools are refused (``"300"`` is not silently read as 300).
+    """
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise InputError(f"{name} must be a number; got {type(value).__name__} {short(value)}.")
     try:
         v = float(value)  # type: ignore[arg-type]  # any object: float() decides, errors caught
+    except OverflowError:  # an int beyond float range
+        v = math.inf
     except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number; got {value!r}.") from None
+        raise InputError(f"{name} must be a number; got {short(value)}.") from None
     bad = not np.isfinite(v) or (v < 0 if allow_zero else v <= 0)
     if bad:
         bound = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{name} must be finite and {bound}; got {value!r}.")
+        raise InputError(f"{name} must be finite and {bound}; got {short(value)}.")
     return v
 
 
@@ -328,6 +352,8 @@ def as_mass(
         values = align_to_index(values, index, name).to_numpy(dtype=float, na_value=np.nan)
     try:
         arr = np.asarray(values, dtype=np.float64)
+    except OverflowError:  # an int beyond float range
+        raise InputError(f"{name} has a value beyond float range; rescale the values.") from None
     except (TypeError, ValueError):
         raise InputError(f"{name} must be numeric; got {type(values).__name__}.") from None
     if arr.ndim != 1:
@@ -342,7 +368,7 @@ def as_mass(
             f"{name} has {neg.size} negative value(s) (first at positions "
             f"{neg[:5].tolist()}); masses must be >= 0."
         )
-    if not allow_zero_sum and arr.sum() == 0:
+    if not allow_zero_sum and not arr.any():  # masses are >= 0: all zero; no overflow
         raise InputError(f"{name} sums to zero; at least one mass must be positive.")
     return arr
 
@@ -357,53 +383,6 @@ def check_unique_ids(ids: ArrayLike, name: str = "ids") -> None:
             f"{name} must be unique; {dup.nunique()} value(s) repeat, e.g. {sample}. "
             "De-duplicate or aggregate the rows first."
         )
-
-
-def as_crs(crs: object, name: str = "crs") -> CRS:
-    """Parse anything pyproj understands into a :class:`pyproj.CRS`."""
-    if crs is None:
-        raise CRSError(
-            f"{name} is missing; pass a CRS such as 'EPSG:4326' (lon/lat degrees) or a "
-            "projected CRS in metres."
-        )
-    try:
-        return CRS.from_user_input(crs)
-    except (ProjError, TypeError, ValueError) as exc:  # CRSError; odd objects raise the others
-        raise CRSError(f"{name}={crs!r} is not a CRS pyproj understands: {exc}") from None
-
-
-def require_crs(gdf: object, name: str = "points") -> CRS:
-    """Return the CRS of a GeoDataFrame/GeoSeries, raising CRSError if it has none."""
-    crs = getattr(gdf, "crs", None)
-    if crs is None:
-        raise CRSError(
-            f"{name} has no CRS; set it with {name}.set_crs('EPSG:4326') for lon/lat, "
-            "or the projected CRS of your coordinates."
-        )
-    return CRS.from_user_input(crs)
-
-
-def require_projected(crs: object, what: str) -> CRS:
-    """Raise CRSError unless ``crs`` is projected (metric distances)."""
-    c = as_crs(crs)
-    if not c.is_projected:
-        raise CRSError(
-            f"{what} needs a projected CRS with metric units, but got {c.name} "
-            f"({c.to_string()}), which is geographic (lon/lat). Reproject first, e.g. "
-            "gdf.to_crs(gdf.estimate_utm_crs()) or an equal-area CRS such as 'ESRI:54009'."
-        )
-    return c
-
-
-def require_geographic(crs: object, what: str) -> CRS:
-    """Raise CRSError unless ``crs`` is geographic (longitude/latitude)."""
-    c = as_crs(crs)
-    if not c.is_geographic:
-        raise CRSError(
-            f"{what} needs longitude/latitude coordinates, but got the projected CRS "
-            f"{c.name}. Reproject first with .to_crs('EPSG:4326')."
-        )
-    return c
 
 
 def as_coords(points: object, name: str = "points") -> tuple[FloatArray, FloatArray, CRS]:
@@ -437,113 +416,3 @@ def as_coords(points: object, name: str = "points") -> tuple[FloatArray, FloatAr
     check_finite(y, f"{name} y coordinates")
     check_coords_crs(x, y, crs, name)
     return x, y, crs
-
-
-#: Linear units in which a projected CRS's false origin neighbourhood is tiny (< 400 m).
-_SMALL_UNITS = frozenset({"metre", "meter", "foot", "US survey foot", "British foot (1936)"})
-
-
-def check_coords_crs(
-    x: FloatArray, y: FloatArray, crs: CRS, name: str, *, given_as: str = "frame"
-) -> None:
-    """Raise CRSError when coordinates contradict their CRS.
-
-    Two contradictions are caught:
-
-    * a **geographic** CRS with ``|y| > 90`` or ``|x| > 360``: these are not degrees;
-    * a **projected** CRS with coordinates that look like longitude/latitude
-      degrees. The rule, all of which must hold:
-
-      1. the CRS is projected in metres or feet;
-      2. at least two distinct points, all with ``|x| <= 180`` and ``|y| <= 90``;
-      3. the CRS records an area of use, and read as lon/lat some of the points
-         lie inside it (1° margin).
-
-      Read in metres, the points of (2) all sit within 360 m × 180 m of the
-      projection's false origin; real data would need two or more places
-      crowded into that patch *and* a region whose lon/lat box covers the same
-      numbers (for a world CRS such as EPSG:3857: the open sea off West
-      Africa). Toy coordinates near the false origin of a regional CRS (0-100 m
-      in the Finnish EPSG:3067) are not flagged, nor are custom CRSs without an
-      area of use (local engineering grids) or a single point.
-
-    Parameters
-    ----------
-    x, y : numpy.ndarray, shape (n,)
-        Finite coordinates in the units of ``crs``.
-    crs : pyproj.CRS
-        Their declared CRS.
-    name : str
-        Argument name for the message.
-    given_as : {"frame", "xy"}
-        Whether they came from a GeoDataFrame/GeoSeries (the fix is
-        ``set_crs``) or as ``(x, y)`` arrays (the fix is ``crs=``).
-
-    Examples
-    --------
-    >>> lon, lat = np.array([-74.0, 139.7]), np.array([40.7, 35.7])
-    >>> try:
-    ...     check_coords_crs(lon, lat, CRS("EPSG:3857"), "metros")
-    ... except CRSError as exc:
-    ...     print(type(exc).__name__, "look like longitude/latitude" in str(exc))
-    CRSError True
-    >>> check_coords_crs(lon * 1e5, lat * 1e5, CRS("EPSG:3857"), "metros")  # metres: fine
-    """
-    fix_geo = (
-        "set_crs(..., allow_override=True) with the true CRS"
-        if given_as == "frame"
-        else "pass the projected CRS of these coordinates as crs="
-    )
-    if crs.is_geographic:
-        if (np.abs(y) > 90).any() or (np.abs(x) > 360).any():
-            raise CRSError(
-                f"{name} is labelled geographic ({crs.to_string()}) but has coordinates "
-                f"outside longitude/latitude range (x in [{x.min():.6g}, {x.max():.6g}], y in "
-                f"[{y.min():.6g}, {y.max():.6g}]); the CRS label is probably wrong: {fix_geo}."
-            )
-        return
-    if _degree_like(x, y, crs):
-        fix = (
-            f"relabel them with {name}.set_crs('EPSG:4326', allow_override=True)"
-            if given_as == "frame"
-            else "pass crs='EPSG:4326'"
-        )
-        raise CRSError(
-            f"{name} has coordinates that look like longitude/latitude degrees (x in "
-            f"[{x.min():.6g}, {x.max():.6g}], y in [{y.min():.6g}, {y.max():.6g}]) but the CRS "
-            f"is the projected {crs.name} ({crs.to_string()}) in "
-            f"{crs.axis_info[0].unit_name}s; {fix}, then reproject with .to_crs() if needed."
-        )
-
-
-def _degree_like(x: FloatArray, y: FloatArray, crs: CRS) -> bool:
-    """Rules 1-3 of :func:`check_coords_crs` for a projected CRS."""
-    unit = crs.axis_info[0].unit_name if crs.axis_info else ""
-    in_range = bool((np.abs(x) <= 180).all() and (np.abs(y) <= 90).all())
-    spread = x.size >= 2 and (np.ptp(x) > 0 or np.ptp(y) > 0)
-    aou = crs.area_of_use
-    if unit not in _SMALL_UNITS or not in_range or not spread or aou is None:
-        return False
-    west, south, east, north = aou.bounds
-    lat_in = (y >= south - 1) & (y <= north + 1)
-    if west <= east:
-        lon_in = (x >= west - 1) & (x <= east + 1)
-    else:  # the area crosses the antimeridian
-        lon_in = (x >= west - 1) | (x <= east + 1)
-    return bool((lon_in & lat_in).any())
-
-
-def read_toml(path: PathLike, *, missing_hint: str = "") -> dict[str, Any]:
-    """Parse a TOML file, or raise an ``InputError`` naming the file and the problem."""
-    import tomllib
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(
-            f"no TOML file at {str(p)!r}{'; ' + missing_hint if missing_hint else ''}."
-        )
-    try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p.name} is not valid TOML: {exc}.") from None
