@@ -169,6 +169,9 @@ def nodes_to_raster(
             total = w.sum(axis=1)
             strip = np.full(total.size, np.nan)
             np.divide((w * vals).sum(axis=1), total, out=strip, where=total > 0)
+            lo = np.where(found, vals, np.inf).min(axis=1)  # a weighted mean lies within its
+            hi = np.where(found, vals, -np.inf).max(axis=1)  # values; rounding (denormals) aside
+            strip = np.where(total > 0, np.clip(strip, lo, hi), strip)
         out[r0 : r0 + rows] = strip.reshape(-1, g.width)
     attrs: dict[str, Any] = {key: str(val) for key, val in nodes.attrs.items()}
     attrs.update(

@@ -21,6 +21,7 @@ import atexit
 import json
 import math
 import os
+import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +53,16 @@ _TALLY: Counter[tuple[str, str]] = Counter()
 
 
 def _family(fn: Callable[..., Any]) -> str:
-    """The package a function belongs to (``geoai.potential._surface`` -> ``potential``)."""
+    """The package a function belongs to (``geoai.potential._surface`` -> ``potential``).
+
+    A callable from elsewhere (a dataclass's ``__init__``, a lambda in a test)
+    counts for the family of the fuzz file that calls it (``test_fuzz_roles``).
+    """
     parts = str(getattr(fn, "__module__", "") or "").split(".")
-    return parts[1].lstrip("_") if len(parts) > 1 and parts[0] == "geoai" else parts[0]
+    if len(parts) > 1 and parts[0] == "geoai":
+        return parts[1].lstrip("_")
+    caller = str(sys._getframe(2).f_globals.get("__name__", ""))  # the fuzz file calling
+    return caller.rsplit("test_fuzz_", 1)[-1] if "test_fuzz_" in caller else "other"
 
 
 def _write_tally() -> None:

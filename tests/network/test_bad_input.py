@@ -164,6 +164,16 @@ def test_nodes_to_raster_options_are_refused_by_name(kwargs, message):
         network.nodes_to_raster(nodes, 50.0, **kwargs)
 
 
+def test_idw_of_subnormal_values_stays_within_the_values():
+    """Found by the fuzz: IDW's weighted mean of [0, 5e-324] rounded to 1e-323, above both."""
+    nodes = network.accessibility(line_graph(), jobs(), "jobs")
+    nodes["tiny"] = [5e-324, 0.0, 5e-324, 5e-324, 5e-324]
+    ras = network.nodes_to_raster(nodes, 132.22, column="tiny", method="idw", k=2, power=0.5)
+    vals = ras.values[np.isfinite(ras.values)]
+    assert vals.size > 0
+    assert ((vals >= 0.0) & (vals <= 5e-324)).all()
+
+
 def test_a_raster_too_large_for_memory_is_refused_up_front(monkeypatch):
     monkeypatch.setenv("GEOAI_MEMORY_BUDGET", "100MB")
     nodes = network.accessibility(line_graph(), jobs(), "jobs")
