@@ -7,61 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
-
-from geoai.errors import GeoAIError, InputError
+from geoai.errors import InputError
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
     from distributed import Client
-    from matplotlib.axes import Axes
 
     from geoai.scenario.simulation import Simulation
 
 __all__ = ["RunResult", "run"]
 
 log = logging.getLogger(__name__)
-
-_METRO_COLUMNS = (
-    "metro_id",
-    "name",
-    "country_iso3",
-    "role",
-    "role_score",
-    "reasons",
-    "population",
-    "jobs",
-    "jobs_routine",
-    "jobs_augmentable",
-    "jobs_local",
-    "ai_jobs",
-    "ai_share",
-    "ai_rank",
-    "talent",
-    "capital",
-    "potential",
-    "gi_z",
-    "gi_p",
-    "gi_label",
-    "jobs_change",
-    "population_change",
-    "net_talent",
-    "unemployment_rate",
-    "fracture",
-    "fiscal_buffer",
-    "fiscal_stress",
-    "huff_centre",
-    "huff_probability",
-    "largest_talent_to",
-    "cbsa",
-    "statistical_concept",
-    "population_source",
-    "start_jobs_source",
-    "talent_source",
-    "ai_jobs_source",
-    "capital_source",
-)
 
 
 @dataclass
@@ -282,6 +240,10 @@ def _planned(cfg: Job) -> set[str]:
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client | None) -> RunResult:
     from geoai import scenario
     from geoai.datasets import load_countries
+    from geoai.pipeline._layers import flow_lines, write_vectors
+    from geoai.pipeline._maps import write_maps
+    from geoai.pipeline._project import write_project_file
+    from geoai.pipeline._rasters import write_rasters
     from geoai.pipeline._report import job_bands, write_report
 
     stages.step("loading metros")
@@ -302,15 +264,15 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client |
     if cfg.metros != "embedded":  # say what was scaled to the user's metros
         for note in next(iter(sims.values())).notes[1:]:
             stages.note(note)
-    rasters = _potential(cfg, sims, folder, stages)
+    rasters = write_rasters(cfg, sims, folder, stages.step)
     stages.step("writing the GeoPackage and panel")
-    lines = _flow_lines(cfg, sims)
-    files = _vectors(cfg, sims, lines, folder)
+    lines = flow_lines(cfg, sims)
+    files = write_vectors(cfg, sims, lines, folder)
     if cfg.maps:
         stages.step("drawing maps")
-        files += _maps(cfg, sims, lines, rasters, folder)
+        files += write_maps(cfg, sims, lines, rasters, folder)
     if cfg.qgis_project:
-        files.append(_project(cfg, rasters, folder))
+        files.append(write_project_file(cfg, rasters, folder))
     summary = scenario.compare(sims)
     if cfg.report:
         bands = job_bands(cfg, metros, countries, scheduler, stages.step)
@@ -319,224 +281,3 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client |
     files += [p for pair in rasters.values() for p in pair]
     files += [p.with_suffix(".qml") for pair in rasters.values() for p in pair]
     return RunResult(out=folder, files=files, job=cfg, summary=summary, simulations=sims)
-
-
-def _potential(
-    cfg: Job, sims: dict[str, Simulation], folder: Path, stages: _Stages
-) -> dict[str, tuple[Path, Path]]:
-    """Write the potential and market-area rasters of every preset (on the active scheduler)."""
-    from geoai import potential
-    from geoai.grid import Grid
-    from geoai.io import write_raster
-
-    if not cfg.rasters:
-        return {}
-    grid = Grid.from_bounds(cfg.bounds, cfg.resolution, crs=cfg.crs)
-    out: dict[str, tuple[Path, Path]] = {}
-    for name, sim in sims.items():
-        stages.step(f"potential {name}")
-        final = sim.final
-        kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
-        surf = potential.surface(final, cfg.weight, grid, method=cfg.method, **kw)
-        areas = potential.dominance(final, cfg.weight, grid, **kw)
-        surf.attrs["assumption"] = "modelled: scenario output, not observed"
-        p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
-        write_raster(surf, p1)
-        write_raster(areas["dominant"], p2)
-        out[name] = (p1, p2)
-    return out
-
-
-def _metro_layer(sim: Simulation) -> gpd.GeoDataFrame:
-    """Return the final-year metros with role, reasons and key indicators for QGIS."""
-    keep_index = "metro_id" not in sim.roles.columns
-    roles = sim.roles.reset_index(drop=not keep_index)
-    if "labour_source" in roles.columns and "start_jobs_source" not in roles.columns:
-        roles = roles.rename(columns={"labour_source": "start_jobs_source"})
-    cols = [c for c in _METRO_COLUMNS if c in roles.columns]
-    layer = gpd.GeoDataFrame(roles[cols], geometry=roles.geometry.values, crs=roles.crs)
-    layer["role"] = layer["role"].astype(str)
-    for col in layer.columns:
-        if layer[col].dtype == object and col != "geometry":
-            layer[col] = layer[col].astype(str).replace({"None": "", "nan": ""})
-    layer["preset"] = sim.preset
-    layer["modelled"] = (
-        f"{sim.end} values modelled (assumptions); the {sim.start} start is observed where its "
-        "*_source says so"
-    )
-    return layer
-
-
-def _flow_lines(cfg: Job, sims: dict[str, Simulation]) -> dict[str, dict[str, gpd.GeoDataFrame]]:
-    """Draw the largest final-year flows of every preset and kind as lines, once for all uses."""
-    from geoai import flows
-
-    return {
-        name: {
-            kind: flows.to_lines(table, sim.final.reset_index(drop=True), top=cfg.top_flows)
-            for kind, table in sim.flows.items()
-            if len(table)
-        }
-        for name, sim in sims.items()
-    }
-
-
-def _vectors(
-    cfg: Job,
-    sims: dict[str, Simulation],
-    lines: dict[str, dict[str, gpd.GeoDataFrame]],
-    folder: Path,
-) -> list[Path]:
-    from geoai.io.gpkg import write_layers
-    from geoai.io.qgis import categorized_points_style, flow_lines_style
-    from geoai.viz import ROLE_COLOURS
-
-    layers: dict[str, pd.DataFrame] = {}
-    styles: dict[str, str] = {}
-    panels = []
-    for name, sim in sims.items():
-        metro_layer = _metro_layer(sim)
-        layers[f"metros_{name}"] = metro_layer
-        pop = metro_layer["population"].to_numpy(float)
-        styles[f"metros_{name}"] = categorized_points_style(
-            "role",
-            dict(ROLE_COLOURS),
-            size_field="population",
-            size_domain=(float(pop.min()), float(pop.max())),
-        )
-        if lines[name]:
-            parts = [part.assign(kind=kind) for kind, part in lines[name].items()]
-            both = pd.concat(parts, ignore_index=True)
-            layers[f"flows_{name}"] = gpd.GeoDataFrame(both, geometry="geometry", crs=4326)
-            styles[f"flows_{name}"] = flow_lines_style("flow", both["flow"].to_numpy(float))
-        panel = sim.panel.copy()
-        panel.insert(0, "preset", name)
-        panels.append(panel)
-    panel = pd.concat(panels, ignore_index=True)
-    summary = _panel_summary(panel, cfg)
-    layers["panel"] = summary
-    about = _layer_descriptions(cfg, layers)
-    path = write_layers(folder / "geoai.gpkg", layers, styles=styles, descriptions=about)
-    parquet = folder / "panel.parquet"
-    panel.to_parquet(parquet, index=False)
-    return [path, parquet]
-
-
-def _layer_descriptions(cfg: Job, layers: dict[str, pd.DataFrame]) -> dict[str, str]:
-    """Say what each GeoPackage layer holds and where its start values come from."""
-    from geoai.datasets import ATTRIBUTION
-
-    start = (
-        "Start: UN World Urbanization Prospects 2018 agglomerations; jobs observed for US "
-        "metros (start_jobs_source), modelled elsewhere."
-        if cfg.metros == "embedded"
-        else f"Start: the metros in {cfg.metros}."
-    )
-    text = f"Scenario output, {cfg.start}-{cfg.end}: modelled, not observed. {start} {ATTRIBUTION}."
-    return {name: f"{name}: {text}" for name in layers}
-
-
-def _panel_summary(panel: pd.DataFrame, cfg: Job) -> pd.DataFrame:
-    """Per preset and metro: start and end values and changes (an aspatial table)."""
-    first = panel[panel["year"] == cfg.start].set_index(["preset", "metro_id"])
-    last = panel[panel["year"] == cfg.end].set_index(["preset", "metro_id"])
-    out = pd.DataFrame(index=first.index)
-    for col in ("population", "jobs", "jobs_routine", "ai_jobs", "talent", "capital"):
-        out[f"{col}_{cfg.start}"] = first[col]
-        out[f"{col}_{cfg.end}"] = last[col]
-    out["jobs_change"] = last["jobs"] / first["jobs"] - 1
-    out["net_talent_total"] = panel.groupby(["preset", "metro_id"])["net_talent"].sum()
-    out["max_fracture"] = panel.groupby(["preset", "metro_id"])["fracture"].max()
-    return out.reset_index()
-
-
-def _maps(
-    cfg: Job,
-    sims: dict[str, Simulation],
-    lines: dict[str, dict[str, gpd.GeoDataFrame]],
-    rasters: dict[str, tuple[Path, Path]],
-    folder: Path,
-) -> list[Path]:
-    import matplotlib as mpl
-
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-    import rioxarray  # noqa: F401  (registers .rio)
-    import xarray as xr
-    from matplotlib.figure import Figure
-
-    from geoai import scenario, viz
-
-    maps = folder / "maps"
-    maps.mkdir()
-    files: list[Path] = []
-
-    def save(ax: Axes, name: str) -> None:
-        fig = ax.figure
-        if not isinstance(fig, Figure):  # every map of geoai.viz is drawn on a whole figure
-            raise GeoAIError(f"the map {name} was not drawn on a whole figure; cannot save it.")
-        path = maps / name
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        files.append(path)
-
-    for name, sim in sims.items():
-        save(
-            viz.roles_map(sim.roles, title=f"Metro roles, {cfg.end}: {name} (modelled)"),
-            f"roles_{name}.png",
-        )
-        if "talent" in lines[name]:
-            save(
-                viz.flows_map(
-                    lines[name]["talent"],
-                    points=sim.final,
-                    title=f"Largest talent flows, {cfg.end}: {name} (modelled)",
-                ),
-                f"flows_{name}.png",
-            )
-        if name not in rasters:
-            continue
-        with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
-            surf = da.squeeze("band", drop=True).load() if da.rio.crs.is_geographic else None
-        if surf is not None:
-            save(
-                viz.potential_map(
-                    surf,
-                    points=sim.final,
-                    title=f"AI-job potential, {cfg.end}: {name} (modelled)",
-                    label=f"potential of {cfg.weight}",
-                ),
-                f"potential_{name}.png",
-            )
-    fig = scenario.compare_figure(sims)
-    path = maps / "comparison.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    files.append(path)
-    return files
-
-
-def _project(cfg: Job, rasters: dict[str, tuple[Path, Path]], folder: Path) -> Path:
-    from geoai.io.project import ProjectLayer, write_project
-
-    vectors = [  # points over lines over rasters
-        ProjectLayer(name=f"{kind} {name}", source="geoai.gpkg", layer=f"{kind}_{name}")
-        for kind in ("metros", "flows")
-        for name in cfg.presets
-    ]
-    grids = [
-        ProjectLayer(
-            name=f"{label} {name}",
-            source=path.name,
-            kind="raster",
-            qml=path.with_suffix(".qml").read_text(),
-        )
-        for name, (surf, areas) in rasters.items()
-        for label, path in (("market areas", areas), ("potential", surf))
-    ]
-    return write_project(
-        folder / "project.qgz",
-        vectors + grids,
-        crs=cfg.crs,
-        title="geoai: AI and the geography of work (modelled scenarios)",
-    )
