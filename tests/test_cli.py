@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -276,3 +278,126 @@ def test_run_json_is_the_only_thing_on_stdout(tmp_path):
         assert all(v is None or isinstance(v, int | float) for k, v in fig.items() if k != "unit")
     assert "Written to" not in res.stdout
     assert "The 12 metros hold" in " ".join(res.stderr.split())  # notes still reach stderr
+
+
+def _towns(tmp_path: Path, *, ids: bool = True) -> Path:
+    """Ten real European agglomerations as a CSV with x, y and pop columns (UN 2025)."""
+    eu = geoai.load_metros(0)
+    eu = eu[eu["country_iso3"].isin(["FRA", "DEU", "ITA", "ESP", "NLD", "BEL"])].head(10)
+    table = pd.DataFrame({"x": eu.geometry.x, "y": eu.geometry.y, "pop": eu["population"]})
+    if ids:
+        table.insert(0, "town", eu["name"].to_numpy())
+    path = tmp_path / ("towns.csv" if ids else "anon.csv")
+    table.to_csv(path, index=False)
+    return path
+
+
+OWN = ["--lon", "x", "--lat", "y", "--crs", "EPSG:4326"]
+
+
+@pytest.mark.parametrize("constraint", ["none", "production", "attraction", "doubly"])
+def test_flows_on_own_places_every_constraint(tmp_path, constraint):
+    csv = _towns(tmp_path)
+    out = tmp_path / "f.gpkg"
+    args = ["flows", str(csv), *OWN, "--id", "town", "--mass", "pop", "--top", "40"]
+    res = CliRunner().invoke(app, [*args, "--constraint", constraint, "-o", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert "your data: towns.csv" in doc["attribution"]
+    places = gpd.read_file(out, layer="places")
+    lines = gpd.read_file(out, layer="flows")
+    towns = set(pd.read_csv(csv)["town"])
+    assert set(places["town"]) == towns  # the user's id column, under its name
+    assert len(lines) > 0
+    assert set(lines["origin"]) | set(lines["destination"]) <= towns
+    pop = places["pop"].to_numpy(float)
+    if constraint in ("production", "doubly"):
+        assert np.allclose(places["outflow"], pop, rtol=1e-6)
+    if constraint in ("attraction", "doubly"):
+        assert np.allclose(places["inflow"], pop * pop.sum() / pop.sum(), rtol=1e-5)
+    assert (places["outflow"] > 0).all()
+    assert np.isclose(places["net"].sum(), 0, atol=1e-6 * pop.sum())
+
+
+def test_flows_without_ids_use_the_places_fid(tmp_path):
+    csv = _towns(tmp_path, ids=False)
+    out = tmp_path / "f.gpkg"
+    res = CliRunner().invoke(app, ["flows", str(csv), *OWN, "--mass", "pop", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    places = pyogrio.read_dataframe(out, layer="places", fid_as_index=True)
+    assert (places["place_id"].to_numpy() == places.index.to_numpy()).all()  # fid = id
+    assert places.index.min() == 1
+    lines = gpd.read_file(out, layer="flows")
+    assert set(lines["origin"]) <= set(places.index)
+    assert 0 not in set(lines["origin"]) | set(lines["destination"])
+
+
+def test_flows_calibrates_on_observed_flows(tmp_path):
+    csv = _towns(tmp_path)
+    towns = pd.read_csv(csv)
+    gdf = gpd.GeoDataFrame(towns, geometry=gpd.points_from_xy(towns.x, towns.y), crs=4326)
+    km = geoai.flows.cost_matrix(gdf)
+    o, d = np.nonzero(np.isfinite(km))
+    pop = towns["pop"].to_numpy(float)
+    observed = pd.DataFrame(
+        {
+            "from": towns["town"].to_numpy()[o],
+            "to": towns["town"].to_numpy()[d],
+            "trips": 1e-7 * pop[o] * pop[d] * km[o, d] ** -1.7,
+        }
+    )
+    observed.to_csv(tmp_path / "trips.csv", index=False)
+    args = ["flows", str(csv), *OWN, "--id", "town", "--mass", "pop", "--decay", "power"]
+    args += ["--constraint", "none", "--observed", str(tmp_path / "trips.csv")]
+    args += ["--observed-origin", "from", "--observed-destination", "to"]
+    args += ["--observed-flow", "trips", "-o", str(tmp_path / "f.gpkg"), "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    fit = json.loads(res.stdout)["figures"]["calibration"]
+    assert fit["beta"] == pytest.approx(1.7, rel=1e-4)
+    assert fit["alpha"] == pytest.approx(1.0, rel=1e-4)
+    assert fit["pairs"] == len(observed)
+    places = gpd.read_file(tmp_path / "f.gpkg", layer="places")
+    assert places["outflow"].sum() == pytest.approx(observed["trips"].sum(), rel=1e-4)
+    bad = CliRunner().invoke(app, [*args[:-5], "--observed-flow", "n", "-o", str(tmp_path / "g")])
+    assert bad.exit_code == 2
+    assert "no column(s) ['n']" in bad.stderr
+
+
+def test_potential_fits_its_grid_to_the_data(tmp_path):
+    import rasterio
+
+    csv = _towns(tmp_path)
+    out = tmp_path / "p.tif"
+    args = ["potential", str(csv), *OWN, "--population", "pop", "-o", str(out), "--json"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    towns = pd.read_csv(csv)
+    xmin, ymin, xmax, ymax = doc["figures"]["bounds"]
+    assert xmin < towns.x.min() < towns.x.max() < xmax
+    assert ymin < towns.y.min() < towns.y.max() < ymax
+    assert xmax - xmin < 40  # a European extent, not -180..180
+    with rasterio.open(out) as src:
+        assert src.bounds.left == pytest.approx(xmin)
+        assert src.width <= 450
+    given = ["--bounds", "-10,35,25,60", "--resolution", "0.5", "-o", str(tmp_path / "q.tif")]
+    res = CliRunner().invoke(app, [*args[:-3], *given])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(tmp_path / "q.tif") as src:
+        assert (src.width, src.height) == (70, 50)
+
+
+def test_classify_on_own_places_keeps_the_ids(tmp_path):
+    csv = _towns(tmp_path)
+    towns = pd.read_csv(csv)
+    towns["jobs_augmentable"] = towns["pop"] * np.linspace(0.05, 0.2, len(towns))
+    towns["jobs"] = towns["pop"] * 0.5
+    towns.to_csv(csv, index=False)
+    out = tmp_path / "r.gpkg"
+    args = ["classify", str(csv), *OWN, "--id", "town", "--population", "pop", "-o", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    roles = gpd.read_file(out)
+    assert set(roles["town"]) == set(towns["town"])
+    assert roles["role"].notna().all()

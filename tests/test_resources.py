@@ -308,9 +308,12 @@ def test_dominance_and_from_raster_ask_for_dask():
 
 
 @pytest.mark.usefixtures("budget_4gib")
-def test_cli_potential_refuses_a_fine_resolution_before_reading(tmp_path):
+def test_cli_potential_refuses_a_fine_resolution_before_computing(tmp_path):
     runner = CliRunner()
-    args = ["potential", str(tmp_path / "absent.gpkg"), "-o", str(tmp_path / "out.tif")]
+    places = tmp_path / "places.csv"
+    places.write_text("name,lon,lat,population\nLyon,4.84,45.76,520000\nTurin,7.69,45.07,870000\n")
+    args = ["potential", str(places), "-o", str(tmp_path / "out.tif")]
+    args += ["--bounds", "-180,-60,180,78"]  # the world, not the two places' extent
     runner.invoke(app, [*args, "--resolution", "0.001"])  # warm up the imports
     t0 = time.perf_counter()
     result = runner.invoke(app, [*args, "--resolution", "0.001"])

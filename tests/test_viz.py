@@ -1,4 +1,4 @@
-"""Maps: categories, legend counts, colours and bad input."""
+"""Maps: categories, legend counts, colours, the country layer beneath the data, bad input."""
 
 from __future__ import annotations
 
@@ -34,8 +34,17 @@ def _legend(ax):
 
 
 def _data_collections(ax):
-    """Collections drawn by the data layers (not the country layer)."""
-    return [c for c in ax.collections if not str(c.get_gid()).startswith(viz.BASEMAP_GID)]
+    """Collections drawn by the data layers (not the countries or the graticule)."""
+    return [
+        c
+        for c in ax.collections
+        if not str(c.get_gid()).startswith((viz.BASEMAP_GID, viz.GRATICULE_GID))
+    ]
+
+
+def _credit(ax):
+    (text,) = [t for t in ax.texts if t.get_gid() == viz.CREDIT_GID]
+    return text.get_text().replace("\n", " ")
 
 
 def test_roles_map_legend_counts_and_colours(tmp_path):
@@ -47,14 +56,45 @@ def test_roles_map_legend_counts_and_colours(tmp_path):
     texts = _legend(ax)
     assert any(t == f"superstar ({counts['superstar']})" for t in texts)
     assert any(t == f"hinterland ({counts['hinterland']})" for t in texts)
-    colours = {to_hex(c.get_facecolor()[0]) for c in ax.collections}
+    colours = {to_hex(c.get_facecolor()[0]) for c in _data_collections(ax)}
     assert viz.ROLE_COLOURS["superstar"] in colours
-    assert any(t.get_text() == viz.MAP_ATTRIBUTION for t in ax.texts)
-    assert viz.MAP_ATTRIBUTION.startswith(viz.ATTRIBUTION)
-    assert "Made with Natural Earth" in viz.MAP_ATTRIBUTION
+    # no attrs["source"]: the embedded data's credit line, © first, Natural Earth last
+    assert _credit(ax) == viz.MAP_ATTRIBUTION
+    assert viz.MAP_ATTRIBUTION.startswith("© UN DESA")
+    assert viz.MAP_ATTRIBUTION.endswith("Made with Natural Earth (public domain)")
     out = tmp_path / "roles.png"
     ax.figure.savefig(out, dpi=60)
     assert out.stat().st_size > 10_000
+
+
+def test_size_legend_is_in_people_and_matches_the_markers():
+    gdf = world()
+    gdf["population"] = np.linspace(1e5, 8e6, len(gdf))
+    labels = np.array(["HH", "LL", "ns"] * 20)[: len(gdf)]
+    ax = viz.lisa_map(gdf, pd.DataFrame({"label": labels}, index=gdf.index))
+    (sizes,) = [a for a in ax.artists if a.get_gid() == viz.SIZE_LEGEND_GID]
+    assert sizes.get_title().get_text() == "population (people)"
+    entries = [t.get_text() for t in sizes.get_texts()]
+    assert entries == ["5 M people", "2 M people", "1 M people"]
+    # a legend marker has the area a place of that population is drawn with
+    area = [h.get_markersize() ** 2 for h in sizes.legend_handles]
+    biggest = max(c.get_sizes().max() for c in _data_collections(ax))
+    assert area[0] == pytest.approx(4 + 160 * 5e6 / 8e6)
+    assert biggest == pytest.approx(164.0)
+    assert area[0] > area[1] > area[2]
+
+
+def test_largest_places_are_labelled_without_crowding():
+    gdf = world()
+    gdf["name"] = [f"place {i}" for i in range(len(gdf))]
+    gdf["population"] = np.arange(len(gdf), 0, -1) * 1e5
+    labels = np.array(["ns"] * len(gdf))
+    ax = viz.lisa_map(gdf, pd.DataFrame({"label": labels}, index=gdf.index), labels=5)
+    drawn = [t.get_text() for t in ax.texts if t.get_gid() == viz.LABEL_GID]
+    assert drawn[0] == "place 0"  # the most populous first
+    assert 1 <= len(drawn) <= 5
+    # place 0's eight satellites lie 60 km away: too close to be labelled beside it
+    assert not {f"place {i}" for i in range(1, 9)} & set(drawn)
 
 
 def test_lisa_map_uses_the_geoda_palette():
@@ -82,6 +122,16 @@ def test_bad_input():
         viz.lisa_map(gdf, pd.DataFrame({"label": ["XX"] * len(gdf)}, index=gdf.index))
     with pytest.raises(InputError, match="same rows"):
         viz.lisa_map(gdf, pd.DataFrame({"label": ["ns"]}))
+    with pytest.raises(InputError, match="unit"):
+        viz.flows_map(_lines(gdf))
+    with pytest.raises(InputError, match="unit"):
+        viz.potential_map(_surface())
+    mixed = _lines(gdf)
+    mixed["kind"] = np.where(np.arange(len(mixed)) % 2 == 0, "talent", "capital")
+    with pytest.raises(InputError, match="mix the kinds"):
+        viz.flows_map(mixed, unit="people")
+    with pytest.raises(InputError, match="labels"):
+        viz.lisa_map(gdf, pd.DataFrame({"label": ["ns"] * len(gdf)}, index=gdf.index), labels=-1)
 
 
 def _surface():
@@ -107,8 +157,8 @@ def _maps():
     lisa = pd.DataFrame({"label": labels}, index=gdf.index)
     return {
         "lisa": lambda: viz.lisa_map(gdf, lisa),
-        "flows": lambda: viz.flows_map(_lines(gdf), points=gdf),
-        "potential": lambda: viz.potential_map(_surface(), points=gdf),
+        "flows": lambda: viz.flows_map(_lines(gdf), unit="people", points=gdf),
+        "potential": lambda: viz.potential_map(_surface(), points=gdf, unit="people"),
     }
 
 
@@ -119,28 +169,61 @@ def test_maps_draw_the_countries_beneath_the_data(kind):
     assert len(layers) == 1
     land = layers[0]
     assert isinstance(land, PatchCollection)
-    parts = int(shapely.get_num_geometries(_read_boundaries().geometry.to_numpy()).sum())
-    assert len(land.get_paths()) == parts >= 100
+    assert len(land.get_paths()) >= 100
     assert to_hex(land.get_facecolor()[0]) == viz.LAND_COLOUR
     assert to_hex(land.get_edgecolor()[0]) == viz.BORDER_COLOUR
     data = _data_collections(ax) + list(ax.images)
-    data = [a for a in data if a.get_gid() is None]
+    data = [a for a in data if a.get_gid() in (None, viz.FLOWS_GID)]
     assert data, "the map drew no data layer"
     assert land.get_zorder() < min(a.get_zorder() for a in data)
-    assert any(t.get_text() == viz.MAP_ATTRIBUTION for t in ax.texts)
+    assert "©" in _credit(ax)
+    assert "Natural Earth" in _credit(ax)
     ax.figure.canvas.draw()  # the layer renders
 
 
-def test_country_layer_keeps_the_data_extent():
+def test_the_world_map_draws_every_country_polygon_in_equal_earth():
+    ax = _maps()["flows"]()  # the test world spans 200° of longitude
+    assert viz.map_crs(ax).to_epsg() == 8857
+    (land,) = [c for c in ax.collections if c.get_gid() == viz.BASEMAP_GID]
+    parts = int(shapely.get_num_geometries(_read_boundaries().geometry.to_numpy()).sum())
+    assert len(land.get_paths()) == parts
+
+
+def test_potential_map_keeps_the_data_extent_and_writes_its_unit():
     surface = _surface()
-    ax = viz.potential_map(surface)
-    x, y = surface["x"].to_numpy(), surface["y"].to_numpy()
-    assert ax.get_xlim() == pytest.approx((x.min() - 0.25, x.max() + 0.25))
-    assert ax.get_ylim() == pytest.approx((y.min() - 0.25, y.max() + 0.25))
+    ax = viz.potential_map(surface, unit="people", label="potential of people")
+    assert ax.figure.axes[-1].get_ylabel() == "potential of people (people), log scale"
+    # a regional raster: drawn in a regional CRS with the raster inside the axes
+    assert viz.map_crs(ax).to_epsg() == 3035
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(4326, 3035, always_xy=True)
+    cx, cy = t.transform(10.0, 50.0)  # the peak of the surface
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    assert x0 < cx < x1
+    assert y0 < cy < y1
+    image = ax.images[0].get_array()
+    assert np.isfinite(np.ma.filled(image, np.nan)).mean() > 0.3
     # the borders are repeated over the raster, which hides the land fill
     (over,) = [c for c in ax.collections if c.get_gid() == f"{viz.BASEMAP_GID}-borders"]
     assert over.get_zorder() > ax.images[0].get_zorder()
     assert len(over.get_facecolor()) == 0 or over.get_facecolor()[0][3] == 0
+
+
+def test_potential_map_blanks_cells_beyond_the_globe():
+    x = np.arange(-180.0, 180.0, 2.0) + 1.0
+    y = np.arange(78.0, -60.0, -2.0) - 1.0
+    values = np.ones((y.size, x.size))
+    world_surface = xr.DataArray(values, coords={"y": y, "x": x}, dims=("y", "x")).rio.write_crs(
+        4326
+    )
+    ax = viz.potential_map(world_surface, unit="people")
+    image = np.ma.filled(ax.images[0].get_array(), np.nan)
+    # the corners of the Equal Earth frame lie outside the globe: nothing is drawn there
+    assert np.isnan(image[:5, :5]).all()
+    assert np.isnan(image[:5, -5:]).all()
+    assert np.isfinite(image[image.shape[0] // 2, image.shape[1] // 2])
 
 
 def _signed_area(ring):
@@ -148,11 +231,13 @@ def _signed_area(ring):
     return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
-def test_country_paths_keep_holes_open():
+@pytest.mark.parametrize("projected", [False, True])
+def test_country_paths_keep_holes_open(projected):
     """Holes (Lesotho in South Africa) wind against their exterior, so no fill rule covers them."""
     from matplotlib.path import Path
 
-    paths = viz._country_paths()
+    frame = viz.frame_of([-100.0, 100.0], [-30.0, 50.0]) if projected else None
+    paths = viz.country_paths(frame)
     assert all(isinstance(p, Path) for p in paths)
     with_holes = 0
     for path in paths:

@@ -10,6 +10,20 @@ import typer
 
 from geoai._version import __version__
 from geoai.cli._app import _command, _console, _count, _in_range, _one_of, _overwrite, _Say
+from geoai.cli._own import (
+    CONSTRAINTS,
+    Crs,
+    IdColumn,
+    Lat,
+    Layer,
+    Lon,
+    NameColumn,
+    Population,
+    calibrated,
+    masses_of,
+    model_flows,
+    place_columns,
+)
 from geoai.errors import InputError
 
 __all__ = ["access", "classify_cmd", "flows_cmd", "metros", "potential_cmd", "summary"]
@@ -260,22 +274,45 @@ def classify_cmd(
     ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output .gpkg/.parquet.")],
     overwrite: Annotated[bool, _overwrite()] = False,
+    lon: Lon = "lon",
+    lat: Lat = "lat",
+    crs: Crs = None,
+    layer: Layer = None,
+    id_column: IdColumn = None,
+    population: Population = "population",
     *,
     say: _Say,
 ) -> None:
     """Give every metro one role (superstar, hub, hinterland, detroit_path, stable) and why.
 
-    Example: geoai classify metros.gpkg -o roles.gpkg [--json]
+    Example: geoai classify metros.gpkg -o roles.gpkg [--json]; or a CSV:
+    geoai classify my.csv --lon x --lat y --id city --population pop -o roles.gpkg
     """
-    from geoai.io.vector import read_points, write_vector
+    from geoai.io.vector import write_vector
+    from geoai.pipeline._places import read_places
     from geoai.roles import classify
 
-    roles = classify(read_points(metros_file))
+    cols = place_columns(
+        lon=lon, lat=lat, crs=crs, layer=layer, id=id_column, population=population
+    )
+    places = read_places(metros_file, cols)
+    key = places.attrs["id_column"]
+    given = (
+        places.rename(columns={population: "population"}) if population != "population" else places
+    )
+    roles = classify(given.assign(metro_id=places[key].to_numpy()))
     roles["role"] = roles["role"].astype(str)
-    write_vector(roles.reset_index(drop="metro_id" in roles.columns), output, overwrite=overwrite)
+    roles = roles.reset_index(drop="metro_id" in roles.columns)
+    if key != "metro_id":  # the user's id column, under its own name, first
+        roles = roles.drop(columns=[key], errors="ignore").rename(columns={"metro_id": key})
+    write_vector(roles, output, overwrite=overwrite)
     counts = roles["role"].value_counts()
     say.show(counts.to_string())
-    say.done([output], {"metros": len(roles), "roles": counts.to_dict()})
+    say.done(
+        [output],
+        {"metros": len(roles), "roles": counts.to_dict()},
+        attribution=places.attrs["source"],
+    )
 
 
 @_command("flows")
@@ -284,7 +321,9 @@ def flows_cmd(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Output .gpkg: totals and top-flow lines.")
     ],
-    mass: Annotated[str, typer.Option(help="Origin mass column (movers).")] = "population",
+    mass: Annotated[
+        str | None, typer.Option(help="Origin mass column (movers) [--population].")
+    ] = None,
     attraction: Annotated[
         str | None, typer.Option(help="Destination mass column (default: --mass).")
     ] = None,
@@ -299,104 +338,177 @@ def flows_cmd(
         float | None,
         typer.Option(help="Or the decay's parameter: power exponent; per km for exponential."),
     ] = None,
-    constraint: Annotated[str, typer.Option(help="none or production.")] = "production",
+    constraint: Annotated[
+        str,
+        typer.Option(
+            help="none, production, attraction or doubly (the last two build the n x n model)."
+        ),
+    ] = "production",
+    observed: Annotated[
+        Path | None,
+        typer.Option(
+            help="Observed flows (CSV/Parquet, one row per pair): calibrate beta (and the mass "
+            "exponents the form takes) by Poisson maximum likelihood, then model with them."
+        ),
+    ] = None,
+    observed_origin: Annotated[str, typer.Option(help="Its origin id column.")] = "origin",
+    observed_destination: Annotated[
+        str, typer.Option(help="Its destination id column.")
+    ] = "destination",
+    observed_flow: Annotated[str, typer.Option(help="Its flow column.")] = "flow",
     top_k: Annotated[int, typer.Option(help="Largest destinations kept per origin.")] = 3,
     top: Annotated[int, typer.Option(help="Flow lines written (largest first).")] = 500,
     overwrite: Annotated[bool, _overwrite()] = False,
+    lon: Lon = "lon",
+    lat: Lat = "lat",
+    crs: Crs = None,
+    layer: Layer = None,
+    id_column: IdColumn = None,
+    name: NameColumn = None,
+    population: Population = "population",
     *,
     say: _Say,
 ) -> None:
-    """Spatial-interaction flows between places, matrix-free: totals and top flows as lines.
+    """Spatial-interaction flows between places: totals and top flows as lines.
 
-    Example: geoai flows metros.gpkg -o flows.gpkg --mass jobs_augmentable --scale-km 400
+    Both layers carry the places' ids (--id; else metro_id; else place_id = 1, 2, ...,
+    the places' fid), so they join in QGIS without an offset.
+    Example: geoai flows my.csv --id name --mass pop -o flows.gpkg --constraint doubly
     """
     _one_of(decay, _FLOW_DECAYS, "--decay")
-    _one_of(constraint, ("none", "production"), "--constraint")
+    _one_of(constraint, CONSTRAINTS, "--constraint")
     _count(top_k, "--top-k")
     _count(top, "--top")
     if scale_km is not None:
         _in_range(scale_km, "--scale-km", above=True)
     if beta is not None:
         _in_range(beta, "--beta", low=-math.inf)
-    from geoai import flows
     from geoai._decay import SCALED
     from geoai.io.gpkg import write_layers
-    from geoai.io.vector import read_points
+    from geoai.pipeline._places import read_places
 
-    gdf = read_points(points)
-    for col in (mass, attraction or mass):
-        if col not in gdf.columns:
-            raise InputError(f"no column {col!r} in {points}; columns: {list(gdf.columns)}.")
-    agg = flows.aggregate(
-        gdf,
-        gdf[mass],
-        gdf[attraction or mass],
-        decay=decay,
-        beta=beta,
-        scale_km=400.0 if scale_km is None and beta is None and decay in SCALED else scale_km,
-        constraint=constraint,
-        top_k=top_k,
+    cols = place_columns(
+        lon=lon, lat=lat, crs=crs, layer=layer, id=id_column, name=name, population=population
+    )
+    gdf = read_places(points, cols, population=mass is None)
+    key = gdf.attrs["id_column"]
+    masses = masses_of(gdf, mass or population, attraction, points)
+    scaled = scale_km is None and beta is None and decay in SCALED
+    model: dict[str, Any] = {
+        "decay": decay,
+        "beta": beta,
+        "scale_km": 400.0 if scaled else scale_km,
+    }
+    figures: dict[str, Any] = {}
+    if observed is not None:
+        fit = calibrated(
+            gdf,
+            gdf[key],
+            masses,
+            observed,
+            (observed_origin, observed_destination, observed_flow),
+            constraint=constraint,
+            decay=decay,
+        )
+        model = {"decay": decay, "beta": fit["beta"], "scale_km": None}
+        model |= {"alpha": fit["alpha"], "gamma": fit["gamma"], "k": fit["k"]}
+        figures["calibration"] = fit
+        say.show(
+            f"calibrated on {fit['pairs']:,} observed pairs: beta {fit['beta']:.4g}, "
+            f"pseudo-R² {fit['pseudo_r2']:.3f}, SRMSE {fit['srmse']:.3f}"
+        )
+    frame, lines = model_flows(
+        gdf, gdf[key], masses, constraint=constraint, top_k=top_k, top=top, model=model
     )
     totals = gdf.copy()
-    frame = agg.to_frame()
     for col in ("outflow", "inflow", "net"):
         totals[col] = frame[col].to_numpy()
-    lines = flows.to_lines(agg, gdf, top=top)
+    label = cols.name or ("name" if "name" in gdf.columns else None)
+    if label is not None and label != key:  # names beside the ids, for labels and legends
+        names = gdf.set_index(key)[label].astype(str)
+        lines.insert(2, "origin_name", lines["origin"].map(names).to_numpy())
+        lines.insert(3, "destination_name", lines["destination"].map(names).to_numpy())
     write_layers(output, {"places": totals, "flows": lines}, overwrite=overwrite)
     say.show(f"wrote totals for {len(totals):,} places and {len(lines):,} flow lines to {output}")
-    figures = {"places": len(totals), "flow_lines": len(lines)}
-    say.done([output], {**figures, "total_outflow": frame["outflow"].sum()}, kind="modelled")
+    figures |= {"places": len(totals), "flow_lines": len(lines), "constraint": constraint}
+    figures |= {"id_column": key, "total_outflow": frame["outflow"].sum()}
+    say.done([output], figures, kind="modelled", attribution=gdf.attrs["source"])
 
 
 @_command("potential")
 def potential_cmd(
     points: Annotated[Path, typer.Argument(help="Mass points (GeoPackage, GeoParquet, CSV).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output COG (.tif).")],
-    weight: Annotated[str, typer.Option(help="Mass column.")] = "population",
-    resolution: Annotated[float, typer.Option(help="Cell size in CRS units.")] = 0.25,
+    weight: Annotated[str | None, typer.Option(help="Mass column [--population].")] = None,
+    resolution: Annotated[
+        float | None,
+        typer.Option(help="Cell size in grid CRS units [fitted: ~400 cells on the long side]."),
+    ] = None,
     bounds: Annotated[
-        str, typer.Option(help="xmin,ymin,xmax,ymax in the grid CRS.")
-    ] = "-180,-60,180,78",
-    crs: Annotated[str, typer.Option(help="Grid CRS.")] = "EPSG:4326",
+        str | None,
+        typer.Option(help="xmin,ymin,xmax,ymax in the grid CRS [the data's extent + margin]."),
+    ] = None,
+    grid_crs: Annotated[str | None, typer.Option(help="Grid CRS [the data's CRS].")] = None,
     decay: Annotated[
         str, typer.Option(help="exponential, gaussian, power or box.")
     ] = "exponential",
     scale_km: Annotated[float, typer.Option(help="Decay scale (km).")] = 300.0,
     method: Annotated[str, typer.Option(help="auto, direct, fft or dask.")] = "auto",
     overwrite: Annotated[bool, _overwrite()] = False,
+    lon: Lon = "lon",
+    lat: Lat = "lat",
+    crs: Crs = None,
+    layer: Layer = None,
+    population: Population = "population",
     *,
     say: _Say,
 ) -> None:
     """Agglomeration potential of point masses on a grid, as a styled COG.
 
-    Grids too large for memory are refused up front unless --method dask is given.
-    Example: geoai potential metros.gpkg -o pull.tif --weight population --scale-km 300
+    The grid fits the data's extent (10 % margin, at least 50 km) unless --bounds and
+    --resolution say otherwise. Grids too large for memory are refused up front unless
+    --method dask is given.
+    Example: geoai potential my.csv --lon x --lat y --population pop -o pull.tif
     """
-    _in_range(resolution, "--resolution", above=True)
+    if resolution is not None:
+        _in_range(resolution, "--resolution", above=True)
     _in_range(scale_km, "--scale-km", above=True)
     _one_of(decay, ("exponential", "gaussian", "power", "box"), "--decay")
     _one_of(method, ("auto", "direct", "fft", "dask"), "--method")
-    box = _bounds(bounds)
+    box = _bounds(bounds) if bounds is not None else None
     from geoai._budget import check_memory
     from geoai.grid import Grid
+    from geoai.pipeline._places import fit_grid, read_places
 
-    grid = Grid.from_bounds(box, resolution, crs=crs)
+    cols = place_columns(lon=lon, lat=lat, crs=crs, layer=layer, population=population)
+    gdf = read_places(points, cols, population=weight is None)
+    column = weight or population
+    if column not in gdf.columns:
+        names = [str(c) for c in gdf.columns if c != gdf.geometry.name][:20]
+        raise InputError(
+            f"{points.name} has no column {column!r} (--weight); its columns: {names}."
+        )
+    fitted, step, grid_in = fit_grid(gdf, crs=grid_crs)
+    grid = Grid.from_bounds(box or fitted, resolution or step, crs=grid_in)
     if method != "dask":  # size before work: the in-memory surface is float64 per cell
         check_memory(
             grid.nbytes("float64"),
-            f"--resolution {resolution:g} ({grid.height:,} x {grid.width:,} = "
+            f"--resolution {resolution or step:g} ({grid.height:,} x {grid.width:,} = "
             f"{grid.n_cells:,} cells)",
             'use a coarser --resolution, or --method dask (method="dask": tile by tile, '
             "streamed to the COG).",
         )
     from geoai import potential
     from geoai.io import write_raster
-    from geoai.io.vector import read_points
 
-    surf = potential.surface(
-        read_points(points), weight, grid, decay=decay, scale_km=scale_km, method=method
-    )
+    surf = potential.surface(gdf, column, grid, decay=decay, scale_km=scale_km, method=method)
     write_raster(surf, output, overwrite=overwrite)
     say.show(f"wrote {output} ({grid.height} x {grid.width}, method {surf.attrs['method']})")
     figures = {"height": grid.height, "width": grid.width, "method": surf.attrs["method"]}
-    say.done([output, output.with_suffix(".qml")], figures, kind="modelled")
+    figures |= {"bounds": list(box or fitted), "resolution": resolution or step, "crs": grid_in}
+    say.done(
+        [output, output.with_suffix(".qml")],
+        figures,
+        kind="modelled",
+        attribution=gdf.attrs["source"],
+    )

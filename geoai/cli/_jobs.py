@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from geoai.cli._app import _command, _in_range, _overwrite, _Say
+from geoai.cli._own import (  # noqa: TC001 - typer evaluates the command annotations at run time
+    Country,
+    CountryColumn,
+    Crs,
+    IdColumn,
+    Layer,
+    NameColumn,
+)
 from geoai.errors import InputError
 
 __all__ = ["identify", "init_job", "run"]
@@ -38,41 +47,86 @@ def run(
             show_default=False,
         ),
     ] = None,
+    places: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your places instead of the embedded metros: CSV (with --lon/--lat), "
+            "GeoPackage, GeoParquet or FlatGeobuf; replaces the job's [data] file.",
+            show_default=False,
+        ),
+    ] = None,
+    lon: Annotated[str | None, typer.Option(help="CSV: longitude (or x) column [lon].")] = None,
+    lat: Annotated[str | None, typer.Option(help="CSV: latitude (or y) column [lat].")] = None,
+    crs: Crs = None,
+    layer: Layer = None,
+    id_column: IdColumn = None,
+    name: NameColumn = None,
+    population: Annotated[
+        str | None, typer.Option(help="Population column (people) [population].")
+    ] = None,
+    country: Country = None,
+    country_column: CountryColumn = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="Main layers also as: parquet (GeoParquet), fgb (FlatGeobuf); repeat the "
+            "option. The GeoPackage is always written. Default: the job's [outputs] formats.",
+            show_default=False,
+        ),
+    ] = None,
     *,
     say: _Say,
 ) -> None:
     """Run the main job: scenarios, roles, potential, QGIS layers, maps and a report.
 
     A job file is trusted like code unless --safe (the default for a job file owned by
-    another user). Example: geoai run job.toml -o out/ --overwrite (--json for a summary)
+    another user). Example: geoai run job.toml -o out/ --overwrite (--json for a summary).
+    Your own places, no job file needed (the grid fits their extent):
+    geoai run --places my.csv --lon lon --lat lat --crs EPSG:4326 --id name --population pop
     """
     from geoai._scheduler import check_address
     from geoai.pipeline import run as run_job
+    from geoai.pipeline._exports import check_formats
+    from geoai.pipeline._places import attribution
     from geoai.pipeline.job import load_job
 
     address = check_address(scheduler, "--scheduler") or None
-    cfg = load_job(job, safe=safe)  # every error in the job before any work or output
+    given = {"places": None if places is None else str(places), "lon": lon, "lat": lat}
+    given |= {"crs": crs, "layer": layer, "id": id_column, "name": name}
+    given |= {"population": population, "country": country, "country_column": country_column}
+    data = {k: x for k, x in given.items() if x is not None}
+    if data and "places" not in data:
+        first = next(iter(data)).replace("_", "-")
+        raise InputError(f"--{first} reads your places: add --places FILE.")
+    # every error in the job (and in the places it names) before any work or output
+    cfg = load_job(job, safe=safe, data=data or None)
+    if formats is not None:
+        cfg = dataclasses.replace(cfg, formats=check_formats(formats))
     progress = say.human  # rich's progress display writes to stdout
     result = run_job(
         cfg, output, overwrite=overwrite, scheduler=address, progress=progress, safe=cfg.safe
     )
     say.files(result.out, result.files)
     presets = [c for c in result.summary.columns if c != "unit"]
-    if say.human:
-        from geoai.scenario._format import fmt_number
+    from geoai.scenario._format import summary_figures, summary_rows
 
-        rows = [
-            [str(metric), *(fmt_number(row[p], str(row["unit"])) for p in presets)]
-            for metric, row in result.summary.iterrows()
-        ]
-        title = "Headline figures (modelled; bands in report.md)"
-        say.table(title, ["metric", *(f">{p}" for p in presets)], rows)
-    figures = {
-        str(metric): {"unit": str(row["unit"]), **{name: row[name] for name in presets}}
-        for metric, row in result.summary.iterrows()
-    }
+    if say.human:
+        columns, rows = summary_rows(result.summary)
+        say.table("Headline figures (modelled; bands in report.md)", columns, rows)
+    figures = summary_figures(result.summary)
     written = [*result.files, *([result.manifest] if result.manifest else [])]
-    say.done(written, figures, out=result.out, presets=presets, kind="modelled")
+    own = None if cfg.metros == "embedded" else Path(cfg.metros).name
+    extent = {"bounds": list(cfg.bounds), "resolution": cfg.resolution, "crs": cfg.crs}
+    say.done(
+        written,
+        figures,
+        out=result.out,
+        presets=presets,
+        kind="modelled",
+        attribution=attribution(own, located=cfg.country is None),
+        grid={**extent, "fitted": cfg.grid_fitted},
+    )
 
 
 @_command("identify")

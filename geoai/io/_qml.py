@@ -21,6 +21,7 @@ __all__ = [
     "class_breaks",
     "gradient_ramp",
     "hex_to_rgb",
+    "parse_qml",
     "sample_ramp",
     "to_qml",
 ]
@@ -124,3 +125,18 @@ def to_qml(root: ET.Element) -> str:
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
+
+
+def parse_qml(qml: object, name: str) -> ET.Element:
+    """Parse QML text, raising InputError unless it is a ``<qgis>`` document."""
+    if not isinstance(qml, str) or not qml.strip():
+        raise InputError(f"{name} must be the text of a QML style; got {type(qml).__name__}.")
+    try:
+        # the QML is style text from the user or a file they point at; xml.etree resolves
+        # no external entities and expat >= 2.4.1 caps entity expansion (billion laughs)
+        root = ET.fromstring(qml)  # noqa: S314 - trusted style text, expat-limited entities
+    except ET.ParseError as exc:
+        raise InputError(f"{name} is not valid XML ({exc}); pass a QML document.") from None
+    if root.tag != "qgis":
+        raise InputError(f"{name} is not a QGIS style: its root is <{root.tag}>, not <qgis>.")
+    return root

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from geoai._typing import FloatArray
 
-__all__ = ["categorized_points_style", "flow_lines_style", "graduated_points_style"]
+__all__ = ["categorized_points_style", "graduated_points_style"]
 
 #: QGIS geometry type codes (``layerGeometryType``): QGIS refuses a style made for another.
 _POINT, _LINE = "0", "1"
@@ -92,10 +92,15 @@ def _finite(values: object, name: str) -> FloatArray:
 
 
 def _legend_number(value: float) -> str:
-    """Format a legend number: thousands separators when large, else 3 digits."""
-    if abs(value) >= 1e4:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+    """Format a legend number for a reader: 843, 1,370, 12.3 M, 4.5 B; never an exponent."""
+    size = abs(value)
+    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if size >= threshold:
+            return f"{value / threshold:.3g} {suffix}"
+    if size >= 1e3:
+        return f"{round(value, -len(str(int(size))) + 3):,.0f}"
+    text = f"{value:.3g}"
+    return f"{value:.6f}".rstrip("0").rstrip(".") if "e" in text else text
 
 
 def _properties(parent: ET.Element, props: dict[str, str]) -> None:
@@ -302,15 +307,16 @@ def categorized_points_style(
 
 
 def _graduated(
-    field: str, breaks: FloatArray, ramp: list[tuple[int, int, int]], mode: str
+    field: str, breaks: FloatArray, ramp: list[tuple[int, int, int]], mode: str, unit: str = ""
 ) -> tuple[ET.Element, ET.Element, ET.Element]:
     """Root, renderer and ``<symbols>`` of a graduated style with one range per class."""
     root, renderer = _vector_root("graduatedSymbol", field, graduatedMethod="GraduatedColor")
     ranges = ET.SubElement(renderer, "ranges")
+    suffix = f" {unit}" if unit else ""
     for k in range(breaks.size - 1):
         lo, hi = float(breaks[k]), float(breaks[k + 1])
         ET.SubElement(ranges, "range", lower=repr(lo), upper=repr(hi), symbol=str(k),
-                      label=f"{_legend_number(lo)} – {_legend_number(hi)}",
+                      label=f"{_legend_number(lo)} – {_legend_number(hi)}{suffix}",
                       render="true")  # fmt: skip
     symbols = ET.SubElement(renderer, "symbols")
     gradient_ramp(renderer, ramp)
@@ -331,6 +337,7 @@ def graduated_points_style(
     mode: str = "quantile",
     ramp: str = "viridis",
     size: float = 3.0,
+    unit: str = "",
 ) -> str:
     """QML text of a graduated point style: circles coloured by classes of a numeric column.
 
@@ -349,6 +356,8 @@ def graduated_points_style(
         A key of :data:`RAMPS` (any case).
     size : float, default 3
         Circle diameter (mm).
+    unit : str, optional
+        Unit printed after each legend class ("AI jobs").
 
     Returns
     -------
@@ -369,75 +378,7 @@ def graduated_points_style(
     breaks = class_breaks(_finite(values, "values"), classes=n_classes, mode=mode)
     stops = RAMPS[ramp_key]
     colours = sample_ramp(stops, breaks.size - 1)
-    root, renderer, symbols = _graduated(field, breaks, [hex_to_rgb(s) for s in stops], mode)
+    root, renderer, symbols = _graduated(field, breaks, [hex_to_rgb(s) for s in stops], mode, unit)
     for k, (r, g, b) in enumerate(colours):
         _marker(symbols, k, f"{r},{g},{b},255", fixed, None)
     return _finish_vector(root, renderer, _POINT, None)
-
-
-def flow_lines_style(
-    field: str = "flow",
-    values: ArrayLike | None = None,
-    *,
-    colour: str = "#b2182b",
-    width_range: tuple[float, float] = (0.2, 3.0),
-    opacity: float = 0.7,
-    n_classes: int = 5,
-    mode: str = "quantile",
-) -> str:
-    """QML text of a flow-line style: width proportional to the flow, classes by shade.
-
-    Parameters
-    ----------
-    field : str, default "flow"
-        Numeric column of the flow (people, USD).
-    values : array-like
-        The column's values (NaN ignored); required. Their minimum and
-        maximum map to the narrowest and widest lines, and their classes
-        (:func:`class_breaks`) to shades from a light tint to ``colour``.
-    colour : str, default "#b2182b"
-        Colour of the largest flows, ``#rrggbb``.
-    width_range : (float, float), default (0.2, 3.0)
-        Line width (mm) at the smallest and the largest flow, linear in between.
-    opacity : float, default 0.7
-        Line opacity in [0, 1]; overlaps stay readable.
-    n_classes : int, default 5
-        Number of legend classes.
-    mode : {"quantile", "equal"}
-        How the classes are made.
-
-    Returns
-    -------
-    str
-        The QML document (renderer ``graduatedSymbol``, data-defined width;
-        larger flows drawn on top).
-
-    Examples
-    --------
-    >>> qml = flow_lines_style("flow", [10.0, 200.0, 3000.0], n_classes=3)
-    >>> "scale_linear" in qml and 'type="graduatedSymbol"' in qml
-    True
-    """
-    ref = _field_ref(field, "field")
-    if values is None:
-        raise InputError(
-            "flow_lines_style needs the flow values (e.g. flows['flow']) for the width "
-            "scale and the classes."
-        )
-    _rgba(colour, "colour")
-    v.check_choice(mode, _CLASS_METHODS, "mode")
-    if not 0.0 <= float(opacity) <= 1.0:
-        raise InputError(f"opacity must be in [0, 1]; got {opacity!r}.")
-    w0, w1 = _size_range(width_range, "width_range")
-    breaks = class_breaks(_finite(values, "values"), classes=n_classes, mode=mode)
-    lo, hi = _num(breaks[0]), _num(breaks[-1])
-    width_expr = f"coalesce(scale_linear({ref}, {lo}, {hi}, {_num(w0)}, {_num(w1)}), {_num(w0)})"
-    full = np.array(hex_to_rgb(colour), dtype=np.float64)
-    tint = full + 0.7 * (255.0 - full)  # 70 % of the way to white
-    ends = ("#{:02x}{:02x}{:02x}".format(*(round(c) for c in tint)), colour)
-    colours = sample_ramp(ends, breaks.size - 1) if breaks.size > 2 else [hex_to_rgb(colour)]
-    root, renderer, symbols = _graduated(field, breaks, [hex_to_rgb(c) for c in ends], mode)
-    for k, (r, g, b) in enumerate(colours):
-        _line(symbols, k, f"{r},{g},{b},255", width=(w0 + w1) / 2, width_expr=width_expr,
-              alpha=float(opacity))  # fmt: skip
-    return _finish_vector(root, renderer, _LINE, (ref, True))

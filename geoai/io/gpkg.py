@@ -52,7 +52,8 @@ import pandas as pd
 from geoai import _validate as v
 from geoai.errors import InputError
 from geoai.io._atomic import atomic_path, check_writable
-from geoai.io.qgis import _parse_qml
+from geoai.io._layer_meta import LayerMetadata, metadata_element
+from geoai.io._qml import parse_qml as _parse_qml
 
 if TYPE_CHECKING:
     from geoai._typing import PathLike
@@ -117,6 +118,7 @@ def write_layers(
     *,
     styles: Mapping[str, str] | None = None,
     descriptions: Mapping[str, str] | None = None,
+    metadata: Mapping[str, LayerMetadata] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write several layers to one GeoPackage 1.2, atomically, with default QGIS styles.
@@ -139,6 +141,11 @@ def write_layers(
         Layer name → a human-readable description (what the layer holds, its
         sources and their attribution), stored in ``gpkg_contents.description``
         where QGIS shows it as the layer's abstract.
+    metadata : mapping of str to LayerMetadata, optional
+        Layer name → its metadata (title, abstract, attribution, licence,
+        keywords), stored in the GeoPackage metadata extension
+        (``gpkg_metadata``, QGIS's own XML) where QGIS reads it as the
+        layer's metadata.
     overwrite : bool, default False
         Replace an existing file; otherwise an existing file is an error
         raised before anything is written.
@@ -188,16 +195,7 @@ def write_layers(
             raise InputError(f"layer names {seen[low]!r} and {name!r} differ only in case.")
         seen[low] = name
     frames = {name: _frame(df, name) for name, df in layers.items()}
-    qml = dict(styles or {})
-    unknown = sorted(set(qml) - set(frames))
-    if unknown:
-        raise InputError(f"styles names layers {unknown} that are not in layers {list(frames)}.")
-    for name, text in qml.items():
-        _parse_qml(text, f"styles[{name!r}]")
-    about = dict(descriptions or {})
-    unknown = sorted(set(about) - set(frames))
-    if unknown:
-        raise InputError(f"descriptions names layers {unknown} that are not in layers.")
+    qml, about, meta = _extras(list(frames), styles, descriptions, metadata)
     check_writable(p, overwrite=overwrite)
 
     with atomic_path(p, overwrite=overwrite) as tmp:
@@ -213,10 +211,35 @@ def write_layers(
                     raise InputError(f"GDAL could not write layer {name!r} to {p}: {exc}") from exc
             if qml:
                 _write_style_table(tmp, qml)
+            if meta:
+                _write_metadata(tmp, meta)
         finally:
             for side in _SIDE_FILES:
                 Path(f"{tmp}{side}").unlink(missing_ok=True)
     return p
+
+
+def _extras(
+    names: list[str],
+    styles: Mapping[str, str] | None,
+    descriptions: Mapping[str, str] | None,
+    metadata: Mapping[str, LayerMetadata] | None,
+) -> tuple[dict[str, str], dict[str, str], dict[str, LayerMetadata]]:
+    """Check that styles, descriptions and metadata name only layers being written."""
+    qml, about, meta = dict(styles or {}), dict(descriptions or {}), dict(metadata or {})
+    unknown = sorted(set(qml) - set(names))
+    if unknown:
+        raise InputError(f"styles names layers {unknown} that are not in layers {names}.")
+    for name, text in qml.items():
+        _parse_qml(text, f"styles[{name!r}]")
+    for label, given in (("descriptions", about), ("metadata", meta)):
+        unknown = sorted(set(given) - set(names))
+        if unknown:
+            raise InputError(f"{label} names layers {unknown} that are not in layers.")
+    bad = sorted(k for k, m in meta.items() if not isinstance(m, LayerMetadata))
+    if bad:
+        raise InputError(f"metadata of {bad} must be LayerMetadata objects.")
+    return qml, about, meta
 
 
 def _write_style_table(gpkg: Path, styles: dict[str, str]) -> None:
@@ -239,6 +262,59 @@ def _write_style_table(gpkg: Path, styles: dict[str, str]) -> None:
     table["ui"] = table["ui"].astype(object)
     pyogrio.write_dataframe(table, gpkg, layer=STYLE_TABLE, driver="GPKG",
                             layer_options={"FID": "id"})  # fmt: skip
+
+
+#: The GeoPackage metadata extension's tables (GeoPackage 1.2, clause F.8).
+_METADATA_DDL = (
+    (
+        "CREATE TABLE IF NOT EXISTS gpkg_metadata (id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC "
+        "NOT NULL, md_scope TEXT NOT NULL DEFAULT 'dataset', md_standard_uri TEXT NOT NULL, "
+        "mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '')"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS gpkg_metadata_reference (reference_scope TEXT NOT NULL, "
+        "table_name TEXT, column_name TEXT, row_id_value INTEGER, timestamp DATETIME NOT NULL "
+        "DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')), md_file_id INTEGER NOT NULL, "
+        "md_parent_id INTEGER, CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES "
+        "gpkg_metadata(id), CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES "
+        "gpkg_metadata(id))"
+    ),
+    (
+        "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, "
+        "extension_name TEXT NOT NULL, definition TEXT NOT NULL, scope TEXT NOT NULL, "
+        "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+    ),
+)
+#: How QGIS marks its own metadata XML in ``gpkg_metadata``.
+QGIS_METADATA_URI = "http://mrcc.com/qgis.dtd"
+
+
+def _write_metadata(gpkg: Path, metadata: dict[str, LayerMetadata]) -> None:
+    """Store each layer's QGIS metadata XML in ``gpkg_metadata`` (scope: its table)."""
+    import xml.etree.ElementTree as ET
+
+    definition = "http://www.geopackage.org/spec120/#extension_metadata"
+    with contextlib.closing(sqlite3.connect(gpkg)) as con, con:
+        for ddl in _METADATA_DDL:
+            con.execute(ddl)
+        for table in ("gpkg_metadata", "gpkg_metadata_reference"):
+            con.execute(
+                "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_metadata', ?, "
+                "'read-write')",
+                (table, definition),
+            )
+        for name, meta in metadata.items():
+            xml = ET.tostring(metadata_element(meta, name), encoding="unicode")
+            cur = con.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                "VALUES ('dataset', ?, 'text/xml', ?)",
+                (QGIS_METADATA_URI, xml),
+            )
+            con.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, md_file_id) "
+                "VALUES ('table', ?, ?)",
+                (name, cur.lastrowid),
+            )
 
 
 def read_styles(path: PathLike) -> dict[str, str]:

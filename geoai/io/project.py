@@ -23,30 +23,46 @@ Examples
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import uuid
-import warnings
-import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyproj import CRS, Transformer
-from pyproj.exceptions import ProjError
+from pyproj import CRS
 
 from geoai import _validate as v
 from geoai.errors import CRSError, InputError
 from geoai.io._atomic import atomic_path, check_writable
-from geoai.io._qml import QGIS_VERSION
-from geoai.io.qgis import _parse_qml
+from geoai.io._layer_meta import LayerMetadata
+from geoai.io._layout import PrintLayout, export_layouts, layouts_element, qgis_python
+from geoai.io._project_xml import (
+    Node,
+    Resolved,
+    finite_bounds,
+    project_document,
+    transform_bounds,
+    view_extent,
+)
+from geoai.io._qml import parse_qml
 
-__all__ = ["ProjectLayer", "write_project"]
+__all__ = [
+    "LayerMetadata",
+    "PrintLayout",
+    "ProjectGroup",
+    "ProjectLayer",
+    "export_layouts",
+    "qgis_python",
+    "write_project",
+]
 
 _KINDS = ("vector", "raster")
-_Bounds = tuple[float, float, float, float]
+# the names the tests and older callers use
+_Resolved = Resolved
+_view_extent = view_extent
+_transform_bounds = transform_bounds
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,14 @@ class ProjectLayer:
         style in the GeoPackage's ``layer_styles`` table (vectors) or the
         sidecar ``.qml`` beside the file (rasters, as written by
         :func:`geoai.io.write_raster`); QGIS's default style when neither exists.
+    metadata : LayerMetadata, optional
+        Title, abstract, attribution, licence and keywords (*Layer
+        Properties → Metadata*; the attribution also as the layer's
+        attribution).
+    visible : bool, default True
+        Checked in the legend (drawn when the project opens).
+    expanded : bool, default True
+        Legend entry unfolded (its classes shown).
 
     Examples
     --------
@@ -90,6 +114,9 @@ class ProjectLayer:
     kind: str = "vector"
     layer: str | None = None
     qml: str | None = None
+    metadata: LayerMetadata | None = None
+    visible: bool = True
+    expanded: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -103,35 +130,56 @@ class ProjectLayer:
                 f"got layer={self.layer!r} for kind={self.kind!r}."
             )
         if self.qml is not None:
-            _parse_qml(self.qml, f"ProjectLayer {self.name!r} qml")
+            parse_qml(self.qml, f"ProjectLayer {self.name!r} qml")
+        if self.metadata is not None and not isinstance(self.metadata, LayerMetadata):
+            raise InputError(f"ProjectLayer {self.name!r}: metadata must be a LayerMetadata.")
+        if not isinstance(self.visible, bool) or not isinstance(self.expanded, bool):
+            raise InputError(f"ProjectLayer {self.name!r}: visible and expanded must be bool.")
 
 
 @dataclass(frozen=True)
-class _Resolved:
-    """A layer checked against its file: what the project XML needs."""
+class ProjectGroup:
+    """A group of layers in the QGIS legend (e.g. one scenario, or the basemap).
 
-    spec: ProjectLayer
-    layer_id: str
-    datasource: str
-    crs: CRS | None
-    bounds: _Bounds | None
-    wkb: str
-    style: ET.Element | None
+    Parameters
+    ----------
+    name : str
+        Group name shown in the legend, unique among groups and layers.
+    layers : sequence of ProjectLayer
+        Its layers, top first.
+    visible : bool, default True
+        Checked: its checked layers are drawn. An unchecked group hides them all.
+    expanded : bool, default True
+        Unfolded in the legend.
+
+    Examples
+    --------
+    >>> group = ProjectGroup("Basemap", [ProjectLayer("Countries", "geoai.gpkg", layer="c")])
+    >>> group.visible, len(group.layers)
+    (True, 1)
+    """
+
+    name: str
+    layers: Sequence[ProjectLayer]
+    visible: bool = True
+    expanded: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InputError(f"ProjectGroup name must be a non-empty str; got {self.name!r}.")
+        bad = [type(x).__name__ for x in self.layers if not isinstance(x, ProjectLayer)]
+        if isinstance(self.layers, str) or not self.layers or bad:
+            raise InputError(
+                f"ProjectGroup {self.name!r}: layers must be a non-empty list of ProjectLayer"
+                + (f"; got {bad}." if bad else ".")
+            )
+        object.__setattr__(self, "layers", tuple(self.layers))
 
 
 def _relative(absolute: Path, home: Path) -> str:
     """``./file`` or ``../dir/file``: the path QGIS resolves against the project folder."""
     rel = Path(os.path.relpath(absolute, home)).as_posix()
     return rel if rel.startswith("../") else f"./{rel}"
-
-
-def _finite_bounds(bounds: Sequence[float] | None) -> _Bounds | None:
-    if bounds is None:
-        return None
-    b = tuple(float(x) for x in bounds)
-    if len(b) != 4 or not all(math.isfinite(x) for x in b):
-        return None
-    return b[0], b[1], b[2], b[3]
 
 
 def _resolve_vector(spec: ProjectLayer, absolute: Path, rel: str) -> tuple[str, str]:
@@ -157,7 +205,7 @@ def _resolve_vector(spec: ProjectLayer, absolute: Path, rel: str) -> tuple[str, 
     return f"{rel}|layername={layer}", layer
 
 
-def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
+def _resolve(spec: ProjectLayer, k: int, home: Path) -> Resolved:
     """Open a layer's file (read-only, metadata only) for its CRS, extent and default style."""
     src = Path(spec.source)
     # normalised, symlinks kept as named
@@ -180,7 +228,7 @@ def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
             raise CRSError(
                 f"layer {spec.name!r} ({datasource}) has no CRS; set one and rewrite it."
             )
-        bounds = _finite_bounds(info["total_bounds"]) if geometry is not None else None
+        bounds = finite_bounds(info["total_bounds"]) if geometry is not None else None
         default = _default_vector_style(absolute, table)
     else:
         import rasterio
@@ -189,7 +237,7 @@ def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
         try:
             with rasterio.open(absolute) as ds:
                 crs_text = ds.crs.to_wkt() if ds.crs is not None else None
-                bounds = _finite_bounds(tuple(ds.bounds))
+                bounds = finite_bounds(tuple(ds.bounds))
         except rasterio.errors.RasterioIOError as exc:
             raise InputError(f"{absolute} is not a raster GDAL can open: {exc}") from None
         if crs_text is None:
@@ -198,7 +246,7 @@ def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
         sidecar = absolute.with_suffix(".qml")
         default = sidecar.read_text(encoding="utf-8") if sidecar.is_file() else None
     qml = spec.qml if spec.qml is not None else default
-    style = _parse_qml(qml, f"the style of layer {spec.name!r}") if qml is not None else None
+    style = parse_qml(qml, f"the style of layer {spec.name!r}") if qml is not None else None
     if style is not None and (style.find("pipe") is not None) != (spec.kind == "raster"):
         raise InputError(
             f"layer {spec.name!r} is a {spec.kind} layer but its QML is a "
@@ -207,7 +255,7 @@ def _resolve(spec: ProjectLayer, k: int, home: Path) -> _Resolved:
     slug = re.sub(r"\W+", "_", spec.name, flags=re.ASCII).strip("_") or "layer"
     layer_id = f"{slug}_{uuid.uuid5(uuid.NAMESPACE_URL, f'geoai:{k}:{datasource}').hex}"
     crs = CRS.from_user_input(crs_text) if crs_text else None
-    return _Resolved(spec, layer_id, datasource, crs, bounds, wkb, style)
+    return Resolved(spec, layer_id, datasource, crs, bounds, wkb, style)
 
 
 def _default_vector_style(absolute: Path, table: str) -> str | None:
@@ -218,179 +266,14 @@ def _default_vector_style(absolute: Path, table: str) -> str | None:
     return read_styles(absolute).get(table)
 
 
-def _transform_bounds(bounds: _Bounds, src: CRS, dst: CRS) -> _Bounds | None:
-    """``bounds`` in ``dst`` (densified edges); None when the transform fails."""
-    if src == dst:
-        return bounds
-    try:
-        out = Transformer.from_crs(src, dst, always_xy=True).transform_bounds(
-            *bounds, densify_pts=21
-        )
-    except ProjError:  # no transformation, or bounds out of its domain
-        return None
-    return _finite_bounds(out)
-
-
-def _view_extent(layers: list[_Resolved], crs: CRS) -> _Bounds | None:
-    """Return the union of the layer extents in the project CRS, padded by 3 %."""
-    boxes = [
-        b
-        for lyr in layers
-        if lyr.bounds is not None and lyr.crs is not None
-        for b in [_transform_bounds(lyr.bounds, lyr.crs, crs)]
-        if b is not None
-    ]
-    if not boxes:
-        return None
-    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
-    pad = 0.03 * max(x1 - x0, y1 - y0) or 1.0
-    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
-    if crs.is_geographic:
-        x0, y0, x1, y1 = max(x0, -180.0), max(y0, -90.0), min(x1, 180.0), min(y1, 90.0)
-    return x0, y0, x1, y1
-
-
-# --- XML --------------------------------------------------------------------------------------
-
-
-def _text(parent: ET.Element, tag: str, text: str = "", **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrs)
-    el.text = text
-    return el
-
-
-def _spatialrefsys(parent: ET.Element, crs: CRS) -> None:
-    """``<spatialrefsys>``: WKT (what QGIS reads first without a QGIS srsid) and authority id."""
-    srs = ET.SubElement(parent, "spatialrefsys")
-    auth = crs.to_authority()
-    with warnings.catch_warnings():  # pyproj warns that PROJ strings lose information
-        warnings.simplefilter("ignore", UserWarning)
-        proj4 = crs.to_proj4() or ""
-    acronym = re.search(r"\+proj=(\S+)", proj4)
-    _text(srs, "wkt", crs.to_wkt())
-    _text(srs, "proj4", proj4)
-    _text(srs, "srid", auth[1] if auth and auth[0] == "EPSG" else "0")
-    _text(srs, "authid", f"{auth[0]}:{auth[1]}" if auth else "")
-    _text(srs, "description", crs.name)
-    _text(srs, "projectionacronym", acronym.group(1) if acronym else "")
-    _text(srs, "ellipsoidacronym", "")
-    _text(srs, "geographicflag", "true" if crs.is_geographic else "false")
-
-
-def _extent(parent: ET.Element, tag: str, b: _Bounds) -> None:
-    ext = ET.SubElement(parent, tag)
-    for name, value in zip(("xmin", "ymin", "xmax", "ymax"), b, strict=True):
-        _text(ext, name, repr(value))
-
-
-def _maplayer(parent: ET.Element, lyr: _Resolved) -> None:
-    """``<maplayer>``: source, CRS, extent, then the children of the layer's QML."""
-    attrs = {"type": lyr.spec.kind, "styleCategories": "AllStyleCategories",
-             "hasScaleBasedVisibilityFlag": "0", "minScale": "100000000", "maxScale": "0",
-             "autoRefreshEnabled": "0", "autoRefreshTime": "0"}  # fmt: skip
-    if lyr.spec.kind == "vector":
-        base = re.sub(r"^Multi|[ZM]+$", "", lyr.wkb)
-        geometry = {"Point": "Point", "LineString": "Line", "Polygon": "Polygon",
-                    "NoGeometry": "No geometry"}.get(base, "Unknown geometry")  # fmt: skip
-        attrs.update(geometry=geometry, wkbType=lyr.wkb, readOnly="0", labelsEnabled="0")
-    if lyr.style is not None:  # scale visibility and the like, as saved in the QML
-        attrs.update({k: val for k, val in lyr.style.attrib.items() if k != "version"})
-    ml = ET.SubElement(parent, "maplayer", attrs)
-    if lyr.bounds is not None and lyr.crs is not None:
-        _extent(ml, "extent", lyr.bounds)
-        wgs84 = _transform_bounds(lyr.bounds, lyr.crs, CRS.from_epsg(4326))
-        if wgs84 is not None:
-            _extent(ml, "wgs84extent", wgs84)
-    _text(ml, "id", lyr.layer_id)
-    _text(ml, "datasource", lyr.datasource)
-    _text(ET.SubElement(ml, "keywordList"), "value")
-    _text(ml, "layername", lyr.spec.name)
-    if lyr.crs is not None:
-        _spatialrefsys(ET.SubElement(ml, "srs"), lyr.crs)
-    if lyr.spec.kind == "vector":
-        _text(ml, "provider", "ogr", encoding="UTF-8")
-    else:
-        _text(ml, "provider", "gdal")
-    manager = ET.SubElement(ml, "map-layer-style-manager", current="default")
-    ET.SubElement(manager, "map-layer-style", name="default")
-    flags = ET.SubElement(ml, "flags")
-    for flag, value in (("Identifiable", "1"), ("Removable", "1"), ("Searchable", "1"),
-                        ("Private", "0")):  # fmt: skip
-        _text(flags, flag, value)
-    if lyr.style is not None:
-        ml.extend(child for child in lyr.style if child.tag != "flags")
-
-
-def _project_xml(layers: list[_Resolved], crs: CRS, title: str) -> str:
-    root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
-    ET.SubElement(root, "homePath", path="")
-    _text(root, "title", title)
-    ET.SubElement(root, "autotransaction", active="0")
-    ET.SubElement(root, "evaluateDefaultValues", active="0")
-    ET.SubElement(root, "trust", active="0")
-    _spatialrefsys(ET.SubElement(root, "projectCrs"), crs)
-
-    tree = ET.SubElement(root, "layer-tree-group")
-    ET.SubElement(tree, "customproperties")
-    for lyr in layers:  # first = top of the legend = drawn last
-        node = ET.SubElement(tree, "layer-tree-layer", id=lyr.layer_id, name=lyr.spec.name,
-                             source=lyr.datasource, checked="Qt::Checked", expanded="1",
-                             providerKey="ogr" if lyr.spec.kind == "vector" else "gdal",
-                             legend_exp="", patch_size="-1,-1",
-                             legend_split_behavior="0")  # fmt: skip
-        ET.SubElement(node, "customproperties")
-    order = ET.SubElement(tree, "custom-order", enabled="0")
-    for lyr in layers:
-        _text(order, "item", lyr.layer_id)
-
-    view = _view_extent(layers, crs)
-    if view is not None:
-        canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
-        _text(canvas, "units", "degrees" if crs.is_geographic else "meters")
-        _extent(canvas, "extent", view)
-        _text(canvas, "rotation", "0")
-        _spatialrefsys(ET.SubElement(canvas, "destinationsrs"), crs)
-        _text(canvas, "rendermaptile", "0")
-
-    maplayers = ET.SubElement(root, "projectlayers")
-    for lyr in layers:
-        _maplayer(maplayers, lyr)
-    layerorder = ET.SubElement(root, "layerorder")
-    for lyr in layers:
-        ET.SubElement(layerorder, "layer", id=lyr.layer_id)
-
-    props = ET.SubElement(root, "properties")
-    _text(ET.SubElement(props, "Paths"), "Absolute", "false", type="bool")
-    _text(ET.SubElement(props, "SpatialRefSys"), "ProjectionsEnabled", "1", type="int")
-    gui = ET.SubElement(props, "Gui")
-    for part in ("Red", "Green", "Blue"):
-        _text(gui, f"CanvasColor{part}Part", "255", type="int")
-    meta = ET.SubElement(root, "projectMetadata")
-    for tag in ("identifier", "parentidentifier", "language", "type"):
-        _text(meta, tag)
-    _text(meta, "title", title)
-    _text(meta, "abstract", "Written by geoai; layers are referenced relative to this file.")
-    ET.SubElement(meta, "links")
-    _text(meta, "author", "geoai")
-    settings = ET.SubElement(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
-    ET.SubElement(settings, "Scales")
-    if view is not None:
-        default = ET.SubElement(settings, "DefaultViewExtent",
-                                {k: repr(x) for k, x in zip(("xmin", "ymin", "xmax", "ymax"),
-                                                            view, strict=True)})  # fmt: skip
-        _spatialrefsys(default, crs)
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + body + "\n"
-
-
 def write_project(
     path: str | os.PathLike[str],
-    layers: Sequence[ProjectLayer],
+    layers: Sequence[ProjectLayer | ProjectGroup],
     *,
     crs: str | CRS = "EPSG:4326",
     title: str = "geoai",
+    layouts: Sequence[PrintLayout] = (),
+    years: tuple[int, int] | None = None,
     overwrite: bool = False,
 ) -> Path:
     """Write a QGIS 3 project referencing ``layers`` by relative path, styles inlined.
@@ -400,13 +283,22 @@ def write_project(
     path : path-like
         Target ``.qgz`` (zipped, what QGIS saves by default) or ``.qgs``
         (plain XML). Layer files are referenced relative to its folder.
-    layers : sequence of ProjectLayer
-        Layers in legend order: the first is on top (drawn last), so list
-        points, then lines, then rasters.
+    layers : sequence of ProjectLayer or ProjectGroup
+        Layers and groups of layers in legend order: the first is on top
+        (drawn last), so list points, then lines, then rasters, then the
+        basemap.
     crs : str or pyproj.CRS, default "EPSG:4326"
         Project (map) CRS; layers in other CRSs are reprojected on the fly.
     title : str, default "geoai"
         Project title.
+    layouts : sequence of PrintLayout, optional
+        Print layouts (*Project → Layouts*), each an A4 page with a map of
+        the layers or groups it names, legend, scale bar, title and
+        attribution; :func:`export_layouts` prints them to PDF.
+    years : (int, int), optional
+        First and last year of the project's time range (the temporal
+        controller steps one year at a time through it), for layers with
+        temporal properties (:func:`geoai.io._layer_meta.with_temporal`).
     overwrite : bool, default False
         Replace an existing project; otherwise an existing file is an error
         raised before anything is written.
@@ -451,16 +343,29 @@ def write_project(
         raise InputError(f"a QGIS project must be a .qgz or .qgs file; got {p.name!r}.")
     if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
         raise InputError("layers must be a non-empty list of ProjectLayer.")
-    bad = [type(lyr).__name__ for lyr in layers if not isinstance(lyr, ProjectLayer)]
+    bad = [type(x).__name__ for x in layers if not isinstance(x, ProjectLayer | ProjectGroup)]
     if bad:
-        raise InputError(f"layers must hold ProjectLayer objects; got {bad}.")
+        raise InputError(f"layers must hold ProjectLayer or ProjectGroup objects; got {bad}.")
     if not isinstance(title, str):
         raise InputError(f"title must be a str; got {title!r}.")
+    _check_years(years)
+    bad = [type(x).__name__ for x in layouts if not isinstance(x, PrintLayout)]
+    if isinstance(layouts, str) or bad:
+        raise InputError(f"layouts must be a list of PrintLayout; got {bad or layouts!r}.")
     project_crs = v.as_crs(crs)
     check_writable(p, overwrite=overwrite)
     home = Path(os.path.abspath(p.parent))  # noqa: PTH100 - lexical: resolve() follows links
-    resolved = [_resolve(lyr, k, home) for k, lyr in enumerate(layers)]
-    document = _project_xml(resolved, project_crs, title)
+    tree, flat, groups = _resolve_tree(layers, home)
+    by_name = {lyr.spec.name: lyr for lyr in flat}
+    clash = sorted(set(groups) & set(by_name))
+    if (
+        clash
+        or len(by_name) != len(flat)
+        or len(groups) != sum(isinstance(x, ProjectGroup) for x in layers)
+    ):
+        raise InputError(f"layer and group names must be unique; repeated: {clash or 'a name'}.")
+    xml_layouts = layouts_element(layouts, groups, by_name, project_crs) if layouts else None
+    document = project_document(tree, flat, project_crs, title, layouts=xml_layouts, years=years)
     with atomic_path(p, overwrite=overwrite) as tmp:
         if suffix == ".qgs":
             tmp.write_text(document, encoding="utf-8")
@@ -468,3 +373,37 @@ def write_project(
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr(f"{p.stem}.qgs", document)
     return p
+
+
+def _check_years(years: object) -> None:
+    if years is None:
+        return
+    if not isinstance(years, tuple) or len(years) != 2:
+        raise InputError(f"years must be (first, last) calendar years; got {years!r}.")
+    if not all(isinstance(y, int) and 1 <= y <= 9999 for y in years):
+        raise InputError(f"years must be (first, last) calendar years; got {years!r}.")
+    if years[0] > years[1]:
+        raise InputError(f"years must be (first, last) with first <= last; got {years!r}.")
+
+
+def _resolve_tree(
+    entries: Sequence[ProjectLayer | ProjectGroup], home: Path
+) -> tuple[list[Node], list[Resolved], dict[str, list[Resolved]]]:
+    """Resolve every layer: the legend tree, the layers in legend order, each group's layers."""
+    tree: list[Node] = []
+    flat: list[Resolved] = []
+    groups: dict[str, list[Resolved]] = {}
+    for entry in entries:
+        if isinstance(entry, ProjectLayer):
+            lyr = _resolve(entry, len(flat), home)
+            tree.append(lyr)
+            flat.append(lyr)
+            continue
+        members = []
+        for spec in entry.layers:
+            lyr = _resolve(spec, len(flat), home)
+            members.append(lyr)
+            flat.append(lyr)
+        groups[entry.name] = members
+        tree.append((entry.name, entry.visible, entry.expanded, list(members)))
+    return tree, flat, groups

@@ -12,7 +12,14 @@
    the target only when complete (:func:`geoai.io.atomic_path`).
 
 A sidecar ``.qml`` (single-band pseudocolor, classes from the data; see
-:mod:`geoai.io.qgis`) is written the same way, so QGIS opens the raster styled.
+:mod:`geoai.io.qgis`, or the caller's own style) is written the same way, so
+QGIS opens the raster styled.
+
+Every band describes itself inside the TIFF (GDAL's ``GDAL_METADATA`` tag, read
+by ``gdalinfo``, QGIS and rasterio): a description (what the values are), a
+unit type, and band metadata (meaning, observed or modelled, source). A
+categorical raster can also carry a GDAL raster attribute table (value to
+label, e.g. metro id and name) in the ``.tif.aux.xml`` sidecar GDAL reads with it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape as _xml_escape
 
 import numpy as np
 
@@ -30,14 +38,14 @@ from geoai.io import qgis
 from geoai.io._atomic import atomic_path, check_writable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping
 
     import xarray as xr
     from dask.array import Array as DaskArray
     from dask.delayed import Delayed
     from distributed import Client
 
-__all__ = ["COG_BLOCKSIZE", "write_raster"]
+__all__ = ["COG_BLOCKSIZE", "attribute_table_xml", "write_raster"]
 
 #: Tile edge (pixels) of the COG and of the staging GeoTIFF.
 COG_BLOCKSIZE = 512
@@ -176,7 +184,9 @@ class _Stats:
         return np.concatenate(self.parts) if self.parts else np.empty(0)
 
 
-def _write_staging(da: xr.DataArray, staging: Path, nodata: float, dtype: np.dtype) -> _Stats:
+def _write_staging(
+    da: xr.DataArray, staging: Path, nodata: float, dtype: np.dtype, about: _About
+) -> _Stats:
     import rasterio
     from rasterio.windows import Window
 
@@ -206,11 +216,107 @@ def _write_staging(da: xr.DataArray, staging: Path, nodata: float, dtype: np.dty
             dst.write(arr, indexes=list(range(b0 + 1, b0 + 1 + arr.shape[0])), window=window)
             stats.add(arr)
         tags = {k: str(val) for k, val in da.attrs.items() if isinstance(val, str | int | float)}
-        dst.update_tags(**tags)
-        if da.name is not None:
-            for b in range(1, bands + 1):
-                dst.set_band_description(b, str(da.name))
+        dst.update_tags(**tags, **about.tags)
+        for b in range(1, bands + 1):
+            if about.description:
+                dst.set_band_description(b, about.description)
+            if about.unit:
+                dst.set_band_unit(b, about.unit)
+            if about.band_tags:
+                dst.update_tags(b, **about.band_tags)
     return stats
+
+
+class _About:
+    """What a raster says about itself: band description, unit, band and dataset metadata."""
+
+    def __init__(
+        self,
+        da: xr.DataArray,
+        description: str | None,
+        unit: str | None,
+        band_metadata: Mapping[str, object] | None,
+        metadata: Mapping[str, object] | None,
+    ) -> None:
+        named = da.attrs.get("long_name") or (None if da.name is None else str(da.name))
+        self.description = str(description or named or "")
+        given = da.attrs.get("unit") or da.attrs.get("units")
+        self.unit = str(unit if unit is not None else given or "")
+        self.band_tags = _tags(band_metadata, "band_metadata")
+        self.tags = _tags(metadata, "metadata")
+
+
+def _tags(items: Mapping[str, object] | None, what: str) -> dict[str, str]:
+    """GDAL metadata items as strings; keys must be plain words (GDAL writes them as XML)."""
+    out: dict[str, str] = {}
+    for key, value in (items or {}).items():
+        if not str(key).replace("_", "").isalnum():
+            raise InputError(
+                f"{what} key {key!r} is not a plain word; use letters, digits and _ only."
+            )
+        out[str(key)] = str(value)
+    return out
+
+
+def attribute_table_xml(
+    categories: Mapping[int, Mapping[str, object]], *, band: int = 1, name_field: str = "name"
+) -> str:
+    """Write a GDAL PAM document holding a thematic raster attribute table (value to labels).
+
+    Parameters
+    ----------
+    categories : mapping of int to mapping of str to object
+        ``{pixel value: {column: label}}``; every value has the same columns
+        (e.g. ``metro_id`` and ``name``). Values are written in ascending order.
+    band : int, default 1
+        The band the table belongs to (1-based).
+    name_field : str, default "name"
+        The column GDAL marks as the class name (usage ``Name``).
+
+    Returns
+    -------
+    str
+        The ``<PAMDataset>`` XML GDAL reads from ``<raster>.aux.xml``: a
+        ``Value`` column (integer, usage ``MinMax``) then one string column per label.
+
+    Raises
+    ------
+    InputError
+        No category, or the categories do not all have the same columns.
+
+    Examples
+    --------
+    >>> xml = attribute_table_xml({0: {"metro_id": "wup:1", "name": "Tokyo"}})
+    >>> "<Name>Value</Name>" in xml, "<F>Tokyo</F>" in xml
+    (True, True)
+    """
+    if not categories:
+        raise InputError(
+            "a raster attribute table needs at least one category; pass {value: {...}}."
+        )
+    columns = list(next(iter(categories.values())))
+    if any(list(labels) != columns for labels in categories.values()):
+        raise InputError(
+            f"every category needs the same columns {columns}; give each value the same keys."
+        )
+    usage = {name_field: 2}  # GFU_Name; Value is GFU_MinMax (5), the rest GFU_Generic (0)
+    fields = ["<FieldDefn index='0'><Name>Value</Name><Type>0</Type><Usage>5</Usage></FieldDefn>"]
+    fields += [
+        f"<FieldDefn index='{i}'><Name>{_xml_escape(str(c))}</Name><Type>2</Type>"
+        f"<Usage>{usage.get(c, 0)}</Usage></FieldDefn>"
+        for i, c in enumerate(columns, start=1)
+    ]
+    rows = [
+        f"<Row index='{i}'><F>{int(value)}</F>"
+        + "".join(f"<F>{_xml_escape(str(categories[value][c]))}</F>" for c in columns)
+        + "</Row>"
+        for i, value in enumerate(sorted(categories))
+    ]
+    body = "\n".join(["<GDALRasterAttributeTable tableType='thematic'>", *fields, *rows])
+    return (
+        f"<PAMDataset>\n<PAMRasterBand band='{int(band)}'>\n{body}\n"
+        "</GDALRasterAttributeTable>\n</PAMRasterBand>\n</PAMDataset>\n"
+    )
 
 
 def write_raster(
@@ -219,9 +325,16 @@ def write_raster(
     *,
     overwrite: bool = False,
     nodata: float | None = None,
-    style: bool = True,
+    style: bool | str = True,
     ramp: str = "viridis",
     classes: int = 7,
+    dtype: str | None = None,
+    description: str | None = None,
+    unit: str | None = None,
+    band_metadata: Mapping[str, object] | None = None,
+    metadata: Mapping[str, object] | None = None,
+    categories: Mapping[int, Mapping[str, object]] | None = None,
+    attribute_table: bool = False,
 ) -> Path:
     """Write a DataArray as a Cloud-Optimized GeoTIFF, atomically, with a QGIS style.
 
@@ -239,13 +352,35 @@ def write_raster(
     nodata : float, optional
         Nodata value; default the array's (``da.rio.nodata``), else NaN for
         floating-point data. Integer data need one.
-    style : bool, default True
-        Also write ``path`` with suffix ``.qml``: single-band pseudocolor,
-        ``classes`` quantile classes from the data (exact values for integers).
+    style : bool or str, default True
+        Also write ``path`` with suffix ``.qml``: True for a single-band
+        pseudocolor with ``classes`` quantile classes from the data (exact
+        values for integers), or the QML text itself (the caller's style).
     ramp : str, default "viridis"
-        Colour ramp of the style, a key of :data:`geoai.io.qgis.RAMPS`.
+        Colour ramp of the default style, a key of :data:`geoai.io.qgis.RAMPS`.
     classes : int, default 7
-        Number of colour classes of the style.
+        Number of colour classes of the default style.
+    dtype : str, optional
+        Write the values as this dtype (e.g. ``"float32"``); default the array's.
+    description : str, optional
+        Every band's description (``gdalinfo``'s ``Description``, QGIS's band
+        name); default ``da.attrs["long_name"]``, else ``da.name``.
+    unit : str, optional
+        Every band's unit type (e.g. ``"people"``); default ``da.attrs["units"]``.
+    band_metadata : mapping of str to object, optional
+        Metadata items of every band (e.g. ``meaning``, ``kind``, ``source``).
+    metadata : mapping of str to object, optional
+        Dataset metadata items, written after the array's own attributes
+        (e.g. ``TIFFTAG_COPYRIGHT`` for the attribution).
+    categories : mapping of int to mapping of str to object, optional
+        For a categorical (integer) raster: ``{value: {column: label}}``. Each
+        value's labels become a band metadata item inside the TIFF
+        (``value_<v>``: the labels joined by `` | ``, e.g. ``"wup:1 | Tokyo"``).
+    attribute_table : bool, default False
+        Also write ``categories`` as a GDAL raster attribute table in
+        ``path + ".aux.xml"`` (:func:`attribute_table_xml`; replaced like the
+        raster). Off by default: QGIS rewrites that sidecar when it computes
+        statistics, so it would no longer be the file geoai wrote.
 
     Returns
     -------
@@ -284,32 +419,64 @@ def write_raster(
             "the array has no CRS; set it with da.rio.write_crs('EPSG:XXXX') (geoai.Grid "
             "outputs carry it)."
         )
-    dtype = np.dtype(np.uint8) if da.dtype == bool else np.dtype(da.dtype)
-    if dtype.name not in _DTYPES:
-        raise InputError(f"cannot write dtype {da.dtype}; use one of {', '.join(_DTYPES)}.")
-    fill = _nodata(da, nodata, dtype)
+    dtype_out = _dtype(da, dtype)
+    fill = _nodata(da, nodata, dtype_out)
+    if categories is not None:
+        labels = {
+            f"value_{int(v)}": " | ".join(map(str, c.values())) for v, c in categories.items()
+        }
+        band_metadata = {**(band_metadata or {}), **labels}
+    about = _About(da, description, unit, band_metadata, metadata)
+    rat = attribute_table_xml(categories) if categories is not None and attribute_table else None
     qml_path = p.with_suffix(".qml")
+    aux_path = p.with_name(p.name + ".aux.xml")
     check_writable(p, overwrite=overwrite)
-    if style:
+    if style is not False:
         check_writable(qml_path, overwrite=overwrite)
+    if rat is not None:
+        check_writable(aux_path, overwrite=overwrite)
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(atomic_path(p, overwrite=overwrite))
-        tmp_qml = stack.enter_context(atomic_path(qml_path, overwrite=overwrite)) if style else None
+        tmp_qml = (
+            stack.enter_context(atomic_path(qml_path, overwrite=overwrite))
+            if style is not False
+            else None
+        )
+        tmp_aux = stack.enter_context(atomic_path(aux_path, overwrite=overwrite)) if rat else None
         staging = tmp.with_name(tmp.stem + ".staging.tif")
         try:
-            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE):
-                stats = _write_staging(da, staging, fill, dtype)
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE, GDAL_PAM_ENABLED="NO"):
+                stats = _write_staging(da, staging, fill, dtype_out, about)
                 rasterio.shutil.copy(
                     staging, tmp, driver="COG", COMPRESS="DEFLATE", PREDICTOR="YES",
                     BLOCKSIZE=str(COG_BLOCKSIZE), OVERVIEWS="AUTO", BIGTIFF="IF_SAFER",
-                    RESAMPLING="AVERAGE" if dtype.kind == "f" else "NEAREST",
+                    RESAMPLING="AVERAGE" if dtype_out.kind == "f" else "NEAREST",
                     NUM_THREADS="ALL_CPUS",
                 )  # fmt: skip
         finally:
             staging.unlink(missing_ok=True)
         if tmp_qml is not None:
-            tmp_qml.write_text(_style(stats, dtype, ramp, classes), encoding="utf-8")
+            qml = style if isinstance(style, str) else _style(stats, dtype_out, ramp, classes)
+            tmp_qml.write_text(qml, encoding="utf-8")
+        if tmp_aux is not None and rat is not None:
+            tmp_aux.write_text(rat, encoding="utf-8")
     return p
+
+
+def _dtype(da: xr.DataArray, dtype: str | None) -> np.dtype:
+    """Return the dtype written: ``dtype`` if given, else the array's (bool as uint8)."""
+    if dtype is not None:
+        try:
+            out = np.dtype(dtype)
+        except TypeError:
+            out = None
+        if out is None or out.name not in _DTYPES:
+            raise InputError(f"cannot write dtype {dtype!r}; use one of {', '.join(_DTYPES)}.")
+        return out
+    out = np.dtype(np.uint8) if da.dtype == bool else np.dtype(da.dtype)
+    if out.name not in _DTYPES:
+        raise InputError(f"cannot write dtype {da.dtype}; use one of {', '.join(_DTYPES)}.")
+    return out
 
 
 def _style(stats: _Stats, dtype: np.dtype, ramp: str, classes: int) -> str:

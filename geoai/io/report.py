@@ -1,20 +1,26 @@
 """The run report, as Markdown and HTML from the same blocks.
 
-A report is a list of blocks (headings, paragraphs, tables, figures). Both
-renderings are written by geoai itself (no template engine): Markdown for
-reading in a repository, HTML (self-contained apart from the PNG maps next to
-it) for a browser.
+A report is a list of blocks (headings, paragraphs, tables, figures, links).
+Both renderings are written by geoai itself (no template engine): Markdown for
+reading in a repository (figures linked by relative path), HTML for a browser,
+self-contained: every figure found under the report's folder is embedded as a
+``data:`` URI, so ``report.html`` travels alone.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+#: Image types embedded in the HTML, by suffix.
+_MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 __all__ = ["Report", "plain_number"]
 
@@ -148,6 +154,27 @@ class Report:
         """
         self.blocks.append(("figure", (path, caption)))
 
+    def link(self, href: str, text: str, note: str = "") -> None:
+        """Add a paragraph holding one link (e.g. to the interactive map beside the report).
+
+        Parameters
+        ----------
+        href : str
+            The target, relative to where the report is written.
+        text : str
+            The link's text.
+        note : str, optional
+            Words after the link.
+
+        Examples
+        --------
+        >>> report = Report("Run")
+        >>> report.link("map.html", "Interactive map", "(opens offline)")
+        >>> report.markdown().splitlines()[2]
+        '[Interactive map](map.html) (opens offline)'
+        """
+        self.blocks.append(("link", (href, text, note)))
+
     def markdown(self) -> str:
         r"""Render the report as GitHub-flavoured Markdown.
 
@@ -178,10 +205,20 @@ class Report:
                 out += [_md_table(df, fmt), ""]
             elif kind == "figure":
                 out += [f"![{body[1]}]({body[0]})", "", f"*{body[1]}*", ""]
+            elif kind == "link":
+                out += [f"[{body[1]}]({body[0]})" + (f" {body[2]}" if body[2] else ""), ""]
         return "\n".join(out)
 
-    def html(self) -> str:
-        """Render the report as one HTML page (figures linked by relative path).
+    def html(self, folder: str | Path | None = None) -> str:
+        """Render the report as one HTML page, its figures embedded.
+
+        Parameters
+        ----------
+        folder : path-like, optional
+            The folder the report is written to: each figure's file is read
+            from there and embedded as a base64 ``data:`` URI (a figure whose
+            file is missing is left out, with its caption). None: figures are
+            linked by their relative path.
 
         Returns
         -------
@@ -214,12 +251,25 @@ class Report:
                 cap = f"<p class='caption'>{esc(caption)}</p>" if caption else ""
                 parts.append(cap + table)
             elif kind == "figure":
-                parts.append(
-                    f"<figure><img src='{esc(body[0])}' alt='{esc(body[1])}'>"
-                    f"<figcaption>{esc(body[1])}</figcaption></figure>"
-                )
+                src = body[0] if folder is None else _data_uri(Path(folder) / body[0])
+                if src is not None:
+                    parts.append(
+                        f"<figure><img src='{esc(src)}' alt='{esc(body[1])}'>"
+                        f"<figcaption>{esc(body[1])}</figcaption></figure>"
+                    )
+            elif kind == "link":
+                note = f" {esc(body[2])}" if body[2] else ""
+                parts.append(f"<p><a href='{esc(body[0])}'>{esc(body[1])}</a>{note}</p>")
         parts.append("</body></html>")
         return "\n".join(parts)
+
+
+def _data_uri(path: Path) -> str | None:
+    """Return the file as a base64 ``data:`` URI (None if it is not there)."""
+    mime = _MIME.get(path.suffix.lower())
+    if mime is None or not path.is_file():
+        return None
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def plain_number(x: float) -> str:

@@ -203,5 +203,8 @@ def write_vector(
         if suffix == ".parquet":
             gdf.to_parquet(tmp, index=False)
         else:
-            gdf.to_file(tmp, driver=_DRIVERS[suffix], layer=layer or p.stem, engine="pyogrio")
+            # GeoPackage 1.2: QGIS 3.22 / GDAL 3.6 warn on every open of a 1.4 file
+            options = {"VERSION": "1.2"} if suffix == ".gpkg" else {}
+            gdf.to_file(tmp, driver=_DRIVERS[suffix], layer=layer or p.stem, engine="pyogrio",
+                        **options)  # fmt: skip
     return p

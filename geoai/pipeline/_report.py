@@ -9,13 +9,13 @@ bands and the seeds' own arithmetic come from
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     import geopandas as gpd
     from distributed import Client
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from geoai.pipeline.job import Job
     from geoai.scenario.simulation import Simulation
 
-__all__ = ["job_bands", "write_report"]
+__all__ = ["job_bands", "role_words", "write_report"]
 
 
 def _labour_note(final: pd.DataFrame, *, embedded: bool) -> str:
@@ -137,19 +137,14 @@ def write_report(
         "world where data exist (each start quantity's *_source column says what it is); "
         "every later figure is modelled from documented assumptions."
     )
+    _how_to_read(rep, folder)
     _start_section(rep, first)
     figure = "maps/comparison.png" if job.maps else None
     report_sections(rep, sims, bands, seed_arithmetic(sims), figure=figure)
     for name, sim in sims.items():
         rep.heading(f"{name} ({PRESETS[name].source})")
         rep.text(PRESETS[name].description)
-        top = sim.roles.sort_values("ai_jobs", ascending=False).head(10)
-        cols = [
-            c
-            for c in ("name", "country_iso3", "role", "ai_jobs", "ai_share", "reasons")
-            if c in top.columns
-        ]
-        rep.table(top[cols], f"The 10 metros with most AI-leveraged roles in {job.end}")
+        rep.table(_top_metros(sim), f"The 10 metros with most AI-leveraged roles in {job.end}")
         if job.maps:
             for kind in ("roles", "potential", "flows"):
                 if (folder / "maps" / f"{kind}_{name}.png").exists():
@@ -192,19 +187,89 @@ def write_report(
     params["source"] = base["source"]
     rep.table(params, "Scenario parameters per preset")
     rep.heading("Data")
-    rep.text(
-        f"{ATTRIBUTION}. Metros: "
-        + (
-            "the urban agglomerations of the UN World Urbanization Prospects 2018"
-            if job.metros == "embedded"
-            else f"the points in {job.metros}"
+    if job.metros == "embedded":
+        rep.text(
+            f"{ATTRIBUTION}. Metros: the urban agglomerations of the UN World Urbanization "
+            "Prospects 2018 (data/README.md)."
         )
-        + " (data/README.md)."
-    )
+    else:  # the user's places: credited as theirs, with the sources the run still used
+        from geoai.pipeline._places import attribution
+
+        rep.text(attribution(Path(job.metros).name, located=job.country is None) + ".")
     md, page = folder / "report.md", folder / "report.html"
     md.write_text(rep.markdown(), encoding="utf-8")
-    page.write_text(rep.html(), encoding="utf-8")
+    page.write_text(rep.html(folder), encoding="utf-8")  # figures embedded: travels alone
     return [md, page]
+
+
+def role_words(role: object) -> str:
+    """Say a role as a reader would: ``"detroit_path"`` is ``"Detroit path"``.
+
+    Examples
+    --------
+    >>> role_words("detroit_path"), role_words("hub")
+    ('Detroit path', 'Hub')
+    """
+    text = str(role).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _top_metros(sim: Simulation, n: int = 10) -> pd.DataFrame:
+    """Return the ``n`` metros with most AI-leveraged roles in the final year, for reading."""
+    from geoai.scenario._format import fmt_number
+
+    top = sim.roles.sort_values("ai_jobs", ascending=False).head(n)
+    table = pd.DataFrame(index=pd.RangeIndex(1, len(top) + 1, name="rank"))
+    for col, head in (("name", "metro"), ("country_iso3", "country")):
+        if col in top.columns:
+            table[head] = top[col].astype(str).to_numpy()
+    if "role" in top.columns:
+        table["role"] = [role_words(r) for r in top["role"]]
+    table["AI-leveraged roles"] = [fmt_number(x, "jobs", with_unit=False) for x in top["ai_jobs"]]
+    if "ai_share" in top.columns:
+        table["share of all AI roles"] = [fmt_number(x, "share") for x in top["ai_share"]]
+    if "reasons" in top.columns:
+        table["why this role"] = top["reasons"].astype(str).to_numpy()
+    return table
+
+
+def _how_to_read(rep: Report, folder: Path) -> None:
+    """Add the section that tells a reader what the report, maps and files are."""
+    rep.heading("How to read this report")
+    rep.bullets(
+        [
+            (
+                "Every figure after the start year is modelled: a scenario is an 'if these "
+                "assumptions hold' experiment, not a forecast. Start-year figures are observed "
+                "where a source exists (each metro's *_source fields say which)."
+            ),
+            (
+                "Numbers are rounded to three significant digits: 12.3 M is 12.3 million, 4.5 B "
+                "is 4.5 billion, 1.2 T is 1.2 trillion; shares are percentages; years are years."
+            ),
+            (
+                "A preset is one seed document's story, set as parameters (table 'Scenario "
+                "parameters per preset'); the presets are compared side by side, then one by one."
+            ),
+            (
+                "Roles: a hub gains AI-leveraged roles, a superstar leads them, a Detroit-path "
+                "metro loses jobs and people, a hinterland depends on a hub; stable is none of "
+                "these."
+            ),
+            (
+                "Maps: metros coloured by role and sized by population; potential shows how many "
+                "AI-leveraged roles are within reach of each place; flows are the largest moves of "
+                "talent (people) and capital (USD) in the final year."
+            ),
+            (
+                "Files: geoai.gpkg and project.qgz open in QGIS; README.md and fields.csv (the "
+                "data dictionary) say what every layer, field and band holds, with its unit and "
+                "source."
+            ),
+        ]
+    )
+    if (folder / "map.html").is_file():
+        rep.link("map.html", "Open the interactive map", "(map.html, beside this report; offline)")
 
 
 def job_bands(

@@ -7,11 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geoai.errors import InputError
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     import pandas as pd
     from distributed import Client
 
@@ -50,10 +48,10 @@ class RunResult:
     >>> job = {"data": {"min_population": 10_000_000},
     ...        "scenario": {"presets": ["baseline"], "end": 2026},
     ...        "outputs": {"maps": False, "report": False, "rasters": False,
-    ...                    "qgis_project": False, "sensitivity": False}}
+    ...                    "qgis_project": False, "sensitivity": False, "formats": ["gpkg"]}}
     >>> result = geoai.run(job, pathlib.Path(tempfile.mkdtemp()) / "out", progress=False)
-    >>> sorted(p.name for p in result.files), result.manifest.name
-    (['geoai.gpkg', 'panel.parquet'], '.geoai-run.json')
+    >>> sorted(p.name for p in result.files), result.manifest.name  # and the data dictionary
+    (['README.md', 'fields.csv', 'geoai.gpkg', 'panel.parquet'], '.geoai-run.json')
     >>> result.summary.columns.tolist(), list(result.simulations)
     (['unit', 'baseline'], ['baseline'])
     """
@@ -93,35 +91,6 @@ class _Stages:
     def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
-
-
-def _metros(job: Job) -> gpd.GeoDataFrame:
-    from geoai.datasets import load_countries, load_metros
-    from geoai.io.vector import read_points
-    from geoai.labour import MODELLED_SOURCE, model_jobs
-
-    if job.metros == "embedded":
-        return load_metros(job.min_population, year=job.start)
-    pts = read_points(job.metros)
-    need = {"metro_id", "country_iso3", "population"}
-    missing = need - set(pts.columns)
-    if missing:
-        raise InputError(
-            f"{job.metros} lacks column(s) {sorted(missing)}; metros need metro_id, "
-            "country_iso3 and population."
-        )
-    pts = pts.to_crs(4326)
-    if not {"jobs_routine", "jobs_augmentable", "jobs_local"} <= set(pts.columns):
-        countries = load_countries()
-        y = pts["country_iso3"].map(countries["gdp_pc_usd"])
-        if y.isna().any():
-            bad = pts.loc[y.isna(), "country_iso3"].unique()[:5].tolist()
-            raise InputError(f"no GDP per capita for countries {bad}; fix country_iso3.")
-        jobs = model_jobs(pts["population"].to_numpy(float), y.to_numpy(float))
-        pts = pts.join(jobs.set_index(pts.index))
-        pts["gdp_pc_usd"] = y
-        pts["labour_source"] = MODELLED_SOURCE
-    return pts
 
 
 def run(
@@ -184,8 +153,10 @@ def run(
     ...                    "qgis_project": False, "sensitivity": False}}
     >>> result = geoai.run(job, pathlib.Path(tempfile.mkdtemp()) / "out", progress=False)
     >>> import pyogrio
-    >>> pyogrio.list_layers(result.out / "geoai.gpkg")[:, 0].tolist()
-    ['metros_baseline', 'flows_baseline', 'panel', 'layer_styles']
+    >>> layers = pyogrio.list_layers(result.out / "geoai.gpkg")[:, 0]
+    >>> layers.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['metros_baseline', 'flows_talent_baseline', 'flows_capital_baseline', 'panel_baseline',
+     'countries', 'panel', 'layer_styles']
     >>> try:  # the folder now holds a run: replacing it needs overwrite=True
     ...     geoai.run(job, result.out, progress=False)
     ... except ValueError as exc:
@@ -222,16 +193,19 @@ def run(
 
 def _planned(cfg: Job) -> set[str]:
     """Every relative path a run of ``cfg`` may write (a superset: some maps are optional)."""
-    names = {"geoai.gpkg", "panel.parquet"}
+    from geoai.pipeline._exports import planned_exports
+    from geoai.pipeline._maps import map_names
+    from geoai.pipeline._project import layout_pdf_names
+
+    names = {"geoai.gpkg", "panel.parquet", "fields.csv", "README.md"}
+    names |= planned_exports(cfg.presets, cfg.formats)
     for p in cfg.presets:
         if cfg.rasters:
             names |= {f"{k}_{p}.{x}" for k in ("potential", "market_areas") for x in ("tif", "qml")}
-        if cfg.maps:
-            names |= {f"maps/roles_{p}.png", f"maps/flows_{p}.png", f"maps/potential_{p}.png"}
     if cfg.maps:
-        names.add("maps/comparison.png")
+        names |= {*map_names(cfg.presets), "map.html"}
     if cfg.qgis_project:
-        names.add("project.qgz")
+        names |= {"project.qgz", *layout_pdf_names(cfg)}
     if cfg.report:
         names |= {"report.md", "report.html"}
     return names
@@ -239,15 +213,19 @@ def _planned(cfg: Job) -> set[str]:
 
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client | None) -> RunResult:
     from geoai import scenario
-    from geoai.datasets import load_countries
+    from geoai.datasets import ATTRIBUTION, load_countries
+    from geoai.io._dictionary import write_dictionary
+    from geoai.pipeline._exports import export_layers
     from geoai.pipeline._layers import flow_lines, write_vectors
     from geoai.pipeline._maps import write_maps
-    from geoai.pipeline._project import write_project_file
+    from geoai.pipeline._places import load as load_places
+    from geoai.pipeline._project import write_layout_pdfs, write_project_file
     from geoai.pipeline._rasters import write_rasters
     from geoai.pipeline._report import job_bands, write_report
+    from geoai.pipeline._webmap import write_webmap_file
 
     stages.step("loading metros")
-    metros = _metros(cfg)
+    metros = load_places(cfg)
     countries = load_countries()
     sims: dict[str, Simulation] = {}
     for name in cfg.presets:
@@ -268,11 +246,14 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client |
     stages.step("writing the GeoPackage and panel")
     lines = flow_lines(cfg, sims)
     files = write_vectors(cfg, sims, lines, folder)
+    files += export_layers(folder / "geoai.gpkg", folder, cfg.formats)
     if cfg.maps:
         stages.step("drawing maps")
         files += write_maps(cfg, sims, lines, rasters, folder)
+        files.append(write_webmap_file(cfg, sims, lines, folder))
     if cfg.qgis_project:
         files.append(write_project_file(cfg, rasters, folder))
+        files += write_layout_pdfs(cfg, folder, stages.note)
     summary = scenario.compare(sims)
     if cfg.report:
         bands = job_bands(cfg, metros, countries, scheduler, stages.step)
@@ -280,4 +261,9 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client |
         files += write_report(cfg, sims, bands, folder)
     files += [p for pair in rasters.values() for p in pair]
     files += [p.with_suffix(".qml") for pair in rasters.values() for p in pair]
+    source = metros.attrs.get("source") or ATTRIBUTION
+    intro = (
+        f"What `geoai run` wrote here ({', '.join(cfg.presets)}, {cfg.start}-{cfg.end}). {source}"
+    )
+    files += write_dictionary(folder, title="Data dictionary", intro=intro)
     return RunResult(out=folder, files=files, job=cfg, summary=summary, simulations=sims)

@@ -25,58 +25,14 @@ from geoai._decay import decay_spec
 from geoai._scheduler import check_address
 from geoai.errors import CRSError, GeoAIError, InputError
 from geoai.pipeline import _jobfile as jf
+from geoai.pipeline._exports import check_formats
+from geoai.pipeline._job_example import EXAMPLE_JOB
+from geoai.pipeline._places import PlaceColumns
 from geoai.scenario._checks import FIRST_START, LAST_END, LAST_START, MAX_SEED
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS
 
 __all__ = ["EXAMPLE_JOB", "Job", "load_job"]
-
-EXAMPLE_JOB = """\
-# geoai job file: `geoai run job.toml --out out/`
-# Every key is optional; the values shown are the defaults.
-
-[data]
-metros = "embedded"          # or your metros: .gpkg / .parquet / .csv with lon, lat
-min_population = 1_000_000   # embedded metros only: size floor (people)
-
-[scenario]
-presets = ["concentration", "exodus", "divergence"]   # any of these and "baseline"
-start = 2025
-end = 2050
-seed = 0
-
-# parameter overrides for every preset (names: geoai.scenario.ScenarioParams().describe())
-[scenario.overrides]
-# ai_pool_max = 5e6          # seed 000's company arithmetic instead of 100 M
-
-# overrides for one preset only
-# [scenario.preset_overrides.exodus]
-# remote_share = 0.4
-
-[grid]
-bounds = [-180.0, -60.0, 180.0, 78.0]   # xmin, ymin, xmax, ymax in the grid CRS
-resolution = 0.25                        # cell size in CRS units
-crs = "EPSG:4326"
-
-[potential]
-weight = "ai_jobs"           # final-year column used as mass: ai_jobs, talent, population, capital
-decay = "exponential"        # exponential, gaussian, power, box
-scale_km = 300.0             # decay scale (km); for decay = "power" give beta instead
-# beta = 1.0
-method = "auto"              # auto, direct, fft, dask
-
-[outputs]
-maps = true                  # maps/*.png
-report = true                # report.md and report.html
-rasters = true               # potential_<preset>.tif and market_areas_<preset>.tif (COG + .qml)
-qgis_project = true          # project.qgz
-top_flows = 300              # flow lines per preset in the GeoPackage
-sensitivity = true           # report: ±20 % band on each headline over the 3 most influential
-                             # parameters (one-at-a-time screening; ~80 extra runs per preset)
-
-[dask]
-scheduler = ""               # "" = local threads; or a dask.distributed address, tcp://host:8786
-"""
 
 
 _WEIGHTS = ("ai_jobs", "talent", "population", "capital", "jobs")
@@ -103,6 +59,15 @@ class Job:
 
     metros: str = "embedded"
     min_population: float = 1_000_000.0
+    lon: str = "lon"
+    lat: str = "lat"
+    places_crs: str | None = None
+    layer: str | None = None
+    id_column: str | None = None
+    name_column: str | None = None
+    population_column: str = "population"
+    country: str | None = None
+    country_column: str | None = None
     presets: tuple[str, ...] = ("concentration", "exodus", "divergence")
     start: int = 2025
     end: int = 2050
@@ -112,6 +77,7 @@ class Job:
     bounds: tuple[float, float, float, float] = (-180.0, -60.0, 180.0, 78.0)
     resolution: float = 0.25
     crs: str = "EPSG:4326"
+    grid_fitted: bool = False
     weight: str = "ai_jobs"
     decay: str = "exponential"
     scale_km: float | None = 300.0
@@ -121,11 +87,34 @@ class Job:
     report: bool = True
     rasters: bool = True
     qgis_project: bool = True
+    formats: tuple[str, ...] = ("gpkg", "parquet", "fgb")
     top_flows: int = 300
     sensitivity: bool = True
     scheduler: str = ""
     source: str = "defaults"
     safe: bool = False
+    settings_prefix: str = "data."
+
+    def place_columns(self) -> PlaceColumns:
+        """Return how to read this job's own places: its ``[data]`` column keys.
+
+        Examples
+        --------
+        >>> Job(id_column="town", population_column="pop").place_columns().population
+        'pop'
+        """
+        return PlaceColumns(
+            lon=self.lon,
+            lat=self.lat,
+            crs=self.places_crs,
+            layer=self.layer,
+            id=self.id_column,
+            name=self.name_column,
+            population=self.population_column,
+            country=self.country,
+            country_column=self.country_column,
+            prefix=self.settings_prefix,
+        )
 
     def params(self, preset: str) -> ScenarioParams:
         """Return the parameters of one preset with this job's overrides.
@@ -163,7 +152,7 @@ class Job:
         --------
         >>> settings = Job(end=2030).as_dict()
         >>> settings["end"], list(settings)[:3]
-        (2030, ['metros', 'min_population', 'presets'])
+        (2030, ['metros', 'min_population', 'lon'])
         """
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -193,18 +182,43 @@ class Job:
         return paths
 
 
+#: ``[data]`` keys naming columns of the user's places -> their Job field.
+_PLACE_KEYS = {
+    "lon": "lon",
+    "lat": "lat",
+    "crs": "places_crs",
+    "layer": "layer",
+    "id": "id_column",
+    "name": "name_column",
+    "population": "population_column",
+    "country": "country",
+    "country_column": "country_column",
+}
+
+
 def _data(t: dict[str, Any]) -> dict[str, Any]:
-    jf.check_keys(t, ("metros", "min_population"), "data")
+    jf.check_keys(t, ("metros", "places", "min_population", *_PLACE_KEYS), "data")
+    if "metros" in t and "places" in t:
+        raise InputError("[data] gives both places and metros (the same key); keep one.")
+    file_key = "data.places" if "places" in t else "data.metros"
+    t = {("metros" if k == "places" else k): x for k, x in t.items()}
     kw: dict[str, Any] = {}
+    for key, name in _PLACE_KEYS.items():
+        if key in t:
+            kw[name] = jf.typed(t[key], str, f"data.{key}")
+            if not kw[name].strip():
+                raise InputError(f"data.{key} is empty; name a column (or leave the key out).")
+    if "crs" in t:
+        v.as_crs(kw["places_crs"], "data.crs")
     if "metros" in t:
-        given = jf.typed(t["metros"], str, "data.metros")
+        given = jf.typed(t["metros"], str, file_key)
         base = jf.safe_base()
         if given == "embedded":
             kw["metros"] = given
         elif base is None:
-            kw["metros"] = jf.file_kind(given, "data.metros")
+            kw["metros"] = jf.file_kind(given, file_key)
         else:
-            kw["metros"] = jf.confine(given, base, "data.metros")
+            kw["metros"] = jf.confine(given, base, file_key)
     if "min_population" in t:
         kw["min_population"] = jf.number(t["min_population"], "data.min_population", low=0)
     return kw
@@ -341,9 +355,20 @@ def _potential(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def _outputs(t: dict[str, Any]) -> dict[str, Any]:
-    keys = ("maps", "report", "rasters", "qgis_project", "top_flows", "sensitivity")
+    keys = ("maps", "report", "rasters", "qgis_project", "formats", "top_flows", "sensitivity")
     jf.check_keys(t, keys, "outputs")
     kw: dict[str, Any] = {}
+    if "formats" in t:
+        given = t["formats"]
+        if not isinstance(given, list) or not all(isinstance(f, str) for f in given):
+            raise InputError(
+                'outputs.formats must be a list of format names, e.g. ["gpkg", "parquet", '
+                f'"fgb"]; got {jf.shown(given)}.'
+            )
+        try:
+            kw["formats"] = check_formats(given)
+        except InputError as exc:
+            raise InputError(f"outputs.formats: {exc}") from None
     for key in ("maps", "report", "rasters", "qgis_project", "sensitivity"):
         if key in t:
             kw[key] = jf.typed(t[key], bool, f"outputs.{key}")
@@ -375,14 +400,28 @@ _TABLES = {
 }
 
 
-def _from_doc(doc: dict[str, Any], source: str) -> Job:
+def _from_doc(doc: dict[str, Any], source: str, prefix: str = "data.") -> Job:
     jf.check_keys(doc, tuple(_TABLES), "top level")
-    kw: dict[str, Any] = {"source": source}
+    kw: dict[str, Any] = {"source": source, "settings_prefix": prefix}
     for name, parse in _TABLES.items():
         kw.update(parse(jf.typed(doc.get(name, {}), dict, name)))
     job = Job(**kw)
+    grid = doc.get("grid", {})
+    if job.metros != "embedded" and "bounds" not in grid:
+        job = _fitted(job, keep_resolution="resolution" in grid)
     _check_job(job)
     return job
+
+
+def _fitted(job: Job, *, keep_resolution: bool) -> Job:
+    """Fit the grid to the job's own places (read and checked now, before any work)."""
+    from geoai.pipeline._places import fit_grid, read_places
+
+    places = read_places(job.metros, job.place_columns())
+    bounds, resolution, _ = fit_grid(places, crs=job.crs)
+    if keep_resolution:
+        resolution = job.resolution
+    return dataclasses.replace(job, bounds=bounds, resolution=resolution, grid_fitted=True)
 
 
 def _check_job(job: Job) -> None:
@@ -415,10 +454,21 @@ def _untrusted(job: Job) -> Job:
     return dataclasses.replace(job, metros=metros, safe=True)
 
 
+def _with_data(doc: dict[str, Any], data: dict[str, str] | None) -> dict[str, Any]:
+    """Return ``doc`` with its ``[data]`` keys replaced by the command line's ``data``."""
+    if not data:
+        return doc
+    table = dict(jf.typed(doc.get("data", {}), dict, "data"))
+    if "places" in data or "metros" in data:  # the command line's file replaces the job's
+        table = {k: x for k, x in table.items() if k not in ("places", "metros")}
+    return {**doc, "data": {**table, **data}}
+
+
 def load_job(
     job: str | Path | dict[str, Any] | Job | None,
     *,
     safe: bool | None = None,
+    data: dict[str, str] | None = None,
 ) -> Job:
     """Read and validate a job: a TOML path, a dict of the same tables, a Job or None.
 
@@ -434,6 +484,9 @@ def load_job(
         file, and the job may not choose a Dask scheduler. None (automatic) is
         safe for a job file owned by another user, trusted otherwise; without
         safe mode a job file is trusted like code. ``Job.safe`` records it.
+    data : dict of str to str, optional
+        ``[data]`` keys given on the command line (``geoai run --places ...``): they
+        replace the job's, and messages name them as options (``--population``).
 
     Returns
     -------
@@ -465,6 +518,11 @@ def load_job(
     """
     if safe is not None and not isinstance(safe, bool):
         raise InputError(f"safe must be True, False or None (automatic); got {jf.shown(safe)}.")
+    if data and isinstance(job, Job):
+        raise InputError("data= applies to a job file or a dict, not to a Job; use replace().")
+    if data and job is None:
+        job = {}
+    prefix = "--" if data else "data."
     if job is None or isinstance(job, Job):
         found = job if job is not None else Job()
         if not safe:
@@ -474,7 +532,7 @@ def load_job(
             return _untrusted(found)
     if isinstance(job, dict):
         with jf.safe_mode(Path() if safe else None):
-            found = _from_doc(job, "dict")
+            found = _from_doc(_with_data(job, data), "dict", prefix)
             return _untrusted(found) if safe else found
     if not isinstance(job, str | Path):
         raise InputError(
@@ -485,5 +543,5 @@ def load_job(
     on = jf.is_foreign(p) if safe is None else safe
     with jf.safe_mode(p.parent if on else None):
         doc = jf.read_job_file(p, f"write a job file with `geoai init-job {p.name}`")
-        found = _from_doc(doc, str(p))
+        found = _from_doc(_with_data(doc, data), str(p), prefix)
         return _untrusted(found) if on else found

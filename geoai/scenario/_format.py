@@ -9,9 +9,12 @@ are percentages with two significant digits.
 from __future__ import annotations
 
 import math
-from typing import SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
-__all__ = ["fmt_band", "fmt_number"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["fmt_band", "fmt_number", "summary_figures", "summary_rows"]
 
 #: Magnitude suffixes, largest first: (threshold, suffix).
 _SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
@@ -143,3 +146,74 @@ def fmt_band(
     if low_text == high_text == fmt_number(value, unit, with_unit=False):
         return f"{head} (no change)"
     return f"{head} ({low_text} – {high_text})"
+
+
+def _presets(summary: pd.DataFrame) -> list[str]:
+    return [str(c) for c in summary.columns if c != "unit"]
+
+
+def summary_rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    """Format the headline table of a run for a reader: column heads and rows.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :attr:`geoai.pipeline.RunResult.summary` (as :func:`geoai.scenario.compare`):
+        index the metric, a ``unit`` column, then one column per preset.
+
+    Returns
+    -------
+    columns : list of str
+        ``["metric", ">preset", ...]`` (``>``: right-justified, as the CLI's tables).
+    rows : list of list of str
+        One row per metric, each figure through :func:`fmt_number` with its unit.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"unit": ["share", "jobs"], "exodus": [0.497, 2.03e6]},
+    ...                  index=["jobs change", "AI-leveraged roles"])
+    >>> summary_rows(s)
+    (['metric', '>exodus'], [['jobs change', '50 %'], ['AI-leveraged roles', '2.03 M jobs']])
+    """
+    presets = _presets(summary)
+    rows = [
+        [str(metric), *(fmt_number(row[p], str(row["unit"])) for p in presets)]
+        for metric, row in summary.iterrows()
+    ]
+    return ["metric", *(f">{p}" for p in presets)], rows
+
+
+def summary_figures(summary: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Return the figures of :func:`summary_rows` machine-readable (``--json``): raw numbers.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        As :func:`summary_rows`.
+
+    Returns
+    -------
+    dict
+        ``{metric: {"unit": unit, preset: value, ...}}``; values are Python
+        floats (None where missing or not finite), never rounded.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"unit": ["share"], "exodus": [0.4971234]}, index=["jobs change"])
+    >>> summary_figures(s)
+    {'jobs change': {'unit': 'share', 'exodus': 0.4971234}}
+    """
+    presets = _presets(summary)
+    out: dict[str, dict[str, Any]] = {}
+    for metric, row in summary.iterrows():
+        figures: dict[str, Any] = {"unit": str(row["unit"])}
+        for p in presets:
+            try:
+                value = float(row[p])
+            except (TypeError, ValueError):
+                value = math.nan
+            figures[p] = value if math.isfinite(value) else None
+        out[str(metric)] = figures
+    return out

@@ -422,3 +422,43 @@ def test_flow_lines_style():
         qgis.flow_lines_style("flow", [1.0], width_range=(0, 3))
     with pytest.raises(InputError, match="colour"):
         qgis.flow_lines_style("flow", [1.0], colour="crimson")
+
+
+def test_metadata_aliases_and_temporal_travel_in_the_geopackage(tmp_path, outputs):
+    from geoai.io._layer_meta import LayerMetadata, with_aliases, with_temporal
+
+    metros, flows, _ = outputs
+    meta = LayerMetadata("Metros", "What the layer holds.", "© UN DESA", "CC BY 3.0 IGO",
+                         keywords=("AI",))  # fmt: skip
+    style = with_aliases(qgis.categorized_points_style("role", ROLE_COLOURS),
+                         {"population": "Population (people)"})  # fmt: skip
+    style = with_temporal(style, "year_start")
+    out = write_layers(tmp_path / "m.gpkg", {"metros": metros, "flows": flows},
+                       styles={"metros": style}, metadata={"metros": meta})  # fmt: skip
+    with contextlib.closing(sqlite3.connect(out)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+        rows = db.execute(
+            "SELECT r.table_name, m.md_standard_uri, m.metadata FROM gpkg_metadata_reference r "
+            "JOIN gpkg_metadata m ON m.id = r.md_file_id"
+        ).fetchall()  # fmt: skip
+        ext = {r[0] for r in db.execute("SELECT table_name FROM gpkg_extensions")}
+    assert [r[:2] for r in rows] == [("metros", gpkg.QGIS_METADATA_URI)]
+    assert "<license>CC BY 3.0 IGO</license>" in rows[0][2]
+    assert {"gpkg_metadata", "gpkg_metadata_reference"} <= ext
+    root = _root(gpkg.read_styles(out)["metros"])
+    assert root.find("aliases/alias").get("name") == "Population (people)"
+    assert root.find("temporal").get("startField") == "year_start"
+    with pytest.raises(InputError, match="not in layers"):
+        write_layers(tmp_path / "x.gpkg", {"metros": metros}, metadata={"roads": meta})
+    with pytest.raises(InputError, match="LayerMetadata"):
+        write_layers(tmp_path / "x.gpkg", {"metros": metros}, metadata={"metros": "text"})
+    with pytest.raises(InputError, match="non-empty"):
+        LayerMetadata("", "a", "b", "c")
+
+
+def test_write_vector_writes_geopackage_1_2(tmp_path, outputs):
+    from geoai.io import write_vector
+
+    out = write_vector(outputs[0], tmp_path / "metros.gpkg")
+    with contextlib.closing(sqlite3.connect(out)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200  # not 1.4 (10400)

@@ -214,7 +214,7 @@ def test_bad_inputs(tmp_path, folder):
     raster_qml = qgis.raster_style([0.0, 1.0])
     cases = [
         (lambda: write_project(p, []), InputError, "non-empty list"),
-        (lambda: write_project(p, ["geoai.gpkg"]), InputError, "ProjectLayer objects"),
+        (lambda: write_project(p, ["geoai.gpkg"]), InputError, "ProjectLayer or ProjectGroup"),
         (lambda: write_project(folder / "p.qgd", _layers()), InputError, r"\.qgz or \.qgs"),
         (lambda: write_project(p, _layers(), crs="EPSG:99999999"), CRSError, "not a CRS"),
         (lambda: write_project(p, [ProjectLayer("x", "nope.gpkg")]), InputError,
@@ -246,3 +246,35 @@ def test_view_extent_is_clipped_to_the_world_in_degrees():
     lyr = project_module._Resolved(layer, "x", "./x.gpkg", crs, (-180.0, -85.0, 180.0, 85.0),
                                    "Point", None)  # fmt: skip
     assert project_module._view_extent([lyr], crs) == (-180.0, -90.0, 180.0, 90.0)
+
+
+def test_groups_layouts_and_years_are_written_and_checked(folder):
+    from geoai.io.project import PrintLayout, ProjectGroup
+
+    group = ProjectGroup("Scenario", _layers()[:2], visible=False)
+    layout = PrintLayout("Page", "A title", ("Scenario", "Potential"), "© someone")
+    out = write_project(folder / "g.qgs", [group, _layers()[2]], layouts=[layout],
+                        years=(2025, 2030))  # fmt: skip
+    root = ET.fromstring(out.read_text(encoding="utf-8"))  # noqa: S314 - the project just written
+    tree = root.find("layer-tree-group")
+    inner = tree.find("layer-tree-group")
+    assert inner.get("name") == "Scenario"
+    assert inner.get("checked") == "Qt::Unchecked"
+    assert [n.get("name") for n in inner.iter("layer-tree-layer")] == ["Metros", "Flows"]
+    items = root.findall("Layouts/Layout/LayoutItem")
+    assert len(items) == 5  # map, legend, scale bar, title, attribution (the page apart)
+    assert {i.get("type") for i in items} >= {"65639", "65642", "65646", "65641"}
+    assert root.find("ProjectTimeSettings/TemporalRange/start").text.startswith("2025-01-01")
+    bad = [
+        (lambda: ProjectGroup("g", []), "non-empty list"),
+        (lambda: ProjectGroup("g", ["x"]), "ProjectLayer"),
+        (lambda: PrintLayout("p", "t", (), "a"), "at least one"),
+        (lambda: write_project(folder / "b.qgs", [group, _layers()[0]]), "unique"),
+        (lambda: write_project(folder / "b.qgs", [group], layouts=[
+            PrintLayout("p", "t", ("Roads",), "a")]), "not a layer or group"),
+        (lambda: write_project(folder / "b.qgs", [group], years=(2030, 2025)), "first <= last"),
+        (lambda: write_project(folder / "b.qgs", [group], years=2025), "calendar years"),
+    ]  # fmt: skip
+    for call, match in bad:
+        with pytest.raises(InputError, match=match):
+            call()

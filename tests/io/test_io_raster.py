@@ -203,3 +203,67 @@ def test_style_sample_memory_is_bounded():
     held = sum(p.nbytes for p in stats.parts)
     assert held < 4 * 2**20  # a sample, not the blocks
     assert all(p.base is None for p in stats.parts)  # no views pinning whole blocks
+
+
+def _gdalinfo(path):
+    """The system GDAL's (3.6, as QGIS 3.22 reads it) JSON description of a raster."""
+    require("gdal")
+    res = subprocess.run(["gdalinfo", "-json", str(path)], capture_output=True, text=True,
+                         timeout=60, check=True)  # fmt: skip
+    import json
+
+    return json.loads(res.stdout)
+
+
+@pytest.mark.gdal
+def test_band_description_unit_and_metadata_reach_gdalinfo(tmp_path):
+    da = _surface((60, 80), dtype="float64")
+    path = write_raster(
+        da, tmp_path / "pot.tif", dtype="float32", description="Potential of AI jobs",
+        unit="AI-leveraged jobs, distance-weighted",
+        band_metadata={"kind": "modelled", "source": "geoai test"},
+        metadata={"TIFFTAG_COPYRIGHT": "© UN DESA"},
+    )  # fmt: skip
+    info = _gdalinfo(path)
+    band = info["bands"][0]
+    assert band["type"] == "Float32"  # written narrower than the float64 array
+    assert band["description"] == "Potential of AI jobs"
+    assert band["unit"] == "AI-leveraged jobs, distance-weighted"
+    assert band["noDataValue"] == "NaN"
+    assert band["metadata"][""]["kind"] == "modelled"
+    assert info["metadata"][""]["TIFFTAG_COPYRIGHT"] == "© UN DESA"
+    assert info["metadata"][""]["decay"] == "exponential"  # the array's own attrs stay
+    # inside the TIFF, not in a sidecar QGIS could rewrite
+    assert not (tmp_path / "pot.tif.aux.xml").exists()
+    with rasterio.open(path) as src:
+        np.testing.assert_allclose(src.read(1), da.values.astype("float32"), equal_nan=True)
+
+
+@pytest.mark.gdal
+def test_categories_travel_in_the_band_and_in_an_attribute_table(tmp_path):
+    grid = Grid.from_bounds((0, 0, 3, 2), 1.0, crs="EPSG:4326")
+    values = np.array([[0, 1, 2], [2, -1, 0]], dtype="int32")
+    da = grid.to_xarray(values, name="dominant").rio.write_nodata(-1)
+    names = {0: "Tokyo", 1: "São Paulo", 2: "A & B <metro>"}
+    cats = {v: {"metro_id": f"m{v}", "name": n} for v, n in names.items()}
+    path = write_raster(da, tmp_path / "areas.tif", categories=cats, attribute_table=True,
+                        description="dominant metro", unit="metro")  # fmt: skip
+    band = _gdalinfo(path)["bands"][0]
+    assert band["metadata"][""]["value_1"] == "m1 | São Paulo"
+    rat = _gdalinfo(path)["rat"]
+    cols = [f["name"] for f in rat["fieldDefn"]]
+    assert cols == ["Value", "metro_id", "name"]
+    assert [f["usage"] for f in rat["fieldDefn"]] == [5, 0, 2]  # GFU_MinMax, GFU_Generic, GFU_Name
+    read = {row["f"][0]: row["f"][2] for row in rat["row"]}
+    assert read == names  # escaped XML reads back as the names
+    with pytest.raises(InputError, match="same columns"):
+        io_raster.attribute_table_xml({0: {"name": "a"}, 1: {"id": "b"}})
+
+
+def test_bad_dtype_and_metadata_keys_are_refused(tmp_path):
+    da = _surface((8, 8))
+    with pytest.raises(InputError, match="cannot write dtype"):
+        write_raster(da, tmp_path / "a.tif", dtype="complex64")
+    with pytest.raises(InputError, match="not a plain word"):
+        write_raster(da, tmp_path / "b.tif", band_metadata={"a key": 1})
+    assert not list(tmp_path.glob("*.tif"))

@@ -146,3 +146,58 @@ def test_write_qml_is_atomic_and_refuses_to_clobber(tmp_path):
     assert p.read_text(encoding="utf-8") == "other"
     with pytest.raises(InputError, match=r"\.qml"):
         qgis.write_qml(qml, tmp_path / "s.txt")
+
+
+def _qml_root(qml):
+    return ET.fromstring(qml.split("\n", 1)[1])  # noqa: S314 - QML geoai just built
+
+
+def test_log_raster_style_spaces_stops_by_decade_and_clears_the_low_cells():
+    qml = qgis.log_raster_style(2.0, 2e5, unit="AI jobs", stops=6)
+    shader = _qml_root(qml).find("pipe/rasterrenderer/rastershader/colorrampshader")
+    values = np.array([float(i.get("value")) for i in shader.findall("item")])
+    steps = np.diff(np.log10(values))
+    np.testing.assert_allclose(steps, steps[0])  # the same colour share per decade
+    assert values[0] == 2.0
+    assert values[-1] == 2e5
+    assert shader.get("clip") == "1"  # below vmin: transparent, the basemap shows
+    legend = shader.find("rampLegendSettings")
+    assert legend.get("maximumLabel") == "200,000 AI jobs"
+    assert "e+" not in qml
+    for lo, hi in ((0.0, 1.0), (5.0, 5.0), (3.0, np.inf)):
+        with pytest.raises(InputError, match="0 < vmin < vmax"):
+            qgis.log_raster_style(lo, hi)
+
+
+def test_paletted_raster_style_names_each_value():
+    qml = qgis.paletted_raster_style({0: "Paris", 7: "London", 3: "Lagos"}, colours={7: "#123456"})
+    r = _qml_root(qml).find("pipe/rasterrenderer")
+    assert r.get("type") == "paletted"
+    entries = r.findall("colorPalette/paletteEntry")
+    assert [(e.get("value"), e.get("label")) for e in entries] == [
+        ("0", "Paris"), ("7", "London"), ("3", "Lagos")]  # fmt: skip
+    assert entries[1].get("color") == "#123456"
+    assert len({e.get("color") for e in entries}) == 3
+    with pytest.raises(InputError, match="non-empty"):
+        qgis.paletted_raster_style({})
+    with pytest.raises(InputError, match="integer"):
+        qgis.paletted_raster_style({"a": "Paris"})
+    with pytest.raises(InputError, match="rrggbb"):
+        qgis.paletted_raster_style({1: "Paris"}, colours={1: "red"})
+
+
+def test_polygon_fill_and_arrow_styles():
+    fill = _qml_root(qgis.polygon_fill_style("#eeeeee", "#999999"))
+    assert fill.find("renderer-v2").get("type") == "singleSymbol"
+    assert fill.find("layerGeometryType").text == "2"
+    assert fill.find(".//layer").get("class") == "SimpleFill"
+    with pytest.raises(InputError, match="outline_width"):
+        qgis.polygon_fill_style(outline_width=-1)
+    arrows = _qml_root(qgis.flow_lines_style("flow", [1e3, 5e4, 2e6], unit="people", arrows=True))
+    layers = arrows.findall("renderer-v2/symbols/symbol/layer")
+    assert {lyr.get("class") for lyr in layers} == {"ArrowLine"}
+    dd = layers[0].find("data_defined_properties/Option/Option[@name='properties']")
+    assert {o.get("name") for o in dd} >= {"arrowWidth", "arrowStartWidth", "arrowHeadLength"}
+    labels = [r.get("label") for r in arrows.iter("range")]
+    assert labels[-1].endswith("2 M people")
+    assert all("e+" not in label for label in labels)

@@ -191,6 +191,9 @@ def test_misspelt_choices_get_a_did_you_mean(doc, key):
 
 WRONG_TYPES = [
     ("data", "metros", 5),
+    ("data", "places", 5),
+    ("data", "id", 3),
+    ("data", "population", ["pop"]),
     ("data", "min_population", "many"),
     ("scenario", "presets", {"a": 1}),
     ("scenario", "start", "2025"),
@@ -211,6 +214,7 @@ WRONG_TYPES = [
     ("outputs", "rasters", None),
     ("outputs", "qgis_project", {"a": 1}),
     ("outputs", "top_flows", 2.5),
+    ("outputs", "formats", "parquet"),
     ("outputs", "sensitivity", "false"),
     ("dask", "scheduler", {"address": "tcp://x:1"}),
 ]

@@ -60,7 +60,9 @@ def test_every_output_is_written(result):
     for preset in ("concentration", "exodus"):
         assert {f"potential_{preset}.tif", f"market_areas_{preset}.tif"} <= names
         assert {f"potential_{preset}.qml", f"maps/roles_{preset}.png"} <= names
-        assert f"maps/flows_{preset}.png" in names
+        for kind in ("talent", "capital"):  # 300 dpi PNG, SVG and PDF of each map
+            assert {f"maps/flows_{kind}_{preset}.{x}" for x in ("png", "svg", "pdf")} <= names
+    assert "map.html" in names
     assert {"geoai.gpkg", "project.qgz", "report.md", "report.html", "panel.parquet"} <= names
     assert "maps/comparison.png" in names
     assert all(p.exists() and p.stat().st_size > 0 for p in result.files)
@@ -71,7 +73,9 @@ def test_every_output_is_written(result):
 def test_geopackage_layers_and_styles(result):
     gpkg = result.out / "geoai.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
-    assert {"metros_concentration", "flows_exodus", "panel"} <= set(layers)
+    assert {"metros_concentration", "flows_talent_exodus", "flows_capital_exodus", "panel"} <= set(
+        layers
+    )
     metros = gpd.read_file(gpkg, layer="metros_concentration")
     assert metros.crs.to_epsg() == 4326
     assert set(metros["role"]) <= set(geoai.ROLES)
@@ -82,8 +86,9 @@ def test_geopackage_layers_and_styles(result):
     assert metros.loc[~us, "start_jobs_source"].str.startswith("modelled").all()
     with sqlite3.connect(gpkg) as db:
         about = dict(db.execute("SELECT table_name, description FROM gpkg_contents"))
-    data_layers = [t for t in layers if t != "layer_styles"]
+    data_layers = [t for t in layers if t not in ("layer_styles", "countries")]
     assert all("World Urbanization Prospects 2018 (CC BY 3.0 IGO)" in about[t] for t in data_layers)
+    assert "Natural Earth" in about["countries"]  # the basemap credits its own source
     assert "BLS OEWS May 2025" in about["metros_concentration"]
     with sqlite3.connect(gpkg) as db:
         rows = db.execute(
@@ -91,10 +96,10 @@ def test_geopackage_layers_and_styles(result):
         ).fetchall()
         geom = dict(db.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
     styled = {r[0] for r in rows}
-    assert {"metros_concentration", "flows_concentration"} <= styled
+    assert {"metros_concentration", "flows_talent_concentration"} <= styled
     for name, schema, column, default in rows:
         assert schema == ""
-        assert column == geom[name]
+        assert column == geom.get(name, "")  # no geometry column: the panel table
         assert default == 1
 
 
@@ -117,7 +122,8 @@ def test_report_lists_figures_and_assumptions(result):
     assert "Stanford AI Index 2025" in md
     assert "Stanford HAI AI Index 2025 (CC BY-ND 4.0)" in md  # its attribution too
     html = (result.out / "report.html").read_text()
-    assert "<img src='maps/comparison.png'" in html
+    assert "<img src='data:image/png;base64," in html  # embedded: the page travels alone
+    assert "src='maps/" not in html
     assert result.summary.shape[1] == 3  # unit + two presets
 
 
@@ -155,10 +161,12 @@ def test_qgis_opens_the_project_with_every_layer(result, tmp_path):
     assert info["ok"]
     assert info["crs"] == "EPSG:4326"
     assert all(valid for _, valid, _ in info["layers"])
-    kinds = {name.split()[0]: renderer for name, _, renderer in info["layers"]}
-    assert kinds["metros"] == "categorizedSymbol"
-    assert info["layers"][0][0].startswith("metros")  # points on top
-    assert len(info["layers"]) == 8
+    kinds = {name: renderer for name, _, renderer in info["layers"]}
+    assert kinds["Metros (concentration)"] == "categorizedSymbol"
+    assert info["layers"][0][0].startswith("Metros")  # points on top
+    # per scenario: metros, talent flows, capital flows, the panel, potential, market areas;
+    # and one basemap
+    assert len(info["layers"]) == 6 * len(SMALL_JOB["scenario"]["presets"]) + 1
 
 
 def test_cli_run_and_init_job(tmp_path):

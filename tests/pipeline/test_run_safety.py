@@ -15,6 +15,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from typer.testing import CliRunner
 
@@ -35,8 +36,13 @@ _FEW = {
 # the cheapest job: a GeoPackage and a panel, no maps, report, project or rasters
 FAST = {
     **_FEW,
-    "outputs": {"maps": False, "report": False, "qgis_project": False, "rasters": False},
-}
+    "outputs": {
+        "maps": False, "report": False, "qgis_project": False, "rasters": False,
+        "formats": ["gpkg"],
+    },
+}  # fmt: skip
+#: What FAST writes: the GeoPackage, the panel and the data dictionary
+FAST_FILES = {"geoai.gpkg", "panel.parquet", "fields.csv", "README.md"}
 # every kind of output, on a coarse grid
 FULL = {**_FEW, "outputs": {"top_flows": 20}}
 
@@ -176,8 +182,11 @@ def test_folder_holding_the_job_file_is_refused(tmp_path, fast_out):
 def test_folder_holding_the_input_points_is_refused(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    points = data / "metros.gpkg"
-    points.write_bytes(b"never read: the refusal comes first")
+    points = data / "metros.gpkg"  # read when the job loads (its columns are checked) ...
+    gpd.GeoDataFrame(
+        {"metro_id": ["a", "b"], "country_iso3": ["FRA", "DEU"], "population": [2e6, 3e6]},
+        geometry=gpd.points_from_xy([2.35, 13.4], [48.86, 52.52]), crs=4326,
+    ).to_file(points)  # ... but the refusal comes before any work  # fmt: skip
     (tmp_path / "link").symlink_to(data)
     before = _digest(data)
     job = {**FAST, "data": {"metros": str(points)}}
@@ -257,13 +266,13 @@ def test_stale_outputs_are_removed_only_when_unchanged(tmp_path, full_out):
     clean = _copy(full_out.out, tmp_path / "clean")
     for out in (kept, clean):
         run(FAST, out, overwrite=True, progress=False)  # writes no report, maps or rasters
-    assert set(_digest(clean)) == {"geoai.gpkg", "panel.parquet", MANIFEST_NAME}
+    assert set(_digest(clean)) == {*FAST_FILES, MANIFEST_NAME}
     assert not (clean / "maps").exists()  # geoai's folder, empty now: removed
-    assert set(_digest(kept)) == {"geoai.gpkg", "panel.parquet", MANIFEST_NAME, *users}
+    assert set(_digest(kept)) == {*FAST_FILES, MANIFEST_NAME, *users}
     assert {k: _digest(kept)[k] for k in users} == users
     man = read_manifest(kept)
     assert man is not None
-    assert set(man.files) == {"geoai.gpkg", "panel.parquet"}
+    assert set(man.files) == FAST_FILES
     assert man.folders == frozenset({"maps"})  # still geoai's, kept for the user's file
 
 

@@ -11,7 +11,7 @@ from geoai import InputError
 from geoai.pipeline import _jobfile
 from geoai.pipeline.job import Job, load_job
 
-CSV = "metro_id,name,lon,lat\n1,A,1.0,2.0\n"
+CSV = "metro_id,name,lon,lat,population\n1,A,1.0,2.0,1000\n"  # read when the job loads
 
 
 @pytest.fixture
