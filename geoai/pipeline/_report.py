@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from geoai.pipeline.job import Job
     from geoai.scenario.simulation import Simulation
 
-__all__ = ["job_bands", "role_words", "write_report"]
+__all__ = ["job_bands", "write_report"]
 
 
 def _labour_note(final: pd.DataFrame, *, embedded: bool) -> str:
@@ -202,20 +202,9 @@ def write_report(
     return [md, page]
 
 
-def role_words(role: object) -> str:
-    """Say a role as a reader would: ``"detroit_path"`` is ``"Detroit path"``.
-
-    Examples
-    --------
-    >>> role_words("detroit_path"), role_words("hub")
-    ('Detroit path', 'Hub')
-    """
-    text = str(role).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
-
-
 def _top_metros(sim: Simulation, n: int = 10) -> pd.DataFrame:
     """Return the ``n`` metros with most AI-leveraged roles in the final year, for reading."""
+    from geoai.pipeline._layers import role_label
     from geoai.scenario._format import fmt_number
 
     top = sim.roles.sort_values("ai_jobs", ascending=False).head(n)
@@ -224,7 +213,7 @@ def _top_metros(sim: Simulation, n: int = 10) -> pd.DataFrame:
         if col in top.columns:
             table[head] = top[col].astype(str).to_numpy()
     if "role" in top.columns:
-        table["role"] = [role_words(r) for r in top["role"]]
+        table["role"] = [role_label(r) for r in top["role"]]
     table["AI-leveraged roles"] = [fmt_number(x, "jobs", with_unit=False) for x in top["ai_jobs"]]
     if "ai_share" in top.columns:
         table["share of all AI roles"] = [fmt_number(x, "share") for x in top["ai_share"]]

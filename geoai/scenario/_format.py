@@ -175,10 +175,19 @@ def summary_rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     ...                  index=["jobs change", "AI-leveraged roles"])
     >>> summary_rows(s)
     (['metric', '>exodus'], [['jobs change', '50 %'], ['AI-leveraged roles', '2.03 M jobs']])
+    >>> r = pd.DataFrame({"unit": ["metros"], "exodus": [49]}, index=["metros: detroit_path"])
+    >>> summary_rows(r)[1]
+    [['metros: Detroit path', '49 metros']]
     """
+    from geoai.viz._style import LABELS  # roles in words: "metros: Detroit path"
+
+    def said(metric: object) -> str:
+        head, _, role = str(metric).partition("metros: ")
+        return f"{head}metros: {LABELS.get(role, role)}" if role and not head else str(metric)
+
     presets = _presets(summary)
     rows = [
-        [str(metric), *(fmt_number(row[p], str(row["unit"])) for p in presets)]
+        [said(metric), *(fmt_number(row[p], str(row["unit"])) for p in presets)]
         for metric, row in summary.iterrows()
     ]
     return ["metric", *(f">{p}" for p in presets)], rows

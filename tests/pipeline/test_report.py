@@ -11,7 +11,7 @@ import pytest
 
 from geoai.io.report import Report
 from geoai.pipeline import run
-from geoai.pipeline._report import role_words
+from geoai.pipeline._layers import role_label
 from geoai.scenario._format import summary_figures, summary_rows
 
 JOB = {
@@ -100,4 +100,4 @@ def test_map_link_and_role_words(tmp_path):
     page = rep.html(tmp_path)
     assert "<a href='map.html'>Open the interactive map</a>" in page
     assert "missing.png" not in page  # a missing figure is left out, not linked
-    assert role_words("detroit_path") == "Detroit path"
+    assert role_label("detroit_path") == "Detroit path"
