@@ -19,6 +19,7 @@ $(BIN)/python:
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[viz,dask]'
+	$(BIN)/geoai warmup
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python

@@ -39,7 +39,7 @@ HEAVY = (
     "networkx",
 )
 COMMANDS = {c.name: c for c in typer.main.get_command(app).commands.values()}  # type: ignore[attr-defined]
-WRITERS = sorted(set(COMMANDS) - {"summary"})
+WRITERS = sorted(set(COMMANDS) - {"summary", "warmup"})  # warmup writes only the Numba cache
 
 # Runs ``geoai ARGS`` in this interpreter, then prints the heavy modules it loaded; a control
 # import of numpy afterwards proves the check sees a heavy import when there is one.

@@ -14,7 +14,7 @@ everything else heavy load inside the command bodies, so ``geoai --help`` and
 
 from __future__ import annotations
 
-from geoai.cli import _data, _jobs  # noqa: F401  (importing them registers the commands)
+from geoai.cli import _data, _jobs, _warmup  # noqa: F401  (importing them registers the commands)
 from geoai.cli._app import app, main
 
 __all__ = ["app", "main"]

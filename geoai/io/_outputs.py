@@ -280,7 +280,7 @@ class OutputFolder:
         self.note = note or log.warning
         self.previous: Manifest | None = None
         self._stack = contextlib.ExitStack()
-        self.stage = Path()
+        self.real = self.stage = Path()  # set on entering: the resolved folder, the staging one
 
     def _check(self) -> Path:
         check_command(self.target, self.command)
