@@ -113,3 +113,21 @@ def test_cache_dir_follows_numba_cache_dir(monkeypatch, tmp_path):
     assert cache_dir() == tmp_path
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     assert cache_dir().parent.name == "kernels"
+
+
+def test_a_family_whose_extra_is_missing_is_skipped_and_said(tmp_path):
+    """`make run` installs geoai[viz,dask] only: without networkx the network family is skipped."""
+    shadow = tmp_path / "shadow" / "networkx"  # first on the path of every worker process:
+    shadow.mkdir(parents=True)  # importing networkx fails as if geoai[osm] were not installed
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'networkx'\", name='networkx')\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_DISABLE_JIT": "0"}
+    env["PYTHONPATH"] = os.pathsep.join([str(shadow.parent), env.get("PYTHONPATH", "")])
+    res = subprocess.run(
+        [*GEOAI, "warmup", "--only", "network,stats", "--json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-800:]
+    assert "network: skipped (needs networkx)" in res.stderr
+    assert set(json.loads(res.stdout)["figures"]) == {"stats"}

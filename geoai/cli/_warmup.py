@@ -43,8 +43,11 @@ def warmup(
     results = _run(names, workers, say)
     seconds = time.perf_counter() - t0
     where = cache_dir()
-    say.show(f"warmed {len(results)} kernel families in {seconds:.1f} s; cache: {where}")
-    figures = {r.family: round(r.seconds, 3) for r in results}
+    warmed = [r for r in results if not r.skipped]
+    skipped = [r.said() for r in results if r.skipped]
+    also = f" ({'; '.join(skipped)})" if skipped else ""
+    say.show(f"warmed {len(warmed)} kernel families in {seconds:.1f} s{also}; cache: {where}")
+    figures = {r.family: round(r.seconds, 3) for r in warmed}
     say.done([], figures, seconds=round(seconds, 3), cache_dir=where)
 
 
@@ -68,7 +71,7 @@ def _run(names: list[str], workers: int | None, say: _Say) -> list[FamilyResult]
         task = bar.add_task("compiling kernels", total=len(names))
 
         def tick(result: FamilyResult) -> None:
-            bar.console.print(f"[dim]{result.family}: {result.seconds:.1f} s[/dim]")
+            bar.console.print(f"[dim]{result.said()}[/dim]")
             bar.advance(task)
 
         return warm_up(names, workers=workers, on_done=tick)

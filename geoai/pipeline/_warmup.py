@@ -52,10 +52,20 @@ class FamilyResult:
         The family's name, one of :data:`FAMILIES`.
     seconds : float
         Wall-clock time of the family's calls in its worker process, s.
+    skipped : str
+        Why the family was not warmed (an optional dependency missing, e.g.
+        networkx for ``network`` without ``geoai[osm]``); ``""`` when it was.
     """
 
     family: str
     seconds: float
+    skipped: str = ""
+
+    def said(self) -> str:
+        """One line for a person: ``"flows: 30.1 s"`` or ``"network: skipped (...)"``."""
+        if self.skipped:
+            return f"{self.family}: skipped ({self.skipped})"
+        return f"{self.family}: {self.seconds:.1f} s"
 
 
 def _metros(n: int = 12) -> gpd.GeoDataFrame:
@@ -257,9 +267,13 @@ def warm_family(family: str) -> FamilyResult:
     import warnings
 
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tiny inputs draw notes (few permutations, islands)
-        FAMILIES[family]()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tiny inputs draw notes (few permutations, islands)
+            FAMILIES[family]()
+    except ImportError as exc:  # an optional extra not installed: nothing of it can run
+        missing = getattr(exc, "name", None) or str(exc)
+        return FamilyResult(family, time.perf_counter() - t0, skipped=f"needs {missing}")
     return FamilyResult(family, time.perf_counter() - t0)
 
 
