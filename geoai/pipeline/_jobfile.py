@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geoai.errors import InputError
+from geoai.scenario._checks import shown as scenario_shown
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -101,15 +102,9 @@ def shown(value: object) -> str:
     >>> shown(10**5000), shown("abc"), shown([1, 2])
     ('an integer of about 5001 digits', "'abc'", '[1, 2]')
     """
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
-        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
     if isinstance(value, str) and _SAFE.get() is not None:
         return f"a string of {len(value)} characters"
-    try:
-        text = repr(value)
-    except ValueError:  # a container holding a huge int
-        return f"a {type(value).__name__} holding a number too long to show"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return scenario_shown(value)
 
 
 def _as_given(text: str) -> str:

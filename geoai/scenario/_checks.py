@@ -62,10 +62,19 @@ def _whole(value: object) -> int | None:
 
 
 def shown(value: object) -> str:
-    """Return a short repr (a 5,000-digit int is not echoed in full)."""
+    """Return a short repr for a message, never raising (a 5,000-digit int is not echoed).
+
+    Examples
+    --------
+    >>> shown(10**5000), shown([10**5000]), shown("x" * 100)[-5:]
+    ('an integer of about 5001 digits', 'a list holding a number too long to show', 'xx...')
+    """
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**30:
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding a huge int
+        return f"a {type(value).__name__} holding a number too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
