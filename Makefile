@@ -49,6 +49,11 @@ format: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy geoai
 
+## bench: install the benchmarks' peers (pandana) and run every benchmark (slow; prints tables)
+bench: $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
 ## docs: build the API reference and the design notes into site/ (offline; warnings are errors)
 docs: $(DEV_STAMP)
 	$(BIN)/mkdocs build --strict -d site

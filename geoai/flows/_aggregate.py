@@ -6,7 +6,8 @@ Distances and decay are recomputed inside fused parallel kernels, so no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from geoai._budget import check_memory, fits
 from geoai._geodesy import kernel_points
 from geoai.errors import InputError
 from geoai.flows import _arguments as args
+from geoai.flows import _tree
 from geoai.flows._furness import dense_sweep, furness
 from geoai.flows._models import _check_margins, _decay_spec
 from geoai.kernels import interaction as ki
@@ -55,6 +57,13 @@ class AggregateResult:
         The matching flows.
     lon, lat : numpy.ndarray, shape (n,)
         Point coordinates in degrees, for :func:`to_lines`.
+    bound : numpy.ndarray, shape (n,)
+        Certified relative error bound of each place's outflow and inflow (and
+        top-k flows) under ``rtol > 0`` (the tree code); zeros when exact.
+    attrs : dict
+        ``"method"`` (``"exact"``, ``"tree"`` or ``"dask"``), ``"rtol"`` and, for the
+        tree, ``"max_bound"`` (the largest entry of ``bound``); copied to
+        :meth:`to_frame`'s ``DataFrame.attrs``.
 
     Examples
     --------
@@ -72,13 +81,17 @@ class AggregateResult:
     top_flow: FloatArray
     lon: FloatArray
     lat: FloatArray
+    bound: FloatArray | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Outflow, inflow and net flow per point, indexed by id."""
-        return pd.DataFrame(
+        """Outflow, inflow and net flow per point, indexed by id (``attrs`` as the result's)."""
+        frame = pd.DataFrame(
             {"outflow": self.outflow, "inflow": self.inflow, "net": self.net},
             index=pd.Index(self.ids, name="id"),
         )
+        frame.attrs.update(self.attrs)
+        return frame
 
     def top_frame(self) -> pd.DataFrame:
         """Long table of the top-k flows: origin, destination, rank (1 = largest), flow."""
@@ -111,6 +124,9 @@ def aggregate(
     top_k: int = 0,
     own_distance: ArrayLike | None = None,
     ids: ArrayLike | None = None,
+    rtol: float = 0.0,
+    method: str = "threads",
+    scheduler: str | None = None,
 ) -> AggregateResult:
     """Outflow, inflow and net flow of every place without an ``N × N`` matrix.
 
@@ -146,6 +162,16 @@ def aggregate(
         Own distance (km) for the self pair; without it self pairs are excluded.
     ids : array-like, optional
         Identifiers (default: the GeoDataFrame's ``metro_id`` column or index).
+    rtol : float, default 0
+        0: exact sums over all pairs. In ``(0, 1)``: a tree code
+        (:func:`geoai.flows._tree.tree_matmat`) whose outflows and inflows are
+        within a certified relative error of at most ``rtol`` per place (the
+        bounds achieved are in ``bound``); the top-k destinations stay exact.
+    method : {"threads", "dask"}
+        This process's threads, or blocks of origins on a Dask cluster.
+    scheduler : str, optional
+        A ``dask.distributed`` scheduler address for ``method="dask"`` (default: a
+        local cluster).
 
     Returns
     -------
@@ -156,7 +182,8 @@ def aggregate(
     InputError
         Bad masses or parameters, a Series whose labels are not the points',
         or two places at one location under a decay that is infinite at 0
-        (power, or Tanner with ``a < 0``).
+        (power, or Tanner with ``a < 0``); ``rtol`` outside ``[0, 1)``, an unknown
+        ``method``, or a ``scheduler`` without ``method="dask"``.
     CRSError
         Coordinates that contradict their CRS (e.g. degrees labelled projected).
     ResourceError
@@ -174,6 +201,7 @@ def aggregate(
     True
     """
     v.check_choice(constraint, ("none", "production"), "constraint")
+    rtol, method = _tree.check_options(rtol, method, scheduler)
     pts = kernel_points(points, crs)
     at = v.index_of(points)  # Series arguments are aligned to the points' rows by label
     mo = args.check_magnitude(v.as_mass(mass_o, "mass_o", n=pts.n, index=at), "mass_o")
@@ -204,6 +232,9 @@ def aggregate(
         top_k=top_k,
         own=args.own_distances(own_distance, pts.n, at),
         ids=_ids(points, ids, pts.n),
+        rtol=rtol,
+        method=method,
+        scheduler=scheduler,
     )
 
 
@@ -221,6 +252,9 @@ def aggregate_points(
     top_k: int = 0,
     own: FloatArray | None = None,
     ids: NDArray[Any] | None = None,
+    rtol: float = 0.0,
+    method: str = "threads",
+    scheduler: str | None = None,
 ) -> AggregateResult:
     """Compute :func:`aggregate` on validated input (the core that roles call).
 
@@ -240,6 +274,8 @@ def aggregate_points(
         Own distance (km) per place; NaN (the default) leaves self pairs out.
     ids : numpy.ndarray, shape (n,), optional
         Place ids (default ``0 .. n - 1``).
+    rtol, method, scheduler
+        As in :func:`aggregate` (checked here too).
 
     Returns
     -------
@@ -257,7 +293,7 @@ def aggregate_points(
     >>> bool(np.allclose(res.outflow, m))
     True
     """
-    kind, b, a = decay
+    rtol, method = _tree.check_options(rtol, method, scheduler)
     top_k = min(top_k, pts.n)  # a row has at most n candidates: more columns would all be -1
     if top_k:  # index int64 + value float64 per entry, one float64 row per thread
         check_memory(
@@ -267,14 +303,23 @@ def aggregate_points(
         )
     own = np.full(pts.n, np.nan) if own is None else own
     wo, wd = mo**alpha, md**gamma
-    nt = n_threads()
+    # every product goes one way; the production form spends a third of rtol on each pass
+    route = functools.partial(
+        _tree.matmat,
+        pts,
+        own,
+        decay,
+        rtol=rtol / 3 if constraint == "production" else rtol,
+        method=method,
+        scheduler=scheduler,
+    )
     if constraint == "none":
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, np.vstack((wd, wo)), nt)
+        r, bound = route(np.vstack((wd, wo)))
         outflow, inflow = k * wo * r[0], k * wd * r[1]
-        row_scale = k * wo
+        row_scale, bound = k * wo, np.maximum(bound[0], bound[1])
     else:
         o = mo if outflows is None else outflows
-        s = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, wd[None, :].copy(), nt)[0]
+        s, first = (u[0] for u in route(wd[None, :]))
         stuck = np.flatnonzero((s <= 0) & (o > 0))
         if stuck.size:
             raise InputError(
@@ -282,10 +327,13 @@ def aggregate_points(
                 f"positions {stuck[:5].tolist()}); check masses, the cut-off or own_distance."
             )
         row_scale = np.divide(o, s, out=np.zeros_like(s), where=s > 0)
-        r = ki.symmetric_matmat(pts.xyz, pts.geo, own, kind, b, a, row_scale[None, :].copy(), nt)
-        outflow, inflow = o.copy(), wd * r[0]
+        r, second = (u[0] for u in route(row_scale[None, :]))
+        outflow, inflow = o.copy(), wd * r
+        bound = np.maximum(*_tree.production_bound(first, second))
     if top_k:
-        idx, flow = ki.top_k_rows(pts.xyz, pts.geo, own, kind, b, a, wd, top_k)
+        idx, flow = _tree.top_k(
+            pts, own, decay, wd, top_k, rtol=rtol, method=method, scheduler=scheduler
+        )
         flow *= row_scale[:, None]  # in place: no third (n, top_k) array
     else:
         idx, flow = np.empty((pts.n, 0), np.int64), np.empty((pts.n, 0))
@@ -298,6 +346,8 @@ def aggregate_points(
         top_flow=flow,
         lon=pts.lon,
         lat=pts.lat,
+        bound=bound,
+        attrs=_tree.result_attrs(method, rtol, bound),
     )
 
 
@@ -332,6 +382,12 @@ class BalanceResult:
         Largest relative row error at convergence (columns are exact).
     storage : str
         ``"float32"`` (deterrence stored once) or ``"recompute"`` (matrix-free).
+    bound : numpy.ndarray, shape (n,)
+        Under ``rtol > 0``: the largest certified relative bound of any product of
+        each place's rows (the factors balance the tree's products); zeros when exact.
+    attrs : dict
+        ``"method"`` (``"exact"``, ``"tree"`` or ``"dask"``), ``"rtol"`` and, for the
+        tree, ``"max_bound"``.
 
     Examples
     --------
@@ -349,6 +405,8 @@ class BalanceResult:
     n_iter: int
     residual: float
     storage: str
+    bound: FloatArray | None = None
+    attrs: dict[str, Any] = field(default_factory=dict)
 
 
 def balance_matrix_free(
@@ -365,6 +423,9 @@ def balance_matrix_free(
     tol: float = 1e-6,
     max_iter: int = 10_000,
     max_bytes: int = int(1.6 * 2**30),
+    rtol: float = 0.0,
+    method: str = "threads",
+    scheduler: str | None = None,
 ) -> BalanceResult:
     """Doubly-constrained (Furness) balancing for large N without a float64 matrix.
 
@@ -395,6 +456,10 @@ def balance_matrix_free(
         Maximum sweeps.
     max_bytes : int
         Memory budget of the ``float32`` storage in ``auto`` mode.
+    rtol, method, scheduler
+        As in :func:`aggregate`; ``rtol > 0`` or ``method="dask"`` recompute
+        ``f_ij`` in every sweep (``storage`` "auto" or "recompute"). With the tree
+        code the factors balance its approximate products, each within ``rtol``.
 
     Returns
     -------
@@ -405,8 +470,17 @@ def balance_matrix_free(
     ResourceError
         ``storage="float32"`` and the stored matrix exceeds the memory budget:
         use ``storage="recompute"``.
+    InputError
+        Bad margins or options, or ``storage="float32"`` with ``rtol > 0`` or
+        ``method="dask"``.
     """
     v.check_choice(storage, ("auto", "float32", "recompute"), "storage")
+    rtol, method = _tree.check_options(rtol, method, scheduler)
+    if (rtol > 0 or method == "dask") and storage == "float32":
+        raise InputError(
+            "storage='float32' stores the exact matrix, so it takes neither rtol > 0 nor "
+            "method='dask'; pass storage='recompute' (or 'auto')."
+        )
     pts = kernel_points(points, crs)
     at = v.index_of(points)
     o = args.check_magnitude(v.as_mass(outflows, "outflows", n=pts.n, index=at), "outflows")
@@ -418,7 +492,9 @@ def balance_matrix_free(
     args.check_coincident(pts.xyz, (kind, b_, a_), decay)
     own = args.own_distances(own_distance, pts.n, at)
     stored = 4 * pts.n**2 + 8 * pts.n * n_threads()  # f in float32, one float64 row per thread
-    if storage == "auto":
+    if storage == "auto" and (rtol > 0 or method == "dask"):
+        storage = "recompute"
+    elif storage == "auto":
         storage = "float32" if 4 * pts.n**2 <= max_bytes and fits(stored) else "recompute"
     if storage == "float32":
         check_memory(
@@ -431,11 +507,39 @@ def balance_matrix_free(
         )
         a, b, n_iter, residual = furness(dense_sweep(f, o, d), pts.n, tol, max_iter)
         del f
-    else:
-        a, b, n_iter, residual = _furness_recompute(
-            pts, own=own, spec=(kind, b_, a_), o=o, d=d, tol=tol, max_iter=max_iter
+    elif method == "dask":
+        from geoai.flows._cluster import cluster_furness
+
+        a, b, n_iter, residual = cluster_furness(
+            pts, own, (kind, b_, a_), o, d, tol=tol, max_iter=max_iter, scheduler=scheduler
         )
-    return BalanceResult(a, b, o, d, n_iter, residual, storage)
+    else:
+        bound = np.zeros(pts.n)
+        a, b, n_iter, residual = _furness_recompute(
+            pts,
+            own=own,
+            spec=(kind, b_, a_),
+            o=o,
+            d=d,
+            tol=tol,
+            max_iter=max_iter,
+            rtol=rtol,
+            bound=bound,
+        )
+        return BalanceResult(
+            a, b, o, d, n_iter, residual, storage, bound, _tree.result_attrs(method, rtol, bound)
+        )
+    return BalanceResult(
+        a,
+        b,
+        o,
+        d,
+        n_iter,
+        residual,
+        storage,
+        np.zeros(pts.n),
+        _tree.result_attrs(method, rtol, np.zeros(0)),
+    )
 
 
 def _furness_recompute(
@@ -447,14 +551,22 @@ def _furness_recompute(
     d: np.ndarray,
     tol: float,
     max_iter: int,
+    rtol: float = 0.0,
+    bound: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """Furness with ``f_ij`` recomputed in every sweep (symmetric: columns are row passes)."""
-    nt = n_threads()
+    """Furness with ``f_ij`` recomputed in every sweep (symmetric: columns are row passes).
+
+    Products go through :func:`geoai.flows._tree.matmat` (the tree code when ``rtol > 0``);
+    ``bound``, if given, is raised in place to each product's per-place relative bound.
+    """
 
     def matvec(x: np.ndarray) -> np.ndarray:
-        return np.asarray(
-            ki.symmetric_matmat(pts.xyz, pts.geo, own, *spec, x[None, :].copy(), nt)[0]
+        r, rel = _tree.matmat(
+            pts, own, spec, x[None, :], rtol=rtol, method="threads", scheduler=None
         )
+        if bound is not None:
+            np.maximum(bound, rel[0], out=bound)
+        return np.asarray(r[0])
 
     def sweep(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         row = matvec(b * d)

@@ -21,6 +21,17 @@ sources: ``n_chunks`` chunks (one per thread) each own one set of scratch
 arrays (costs ``(n,)``, heap ``(m + 1,)``, settled list ``(n,)``) reused for
 all of their sources, dealt round-robin, so memory is ``n_chunks`` scratch
 sets, not one per source.
+
+Measured alternatives (issue #18, same values, 2 cores): a radix heap on the
+IEEE bit patterns of the costs (exact, monotone) ran 2.4× slower than the
+4-ary heap; summing the opportunities while settling instead of after the
+search changed nothing; numbering the nodes for locality (reverse
+Cuthill-McKee, done by :mod:`geoai.network` before it calls these kernels)
+ran 1.5-2× faster than a random node order on 40,000-50,000-node street
+graphs and 3.3× on 200,000 nodes, and as fast as a grid's row-major order.
+pandana's ``aggregate`` is the same bounded Dijkstra (a binary heap with
+decrease-key on integer costs, its contraction hierarchy unused there), one
+pass per decay.
 """
 
 from __future__ import annotations

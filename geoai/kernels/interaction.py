@@ -7,10 +7,12 @@ self pair. Decay is given by ``(kind, beta, a)`` as in
 :mod:`geoai.kernels.decay`.
 
 Each origin row is processed in vectorisable phases on a per-thread buffer:
-distances, then decay in place, then the accumulation. Parallel reductions
-use per-chunk accumulators: ``n_chunks`` chunks (one per thread) each own a
-private output buffer, rows are dealt to chunks round-robin so triangular
-loops stay balanced, and the buffers are summed at the end.
+distances and decay in one fused loop, then the accumulation. Parallel
+reductions use per-chunk accumulators: ``n_chunks`` chunks (one per thread)
+each own a private output buffer and are summed at the end. The symmetric
+kernels cut the pair triangle into cache-sized tiles and give every chunk a
+contiguous run of them with an equal share of the pairs
+(:mod:`geoai.kernels.triangle`).
 """
 
 from __future__ import annotations
@@ -20,18 +22,15 @@ from typing import NamedTuple
 import numpy as np
 from numba import prange
 
-from geoai.kernels import jit
-from geoai.kernels.decay import (
-    EXPONENTIAL,
-    GAUSSIAN,
-    POWER,
-    TANNER,
-    decay_value,
-)
-from geoai.kernels.distance import chord_to_km, coordinate_rows, fill_distances
-from geoai.kernels.fastmath import fast_exp, fast_log
+from geoai.kernels import jit, n_threads
+from geoai.kernels.decay import decay_value
+from geoai.kernels.distance import coordinate_rows, fill_distances
+from geoai.kernels.radiation import radiation_matrix
+from geoai.kernels.rows import _decay_row as _decay_row  # noqa: PLC0414 - mypy re-export
+from geoai.kernels.triangle import TILE, accumulate, insert, merge_rows, offer, share_start
 
 __all__ = [
+    "TOP_K_PRIVATE_BYTES",
     "BalancingFactors",
     "TopK",
     "decay_matrix",
@@ -39,8 +38,13 @@ __all__ = [
     "furness_sweep",
     "radiation_matrix",
     "symmetric_matmat",
+    "symmetric_matmat_top_k",
     "top_k_rows",
 ]
+
+
+#: Largest private top-k tables (bytes, all threads) :func:`top_k_rows` keeps for the triangle.
+TOP_K_PRIVATE_BYTES = 2**28
 
 
 class TopK(NamedTuple):
@@ -55,143 +59,6 @@ class BalancingFactors(NamedTuple):
 
     a: np.ndarray  #: origin factors, shape (n_o,)
     b: np.ndarray  #: destination factors, shape (n_d,)
-
-
-@jit(inline="always")
-def _great_circle(
-    px: float, py: float, pz: float, bx: np.ndarray, by: np.ndarray, bz: np.ndarray, j: int
-) -> float:
-    dx = px - bx[j]
-    dy = py - by[j]
-    dz = pz - bz[j]
-    return chord_to_km(np.sqrt(dx * dx + dy * dy + dz * dz))
-
-
-@jit(inline="always")
-def _planar(px: float, py: float, bx: np.ndarray, by: np.ndarray, j: int) -> float:
-    dx = px - bx[j]
-    dy = py - by[j]
-    return np.sqrt(dx * dx + dy * dy)
-
-
-@jit()
-def _decay_row(
-    px: float,
-    py: float,
-    pz: float,
-    cx: np.ndarray,
-    cy: np.ndarray,
-    cz: np.ndarray,
-    start: int,
-    stop: int,
-    geo: bool,
-    kind: int,
-    beta: float,
-    a: float,
-    out: np.ndarray,
-) -> None:
-    """Write ``f(d)`` from point ``(px, py, pz)`` to points ``start:stop`` into ``out``.
-
-    Distance and decay are fused in one loop per geometry and kind, with both
-    choices made outside the loop: each loop is then straight-line arithmetic
-    that LLVM vectorises, about twice as fast as a distance pass followed by
-    a decay pass (:func:`~geoai.kernels.decay.apply_decay`, used where rows are
-    not the hot loop).
-    """
-    if geo:
-        _decay_row_sphere(px, py, pz, cx, cy, cz, start, stop, kind, beta, a, out)
-    else:
-        _decay_row_plane(px, py, cx, cy, start, stop, kind, beta, a, out)
-
-
-@jit()
-def _decay_row_sphere(
-    px: float,
-    py: float,
-    pz: float,
-    bx: np.ndarray,
-    by: np.ndarray,
-    bz: np.ndarray,
-    start: int,
-    stop: int,
-    kind: int,
-    beta: float,
-    a: float,
-    out: np.ndarray,
-) -> None:
-    """:func:`_decay_row` for unit vectors (great-circle km)."""
-    zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)  # tanner at d = 0
-    if kind == POWER and beta == 2.0:
-        for j in range(start, stop):
-            d = _great_circle(px, py, pz, bx, by, bz, j)
-            out[j] = 1.0 / (d * d)
-    elif kind == POWER and beta == 1.0:
-        for j in range(start, stop):
-            out[j] = 1.0 / _great_circle(px, py, pz, bx, by, bz, j)
-    elif kind == POWER:
-        for j in range(start, stop):
-            d = _great_circle(px, py, pz, bx, by, bz, j)
-            f = fast_exp(-beta * fast_log(d))
-            out[j] = np.inf if d == 0.0 else f
-    elif kind == EXPONENTIAL:
-        for j in range(start, stop):
-            out[j] = fast_exp(-beta * _great_circle(px, py, pz, bx, by, bz, j))
-    elif kind == GAUSSIAN:
-        for j in range(start, stop):
-            d = _great_circle(px, py, pz, bx, by, bz, j)
-            out[j] = fast_exp(-beta * d * d)
-    elif kind == TANNER:
-        for j in range(start, stop):
-            d = _great_circle(px, py, pz, bx, by, bz, j)
-            f = fast_exp(a * fast_log(d) - beta * d)
-            out[j] = zero if d == 0.0 else f
-    else:
-        for j in range(start, stop):
-            out[j] = 1.0 if _great_circle(px, py, pz, bx, by, bz, j) <= beta else 0.0
-
-
-@jit()
-def _decay_row_plane(
-    px: float,
-    py: float,
-    bx: np.ndarray,
-    by: np.ndarray,
-    start: int,
-    stop: int,
-    kind: int,
-    beta: float,
-    a: float,
-    out: np.ndarray,
-) -> None:
-    """:func:`_decay_row` for planar coordinates (km)."""
-    zero = np.inf if a < 0.0 else (1.0 if a == 0.0 else 0.0)  # tanner at d = 0
-    if kind == POWER and beta == 2.0:
-        for j in range(start, stop):
-            d = _planar(px, py, bx, by, j)
-            out[j] = 1.0 / (d * d)
-    elif kind == POWER and beta == 1.0:
-        for j in range(start, stop):
-            out[j] = 1.0 / _planar(px, py, bx, by, j)
-    elif kind == POWER:
-        for j in range(start, stop):
-            d = _planar(px, py, bx, by, j)
-            f = fast_exp(-beta * fast_log(d))
-            out[j] = np.inf if d == 0.0 else f
-    elif kind == EXPONENTIAL:
-        for j in range(start, stop):
-            out[j] = fast_exp(-beta * _planar(px, py, bx, by, j))
-    elif kind == GAUSSIAN:
-        for j in range(start, stop):
-            d = _planar(px, py, bx, by, j)
-            out[j] = fast_exp(-beta * d * d)
-    elif kind == TANNER:
-        for j in range(start, stop):
-            d = _planar(px, py, bx, by, j)
-            f = fast_exp(a * fast_log(d) - beta * d)
-            out[j] = zero if d == 0.0 else f
-    else:
-        for j in range(start, stop):
-            out[j] = 1.0 if _planar(px, py, bx, by, j) <= beta else 0.0
 
 
 @jit(parallel=True)
@@ -298,26 +165,31 @@ def symmetric_matmat(
     """
     m, n = v.shape
     cx, cy, cz = coordinate_rows(x)
+    nb = (n + TILE - 1) // TILE
+    share = (nb * (nb - 1) / 2 + nb / 2) / n_chunks  # work units per chunk (see share_start)
     acc = np.zeros((n_chunks, m, n))
     for c in prange(n_chunks):
         out = np.zeros((m, n))  # private to the chunk (fresh memory: no aliasing)
-        vv = v.copy()
-        buf = np.empty(n)
-        for i in range(c, n, n_chunks):
-            if not np.isnan(own[i]):
-                fii = decay_value(own[i], kind, beta, ta)
-                for k in range(m):
-                    out[k, i] += fii * vv[k, i]
-            _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, i + 1, n, geo, kind, beta, ta, buf)
-            for k in range(m):
-                vk = vv[k]
-                ok = out[k]
-                vik = vk[i]
-                s = 0.0
-                for j in range(i + 1, n):
-                    s += buf[j] * vk[j]
-                    ok[j] += buf[j] * vik
-                ok[i] += s
+        buf = np.empty(n)  # f(d_ij) of one tile row, at the columns j of the tile
+        bi, bj = share_start(nb, c * share)
+        ei, ej = share_start(nb, (c + 1) * share) if c + 1 < n_chunks else (nb, nb)
+        while bi < ei or (bi == ei and bj < ej):
+            lo = bi * TILE
+            stop = min(bj * TILE + TILE, n)
+            for i in range(lo, min(lo + TILE, n)):
+                start = max(bj * TILE, i + 1)
+                if bj == bi and not np.isnan(own[i]):  # the self pair, once
+                    fii = decay_value(own[i], kind, beta, ta)
+                    for k in range(m):
+                        out[k, i] += fii * v[k, i]
+                if start >= stop:
+                    continue
+                _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, start, stop, geo, kind, beta, ta, buf)
+                accumulate(buf, v, out, i, start, stop)
+            bj += 1
+            if bj == nb:
+                bi += 1
+                bj = bi
         acc[c] = out
     total = np.zeros((m, n))
     for c in range(n_chunks):
@@ -325,7 +197,6 @@ def symmetric_matmat(
     return total
 
 
-@jit(parallel=True)
 def top_k_rows(
     x: np.ndarray,
     geo: bool,
@@ -342,6 +213,12 @@ def top_k_rows(
     (ties keep the lower index first). Missing entries (fewer than ``k``
     candidates) have index -1 and value 0.
 
+    Each unordered pair is evaluated once, in the tiles of
+    :func:`symmetric_matmat`, and offered to both rows; every thread keeps its
+    own ``(n, k)`` tables, merged at the end. Where those private tables would
+    exceed :data:`TOP_K_PRIVATE_BYTES`, each row is evaluated in full instead
+    (twice the decay evaluations, no private tables).
+
     Examples
     --------
     Point 2 weighs ten times the others, so it is the largest partner of 0 and 1:
@@ -355,6 +232,126 @@ def top_k_rows(
     >>> index.ravel().tolist(), bool(np.isclose(value[0, 0], 10 * np.exp(-0.4)))
     ([2, 2, 0], True)
     """
+    n = x.shape[1]
+    n_chunks = n_threads()  # read here, in Python: a kernel reading it could not be cached
+    if 16 * n * k * n_chunks > TOP_K_PRIVATE_BYTES:
+        return _top_k_full(x, geo, own, kind, beta, ta, w, k)
+    return _pairs_top_k(x, geo, own, kind, beta, ta, np.zeros((0, n)), w, k, n_chunks)[1]
+
+
+def symmetric_matmat_top_k(
+    x: np.ndarray,
+    geo: bool,
+    own: np.ndarray,
+    kind: int,
+    beta: float,
+    ta: float,
+    v: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, TopK]:
+    """Return :func:`symmetric_matmat` and :func:`top_k_rows` from one pass over the pairs.
+
+    Arguments as in those two (``v`` ``(m, n)`` the right-hand vectors, ``w`` ``(n,)`` the
+    top-k weights). The decay of each pair, evaluated once, feeds both the products and
+    the tables: half the evaluations of the two calls. Where the private tables would
+    exceed :data:`TOP_K_PRIVATE_BYTES`, the two are computed apart.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from geoai.kernels.decay import EXPONENTIAL
+    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
+    >>> own, w = np.full(3, np.nan), np.array([1.0, 1.0, 10.0])
+    >>> v = np.vstack((w, np.ones(3)))
+    >>> products, (index, value) = symmetric_matmat_top_k(x, False, own, EXPONENTIAL, 0.1, 0.0,
+    ...                                                   v, w, 2, 2)
+    >>> bool(np.allclose(products, symmetric_matmat(x, False, own, EXPONENTIAL, 0.1, 0.0, v, 1)))
+    True
+    >>> bool((index == top_k_rows(x, False, own, EXPONENTIAL, 0.1, 0.0, w, 2).column).all())
+    True
+    """
+    n = x.shape[1]
+    if 16 * n * k * n_chunks > TOP_K_PRIVATE_BYTES:
+        products = symmetric_matmat(x, geo, own, kind, beta, ta, v, n_chunks)
+        return products, _top_k_full(x, geo, own, kind, beta, ta, w, k)
+    return _pairs_top_k(x, geo, own, kind, beta, ta, v, w, k, n_chunks)
+
+
+@jit(parallel=True)
+def _pairs_top_k(
+    x: np.ndarray,
+    geo: bool,
+    own: np.ndarray,
+    kind: int,
+    beta: float,
+    ta: float,
+    v: np.ndarray,
+    w: np.ndarray,
+    k: int,
+    n_chunks: int,
+) -> tuple[np.ndarray, TopK]:
+    """:func:`symmetric_matmat_top_k` over the pair triangle, private tables per chunk."""
+    m, n = v.shape
+    cx, cy, cz = coordinate_rows(x)
+    nb = (n + TILE - 1) // TILE
+    share = (nb * (nb - 1) / 2 + nb / 2) / n_chunks
+    vals = np.zeros((n_chunks, n, k))
+    cols = np.full((n_chunks, n, k), -1, dtype=np.int64)
+    acc = np.zeros((n_chunks, m, n))
+    for c in prange(n_chunks):
+        out = np.zeros((m, n))
+        val = vals[c]
+        col = cols[c]
+        floor = np.zeros(n)  # the k-th value of each row of this chunk's table
+        buf = np.empty(n)
+        bi, bj = share_start(nb, c * share)
+        ei, ej = share_start(nb, (c + 1) * share) if c + 1 < n_chunks else (nb, nb)
+        while bi < ei or (bi == ei and bj < ej):
+            lo = bi * TILE
+            stop = min(bj * TILE + TILE, n)
+            for i in range(lo, min(lo + TILE, n)):
+                start = max(bj * TILE, i + 1)
+                if bj == bi and not np.isnan(own[i]):
+                    fii = decay_value(own[i], kind, beta, ta)
+                    for r in range(m):
+                        out[r, i] += fii * v[r, i]
+                    if w[i] * fii > 0.0:
+                        insert(val[i], col[i], w[i] * fii, i)
+                        floor[i] = val[i, k - 1]
+                if start >= stop:
+                    continue
+                _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, start, stop, geo, kind, beta, ta, buf)
+                accumulate(buf, v, out, i, start, stop)
+                offer(buf, w, i, start, stop, val, col, floor)
+            bj += 1
+            if bj == nb:
+                bi += 1
+                bj = bi
+        acc[c] = out
+    idx = np.full((n, k), -1, dtype=np.int64)
+    value = np.zeros((n, k))
+    for r in prange(n):
+        merge_rows(vals, cols, r, value[r], idx[r])
+    total = np.zeros((m, n))
+    for c in range(n_chunks):
+        total += acc[c]
+    return total, TopK(idx, value)
+
+
+@jit(parallel=True)
+def _top_k_full(
+    x: np.ndarray,
+    geo: bool,
+    own: np.ndarray,
+    kind: int,
+    beta: float,
+    ta: float,
+    w: np.ndarray,
+    k: int,
+) -> TopK:
+    """:func:`top_k_rows` row by row, every pair evaluated from both sides (O(n k) memory)."""
     n = x.shape[1]
     cx, cy, cz = coordinate_rows(x)
     idx = np.full((n, k), -1, dtype=np.int64)
@@ -474,55 +471,3 @@ def furness_sweep(
         if inflows[j] > 0.0:
             b_new[j] = 1.0 / col[j] if col[j] > 0.0 else np.inf
     return BalancingFactors(a, b_new)
-
-
-@jit(parallel=True)
-def radiation_matrix(
-    x: np.ndarray, geo: bool, mass: np.ndarray, outflows: np.ndarray, finite_size: bool
-) -> np.ndarray:
-    """Radiation-model flows ``(n, n)`` (Simini et al. 2012).
-
-    ``T_ij = O_i m_i m_j / ((m_i + s_ij)(m_i + m_j + s_ij))`` with ``s_ij`` the
-    mass strictly closer to ``i`` than ``j`` is, excluding ``i`` and ``j``.
-    Distances of each origin are sorted once (``O(n log n)`` per row). With
-    ``finite_size`` rows are divided by ``1 - m_i / M`` (Masucci et al. 2013)
-    so they sum to ``O_i`` exactly.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.array([[0.0, 3.0, 0.0], [0.0, 0.0, 4.0]])  # three planar points (km)
-    >>> t = radiation_matrix(x, False, np.array([100.0, 50.0, 50.0]), np.full(3, 10.0), True)
-    >>> t.sum(axis=1).round(12).tolist(), t.diagonal().tolist()
-    ([10.0, 10.0, 10.0], [0.0, 0.0, 0.0])
-    """
-    n = x.shape[1]
-    cx, cy, cz = coordinate_rows(x)
-    total = mass.sum()
-    out = np.zeros((n, n))
-    for i in prange(n):
-        d = np.empty(n)
-        fill_distances(cx[i], cy[i], cz[i], cx, cy, cz, 0, n, geo, d)
-        d[i] = -1.0
-        order = np.argsort(d)
-        mi = mass[i]
-        scale = outflows[i]
-        if finite_size:
-            rest = 1.0 - mi / total
-            scale = scale / rest if rest > 0.0 else 0.0
-        closer = 0.0  # mass strictly closer than the current distance group
-        p = 1  # order[0] is i itself (distance -1)
-        while p < n:
-            q = p
-            group = 0.0
-            while q < n and d[order[q]] == d[order[p]]:
-                group += mass[order[q]]
-                q += 1
-            for r in range(p, q):
-                j = order[r]
-                mj = mass[j]
-                denom = (mi + closer) * (mi + mj + closer)
-                out[i, j] = scale * mi * mj / denom if denom > 0.0 else 0.0
-            closer += group
-            p = q
-    return out

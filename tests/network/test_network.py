@@ -20,7 +20,8 @@ from geoai.errors import BackendUnavailableError, CRSError, InputError
 from geoai.io import write_raster
 from geoai.kernels import decay as kd
 from geoai.kernels import graph as kg
-from geoai.network import _osm
+from geoai.network import _access, _osm
+from geoai.network._graph import as_network, locality_order
 from tests import reference_graph as ref
 
 
@@ -292,6 +293,63 @@ def test_accessibility_kernel_matches_reference(case, decay, scale, n_chunks, da
     np.testing.assert_allclose(within, exp_w, rtol=1e-12)
     np.testing.assert_allclose(effective, exp_e, rtol=1e-12, atol=1e-300)
     assert list(reached) == [len(ref.dijkstra(arcs, s, cut)) for s in ids]
+
+
+@given(random_graphs(), st.sampled_from(["exponential", "box"]), st.data())
+def test_renumbered_network_runs_in_graph_order(case, decay, data):
+    """as_network renumbers the nodes; _run gives results per G's node, as the reference."""
+    G, cutoff = case
+    cut = 15.0 if cutoff is None else cutoff
+    ids = list(G.nodes)
+    net = as_network(G, "w", coords=False)
+    assert sorted(net.order.tolist()) == list(range(len(ids)))
+    assert net.ids.tolist() == [ids[k] for k in net.order]
+    src = net.in_graph_order
+    assert net.ids[src].tolist() == ids
+    # every arc of G is in the CSR under its new positions, with its cheapest cost
+    rank = {node: k for k, node in enumerate(net.ids.tolist())}
+    for u, v, w in arcs_of(G, "w"):
+        row = slice(net.indptr[rank[u]], net.indptr[rank[u] + 1])
+        (hit,) = np.flatnonzero(net.indices[row] == rank[v])
+        assert net.weights[row][hit] <= w
+    mass = data.draw(st.lists(st.integers(0, 9).map(float), min_size=len(ids), max_size=len(ids)))
+    kind, beta = (kd.EXPONENTIAL, 1 / 4) if decay == "exponential" else (kd.BOX, cut)
+    order = data.draw(st.permutations(range(len(ids))))  # sources in any order
+    within, effective, reached = _access._run(
+        net, src[list(order)], np.array(mass)[net.order], cutoff=cut, kind=kind, beta=beta,
+        progress=False,
+    )  # fmt: skip
+    picked = [ids[k] for k in order]
+    exp_w, exp_e = ref.accessibility(
+        arcs_of(G, "w"), dict(zip(ids, mass, strict=True)), picked, cut, decay, 4.0
+    )
+    np.testing.assert_allclose(within, exp_w, rtol=1e-12)
+    np.testing.assert_allclose(effective, exp_e, rtol=1e-12, atol=1e-300)
+    assert list(reached) == [len(ref.dijkstra(arcs_of(G, "w"), s, cut)) for s in picked]
+
+
+def test_locality_order_keeps_street_neighbours_close():
+    """On a grid inserted in random node order, renumbering shrinks |position(u) - position(v)|."""
+    side = 30
+    grid = nx.grid_2d_graph(side, side)
+    nodes = list(grid.nodes)
+    shuffled = np.random.default_rng(0).permutation(len(nodes))
+    G = nx.DiGraph()
+    G.add_nodes_from(nodes[k] for k in shuffled)
+    G.add_edges_from(grid.edges, w=1.0)
+    G.add_edges_from(((v, u) for u, v in grid.edges), w=1.0)
+    pos = {node: k for k, node in enumerate(G.nodes)}
+    tail = np.array([pos[u] for u, _ in G.edges])
+    head = np.array([pos[v] for _, v in G.edges])
+    order = locality_order(len(pos), tail, head)
+    assert np.array_equal(np.sort(order), np.arange(len(pos)))
+    rank = np.argsort(order)
+    before = np.abs(tail - head)
+    after = np.abs(rank[tail] - rank[head])
+    assert after.max() <= 2 * side  # a breadth-first band: about one grid row and a half
+    assert after.mean() < before.mean() / 10
+    net = as_network(G, "w", coords=False)  # and as_network uses it
+    assert np.array_equal(net.order, order)
 
 
 def test_csr_merges_parallel_arcs_to_their_minimum():
