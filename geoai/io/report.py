@@ -264,12 +264,43 @@ class Report:
         return "\n".join(parts)
 
 
+#: Widest PNG embedded in the HTML page, px: a print file at least twice as wide (a
+#: 300 dpi map is about 3,300 px) is embedded reduced by a whole factor, each pixel
+#: the mean of a block, to at most twice this (sharp on a high-density screen at
+#: the page's 900 px column); the file on disk keeps its resolution.
+EMBED_WIDTH = 1650
+
+
+def _screen_png(data: bytes) -> bytes:
+    """Return a PNG at least twice :data:`EMBED_WIDTH` wide reduced (as it is without Pillow)."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with matplotlib (geoai[viz])
+        return data
+    import io
+
+    with Image.open(io.BytesIO(data)) as img:
+        factor = img.width // EMBED_WIDTH
+        if factor < 2:  # a whole reduction factor of at least 2
+            return data
+        small = img.reduce(factor)
+        out = io.BytesIO()
+        small.save(out, format="PNG", compress_level=1)  # fast: a screen copy
+    return out.getvalue() if out.tell() < len(data) else data
+
+
 def _data_uri(path: Path) -> str | None:
-    """Return the file as a base64 ``data:`` URI (None if it is not there)."""
+    """Return the file as a base64 ``data:`` URI (None if it is not there).
+
+    A PNG at least twice :data:`EMBED_WIDTH` pixels wide is embedded reduced.
+    """
     mime = _MIME.get(path.suffix.lower())
     if mime is None or not path.is_file():
         return None
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    data = path.read_bytes()
+    if mime == "image/png":
+        data = _screen_png(data)
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def plain_number(x: float) -> str:

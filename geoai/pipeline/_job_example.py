@@ -49,7 +49,8 @@ scale_km = 300.0             # decay scale (km); for decay = "power" give beta i
 method = "auto"              # auto, direct, fft, dask
 
 [outputs]
-maps = true                  # maps/*.png
+maps = true                  # maps/*.png (300 dpi)
+map_formats = ["png"]        # add "svg" and "pdf" for print vector maps (about 3x the drawing time)
 report = true                # report.md and report.html
 rasters = true               # potential_<preset>.tif and market_areas_<preset>.tif (COG + .qml)
 qgis_project = true          # project.qgz

@@ -1,4 +1,8 @@
-"""The run's maps of every preset and the comparison figure: 300 dpi PNG, SVG and PDF each.
+"""The run's maps of every preset and the comparison figure: 300 dpi PNG, SVG and PDF on request.
+
+PNG by default; ``[outputs] map_formats = ["png", "svg", "pdf"]`` adds the
+vector formats for print (each format is a full draw of the figure, so
+three formats take about three times as long).
 
 Per preset: the metro roles, the largest talent flows (people) and capital
 flows (USD) as tapered great-circle lines, and the potential surface (in the
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from geoai.pipeline.job import MAP_FORMATS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -31,27 +37,31 @@ _WEIGHT_UNITS = {
     "capital": "USD",
     "jobs": "jobs",
 }
-#: The formats every map is written in.
-FORMATS = ("png", "svg", "pdf")
+#: The formats a map can be written in (the job's ``[outputs] map_formats``; PNG by default).
+FORMATS = MAP_FORMATS
 
 
-def map_names(presets: tuple[str, ...] | list[str]) -> set[str]:
+def map_names(
+    presets: tuple[str, ...] | list[str], formats: tuple[str, ...] | list[str] = FORMATS
+) -> set[str]:
     """Every file a run's maps may write, relative to the run folder (for ``_planned``).
 
     Parameters
     ----------
     presets : sequence of str
         The job's presets.
+    formats : sequence of str, default all of :data:`FORMATS`
+        The job's ``map_formats``.
 
     Returns
     -------
     set of str
-        ``maps/<map>_<preset>.<png|svg|pdf>`` and ``maps/comparison.<...>``.
+        ``maps/<map>_<preset>.<format>`` and ``maps/comparison.<format>``.
     """
     stems = {"comparison"}
     for p in presets:
         stems |= {f"roles_{p}", f"potential_{p}"} | {f"flows_{k}_{p}" for k in FLOW_KINDS}
-    return {f"maps/{s}.{x}" for s in stems for x in FORMATS}
+    return {f"maps/{s}.{x}" for s in stems for x in formats}
 
 
 def run_sources(cfg: Job) -> list[str]:
@@ -123,7 +133,7 @@ def write_maps(
     Returns
     -------
     list of Path
-        The files written (PNG, SVG and PDF of each map).
+        The files written (each map in the job's ``map_formats``).
     """
     import matplotlib as mpl
 
@@ -141,7 +151,7 @@ def write_maps(
     sources = run_sources(cfg)
 
     def save(fig: Axes | Figure, stem: str) -> None:
-        files.extend(viz.save_map(fig, maps / stem, formats=FORMATS))
+        files.extend(viz.save_map(fig, maps / stem, formats=cfg.map_formats))
         plt.close(fig if isinstance(fig, Figure) else fig.get_figure(root=True))
 
     unit = _WEIGHT_UNITS.get(cfg.weight, cfg.weight)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 from geoai.pipeline.job import Job, load_job
 
 if TYPE_CHECKING:
+    import geopandas as gpd
     import pandas as pd
     from distributed import Client
 
+    from geoai.pipeline._background import BackgroundBands
     from geoai.scenario.simulation import Simulation
 
 __all__ = ["RunResult", "run"]
@@ -69,6 +72,13 @@ class _Stages:
 
     def __init__(self, *, progress: bool, total: int) -> None:
         self.progress = None
+        self.began = self.last = time.perf_counter()
+        self.cpu = time.process_time()
+        self.current = ""
+        #: Wall-clock seconds of every stage, in order (logged at the end of the run).
+        self.seconds: dict[str, float] = {}
+        #: CPU seconds of the process (all its threads) in every stage.
+        self.cpu_seconds: dict[str, float] = {}
         if progress:
             from rich.progress import Progress
 
@@ -77,6 +87,8 @@ class _Stages:
             self.progress.start()
 
     def step(self, text: str) -> None:
+        self._lap()
+        self.current = text
         log.info(text)
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=text)
@@ -88,9 +100,29 @@ class _Stages:
         else:
             log.warning(text)
 
+    def mark(self, text: str) -> None:
+        """Start timing a part of the current stage (logged, not shown as progress)."""
+        self._lap()
+        self.current = text
+
+    def _lap(self) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        if self.current:
+            key = self.current
+            self.seconds[key] = self.seconds.get(key, 0.0) + now - self.last
+            self.cpu_seconds[key] = self.cpu_seconds.get(key, 0.0) + cpu - self.cpu
+        self.last, self.cpu = now, cpu
+
     def close(self) -> None:
+        self._lap()
+        self.current = ""
         if self.progress is not None:
             self.progress.stop()
+        total = time.perf_counter() - self.began
+        laps = ", ".join(
+            f"{k} {t:.1f} s (CPU {self.cpu_seconds[k]:.1f} s)" for k, t in self.seconds.items()
+        )
+        log.info("run took %.1f s: %s", total, laps)
 
 
 def run(
@@ -176,7 +208,10 @@ def run(
         planned=_planned(cfg),
         note=log.warning,
     )
-    stages = _Stages(progress=progress, total=4 + 3 * len(cfg.presets))
+    banded = cfg.report and cfg.sensitivity
+    local = (scheduler or cfg.scheduler or None) is None
+    steps = 4 + 2 * len(cfg.presets) + (int(banded) if local else len(cfg.presets))
+    stages = _Stages(progress=progress, total=steps)
     folder.note = stages.note
     try:
         with folder, connected(scheduler or cfg.scheduler or None) as live:
@@ -203,7 +238,7 @@ def _planned(cfg: Job) -> set[str]:
         if cfg.rasters:
             names |= {f"{k}_{p}.{x}" for k in ("potential", "market_areas") for x in ("tif", "qml")}
     if cfg.maps:
-        names |= {*map_names(cfg.presets), "map.html"}
+        names |= {*map_names(cfg.presets, cfg.map_formats), "map.html"}
     if cfg.qgis_project:
         names |= {"project.qgz", *layout_pdf_names(cfg)}
     if cfg.report:
@@ -212,21 +247,48 @@ def _planned(cfg: Job) -> set[str]:
 
 
 def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client | None) -> RunResult:
-    from geoai import scenario
-    from geoai.datasets import ATTRIBUTION, load_countries
-    from geoai.io._dictionary import write_dictionary
-    from geoai.pipeline._exports import export_layers
-    from geoai.pipeline._layers import flow_lines, write_vectors
-    from geoai.pipeline._maps import write_maps
+    from geoai.datasets import load_countries
     from geoai.pipeline._places import load as load_places
-    from geoai.pipeline._project import write_layout_pdfs, write_project_file
-    from geoai.pipeline._rasters import write_rasters
-    from geoai.pipeline._report import job_bands, write_report
-    from geoai.pipeline._webmap import write_webmap_file
 
     stages.step("loading metros")
     metros = load_places(cfg)
     countries = load_countries()
+    background = _start_bands(cfg, metros, countries, scheduler)
+    try:
+        return _compute_and_write(
+            cfg,
+            folder,
+            stages,
+            scheduler=scheduler,
+            places=(metros, countries),
+            background=background,
+        )
+    finally:
+        if background is not None:
+            background.cancel()
+
+
+def _start_bands(
+    cfg: Job, metros: gpd.GeoDataFrame, countries: pd.DataFrame, scheduler: str | Client | None
+) -> BackgroundBands | None:
+    """Start the report's sensitivity bands in a second process (local scheduler only)."""
+    from geoai.pipeline._background import BackgroundBands
+
+    if not (cfg.report and cfg.sensitivity) or scheduler is not None:
+        return None  # none to compute, or a Dask cluster computes them in their turn
+    try:
+        return BackgroundBands(cfg, metros, countries)
+    except OSError as exc:  # no second process here: the bands run in their turn
+        log.warning("sensitivity bands in this process (%s)", exc)
+        return None
+
+
+def _simulate(
+    cfg: Job, metros: gpd.GeoDataFrame, countries: pd.DataFrame, stages: _Stages
+) -> dict[str, Simulation]:
+    """Simulate every preset of the job, in order."""
+    from geoai import scenario
+
     sims: dict[str, Simulation] = {}
     for name in cfg.presets:
         stages.step(f"scenario {name}")
@@ -242,23 +304,60 @@ def _run_into(cfg: Job, folder: Path, stages: _Stages, scheduler: str | Client |
     if cfg.metros != "embedded":  # say what was scaled to the user's metros
         for note in next(iter(sims.values())).notes[1:]:
             stages.note(note)
+    return sims
+
+
+def _compute_and_write(
+    cfg: Job,
+    folder: Path,
+    stages: _Stages,
+    *,
+    scheduler: str | Client | None,
+    places: tuple[gpd.GeoDataFrame, pd.DataFrame],
+    background: BackgroundBands | None,
+) -> RunResult:
+    """Simulate the presets, write every file and collect the report's bands."""
+    from geoai import scenario
+    from geoai.datasets import ATTRIBUTION
+    from geoai.io._dictionary import write_dictionary
+    from geoai.pipeline._exports import export_layers
+    from geoai.pipeline._layers import flow_lines, write_vectors
+    from geoai.pipeline._maps import write_maps
+    from geoai.pipeline._project import write_layout_pdfs, write_project_file
+    from geoai.pipeline._rasters import write_rasters
+    from geoai.pipeline._report import job_bands, write_report
+    from geoai.pipeline._webmap import write_webmap_file
+
+    metros, countries = places
+    sims = _simulate(cfg, metros, countries, stages)
     rasters = write_rasters(cfg, sims, folder, stages.step)
     stages.step("writing the GeoPackage and panel")
     lines = flow_lines(cfg, sims)
     files = write_vectors(cfg, sims, lines, folder)
+    stages.mark("exporting the layers")
     files += export_layers(folder / "geoai.gpkg", folder, cfg.formats)
     if cfg.maps:
-        stages.step("drawing maps")
+        shown = "/".join(f.upper() for f in cfg.map_formats)
+        vector = "" if "svg" in cfg.map_formats else "; SVG/PDF with [outputs] map_formats"
+        stages.step(f"drawing maps ({shown}{vector})")
         files += write_maps(cfg, sims, lines, rasters, folder)
+        stages.mark("web map")
         files.append(write_webmap_file(cfg, sims, lines, folder))
     if cfg.qgis_project:
+        stages.mark("QGIS project and layouts")
         files.append(write_project_file(cfg, rasters, folder))
         files += write_layout_pdfs(cfg, folder, stages.note)
     summary = scenario.compare(sims)
     if cfg.report:
-        bands = job_bands(cfg, metros, countries, scheduler, stages.step)
+        if background is not None:
+            stages.step("sensitivity bands (computed in a second process meanwhile)")
+            bands = background.result()
+            log.info("the sensitivity bands' process took %.1f s", background.seconds)
+        else:
+            bands = job_bands(cfg, metros, countries, scheduler, stages.step)
         stages.step("writing the report")
         files += write_report(cfg, sims, bands, folder)
+    stages.mark("data dictionary")
     files += [p for pair in rasters.values() for p in pair]
     files += [p.with_suffix(".qml") for pair in rasters.values() for p in pair]
     source = metros.attrs.get("source") or ATTRIBUTION

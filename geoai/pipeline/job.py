@@ -11,6 +11,12 @@ gives every headline of the report a ±20 % band over the preset's three most
 influential parameters, found by one-at-a-time screening with the job's
 metros, years, seed and Dask scheduler (:mod:`geoai.scenario.sensitivity`):
 about ``2 k + 9`` extra simulations per preset for ``k`` screened parameters.
+With the local scheduler they run in a second process while the run writes
+its files (:mod:`geoai.pipeline._background`).
+
+``[outputs] map_formats`` (default ``["png"]``) lists the formats of the maps:
+300 dpi PNG, and SVG and PDF for print on request (each format is a full
+drawing of every map, so the three take about three times as long).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ __all__ = ["EXAMPLE_JOB", "Job", "load_job"]
 _WEIGHTS = ("ai_jobs", "talent", "population", "capital", "jobs")
 _DECAYS = ("exponential", "gaussian", "power", "box")
 _METHODS = ("auto", "direct", "fft", "dask")
+#: The formats of the run's maps (:func:`geoai.viz.save_map`); ``[outputs] map_formats``.
+MAP_FORMATS = ("png", "svg", "pdf")
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,7 @@ class Job:
     beta: float | None = None
     method: str = "auto"
     maps: bool = True
+    map_formats: tuple[str, ...] = ("png",)
     report: bool = True
     rasters: bool = True
     qgis_project: bool = True
@@ -355,9 +364,20 @@ def _potential(t: dict[str, Any]) -> dict[str, Any]:
 
 
 def _outputs(t: dict[str, Any]) -> dict[str, Any]:
-    keys = ("maps", "report", "rasters", "qgis_project", "formats", "top_flows", "sensitivity")
+    keys = (
+        "maps",
+        "map_formats",
+        "report",
+        "rasters",
+        "qgis_project",
+        "formats",
+        "top_flows",
+        "sensitivity",
+    )
     jf.check_keys(t, keys, "outputs")
     kw: dict[str, Any] = {}
+    if "map_formats" in t:
+        kw["map_formats"] = _map_formats(t["map_formats"])
     if "formats" in t:
         given = t["formats"]
         if not isinstance(given, list) or not all(isinstance(f, str) for f in given):
@@ -377,6 +397,20 @@ def _outputs(t: dict[str, Any]) -> dict[str, Any]:
             t["top_flows"], "outputs.top_flows", low=0, high=1_000_000, example=300
         )
     return kw
+
+
+def _map_formats(given: object) -> tuple[str, ...]:
+    """Validate ``[outputs] map_formats``: some of png, svg and pdf, in that order."""
+    if (
+        not isinstance(given, list)
+        or not given
+        or not all(isinstance(f, str) and f in MAP_FORMATS for f in given)
+    ):
+        raise InputError(
+            f"outputs.map_formats must be a non-empty list of {list(MAP_FORMATS)}, e.g. "
+            f'["png", "svg", "pdf"] for print; got {jf.shown(given)}.'
+        )
+    return tuple(f for f in MAP_FORMATS if f in given)
 
 
 def _dask(t: dict[str, Any]) -> dict[str, Any]:

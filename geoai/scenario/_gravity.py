@@ -17,6 +17,7 @@ import numpy as np
 
 from geoai.errors import ConvergenceError
 from geoai.kernels.scenario import mobility_flows
+from geoai.scenario._dense import DENSE_MAX, dense_flows
 
 if TYPE_CHECKING:
     from geoai._typing import FloatArray
@@ -51,7 +52,25 @@ class Deterrence(NamedTuple):
 def metro_flows(
     world: World, weight: FloatArray, send: FloatArray, spec: Deterrence, top_k: int = 0
 ) -> MobilityFlows:
-    """Flows from the senders ``send`` toward the destination weights ``weight`` (both (n,))."""
+    """Flows from the senders ``send`` toward the destination weights ``weight`` (both (n,)).
+
+    Up to :data:`geoai.scenario._dense.DENSE_MAX` metros and without the
+    largest destinations (``top_k=0``, every year but the last), as products
+    with the deterrence matrix the run keeps (:mod:`geoai.scenario._dense`).
+    """
+    if top_k == 0 and weight.size <= DENSE_MAX:
+        lam, r, border, w_out = spec
+        return dense_flows(
+            world.xyz,
+            world.geo,
+            world.country,
+            weight,
+            send,
+            lam=lam,
+            r=r,
+            border=border,
+            w_out=w_out,
+        )
     flows: MobilityFlows = mobility_flows(
         world.xyz, world.geo, world.country, weight, send, *spec, top_k
     )

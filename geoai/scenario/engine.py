@@ -254,8 +254,12 @@ class _Simulator:
     def potential(self, talent: FloatArray) -> FloatArray:
         """Talent potential, on the world's validated coordinates (no re-validation each year)."""
         from geoai.potential._surface import potential_at
+        from geoai.scenario._dense import DENSE_MAX, dense_potential
 
-        return potential_at(self.world.xyz, self.world.geo, np.maximum(talent, 0.0), self.decay)
+        mass = np.maximum(talent, 0.0)
+        if mass.size <= DENSE_MAX:  # the same sum, as a product with the kept decay matrix
+            return dense_potential(self.world.xyz, self.world.geo, mass, self.decay.beta)
+        return potential_at(self.world.xyz, self.world.geo, mass, self.decay)
 
     def income(self, st: _State) -> FloatArray:
         """Residents' wage income from tradable work and the displaced's replacement (USD)."""

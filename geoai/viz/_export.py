@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geoai.errors import GeoAIError, InputError
 from geoai.viz._canvas import CREDIT_GID
@@ -20,6 +20,9 @@ __all__ = ["FORMATS", "PRINT_DPI", "save_map"]
 PRINT_DPI = 300
 #: The formats a map is written in by default.
 FORMATS = ("png", "svg", "pdf")
+#: zlib level of the PNGs: 1 encodes a 300 dpi map about a third faster than
+#: Pillow's default 6, for files a few per cent larger (lossless either way).
+_PNG_LEVEL = 1
 
 
 def _figure(fig: Figure | Axes) -> Figure:
@@ -106,7 +109,12 @@ def save_map(
     with mpl.rc_context({"svg.hashsalt": "geoai", "svg.fonttype": "none", "pdf.fonttype": 42}):
         for fmt in formats:
             target = base.with_suffix(f".{fmt}")
+            extra: dict[str, Any] = (
+                {"pil_kwargs": {"compress_level": _PNG_LEVEL}} if fmt == "png" else {}
+            )
             with atomic_path(target, overwrite=overwrite) as tmp:
-                figure.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt, title, credit))
+                figure.savefig(
+                    tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt, title, credit), **extra
+                )
             written.append(target)
     return written

@@ -215,6 +215,7 @@ WRONG_TYPES = [
     ("outputs", "qgis_project", {"a": 1}),
     ("outputs", "top_flows", 2.5),
     ("outputs", "formats", "parquet"),
+    ("outputs", "map_formats", "png"),
     ("outputs", "sensitivity", "false"),
     ("dask", "scheduler", {"address": "tcp://x:1"}),
 ]

@@ -60,8 +60,9 @@ def test_every_output_is_written(result):
     for preset in ("concentration", "exodus"):
         assert {f"potential_{preset}.tif", f"market_areas_{preset}.tif"} <= names
         assert {f"potential_{preset}.qml", f"maps/roles_{preset}.png"} <= names
-        for kind in ("talent", "capital"):  # 300 dpi PNG, SVG and PDF of each map
-            assert {f"maps/flows_{kind}_{preset}.{x}" for x in ("png", "svg", "pdf")} <= names
+        for kind in ("talent", "capital"):  # 300 dpi PNG of each map; SVG and PDF on request
+            assert f"maps/flows_{kind}_{preset}.png" in names
+            assert not {f"maps/flows_{kind}_{preset}.{x}" for x in ("svg", "pdf")} & names
     assert "map.html" in names
     assert {"geoai.gpkg", "project.qgz", "report.md", "report.html", "panel.parquet"} <= names
     assert "maps/comparison.png" in names

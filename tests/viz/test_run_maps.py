@@ -24,7 +24,7 @@ JOB = {
     "data": {"min_population": 5_000_000},
     "scenario": {"presets": ["concentration"], "start": 2025, "end": 2027},
     "grid": {"resolution": 10.0},
-    "outputs": {"top_flows": 20},
+    "outputs": {"top_flows": 20, "map_formats": ["png", "svg", "pdf"]},  # PNG only by default
 }
 
 
@@ -50,7 +50,7 @@ def run_maps(tmp_path_factory):
 def test_every_map_in_three_formats_and_only_planned_names(run_maps):
     cfg, folder, files, seconds = run_maps
     names = {f.relative_to(folder).as_posix() for f in files}
-    planned = map_names(cfg.presets)
+    planned = map_names(cfg.presets, cfg.map_formats)
     assert names <= planned
     for p in cfg.presets:
         for stem in (f"roles_{p}", f"flows_talent_{p}", f"flows_capital_{p}", f"potential_{p}"):

@@ -1,0 +1,256 @@
+"""Dense deterrence matrices for the scenario's metros: each run's flows as matrix products.
+
+A scenario run calls the talent and capital flows twice a year and the talent
+potential once, each an ``O(n^2)`` pass over the metro pairs, and a
+sensitivity analysis runs the same ``n`` metros a hundred times. For the
+few hundred metros of a scenario, the pairwise distances (``n x n`` floats,
+3.4 MB at ``n = 653``) are computed once per set of coordinates and kept,
+the deterrence matrix of one decay once per decay, and each call is then
+two or three BLAS matrix-vector products instead of distances, exponentials
+and sums recomputed per pair:
+
+``F_ij = ((1 - r) exp(-d_ij / lam) + r) * (border if c_i != c_j else 1)``,
+``F_ii = 1`` (the self term), and with the destination weights ``W``:
+
+- ``s = F W + w_out`` (the denominator of :mod:`geoai.kernels.scenario`),
+- ``abroad_i = (O_i / s_i) sum_{j: c_j != c_i} F_ij W_j``,
+- ``inflow_j = W_j ((F t)_j - t_j)`` with ``t = O / s`` (``F`` is symmetric).
+
+The values are those of :func:`geoai.kernels.scenario.mobility_flows` to
+rounding (NumPy's ``exp`` and ``arcsin`` against the kernels' own, both
+within a few ulp); above :data:`DENSE_MAX` metros, and whenever the largest
+destinations are asked for, the engine calls that kernel instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from geoai.kernels.distance import EARTH_RADIUS_KM
+from geoai.kernels.scenario import MobilityFlows
+
+if TYPE_CHECKING:
+    from geoai._typing import FloatArray
+
+__all__ = ["DENSE_MAX", "dense_flows", "dense_potential", "pair_distances"]
+
+#: Most metros for which the engine keeps dense ``n x n`` matrices (2,000: 32 MB each).
+DENSE_MAX = 2000
+#: Bytes of deterrence matrices kept at once, over all decays (distances not included).
+_BUDGET = 256 * 2**20
+
+_LOCK = threading.Lock()  # sweeps run simulations on threads
+_DISTANCES: OrderedDict[str, FloatArray] = OrderedDict()
+_MATRICES: OrderedDict[tuple[object, ...], tuple[FloatArray, FloatArray]] = OrderedDict()
+
+
+def _key(xyz: FloatArray, geo: bool, country: np.ndarray | None) -> str:  # noqa: FBT001 - mirrors the kernels' positional flag
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(np.ascontiguousarray(xyz, dtype=np.float64).tobytes())
+    digest.update(str(xyz.shape).encode())
+    digest.update(bytes([bool(geo)]))
+    if country is not None:
+        digest.update(np.ascontiguousarray(country, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def pair_distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag
+    """Distances (km) between all pairs of kernel points, as the kernels measure them.
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray, shape (3, n) or (2, n)
+        Unit vectors (``geo``) or planar coordinates in km.
+    geo : bool
+        Great-circle distances through the chord (True) or planar ones.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n, n)
+        Symmetric, with an exact 0 on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pair_distances(np.array([[0.0, 3.0], [0.0, 4.0]]), False).tolist()
+    [[0.0, 5.0], [5.0, 0.0]]
+    """
+    pts = np.asarray(xyz, dtype=np.float64)
+    rows = pts[:3] if geo else pts[:2]
+    gap = rows[:, :, None] - rows[:, None, :]
+    chord = np.sqrt(np.einsum("kij,kij->ij", gap, gap))
+    if not geo:
+        return np.asarray(chord, dtype=np.float64)
+    return np.asarray(2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(0.5 * chord, 1.0)))
+
+
+def _distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag
+    """:func:`pair_distances` of a world's points, computed once and kept."""
+    key = _key(xyz, geo, None)
+    with _LOCK:
+        known = _DISTANCES.get(key)
+        if known is not None:
+            _DISTANCES.move_to_end(key)
+            return known
+    made = pair_distances(xyz, geo)
+    with _LOCK:
+        _DISTANCES[key] = made
+        while len(_DISTANCES) > 2:  # one world per run; two for a caller alternating worlds
+            _DISTANCES.popitem(last=False)
+    return made
+
+
+def _remember(key: tuple[object, ...], made: tuple[FloatArray, FloatArray]) -> None:
+    size = made[0].nbytes + made[1].nbytes
+    with _LOCK:
+        _MATRICES[key] = made
+        while len(_MATRICES) > 1 and size * len(_MATRICES) > _BUDGET:
+            _MATRICES.popitem(last=False)
+
+
+def _deterrence(
+    xyz: FloatArray,
+    geo: bool,  # noqa: FBT001 - mirrors the kernels' positional flag
+    country: np.ndarray,
+    *,
+    lam: float,
+    r: float,
+    border: float,
+) -> tuple[FloatArray, FloatArray]:
+    """``F`` (all pairs, ``F_ii = 1``) and its cross-border part, kept per decay."""
+    world = _key(xyz, geo, country)
+    key = ("flows", world, float(lam), float(r), float(border))
+    with _LOCK:
+        known = _MATRICES.get(key)
+        if known is not None:
+            _MATRICES.move_to_end(key)
+            return known
+    dist = _distances(xyz, geo)
+    codes = np.asarray(country)
+    same = codes[:, None] == codes[None, :]
+    f = np.exp(dist * (-1.0 / lam))
+    if r != 0.0:
+        f *= 1.0 - r
+        f += r
+    foreign = np.where(same, 0.0, f * border)
+    f = np.where(same, f, foreign)
+    np.fill_diagonal(f, 1.0)
+    made = (f, foreign)
+    _remember(key, made)
+    return made
+
+
+def dense_flows(
+    xyz: FloatArray,
+    geo: bool,  # noqa: FBT001 - mirrors the kernels' positional flag
+    country: np.ndarray,
+    weight: FloatArray,
+    send: FloatArray,
+    *,
+    lam: float,
+    r: float,
+    border: float,
+    w_out: float,
+) -> MobilityFlows:
+    """:func:`geoai.kernels.scenario.mobility_flows` without the largest destinations.
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray, shape (3, n) or (2, n)
+        Unit vectors (``geo``) or planar coordinates in km.
+    geo : bool
+        Great-circle (True) or planar (False) distances.
+    country : numpy.ndarray of int, shape (n,)
+        Country code of each metro.
+    weight : numpy.ndarray, shape (n,)
+        Destination weights ``W`` (>= 0).
+    send : numpy.ndarray, shape (n,)
+        Senders ``O`` (>= 0: people or USD).
+    lam : float
+        Distance scale of the decay (km, > 0).
+    r : float
+        Distance-free share of interaction, in [0, 1].
+    border : float
+        Factor of a flow across a national border, in [0, 1].
+    w_out : float
+        Weight of leaving the metro system (>= 0).
+
+    Returns
+    -------
+    MobilityFlows
+        As the kernel's, with ``top_index`` and ``top_flow`` of shape ``(n, 0)``.
+
+    Examples
+    --------
+    Ten movers leave metro 0; metro 2, 200 km away, is across a border (factor 0.5):
+
+    >>> import numpy as np
+    >>> xyz = np.array([[0.0, 100.0, 200.0], [0.0, 0.0, 0.0]])  # planar km
+    >>> got = dense_flows(xyz, False, np.array([0, 0, 1]), np.ones(3),
+    ...                   np.array([10.0, 0.0, 0.0]), lam=100.0, r=0.0, border=0.5, w_out=0.0)
+    >>> bool(np.isclose(got.denom[0], 1 + np.exp(-1) + 0.5 * np.exp(-2)))
+    True
+    >>> bool(np.isclose(got.abroad[0], 10 * 0.5 * np.exp(-2) / got.denom[0]))
+    True
+    """
+    f, foreign = _deterrence(xyz, geo, country, lam=lam, r=r, border=border)
+    w = np.asarray(weight, dtype=np.float64)
+    o = np.asarray(send, dtype=np.float64)
+    denom = f @ w + w_out
+    positive = denom > 0.0
+    scale = np.divide(o, denom, out=np.zeros_like(o), where=positive)
+    inflow = w * (f @ scale - scale)
+    outflow = np.where(positive, o - scale * w, 0.0)
+    n = w.size
+    return MobilityFlows(
+        outflow,
+        inflow,
+        scale * w_out,
+        denom,
+        np.full((n, 0), -1, dtype=np.int64),
+        np.zeros((n, 0)),
+        scale * (foreign @ w),
+    )
+
+
+def dense_potential(xyz: FloatArray, geo: bool, w: FloatArray, beta: float) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag
+    """``sum_j w_j exp(-beta d_ij)``, the own mass counted in full (``f(0) = 1``).
+
+    Parameters
+    ----------
+    xyz : numpy.ndarray, shape (3, n) or (2, n)
+        Unit vectors (``geo``) or planar coordinates in km.
+    geo : bool
+        Great-circle (True) or planar (False) distances.
+    w : numpy.ndarray, shape (n,)
+        Masses (>= 0).
+    beta : float
+        Rate of the exponential decay (1/km, > 0).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> got = dense_potential(np.array([[0.0, 300.0], [0.0, 0.0]]), False, np.ones(2), 1 / 300)
+    >>> bool(np.allclose(got, 1 + np.exp(-1.0)))
+    True
+    """
+    key = ("potential", _key(xyz, geo, None), float(beta))
+    with _LOCK:
+        known = _MATRICES.get(key)
+        if known is not None:
+            _MATRICES.move_to_end(key)
+    if known is None:
+        p = np.exp(_distances(xyz, geo) * (-float(beta)))
+        np.fill_diagonal(p, 1.0)
+        known = (p, p)
+        _remember(key, known)
+    return np.asarray(known[0] @ np.asarray(w, dtype=np.float64))
