@@ -1,13 +1,20 @@
 """Benchmark local spatial statistics side by side with libpysal/esda.
 
-Run: ``python benchmarks/bench_stats.py [--quick]`` (prints one table).
+Run: ``python benchmarks/bench_stats.py [--quick]`` (prints one markdown table).
+
+Sizes n = 10^4, 10^5 (beside esda) and 10^6 (geoai alone: esda's
+``keep_simulations`` array alone would be n x 999 floats, 8 GB).
+``--quick``: n = 2,000 and 10^4, a smoke test of every row.
 
 * weights: KNN k = 8 on great-circle distances, geoai (cKDTree on unit
   vectors) vs ``libpysal.graph.Graph.build_knn(metric="haversine")``.
 * local Moran's I, 999 conditional permutations, row-standardised KNN-8:
-  geoai vs ``esda.Moran_Local`` (its defaults: ``n_jobs=1``,
-  ``keep_simulations=True``) on the same weights and data; n = 10k, 50k,
-  200k; geoai also on one thread (esda's Moran_Local runs on one core).
+  the statistic alone (geoai vs ``esda.Moran_Local``, its defaults:
+  ``n_jobs=1``, ``keep_simulations=True``, on the same weights and data),
+  geoai also on one thread (esda's Moran_Local runs on one core), and
+  **weights + statistic** timed together in one call (``local_moran(gdf,
+  "value", k=8)`` vs ``Graph.build_knn`` then ``Moran_Local``): the
+  acceptance ratio of issue #18 (>= 8x at n = 10^5; n = 10^6 < 40 s, < 2 GiB).
 * Getis-Ord Gi*, 999 permutations: geoai vs ``esda.G_Local(star=True)``
   (``n_jobs=1``: its parallel mode re-compiles its Numba code in each worker).
 
@@ -15,13 +22,13 @@ Data: points scattered around the embedded metros (parent metro drawn with
 probability ~ sqrt(population), a 60 km Gaussian jitter), with a value that
 is the parent's GDP per capita times a distance-decaying premium and
 log-normal noise: positive, skewed and spatially autocorrelated, on real
-geography. Every case runs in a fresh process (peak memory per case); the
-statistic is timed apart from the weights, after a warm-up call that loads
-or compiles the Numba code (compile times are reported on their own rows),
-as the fastest of ``REPEAT`` runs (the 2-core machine is shared), with the
-process CPU time of that run (all threads: CPU s / wall s ~ cores used),
-which load from other processes does not inflate.
-``--quick`` uses n = 2k, 10k, 50k and skips esda at the largest n.
+geography. Every case runs in a fresh process (peak memory per case); each
+timed call comes after a warm-up call that loads or compiles the Numba code
+(compile times are reported on their own rows), as the fastest of ``REPEAT``
+runs (the 2-core machine is shared), with the process CPU time of that run
+(all threads: CPU s / wall s ~ cores used), which load from other processes
+does not inflate. The ratio column divides esda's / libpysal's time by
+geoai's in the same run.
 """
 
 from __future__ import annotations
@@ -40,7 +47,9 @@ from _harness import Timer, isolated, load
 PERMUTATIONS = 999
 K = 8
 #: Timed runs per case (the fastest is reported: the 2-core machine is shared).
-REPEAT = {2_000: 3, 10_000: 3, 50_000: 2, 200_000: 1}
+REPEAT = {2_000: 3, 10_000: 3, 100_000: 1, 1_000_000: 1}
+#: Largest n run with esda (its simulations array is n x 999 float64).
+ESDA_MAX = 100_000
 
 
 def points(n: int, seed: int = 0):
@@ -64,11 +73,12 @@ def points(n: int, seed: int = 0):
 
 
 def _quiet() -> None:
-    warnings.simplefilter("ignore")  # esda deprecation / Gi* self-weight notices
+    warnings.simplefilter("ignore")  # esda notices, geoai's PermutationWarning (n / fdr)
 
 
 # ------------------------------------------------------------------- weights
 def geoai_weights(n: int) -> tuple[Timer, dict]:
+    _quiet()
     from geoai import stats
 
     gdf = points(n)
@@ -105,6 +115,7 @@ def best_of(repeat: int, call):
 
 
 def geoai_stat(kind: str, n: int, threads: int = 0) -> tuple[Timer, dict]:
+    _quiet()
     import numba
 
     from geoai import stats
@@ -142,6 +153,39 @@ def esda_stat(kind: str, n: int) -> tuple[Timer, dict]:
     return t, {"G": res.Gs, "z": res.Zs, "p_sim": res.p_sim, "cpu": t.cpu}
 
 
+def geoai_total(n: int) -> tuple[Timer, dict]:
+    """Weights and local Moran in one call: ``local_moran`` builds the KNN-8 weights itself."""
+    _quiet()
+    from geoai import stats
+
+    gdf = points(n)
+    stats.local_moran(gdf.iloc[:200], "value", permutations=9)  # load the compiled kernel
+    t, out = best_of(
+        REPEAT[n], lambda: stats.local_moran(gdf, "value", k=K, permutations=PERMUTATIONS, seed=0)
+    )
+    return t, {**_summary(out, "moran"), "cpu": t.cpu}
+
+
+def esda_total(n: int) -> tuple[Timer, dict]:
+    """libpysal's haversine KNN-8 graph, then esda's Moran_Local on it, timed together."""
+    _quiet()
+    import esda
+    from libpysal.graph import Graph
+
+    gdf = points(n)
+    lonlat = np.radians(np.column_stack((gdf.geometry.y, gdf.geometry.x)))  # (lat, lon)
+    y = gdf["value"].to_numpy()
+    small = Graph.build_knn(lonlat[:200], K, metric="haversine")
+    esda.Moran_Local(y[:200], small, "r", 9, seed=0)  # JIT compile, outside the timing
+
+    def both():
+        g = Graph.build_knn(lonlat, K, metric="haversine")
+        return esda.Moran_Local(y, g, "r", PERMUTATIONS, seed=0)
+
+    t, res = best_of(REPEAT[n], both)
+    return t, {"I": res.Is, "q": res.q, "p_sim": res.p_sim, "cpu": t.cpu}
+
+
 def _summary(out, kind: str) -> dict:
     if kind == "moran":
         return {
@@ -159,6 +203,7 @@ def _summary(out, kind: str) -> dict:
 
 
 def compile_geoai() -> tuple[Timer, dict]:
+    _quiet()
     import geoai.kernels as k
 
     cache = Path(k.__file__).parent / "__pycache__"
@@ -229,38 +274,56 @@ def agreement(kind: str, ours: dict, theirs: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    parser.add_argument("--quick", action="store_true", help="n = 2,000 and 10^4 (smoke test)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="these n only (e.g. 100000)")
     args = parser.parse_args()
-    sizes = (2_000, 10_000, 50_000) if args.quick else (10_000, 50_000, 200_000)
+    sizes = (2_000, 10_000) if args.quick else (10_000, 100_000, 1_000_000)
+    sizes = tuple(args.sizes) if args.sizes else sizes
+    for n in sizes:
+        REPEAT.setdefault(n, 1)
 
     import numba
 
-    print(f"# geoai stats benchmark: {numba.get_num_threads()} threads, load {load()}\n")
+    print(f"# geoai stats benchmark: {numba.get_num_threads()} threads, load before {load()}\n")
     out = Table()
     out.append(
-        "| case | wall s | speed-up vs esda/libpysal | CPU s | CPU speed-up | peak MiB "
-        "| extra MiB |"
+        "| case | wall s | speed-up vs esda/libpysal (same run) | CPU s | CPU speed-up "
+        "| peak MiB | extra MiB |"
     )
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     out.append(row("compile geoai permutation kernel (cold cache)", isolated(compile_geoai)))
     out.append(row("compile esda Moran_Local (first call in a process)", isolated(compile_esda)))
     for n in sizes:
-        ref = isolated(libpysal_weights, n)
-        out.append(row(f"weights KNN-8 great-circle n={n:,}, libpysal haversine", ref))
+        peer = n <= ESDA_MAX
+        ref = isolated(libpysal_weights, n) if peer else None
+        out.append(row(f"weights KNN-8 great-circle n={n:,}, libpysal haversine", ref,
+                       note="" if peer else " (geoai alone at this n)"))  # fmt: skip
         out.append(
             row(f"weights KNN-8 great-circle n={n:,}, geoai", isolated(geoai_weights, n), ref)
         )
-    for kind, label in (("moran", "local Moran"), ("gi", "Gi*")):
-        for n in sizes:
-            skip = args.quick and n == sizes[-1]
-            ref = None if skip else isolated(esda_stat, kind, n)
-            ours = isolated(geoai_stat, kind, n)
-            name = f"{label} n={n:,}, {PERMUTATIONS} perms"
-            out.append(row(f"{name}, esda", ref, note=" (--quick)" if skip else ""))
-            out.append(row(f"{name}, geoai", ours, ref, agreement(kind, ours, ref or {})))
-            if kind == "moran":  # esda runs on one core: geoai on one core too
-                one = isolated(geoai_stat, kind, n, 1)
-                out.append(row(f"{name}, geoai 1 thread", one, ref))
+        name = f"local Moran n={n:,}, {PERMUTATIONS} perms"
+        ref = isolated(esda_stat, "moran", n) if peer else None
+        ours = isolated(geoai_stat, "moran", n)
+        out.append(
+            row(f"{name}, statistic only, esda", ref, note="" if peer else " (esda: n x 999 sims)")
+        )
+        out.append(row(f"{name}, statistic only, geoai", ours, ref,
+                       agreement("moran", ours, ref or {})))  # fmt: skip
+        if peer:  # esda runs on one core: geoai on one core too
+            one = isolated(geoai_stat, "moran", n, 1)
+            out.append(row(f"{name}, statistic only, geoai 1 thread", one, ref))
+        ref = isolated(esda_total, n) if peer else None
+        ours = isolated(geoai_total, n)
+        out.append(row(f"**{name}, weights + statistic, libpysal + esda**", ref,
+                       note="" if peer else " (geoai alone at this n)"))  # fmt: skip
+        out.append(row(f"**{name}, weights + statistic, geoai**", ours, ref))
+    for n in sizes:
+        peer = n <= ESDA_MAX
+        ref = isolated(esda_stat, "gi", n) if peer else None
+        ours = isolated(geoai_stat, "gi", n)
+        name = f"Gi* n={n:,}, {PERMUTATIONS} perms"
+        out.append(row(f"{name}, esda", ref, note="" if peer else " (geoai alone at this n)"))
+        out.append(row(f"{name}, geoai", ours, ref, agreement("gi", ours, ref or {})))
     print(f"\nload after: {load()}")
 
 

@@ -53,10 +53,13 @@ def null_bytes(card: IntArray, permutations: int, at_once: int) -> int:
     """Peak memory of :func:`geoai.kernels.lisa.permutation_null`, from its allocations.
 
     Each running chunk holds the simulated values (float64, one per
-    permutation), the uint16 marks of the ``n - 1`` other observations, the
-    drawn positions (int64, one per slot of the largest cardinality) and,
-    when some cardinality exceeds ``(n - 1) / 2`` (partial Fisher-Yates), an
-    int64 scratch of the others; the four outputs take 32 bytes an observation.
+    permutation), the uint16 marks of the ``n - 1`` other observations, one
+    block of drawn positions (int64, :data:`geoai.kernels.lisa.BLOCK_SLOTS`
+    slots plus one per slot of the largest cardinality) and, when some cardinality
+    exceeds ``(n - 1) / 2`` (partial Fisher-Yates), an int64 scratch of the
+    others; the four outputs take 32 bytes an observation. Nothing grows with
+    ``n * permutations``: the simulated values of one observation are reduced
+    to counts and moments before the next is drawn.
 
     Parameters
     ----------
@@ -76,13 +79,16 @@ def null_bytes(card: IntArray, permutations: int, at_once: int) -> int:
     --------
     A million permutations of 100 observations with 8 neighbours each, on 2 threads:
 
-    >>> null_bytes(np.full(100, 8), 10**6, 2)
-    16003724
+    >>> null_bytes(np.full(100, 8), 10**6, 2) == 2 * (8 * 10**6 + 2 * 99 + 8 * (4096 + 8)) + 3200
+    True
     """
+    from geoai.kernels.lisa import BLOCK_SLOTS
+
     n = int(card.size)
     others = max(n - 1, 0)
     scratch = 8 * others if bool((2 * card > others).any()) else 0
-    per_chunk = 8 * int(permutations) + 2 * others + 8 * int(card.max(initial=1)) + scratch
+    block = BLOCK_SLOTS + int(card.max(initial=1))
+    per_chunk = 8 * int(permutations) + 2 * others + 8 * block + scratch
     return int(at_once) * per_chunk + 32 * n
 
 

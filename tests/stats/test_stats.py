@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from geoai import CRSError, InputError, flows, stats
 from geoai.errors import GeoAIWarning
-from geoai.kernels.lisa import permutation_null
+from geoai.kernels.lisa import BLOCK_SLOTS, permutation_null
 from geoai.stats import _weights
 from geoai.stats._fdr import _bh_adjusted
 from tests import reference_stats as ref
@@ -257,6 +257,63 @@ def test_kernel_matches_python_mirror_exactly(n, card):
         assert n_ge[i] == (sims >= obs[i]).sum()
         assert n_le[i] == (sims <= obs[i]).sum()
         np.testing.assert_allclose([mean[i], sd[i]], [sims.mean(), sims.std()], rtol=1e-10)
+
+
+@pytest.mark.jit_heavy
+def test_kernel_blocks_of_draws_match_python_mirror_exactly():
+    # 200 samples of 25 slots exceed BLOCK_SLOTS: draws are gathered block by block, and the
+    # random streams must run on across the blocks exactly as slot by slot
+    n, card, perms, seed = 60, 25, 200, 99
+    assert perms * card > BLOCK_SLOTS
+    x, indptr, wts, a, b, obs = kernel_inputs(n, card, seed=7, equal=False)
+    n_ge, n_le, mean, sd = permutation_null(x, indptr, wts, a, b, obs, np.zeros(n), perms, seed, 4)
+    for i in (0, 1, 31, 59):
+        d = ref.draws(seed, i, n, card, perms)
+        sims = a[i] * (x[d] @ wts[indptr[i] : indptr[i + 1]]) + b[i]
+        assert (n_ge[i], n_le[i]) == ((sims >= obs[i]).sum(), (sims <= obs[i]).sum())
+        np.testing.assert_allclose([mean[i], sd[i]], [sims.mean(), sims.std()], rtol=1e-10)
+
+
+def test_kernel_cardinality_wider_than_a_block_matches_python_mirror():
+    # one observation draws more slots than BLOCK_SLOTS / 2: one sample per block; the
+    # others are islands (skipped), so the case stays small
+    card = BLOCK_SLOTS // 2 + 3
+    n, perms, seed = 2 * card + 1, 3, 5
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=n)
+    indptr = np.full(n + 1, card, dtype=np.int64)
+    indptr[0] = 0
+    wts = rng.uniform(0.2, 1.0, card)
+    ones = np.ones(n)
+    n_ge, n_le, mean, sd = permutation_null(
+        x, indptr, wts, ones, 0 * ones, 0 * ones, 0 * ones, perms, seed, 2
+    )
+    assert (n_ge[1:] == -1).all()  # islands keep the fill
+    d = ref.draws(seed, 0, n, card, perms)
+    assert all(len(set(r)) == card and 0 not in r for r in d)
+    sims = x[d] @ wts
+    assert (n_ge[0], n_le[0]) == ((sims >= 0).sum(), (sims <= 0).sum())
+    np.testing.assert_allclose([mean[0], sd[0]], [sims.mean(), sims.std()], rtol=1e-10)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=6, max_size=40),
+    st.integers(1, 5),
+)
+def test_knn_csr_matches_brute_force_with_ties_and_duplicates(cells, k):
+    # integer lattice points: equal distances everywhere, and duplicated points
+    xy = np.array(cells, dtype=float) * 1000
+    if len(xy) < k + 1:
+        k = len(xy) - 1
+    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:3857")
+    w = stats.weights(gdf, k=k)
+    n = len(xy)
+    np.testing.assert_array_equal(w.indptr, np.arange(n + 1) * k)
+    nbr = w.indices.reshape(n, k)
+    assert (np.diff(nbr, axis=1) > 0).all()  # sorted within rows, no repeats
+    assert (nbr != np.arange(n)[:, None]).all()
+    expect = np.sort(ref.knn_planar(xy[:, 0], xy[:, 1], k), axis=1)
+    np.testing.assert_array_equal(nbr, expect)
 
 
 @pytest.mark.jit_heavy
