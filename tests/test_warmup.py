@@ -131,3 +131,34 @@ def test_a_family_whose_extra_is_missing_is_skipped_and_said(tmp_path):
     assert res.returncode == 0, res.stderr[-800:]
     assert "network: skipped (needs networkx)" in res.stderr
     assert set(json.loads(res.stdout)["figures"]) == {"stats"}
+
+
+@pytest.mark.needs_jit  # counts the signatures Numba compiled; plain Python has none
+def test_row_kernels_compile_one_signature_whatever_the_caller():
+    """Every caller passes the row range and the table row as int64, not a literal or uint64.
+
+    A literal ``0`` (Numba's ``Literal[int](0)``) or a parallel loop's unsigned index
+    gives the row kernels a second signature, compiled again at warm-up (other callers
+    in this process may add their own, legitimate, signatures: only these two are refused).
+    """
+    import numpy as np
+
+    from geoai.kernels import interaction, rows, triangle
+    from geoai.kernels.decay import POWER
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 40))
+    x /= np.linalg.norm(x, axis=0)
+    own = np.full(40, np.nan)
+    v = rng.random((2, 40))
+    geo = True  # great-circle rows (the sphere kernel)
+    dense = interaction.decay_matrix(x, geo, own, POWER, 1.7, 0.0, np.empty((40, 40)))
+    product = interaction.symmetric_matmat(x, geo, own, POWER, 1.7, 0.0, v, 2)
+    total, top = interaction.symmetric_matmat_top_k(x, geo, own, POWER, 1.7, 0.0, v, v[0], 3, 2)
+    assert np.allclose(product, v @ dense, rtol=1e-12)
+    assert np.allclose(total, product, rtol=1e-12)
+    best = np.sort(dense * v[0][None, :], axis=1)[:, ::-1][:, :3]
+    assert np.allclose(top.value, best, rtol=1e-12)
+    for kernel in (rows._decay_row, rows._decay_row_sphere, triangle.merge_rows):
+        odd = [str(s) for s in kernel.signatures if "Literal" in str(s) or "uint64" in str(s)]
+        assert not odd, f"{kernel.__name__} compiled for a literal or unsigned row: {odd}"

@@ -103,7 +103,7 @@ def block_matmat(
     out = np.zeros((m, no))
     buf = np.empty(nd)
     for r in range(no):
-        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, 0, nd, geo, kind, beta, ta, buf)
+        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, np.int64(0), nd, geo, kind, beta, ta, buf)
         c = _self_column(jd, io[r])
         if c >= 0:
             buf[c] = 0.0 if np.isnan(own[r]) else decay_value(own[r], kind, beta, ta)
@@ -177,7 +177,7 @@ def block_pair_matmat(
     out_d = np.zeros((m, nd))
     buf = np.empty(nd)
     for r in range(no):
-        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, 0, nd, geo, kind, beta, ta, buf)
+        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, np.int64(0), nd, geo, kind, beta, ta, buf)
         k = 0
         while k + 1 < m:  # two vectors per pass over the row (aggregate's totals: m = 2)
             out_o[k, r], out_o[k + 1, r] = _both_ways2(
@@ -365,7 +365,7 @@ def block_top_k(
     val = np.zeros((no, k))
     buf = np.empty(nd)
     for r in range(no):
-        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, 0, nd, geo, kind, beta, ta, buf)
+        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, np.int64(0), nd, geo, kind, beta, ta, buf)
         c = _self_column(jd, io[r])
         if c >= 0:
             buf[c] = 0.0 if np.isnan(own[r]) else decay_value(own[r], kind, beta, ta)
@@ -441,7 +441,7 @@ def block_pair_top_k(
     fill_d = np.zeros(nd, dtype=np.int64)
     buf = np.empty(nd)
     for r in range(no):
-        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, 0, nd, geo, kind, beta, ta, buf)
+        _decay_row(ox[r], oy[r], oz[r], dx, dy, dz, np.int64(0), nd, geo, kind, beta, ta, buf)
         vi = val_o[r]
         ii = idx_o[r]
         filled = 0

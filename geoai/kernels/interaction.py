@@ -104,7 +104,7 @@ def decay_matrix(
     cx, cy, cz = coordinate_rows(x)
     for i in prange(n):
         row = np.empty(n)
-        _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, 0, n, geo, kind, beta, ta, row)
+        _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, np.int64(0), n, geo, kind, beta, ta, row)
         row[i] = 0.0 if np.isnan(own[i]) else decay_value(own[i], kind, beta, ta)
         for j in range(n):
             out[i, j] = row[j]
@@ -333,7 +333,7 @@ def _pairs_top_k(
     idx = np.full((n, k), -1, dtype=np.int64)
     value = np.zeros((n, k))
     for r in prange(n):
-        merge_rows(vals, cols, r, value[r], idx[r])
+        merge_rows(vals, cols, np.int64(r), value[r], idx[r])
     total = np.zeros((m, n))
     for c in range(n_chunks):
         total += acc[c]
@@ -358,7 +358,7 @@ def _top_k_full(
     val = np.zeros((n, k))
     for i in prange(n):
         row = np.empty(n)
-        _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, 0, n, geo, kind, beta, ta, row)
+        _decay_row(cx[i], cy[i], cz[i], cx, cy, cz, np.int64(0), n, geo, kind, beta, ta, row)
         row[i] = 0.0 if np.isnan(own[i]) else decay_value(own[i], kind, beta, ta)
         vi = val[i]
         ii = idx[i]

@@ -43,7 +43,7 @@ def _decay_row(
     cx: np.ndarray,
     cy: np.ndarray,
     cz: np.ndarray,
-    start: int,
+    start: int | np.int64,  # np.int64(0), not a literal 0: one compiled signature
     stop: int,
     geo: bool,
     kind: int,
@@ -73,7 +73,7 @@ def _decay_row_sphere(
     bx: np.ndarray,
     by: np.ndarray,
     bz: np.ndarray,
-    start: int,
+    start: int | np.int64,  # np.int64(0), not a literal 0: one compiled signature
     stop: int,
     kind: int,
     beta: float,
@@ -117,7 +117,7 @@ def _decay_row_plane(
     py: float,
     bx: np.ndarray,
     by: np.ndarray,
-    start: int,
+    start: int | np.int64,  # np.int64(0), not a literal 0: one compiled signature
     stop: int,
     kind: int,
     beta: float,

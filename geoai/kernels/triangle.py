@@ -130,7 +130,11 @@ def insert(value: np.ndarray, column: np.ndarray, t: float, j: int) -> None:
 
 @jit()
 def merge_rows(
-    value: np.ndarray, column: np.ndarray, row: int, out_value: np.ndarray, out_column: np.ndarray
+    value: np.ndarray,
+    column: np.ndarray,
+    row: int | np.int64,  # np.int64(r) from a prange loop, whose index may be uint64
+    out_value: np.ndarray,
+    out_column: np.ndarray,
 ) -> None:
     """Merge row ``row`` of per-chunk top-k tables ``(n_chunks, n, k)`` into one row ``(k,)``.
 

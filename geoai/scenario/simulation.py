@@ -13,6 +13,7 @@ from geoai.errors import InputError
 from geoai.roles import ROLES, RoleThresholds
 from geoai.scenario import engine
 from geoai.scenario._checks import check_flag, check_preset, check_seed, check_years
+from geoai.scenario._worlds import prepared
 from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS, preset
 
@@ -290,7 +291,7 @@ def simulate(
     progress = check_flag(progress, "progress")
     m = load_metros(year=start) if metros is None else metros
     c = load_countries() if countries is None else countries
-    world = engine.prepare_world(m, c, max_employment_rate=p.max_employment_rate)
+    world = prepared(m, c, max_employment_rate=p.max_employment_rate)
     panel, top, sink = engine.run(world, p, start=start, end=end, seed=seed, progress=progress)
     geo = world.metros.set_index("metro_id", drop=False)
     sources = world.sources.set_index("metro_id")

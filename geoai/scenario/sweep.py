@@ -20,6 +20,7 @@ from geoai._optional import optional
 from geoai._scheduler import LOCAL, connected
 from geoai.errors import InputError
 from geoai.scenario._checks import check_flag, check_seed, check_years
+from geoai.scenario._worlds import shared_worlds
 from geoai.scenario.presets import preset as preset_params
 
 if TYPE_CHECKING:
@@ -313,7 +314,8 @@ def sweep(
         delayed(_one)(dm, dc, p, years=(start, end), seed=s, classify_roles=classify_roles)
         for p, s in zip(runs, seeds, strict=True)
     ]
-    results = _compute(tasks, scheduler, progress=progress)
+    with shared_worlds():  # the runs start from the same tables: prepare them once
+        results = _compute(tasks, scheduler, progress=progress)
     summary = pd.DataFrame([r.figures for r in results], index=draws.index)
     units = pd.Series({k: u for r in results for k, u in r.units.items()}, dtype=str)
     if classify_roles:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -9,6 +10,8 @@ from geoai.errors import GeoAIError, InputError
 from geoai.viz._canvas import CREDIT_GID
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -106,7 +109,10 @@ def save_map(
     title = next((a.get_title() for a in figure.axes if a.get_title()), base.stem)
     credit = _credits(figure)
     written = []
-    with mpl.rc_context({"svg.hashsalt": "geoai", "svg.fonttype": "none", "pdf.fonttype": 42}):
+    with (
+        mpl.rc_context({"svg.hashsalt": "geoai", "svg.fonttype": "none", "pdf.fonttype": 42}),
+        _laid_out(figure, dpi),
+    ):
         for fmt in formats:
             target = base.with_suffix(f".{fmt}")
             extra: dict[str, Any] = (
@@ -118,3 +124,31 @@ def save_map(
                 )
             written.append(target)
     return written
+
+
+@contextmanager
+def _laid_out(figure: Figure, dpi: int) -> Iterator[None]:
+    """Lay the figure out once at ``dpi``, then hold that layout while its files are written.
+
+    ``savefig`` on a figure with a layout engine (the maps' constrained layout)
+    draws the whole figure twice, a dry run and the real one, and lays it out
+    on each; the dry run also resamples every raster image at the print
+    resolution (most of a potential map's time). Here the engine runs once at
+    the resolution of the files and is then switched off while they are
+    written: one draw per format, the same positions (the same pixels). The
+    engine and the figure's dpi are restored on exit.
+    """
+    engine = figure.get_layout_engine()
+    if engine is None:
+        yield
+        return
+    screen_dpi = figure.dpi
+    try:
+        figure.set_dpi(dpi)
+        engine.execute(figure)
+        figure.set_dpi(screen_dpi)
+        figure.set_layout_engine("none")
+        yield
+    finally:
+        figure.set_dpi(screen_dpi)
+        figure.set_layout_engine(engine)

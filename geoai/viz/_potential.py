@@ -37,23 +37,32 @@ def _outline(surface: xr.DataArray) -> tuple[FloatArray, FloatArray]:
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
-def _resampled(
+#: The last map grid's lookup (:func:`_lookup`): a run's presets share the raster's grid
+#: and the map's frame, so the second and third potential maps skip the transforms.
+_LAST: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray, tuple[int, int]]] = {}
+
+
+def _lookup(
     surface: xr.DataArray, frame: MapFrame, extent: tuple[float, float, float, float]
-) -> FloatArray:
-    """Resample the raster to a grid of the map's CRS over ``extent`` (nearest cell).
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """Return which raster cell each map cell takes, for :func:`_resampled`.
 
-    Each map cell's centre goes back to lon/lat and to the raster's CRS and
-    takes the value of the raster cell it falls in. Cells beyond the
-    projection's globe (whose centre does not return to itself) and outside
-    the raster are NaN.
-
-    Returns
-    -------
-    numpy.ndarray (ny, nx)
-        Rows from the top (north) down.
+    Returns the flat indices of the map cells that take one, the flat raster
+    indices they take, and the map grid's shape ``(ny, nx)``. Each map cell's
+    centre goes back to lon/lat and to the raster's CRS and takes the raster
+    cell it falls in. Cells beyond the projection's globe
+    (whose centre does not return to itself) and outside the raster take none.
+    Depends only on the raster's grid, the frame and the extent: the last one
+    is kept for the next map on the same grid.
     """
     from pyproj import Transformer
 
+    src_crs = surface.rio.crs
+    t = surface.rio.transform()
+    shape = (surface.sizes["y"], surface.sizes["x"])
+    key = (frame.crs.to_wkt(), frame.box, frame.world, extent, src_crs.to_wkt(), tuple(t), shape)
+    if key in _LAST:
+        return _LAST[key]
     x0, x1, y0, y1 = extent
     nx = int(np.clip(1.5 * surface.sizes["x"], 300, 1600))
     ny = max(round(nx * (y1 - y0) / (x1 - x0)), 2)
@@ -65,24 +74,43 @@ def _resampled(
     x2, y2 = project(frame, lon, lat)
     with np.errstate(invalid="ignore"):
         inside = np.hypot(x2 - x, y2 - y) < 1e-3 * (x1 - x0) / nx
-    src_crs = surface.rio.crs
     if src_crs.is_geographic:
         sx, sy = lon, lat
     else:
         sx, sy = Transformer.from_crs("EPSG:4326", src_crs, always_xy=True).transform(lon, lat)
         sx, sy = np.asarray(sx, dtype=float), np.asarray(sy, dtype=float)
-    t = surface.rio.transform()
     if src_crs.is_geographic:  # longitudes in the raster's 360° window
         sx = (sx - t.c) % 360.0 + t.c
     with np.errstate(invalid="ignore"):
         col = np.floor((sx - t.c) / t.a)
         row = np.floor((sy - t.f) / t.e)
-    values = np.asarray(surface.values, dtype=float)
     ok = inside & np.isfinite(col) & np.isfinite(row)
-    ok &= (col >= 0) & (col < values.shape[1]) & (row >= 0) & (row < values.shape[0])
-    out = np.full(x.shape, np.nan)
-    out[ok] = values[row[ok].astype(np.int64), col[ok].astype(np.int64)]
-    return out
+    ok &= (col >= 0) & (col < shape[1]) & (row >= 0) & (row < shape[0])
+    cells = np.flatnonzero(ok)
+    source = row.ravel()[cells].astype(np.int64) * shape[1] + col.ravel()[cells].astype(np.int64)
+    _LAST.clear()
+    _LAST[key] = (cells, source, (ny, nx))
+    return _LAST[key]
+
+
+def _resampled(
+    surface: xr.DataArray, frame: MapFrame, extent: tuple[float, float, float, float]
+) -> FloatArray:
+    """Resample the raster to a grid of the map's CRS over ``extent`` (nearest cell).
+
+    Map cells beyond the projection's globe and outside the raster are NaN
+    (see :func:`_lookup`).
+
+    Returns
+    -------
+    numpy.ndarray (ny, nx)
+        Rows from the top (north) down.
+    """
+    cells, source, shape = _lookup(surface, frame, extent)
+    values = np.asarray(surface.values, dtype=float)
+    out = np.full(shape[0] * shape[1], np.nan)
+    out[cells] = values.ravel()[source]
+    return out.reshape(shape)
 
 
 def potential_map(

@@ -150,3 +150,60 @@ def test_a_small_png_is_embedded_as_it_is(tmp_path):
     rep.figure("map.png", "a map")
     page = rep.html(tmp_path)
     assert base64.b64encode(small).decode("ascii") in page
+
+
+def _pixels(path) -> np.ndarray:
+    with Image.open(path) as img:
+        return np.asarray(img)
+
+
+def test_one_layout_pass_per_map_gives_the_same_pixels_and_restores_the_engine(tmp_path):
+    """save_map lays a constrained figure out once; plain savefig (twice) draws the same."""
+    import matplotlib.pyplot as plt
+
+    from geoai.viz._export import save_map
+
+    metros = geoai.load_metros(min_population=5_000_000)
+    grid = geoai.Grid.from_bounds((-180, -60, 180, 78), 5.0, crs="EPSG:4326")
+    surf = geoai.potential.surface(metros, "population", grid, decay="exponential", scale_km=300)
+    plain_ax = geoai.viz.potential_map(surf, points=metros, unit="people")
+    plain_ax.figure.savefig(tmp_path / "plain.png", dpi=80)
+    # a fresh, equal figure: matplotlib's own layout moves when one figure is saved twice
+    ax = geoai.viz.potential_map(surf, points=metros, unit="people")
+    fig = ax.figure
+    engine = fig.get_layout_engine()
+    assert engine is not None  # the maps use constrained layout
+    (ours,) = save_map(ax, tmp_path / "ours", formats=("png",), dpi=80)
+    assert fig.get_layout_engine() is engine
+    plain, mine = _pixels(tmp_path / "plain.png"), _pixels(ours)
+    assert plain.shape == mine.shape
+    assert np.array_equal(plain, mine)
+    plt.close(fig)
+    plt.close(plain_ax.figure)
+
+
+def test_the_map_grid_lookup_is_reused_only_on_the_same_grid():
+    """Potential maps of the same grid share the resampling lookup, with the same values."""
+    import matplotlib.pyplot as plt
+
+    from geoai.viz import _potential
+    from geoai.viz._canvas import open_map
+
+    metros = geoai.load_metros(min_population=5_000_000)
+    grid = geoai.Grid.from_bounds((-180, -60, 180, 78), 5.0, crs="EPSG:4326")
+    surf = geoai.potential.surface(metros, "population", grid, decay="exponential", scale_km=300)
+    ax, frame = open_map(None, *_potential._outline(surf), crs=None)
+    extent = (*ax.get_xlim(), *ax.get_ylim())
+    _potential._LAST.clear()
+    fresh = _potential._resampled(surf, frame, extent)
+    assert len(_potential._LAST) == 1
+    kept = _potential._resampled(surf * 3.0, frame, extent)  # same grid: the kept lookup
+    np.testing.assert_array_equal(kept, 3.0 * fresh)
+    _potential._LAST.clear()
+    np.testing.assert_array_equal(_potential._resampled(surf * 3.0, frame, extent), kept)
+    finer = geoai.Grid.from_bounds((-180, -60, 180, 78), 2.5, crs="EPSG:4326")
+    other = geoai.potential.surface(metros, "population", finer, decay="exponential", scale_km=300)
+    again = _potential._resampled(other, frame, extent)  # another grid: a new lookup
+    assert again.shape != fresh.shape or not np.array_equal(again, fresh, equal_nan=True)
+    assert np.isfinite(again).any()
+    plt.close(ax.figure)

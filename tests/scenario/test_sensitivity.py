@@ -110,6 +110,60 @@ def test_sweep_runs_an_explicit_design_with_common_seeds():
         sweep("exodus", **RUN)
 
 
+@pytest.mark.parametrize("scheduler", ["sync", "threads"])
+def test_a_sweep_prepares_each_world_once_and_gives_the_same_runs(monkeypatch, scheduler):
+    """Runs sharing metros, countries and the employment cap share one prepared start."""
+    import contextlib
+    import importlib
+
+    from geoai.scenario import _worlds, engine
+
+    sweep_module = importlib.import_module("geoai.scenario.sweep")  # the name is the function
+
+    calls = []
+    real = engine.prepare_world
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs["max_employment_rate"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "prepare_world", counted)
+    design = pd.DataFrame(
+        {"mobility": [0.05, 0.1, np.nan, 0.2], "max_employment_rate": [0.7, 0.7, 0.7, 0.8]},
+        index=["a", "b", "c", "d"],
+    )
+    run = {**RUN, "scheduler": scheduler}
+    shared = sweep("exodus", design=design, progress=False, classify_roles=True, **run)
+    assert sorted(calls) == [0.7, 0.8]  # one world per cap
+    assert _worlds._SHARED.worlds is None  # dropped after the sweep
+    calls.clear()
+    monkeypatch.setattr(sweep_module, "shared_worlds", contextlib.nullcontext)
+    own = sweep("exodus", design=design, progress=False, classify_roles=True, **run)
+    assert len(calls) == len(design)  # without sharing: one world per run
+    pd.testing.assert_frame_equal(shared.summary, own.summary, check_exact=True)
+    pd.testing.assert_frame_equal(shared.role_frequency, own.role_frequency, check_exact=True)
+
+
+def test_outside_a_sweep_every_run_prepares_its_own_world(monkeypatch):
+    from geoai.scenario import _worlds, engine
+
+    calls = []
+    real = engine.prepare_world
+    monkeypatch.setattr(engine, "prepare_world", lambda *a, **k: calls.append(1) or real(*a, **k))
+    a = _worlds.prepared(SMALL, COUNTRIES, max_employment_rate=0.7)
+    b = _worlds.prepared(SMALL, COUNTRIES, max_employment_rate=0.7)
+    assert len(calls) == 2
+    assert a is not b
+    with _worlds.shared_worlds(), _worlds.shared_worlds():  # re-entrant
+        c = _worlds.prepared(SMALL, COUNTRIES, max_employment_rate=0.7)
+        d = _worlds.prepared(SMALL, COUNTRIES, max_employment_rate=0.7)
+        e = _worlds.prepared(SMALL.copy(), COUNTRIES, max_employment_rate=0.7)
+    assert c is d
+    assert e is not c  # another table: its own world
+    assert len(calls) == 4
+    assert _worlds._SHARED.worlds is None
+
+
 # --------------------------------------------------------------- screening
 @pytest.fixture(scope="module")
 def concentration():
