@@ -19,7 +19,7 @@ $(BIN)/python:
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[viz,dask]'
-	$(BIN)/geoai warmup
+	$(BIN)/geoai warmup --only flows,potential,stats,scenario  # what the run needs; all: geoai warmup
 	@touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python

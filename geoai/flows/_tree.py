@@ -18,6 +18,7 @@ from geoai.errors import InputError
 from geoai.kernels import interaction as ki
 from geoai.kernels import n_threads
 from geoai.kernels import tree as kt
+from geoai.kernels import tree_dual as kd
 from geoai.kernels import tree_sums as ks
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LEAF_SIZE",
     "METHODS",
+    "TARGET_SIZE",
     "PointTree",
     "build",
     "check_options",
@@ -40,6 +42,9 @@ __all__ = [
 
 #: Largest number of points in a leaf of the kd-tree.
 LEAF_SIZE = 32
+
+#: Largest group of origins that share one walk of the source tree (a target node).
+TARGET_SIZE = 32
 
 #: Where the products run: this process's threads, or a Dask cluster.
 METHODS = ("threads", "dask")
@@ -253,20 +258,44 @@ def tree_matmat(
     ``s1 >= sum_j w_j |delta_j|`` from their children by ``|a + e|^3 <= (|a| +
     |e|)^3`` expanded (``M`` and ``s2`` exactly, by the parallel-axis rule).
 
-    **The budget.** Before the traversal each origin gets a cheap lower bound
-    ``L`` of its exact total: ``W f_min`` of every node at least twice its
-    radius away, and the exact sum of the nearer leaves (disjoint nodes, masses
-    >= 0). A node is accepted when its bound is at most ``rtol / 2 (L W /
-    W_total + W f_min)`` (a share of ``rtol L`` by mass, plus ``rtol / 2`` of
-    its own lower bound); otherwise it is opened, leaves are summed exactly,
-    and nodes that hold the origin are always opened (no self pair). Accepted
-    nodes are disjoint, so the sum of their bounds is at most ``rtol / 2 (L +
-    Lsum)``, where ``Lsum`` is the sum of the lower bounds of all nodes used
-    (exact parts included). ``L`` and ``Lsum`` are both lower bounds of the
-    exact total, so the bound reported, the sum of the node bounds divided by
-    ``max(L, Lsum)``, bounds the relative error and, by construction, is ``<=
-    rtol``. These are exact-arithmetic bounds; floating point adds about 1e-14
-    of the total (the exact kernel's own rounding).
+    **One walk per group of origins** (:func:`geoai.kernels.tree_dual.dual_matmat`).
+    Origins are grouped by *target node* ``t`` (the largest tree nodes of at
+    most 32 points), and the source tree is walked once per group. Every
+    interval above is then taken between the two balls, ``[c_lo, c_hi] =
+    [max(0, |z_q - z_t| - r_q - r_t), |z_q - z_t| + r_q + r_t]``: it holds the
+    chord from *every* origin of ``t`` to every point of ``q``, so each node
+    bound holds for each origin of the group at once. Nodes overlapping ``t``
+    are opened, and the points of ``t`` itself are summed exactly (self pair
+    excluded). Each origin then evaluates the accepted nodes' estimates at its
+    own position (clamped into the common ``[W f_min, W f_max]``), and the
+    exact leaves by the vectorised row loop; the bound reported is the same
+    sum of node bounds for every origin of the group.
+
+    **The budget.** Each group first gets a lower bound ``L`` valid for all its
+    points: the smallest, over the points ``i`` of ``t``, of the exact sum over
+    ``t`` (own pair included), plus ``W f_min`` of a cut of nodes disjoint from
+    ``t`` (disjoint nodes, masses >= 0). A node is accepted when its bound is at
+    most ``s rtol (L W / (2 W_total) + W f_min / 2)`` (a share of ``rtol L`` by
+    mass, plus half of ``rtol`` times its own lower bound) for every row;
+    otherwise it is opened, and leaves are summed exactly. Accepted nodes are
+    disjoint, so with ``s = 1`` the sum of their bounds is at most ``rtol / 2 (L
+    + Lsum)``, where ``Lsum`` is the sum of the lower bounds of the accepted
+    nodes; ``L`` and ``Lsum`` are both lower bounds of every origin's exact
+    total, so the sum of bounds is at most ``rtol max(L, Lsum)``. A first walk
+    (``s = 1``) tightens ``L`` to ``Lsum + sum W f_min`` of its exact leaves
+    ``+`` the smallest own sum; then walks with ``s = 4, 2, 1`` spend more of the
+    budget, and the first whose sum of bounds is at most ``rtol`` times its own
+    such lower bound is kept (``s = 1`` always is, by the argument above). The
+    bound reported, the sum of node bounds over the largest of these lower
+    bounds and of ``Lsum`` plus the origin's exact parts, therefore bounds the
+    relative error and is ``<= rtol``. It depends on the group only, not on
+    which other origins are asked for. These are exact-arithmetic bounds;
+    floating point adds about 1e-14 of the total (the exact kernel's own
+    rounding). The single-origin walk
+    (:func:`geoai.kernels.tree_sums.tree_matmat`, kept as the tests' reference)
+    is the same proof with ``t`` one point, ``s = 1`` and ``L`` from ``W f_min``
+    of the nodes at least twice their radius away plus the nearer leaves summed
+    exactly.
 
     Examples
     --------
@@ -285,9 +314,17 @@ def tree_matmat(
     n = tree.tree.perm.size
     org = np.arange(n, dtype=np.int64) if origins is None else np.asarray(origins, np.int64)
     vv = np.ascontiguousarray(vec, dtype=np.float64)
+    # equal rows (one mass as both origin and destination weight) walk once: a node's
+    # decision needs every row, so equal rows give equal results, computed once
+    first = [next(j for j in range(k + 1) if np.array_equal(vv[j], vv[k])) for k in range(len(vv))]
+    keep = sorted(set(first))
+    if len(keep) < len(vv):
+        value, bound = tree_matmat(tree, own, spec, vv[keep], rtol, origins=origins)
+        rows = [keep.index(j) for j in first]
+        return value[rows], bound[rows]
     mo = kt.node_moments(tree.tree, vv)
     own = np.ascontiguousarray(own, dtype=np.float64)
-    value, error, lower, _, _ = ks.tree_matmat(
+    value, error, lower, _, _ = kd.dual_matmat(
         tree.tree,
         mo,
         org,
@@ -299,6 +336,7 @@ def tree_matmat(
         float(rtol),
         tree.eps,
         n_threads(),
+        TARGET_SIZE,
     )
     bound = np.divide(error, lower, out=np.zeros_like(error), where=lower > 0)
     # error > 0 needs lower > 0 (the budget is 0 when L is), so bound is NaN-free;

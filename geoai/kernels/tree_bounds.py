@@ -24,6 +24,7 @@ __all__ = [
     "chain",
     "decay_safe",
     "derivatives",
+    "derivatives_of",
     "f_range",
     "hessian_sup",
     "km",
@@ -64,36 +65,34 @@ def f_range(dlo: float, dhi: float, kind: int, beta: float, a: float) -> tuple[f
 
 @jit(inline="always")
 def hessian_sup(
-    dlo: float, dhi: float, chi: float, geo: bool, kind: int, beta: float, a: float
+    dlo: float, dhi: float, chi: float, geo: bool, kind: int, beta: float, a: float, f_lo: float
 ) -> float:
     """Bound ``sup |D^2 g|`` over a ball whose distances lie in ``[dlo, dhi]`` km (chord <= chi).
 
     ``g(y) = f(D(|x - y|))``; see :func:`geoai.flows._tree.tree_matmat` for
-    the derivation. ``inf`` where no bound holds (d = 0, box, Tanner a > 0).
+    the derivation. ``f_lo`` is ``f(dlo)`` (the caller has it: no second
+    ``pow``/``exp``). ``inf`` where no bound holds (d = 0, box, Tanner a > 0).
     """
     if dlo <= 0.0 or kind == BOX or (kind == TANNER and a > 0.0):
         return np.inf
     if kind == POWER:
-        tang = beta * dlo ** (-beta - 2.0)  # |f'| / d
+        slope = beta * f_lo / dlo  # sup |f'| = beta d^(-beta-1)
+        tang = slope / dlo  # |f'| / d
         rad = (beta + 1.0) * tang  # |f''|
-        slope = beta * dlo ** (-beta - 1.0)  # sup |f'|
     elif kind == EXPONENTIAL:
-        e = np.exp(-beta * dlo)
-        tang = beta * e / dlo
-        rad = beta * beta * e
-        slope = beta * e
+        tang = beta * f_lo / dlo
+        rad = beta * beta * f_lo
+        slope = beta * f_lo
     elif kind == GAUSSIAN:
         u = beta * dlo * dlo
-        e = np.exp(-u)
-        tang = 2.0 * beta * e
-        rad = 2.0 * beta * ((2.0 * u + 1.0) * e if u >= 0.5 else 2.0 * np.exp(-0.5))
-        slope = 2.0 * beta * dhi * e
+        tang = 2.0 * beta * f_lo
+        rad = 2.0 * beta * ((2.0 * u + 1.0) * f_lo if u >= 0.5 else 2.0 * np.exp(-0.5))
+        slope = 2.0 * beta * dhi * f_lo
     elif kind == TANNER:  # a <= 0: f, |f'| and |f''| all fall with d
-        f = decay_safe(dlo, kind, beta, a)
         g1 = beta - a / dlo
-        tang = f * g1 / dlo
-        rad = f * (g1 * g1 - a / (dlo * dlo))
-        slope = f * g1
+        tang = f_lo * g1 / dlo
+        rad = f_lo * (g1 * g1 - a / (dlo * dlo))
+        slope = f_lo * g1
     else:
         return np.inf
     if not geo:
@@ -109,16 +108,20 @@ def hessian_sup(
 @jit(inline="always")
 def derivatives(d: float, kind: int, beta: float) -> tuple[float, float, float, float]:
     """``f`` and its first three derivatives at ``d`` > 0 km (power and exponential only)."""
+    return derivatives_of(d**-beta if kind == POWER else np.exp(-beta * d), d, kind, beta)
+
+
+@jit(inline="always")
+def derivatives_of(f: float, d: float, kind: int, beta: float) -> tuple[float, float, float, float]:
+    """:func:`derivatives` from ``f = f(d)`` already at hand (power and exponential only)."""
     if kind == POWER:
-        f = d**-beta
         return (
             f,
             -beta * f / d,
             beta * (beta + 1.0) * f / (d * d),
             -beta * (beta + 1.0) * (beta + 2.0) * f / (d * d * d),
         )
-    e = np.exp(-beta * d)
-    return e, -beta * e, beta * beta * e, -beta * beta * beta * e
+    return f, -beta * f, beta * beta * f, -beta * beta * beta * f
 
 
 @jit(inline="always")
@@ -135,16 +138,18 @@ def chain(c: float, geo: bool) -> tuple[float, float, float]:
 
 
 @jit(inline="always")
-def third_sup(clo: float, chi: float, dlo: float, geo: bool, kind: int, beta: float) -> float:
+def third_sup(
+    clo: float, chi: float, dlo: float, f_lo: float, geo: bool, kind: int, beta: float
+) -> float:
     """Bound the third directional derivative of ``g`` per ``|delta|^3`` over a node's ball.
 
     For ``g = h(rho)`` it is ``|h3| + (2 / sqrt 3) (|h2| / rho + |h1| / rho^2)`` (``hk`` the
     k-th derivative of ``h``); ``|f^(k)|`` fall with ``d`` (power, exponential) and the
-    chord-to-km map's derivatives grow with the chord.
+    chord-to-km map's derivatives grow with the chord. ``f_lo`` is ``f(dlo)``.
     """
     if clo <= 0.0 or dlo <= 0.0:
         return np.inf
-    _, f1, f2, f3 = derivatives(dlo, kind, beta)
+    _, f1, f2, f3 = derivatives_of(f_lo, dlo, kind, beta)
     a1, a2, a3 = abs(f1), abs(f2), abs(f3)
     d1, d2, d3 = chain(chi, geo)
     h3 = a3 * d1 * d1 * d1 + 3.0 * a2 * d1 * d2 + a1 * d3

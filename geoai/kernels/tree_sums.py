@@ -251,7 +251,7 @@ def tree_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                             cap = budget[k] * w + half * lo  # (mass share + own share) of rtol
                             if err[k] > cap:
                                 if hess < 0.0:
-                                    hess = hessian_sup(dlo, dhi, chi, geo, kind, beta, a)
+                                    hess = hessian_sup(dlo, dhi, chi, geo, kind, beta, a, fmax)
                                 r2 = 0.5 * mo.s2[k, q] * hess
                                 if r2 < err[k]:
                                     ux = px - mo.com[k, 0, q]
@@ -262,7 +262,7 @@ def tree_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                                     err[k] = r2
                             if err[k] > cap and smooth:
                                 if third < 0.0:
-                                    third = third_sup(clo, chi, dlo, geo, kind, beta)
+                                    third = third_sup(clo, chi, dlo, fmax, geo, kind, beta)
                                 r3 = mo.s3[k, q] * third / 6.0
                                 if r3 < err[k]:
                                     e3 = quadrupole(mo, k, q, px, py, pz, geo, kind, beta)

@@ -7,14 +7,16 @@ kernel modules). A warm-up therefore runs the *public* functions on tiny
 inputs, so the cached signatures are exactly those real calls hit (float64
 arrays, int64 indices, the same flags and tuples), not guessed ones.
 
-The kernels fall into independent families (flows, calibration, potential,
-statistics, network, scenario); :func:`warm_up` runs each family in its own
-``spawn`` process, so they compile side by side on a multi-core machine.
+The kernels fall into independent families (flows, the tree code, the tiles
+of the Dask path, calibration, potential, statistics, network, scenario);
+:func:`warm_up` runs each family in its own ``spawn`` process, so they compile
+side by side on a multi-core machine.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -101,6 +103,48 @@ def _warm_flows() -> None:
     flows.balance_matrix_free(
         m, total, total, decay="exponential", scale_km=500.0, storage="float32"
     )
+
+
+def _warm_tree() -> None:
+    """Tree code of ``aggregate(rtol=...)``: every decay, both forms, sphere and plane."""
+    from geoai import flows
+
+    m = _metros(60)
+    mass = m["population"].to_numpy(dtype=float)
+    for points in (m, m.to_crs(3857)):
+        for decay in _FLOW_DECAYS:
+            scale = {"power": None, "tanner": None, "box": 25_000.0}.get(decay, 3e3)
+            beta = _FLOW_BETAS.get(decay)
+            agg = functools.partial(
+                flows.aggregate, points, mass, decay=decay, beta=beta, scale_km=scale, rtol=1e-3
+            )
+            agg(top_k=3)
+            agg(constraint="production", outflows=mass / 10.0)
+
+
+def _warm_cluster() -> None:
+    """Tile kernels of ``method="dask"``, in threads of this process (so in its cache)."""
+    from distributed import Client
+
+    from geoai import flows
+
+    m = _metros()
+    mass = m["population"].to_numpy(dtype=float)
+    quiet = {"dashboard_address": None, "silence_logs": logging.ERROR}
+    with Client(processes=False, n_workers=1, threads_per_worker=1, **quiet):  # type: ignore[no-untyped-call]  # untyped dependency
+        for points in (m, m.to_crs(3857)):
+            for decay in _FLOW_DECAYS:
+                scale = {"power": None, "tanner": None, "box": 25_000.0}.get(decay, 3e3)
+                beta = _FLOW_BETAS.get(decay)
+                agg = functools.partial(
+                    flows.aggregate, points, mass, decay=decay, beta=beta, scale_km=scale
+                )
+                agg(top_k=3, method="dask")
+                agg(constraint="production", outflows=mass / 10.0, method="dask")
+        total = mass / 10.0
+        flows.balance_matrix_free(
+            m, total, total, decay="exponential", scale_km=500.0, method="dask"
+        )
 
 
 def _warm_calibration() -> None:
@@ -214,6 +258,8 @@ def _warm_scenario() -> None:
 #: The kernel families, in the order they are reported, and the calls that warm them.
 FAMILIES: dict[str, Callable[[], None]] = {
     "flows": _warm_flows,
+    "tree": _warm_tree,
+    "cluster": _warm_cluster,
     "calibration": _warm_calibration,
     "potential": _warm_potential,
     "stats": _warm_stats,

@@ -13,6 +13,7 @@ from geoai.flows import _tree
 from geoai.kernels import interaction as ki
 from geoai.kernels import n_threads
 from geoai.kernels import tree as kt
+from geoai.kernels import tree_dual as kd
 from geoai.kernels import tree_sums as ks
 from geoai.kernels.decay import BOX, EXPONENTIAL, GAUSSIAN, KINDS, POWER, TANNER
 
@@ -70,12 +71,13 @@ def check_bounds(pts, own, spec, v, rtol, leaf):
     assert np.all(bound >= 0.0)
     assert np.all(bound <= rtol)
     assert np.all(np.abs(value - exact) <= (bound + SLACK) * exact + 1e-300)
-    raw = ks.tree_matmat(
-        tree.tree, kt.node_moments(tree.tree, v), np.arange(pts.n), pts.geo, own, *spec,
-        rtol, tree.eps, 2,
-    )  # fmt: skip
-    assert np.all(raw.lower <= exact * (1 + SLACK) + 1e-300)
-    assert np.all(raw.error <= rtol * raw.lower * (1 + SLACK))
+    mo = kt.node_moments(tree.tree, v)
+    args = (tree.tree, mo, np.arange(pts.n), pts.geo, own, *spec, rtol, tree.eps, 2)
+    # one walk per origin; one per group of <= 32 points (the default) or of a leaf
+    for raw in (ks.tree_matmat(*args), kd.dual_matmat(*args, 32), kd.dual_matmat(*args, 1)):
+        assert np.all(raw.lower <= exact * (1 + SLACK) + 1e-300)
+        assert np.all(raw.error <= rtol * raw.lower * (1 + SLACK))
+        assert np.all(np.abs(raw.value - exact) <= raw.error + SLACK * exact + 1e-300)
     return value, bound, exact
 
 
@@ -136,6 +138,64 @@ def test_origins_subset_gives_the_same_rows():
     part, pb = _tree.tree_matmat(tree, own, (POWER, 2.0, 0.0), v, 1e-3, origins=rows)
     assert np.array_equal(part, full[:, rows])
     assert np.array_equal(pb, fb[:, rows])
+
+
+def test_equal_rows_walk_once_with_the_same_result():
+    pts = cloud(300, seed=4, geo=True, layout="clustered")
+    own = np.full(300, np.nan)
+    w = np.random.default_rng(2).lognormal(0, 1, 300)
+    tree = _tree.build(pts, 8)
+    spec = (POWER, 1.7, 0.0)
+    v = np.vstack((w, w, w[::-1]))
+    val, bound = _tree.tree_matmat(tree, own, spec, v, 1e-4)
+    raw = kd.dual_matmat(
+        tree.tree, kt.node_moments(tree.tree, v), np.arange(300), tree.geo, own, *spec, 1e-4,
+        tree.eps, 2, _tree.TARGET_SIZE,
+    )  # fmt: skip
+    assert np.array_equal(val, raw.value)  # the deduplicated walk is the full one
+    assert np.array_equal(bound, np.minimum(raw.error / raw.lower, 1e-4))
+    assert np.array_equal(val[0], val[1])
+
+
+@given(
+    n=st.integers(1, 300),
+    leaf=st.integers(1, 20),
+    group=st.integers(1, 80),
+    seed=st.integers(0, 99),
+)
+def test_target_groups_partition_the_origins(n, leaf, group, seed):
+    rng = np.random.default_rng(seed)
+    tree = kt.build_tree(rng.uniform(0, 10, (2, n)), leaf)
+    origins = rng.integers(0, n, rng.integers(0, 2 * n))
+    order, target, first = kd.target_groups(tree, origins, group)
+    assert np.array_equal(np.sort(order), np.arange(origins.size))
+    assert first[0] == 0
+    assert first[-1] == origins.size
+    assert np.all(np.diff(first) > 0)
+    assert np.unique(target).size == target.size
+    for g, t in enumerate(target):
+        size = tree.stop[t] - tree.start[t]
+        assert size <= group or tree.left[t] < 0
+        if t > 0:  # the largest such node: its parent is bigger than a group
+            parent = np.flatnonzero((tree.left == t) | (tree.left == t - 1))[0]
+            assert tree.stop[parent] - tree.start[parent] > group
+        pos = tree.pos[origins[order[first[g] : first[g + 1]]]]
+        assert np.all((tree.start[t] <= pos) & (pos < tree.stop[t]))
+
+
+@given(n=st.integers(1, 200), leaf=st.integers(1, 9), seed=st.integers(0, 99))
+def test_exact_leaves_merge_into_the_same_positions(n, leaf, seed):
+    rng = np.random.default_rng(seed)
+    tree = kt.build_tree(rng.uniform(0, 10, (2, n)), leaf)
+    leaves = np.flatnonzero(tree.left < 0)
+    pick = rng.permutation(leaves)[: rng.integers(0, leaves.size + 1)]
+    runs = np.empty((2, tree.left.size), np.int64)
+    n_runs = kd._runs(tree, pick, pick.size, runs)
+    got = np.concatenate([np.arange(s, e) for s, e in runs[:, :n_runs].T] or [np.zeros(0, int)])
+    want = np.sort(np.concatenate([np.arange(tree.start[q], tree.stop[q]) for q in pick] or [[]]))
+    assert np.array_equal(got, want)  # sorted, disjoint, the same positions
+    starts, stops = runs[0, :n_runs], runs[1, :n_runs]
+    assert np.all(starts[1:] > stops[:-1])  # adjacent runs were merged
 
 
 @pytest.mark.parametrize("geo", [True, False])
