@@ -21,8 +21,13 @@ passed through inlined helpers, so it lives in registers (an array state costs 3
 
 Distinct neighbours: while ``2 card <= n - 1``, each slot is drawn
 uniformly and redrawn while it repeats an earlier slot of the same sample,
-detected through a per-chunk array of uint16 marks (one load and one store
-per draw, 3x cheaper than comparing with the earlier slots); larger
+detected through per-chunk marks (one load and one store per draw, 3x
+cheaper than comparing with the earlier slots): a uint16 sample token per
+value up to :data:`TOKEN_MARKS_MAX` values, a bitmap above it (16x smaller,
+so it stays in cache beside ``x``). The draw loop tries both 32-bit halves
+of each xoshiro output in turn and reads the buffered-half flag of
+:class:`Stream` only at the ends of a block (1.13x less CPU time at
+n = 10^5, 1.24x at n = 10^6 with the bitmap, same draws); larger
 cardinalities use a partial Fisher-Yates shuffle of a per-chunk scratch
 array, undone after each permutation. Both are exactly uniform over
 samples without replacement.
@@ -47,10 +52,17 @@ from numba import prange
 
 from geoai.kernels import jit
 
-__all__ = ["BLOCK_SLOTS", "PermutationNull", "Stream", "permutation_null"]
+__all__ = ["BLOCK_SLOTS", "TOKEN_MARKS_MAX", "PermutationNull", "Stream", "permutation_null"]
 
 #: Neighbour slots drawn before they are gathered (int64 draws: 32 KiB, in L1/L2 cache).
 BLOCK_SLOTS = 4096
+
+#: Most values (``n - 1``) whose duplicates are marked with one uint16 sample token each
+#: (512 KiB); above it, a bitmap of ``ceil((n - 1) / 16)`` uint16 words stays in cache
+#: (at n = 10^6: 122 KiB instead of 1.9 MiB per chunk; 1.2x less CPU time for the kernel).
+TOKEN_MARKS_MAX = 2**18
+
+_TOKENS = 65536  # uint16 sample tokens wrap here
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -140,28 +152,105 @@ def below(st: Stream, m: int) -> tuple[int, Stream]:
 
 
 @jit(inline="always")
+def _attempt(
+    r: np.uint64,
+    mu: np.uint64,
+    threshold: np.uint64,
+    card: int,
+    pos: int,
+    start: int,
+    drawn: np.ndarray,
+    mark: np.ndarray,
+    token: int,
+    bitmap: bool,
+) -> tuple[int, int, int]:
+    """Try the 32-bit word ``r`` as the draw of slot ``pos``; return ``(pos, start, token)`` next.
+
+    The word is rejected when Lemire's low product is below ``threshold``
+    (``(2**32 - m) % m``, so the accepted values are exactly uniform) or when
+    its value is already in this sample; otherwise it fills the slot. Values
+    of the sample are marked either with its ``token`` in ``mark[v]`` (tokens
+    wrap after 65,535 samples, when every mark is forgotten) or, with
+    ``bitmap``, as bit ``v % 16`` of ``mark[v // 16]``, cleared word by word
+    once the sample of ``card`` slots is complete.
+    """
+    prod = r * mu
+    if (prod & _LOW32) < threshold:
+        return pos, start, token
+    v = int(prod >> np.uint64(32))
+    if bitmap:
+        bit = np.uint16(1 << (v & 15))
+        if mark[v >> 4] & bit:
+            return pos, start, token
+        mark[v >> 4] |= bit
+    else:
+        if mark[v] == token:
+            return pos, start, token
+        mark[v] = token
+    drawn[pos] = v
+    pos += 1
+    if pos - start == card:
+        if bitmap:
+            for q in range(start, pos):
+                mark[drawn[q] >> 4] = 0
+        else:
+            token += 1
+            if token == _TOKENS:
+                mark[:] = 0
+                token = 1
+        start = pos
+    return pos, start, token
+
+
+@jit(inline="always")
 def _draw_marked(
     st: Stream,
     m: int,
     card: int,
+    samples: int,
     drawn: np.ndarray,
-    base: int,
     mark: np.ndarray,
-    token: np.uint16,
-) -> Stream:
-    """Write ``card`` distinct draws from ``[0, m)`` to ``drawn[base:base + card]``.
+    token: int,
+    bitmap: bool,
+) -> tuple[Stream, int]:
+    """Write ``samples`` samples of ``card`` distinct draws from ``[0, m)`` to ``drawn``.
 
-    Each slot is drawn uniformly and redrawn while it repeats an earlier slot
-    of this sample (``mark[v] == token``): exact sampling without
-    replacement, one load and one store per draw.
+    Every 32-bit word of the stream is one attempt (:func:`_attempt`): both
+    halves of each xoshiro256** output are tried in turn (high, then low)
+    without going through the buffered-half flag, which is read once on entry
+    and written once on exit. The words, their order and the rejections are
+    those of :func:`below` followed by a redraw while a value repeats, so the
+    draws are exactly those of slot-by-slot sampling. Returns the stream and
+    the next sample token.
     """
-    for t in range(card):
-        v, st = below(st, m)
-        while mark[v] == token:
-            v, st = below(st, m)
-        mark[v] = token
-        drawn[base + t] = v
-    return st
+    mu = np.uint64(m)
+    threshold = (np.uint64(2**32) - mu) % mu
+    total = samples * card
+    s0, s1, s2, s3 = st.s0, st.s1, st.s2, st.s3
+    pos = 0
+    start = 0
+    if st.has:
+        pos, start, token = _attempt(
+            st.buf & _LOW32, mu, threshold, card, pos, start, drawn, mark, token, bitmap
+        )
+    while pos < total:
+        out = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
+        t = s1 << np.uint64(17)
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = _rotl(s3, 45)
+        pos, start, token = _attempt(
+            out >> np.uint64(32), mu, threshold, card, pos, start, drawn, mark, token, bitmap
+        )
+        if pos == total:  # the low half waits for the next block
+            return Stream(s0, s1, s2, s3, out, _ONE), token
+        pos, start, token = _attempt(
+            out & _LOW32, mu, threshold, card, pos, start, drawn, mark, token, bitmap
+        )
+    return Stream(s0, s1, s2, s3, _ZERO, _ZERO), token
 
 
 @jit(inline="always")
@@ -323,8 +412,9 @@ def permutation_null(
     for c in prange(n_chunks):
         drawn = np.empty(BLOCK_SLOTS + max_card, dtype=np.int64)  # >= per_block * max_card
         sims = np.empty(permutations)
-        mark = np.zeros(n - 1, dtype=np.uint16)  # token of the sample that drew each value
-        token = 0
+        bitmap = n - 1 > TOKEN_MARKS_MAX
+        mark = np.zeros((n + 14) // 16 if bitmap else n - 1, dtype=np.uint16)
+        token = 1  # of the sample being drawn (token marks only)
         scratch = np.empty(0, dtype=np.int64)
         for i in range(c * step, min(n, (c + 1) * step)):
             lo = indptr[i]
@@ -337,14 +427,32 @@ def permutation_null(
             st = new_stream(seed64, i)
             for first in range(0, permutations, per_block):
                 samples = min(per_block, permutations - first)
-                for s in range(samples):  # draw a block of samples, then gather it
-                    if marked:
-                        token += 1
-                        if token == 65536:  # tokens wrap: forget every mark
-                            mark[:] = 0
-                            token = 1
-                        st = _draw_marked(st, n - 1, card, drawn, s * card, mark, np.uint16(token))
-                    else:
+                # draw a block of samples, then gather it; a literal flag per call, so each
+                # inlined copy of the draw loop is compiled for one kind of marks
+                if marked and bitmap:
+                    st, token = _draw_marked(
+                        st,
+                        n - 1,
+                        card,
+                        samples,
+                        drawn,
+                        mark,
+                        token,
+                        True,  # noqa: FBT003 - the kernels' Python twins take no keywords
+                    )
+                elif marked:
+                    st, token = _draw_marked(
+                        st,
+                        n - 1,
+                        card,
+                        samples,
+                        drawn,
+                        mark,
+                        token,
+                        False,  # noqa: FBT003 - the kernels' Python twins take no keywords
+                    )
+                else:
+                    for s in range(samples):
                         st = _draw_shuffle(st, n - 1, card, drawn, s * card, scratch)
                 _lags(x, weights, lo, card, i, drawn, samples, sims, first)
             n_ge[i], n_le[i], mean[i], sd[i] = _summarise(

@@ -53,7 +53,9 @@ def null_bytes(card: IntArray, permutations: int, at_once: int) -> int:
     """Peak memory of :func:`geoai.kernels.lisa.permutation_null`, from its allocations.
 
     Each running chunk holds the simulated values (float64, one per
-    permutation), the uint16 marks of the ``n - 1`` other observations, one
+    permutation), the uint16 marks of the ``n - 1`` other observations (a
+    token each up to :data:`geoai.kernels.lisa.TOKEN_MARKS_MAX` of them, a
+    bitmap of ``ceil((n - 1) / 16)`` words above), one
     block of drawn positions (int64, :data:`geoai.kernels.lisa.BLOCK_SLOTS`
     slots plus one per slot of the largest cardinality) and, when some cardinality
     exceeds ``(n - 1) / 2`` (partial Fisher-Yates), an int64 scratch of the
@@ -82,13 +84,14 @@ def null_bytes(card: IntArray, permutations: int, at_once: int) -> int:
     >>> null_bytes(np.full(100, 8), 10**6, 2) == 2 * (8 * 10**6 + 2 * 99 + 8 * (4096 + 8)) + 3200
     True
     """
-    from geoai.kernels.lisa import BLOCK_SLOTS
+    from geoai.kernels.lisa import BLOCK_SLOTS, TOKEN_MARKS_MAX
 
     n = int(card.size)
     others = max(n - 1, 0)
+    marks = 2 * (others if others <= TOKEN_MARKS_MAX else (others + 15) // 16)
     scratch = 8 * others if bool((2 * card > others).any()) else 0
     block = BLOCK_SLOTS + int(card.max(initial=1))
-    per_chunk = 8 * int(permutations) + 2 * others + 8 * block + scratch
+    per_chunk = 8 * int(permutations) + marks + 8 * block + scratch
     return int(at_once) * per_chunk + 32 * n
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from geoai import CRSError, InputError, flows, stats
 from geoai.errors import GeoAIWarning
-from geoai.kernels.lisa import BLOCK_SLOTS, permutation_null
+from geoai.kernels.lisa import BLOCK_SLOTS, TOKEN_MARKS_MAX, permutation_null
 from geoai.stats import _weights
 from geoai.stats._fdr import _bh_adjusted
 from tests import reference_stats as ref
@@ -294,6 +294,33 @@ def test_kernel_cardinality_wider_than_a_block_matches_python_mirror():
     sims = x[d] @ wts
     assert (n_ge[0], n_le[0]) == ((sims >= 0).sum(), (sims <= 0).sum())
     np.testing.assert_allclose([mean[0], sd[0]], [sims.mean(), sims.std()], rtol=1e-10)
+
+
+def test_kernel_bitmap_marks_match_python_mirror_exactly():
+    # n - 1 > TOKEN_MARKS_MAX: duplicates are found through the bitmap. A row of 3,000 slots
+    # repeats values ~17 times a sample (redraws) and fills one block per sample (the stream's
+    # spare half crosses blocks); the rows of 7 and 1 slot share bitmap words with nothing.
+    n = TOKEN_MARKS_MAX + 2
+    rows = {0: 3000, n // 2: 7, n - 1: 1}
+    cards = np.zeros(n, dtype=np.int64)
+    for i, c in rows.items():
+        cards[i] = c
+    indptr = np.concatenate([[0], np.cumsum(cards)])
+    rng = np.random.default_rng(21)
+    x = rng.normal(size=n)
+    wts = rng.uniform(0.2, 1.0, int(indptr[-1]))
+    ones = np.ones(n)
+    perms, seed = 4, 77
+    n_ge, n_le, mean, sd = permutation_null(
+        x, indptr, wts, ones, 0 * ones, 0 * ones, 0 * ones, perms, seed, 3
+    )
+    assert (n_ge[cards == 0] == -1).all()
+    for i, card in rows.items():
+        d = ref.draws(seed, i, n, card, perms)
+        assert all(len(set(r)) == card and i not in r for r in d)
+        sims = x[d] @ wts[indptr[i] : indptr[i + 1]]
+        assert (n_ge[i], n_le[i]) == ((sims >= 0).sum(), (sims <= 0).sum())
+        np.testing.assert_allclose([mean[i], sd[i]], [sims.mean(), sims.std()], rtol=1e-10)
 
 
 @given(
