@@ -6,7 +6,6 @@ Distances and decay are recomputed inside fused parallel kernels, so no
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -295,24 +294,29 @@ def aggregate_points(
     """
     rtol, method = _tree.check_options(rtol, method, scheduler)
     top_k = min(top_k, pts.n)  # a row has at most n candidates: more columns would all be -1
-    if top_k:  # index int64 + value float64 per entry, one float64 row per thread
+    fused = bool(top_k) and rtol == 0.0 and method == "threads"  # products + top-k in one pass
+    if top_k:  # index int64 + value float64 per entry, one row per thread (fused: private tables)
+        private = min(16 * pts.n * top_k * n_threads(), ki.TOP_K_PRIVATE_BYTES) if fused else 0
         check_memory(
-            16 * pts.n * top_k + 8 * pts.n * n_threads(),
+            16 * pts.n * top_k + 8 * pts.n * n_threads() + private,
             f"the top-{top_k:,} table of {pts.n:,} places",
             "ask for a smaller top_k (the totals need O(n) memory whatever top_k).",
         )
     own = np.full(pts.n, np.nan) if own is None else own
     wo, wd = mo**alpha, md**gamma
-    # every product goes one way; the production form spends a third of rtol on each pass
-    route = functools.partial(
-        _tree.matmat,
-        pts,
-        own,
-        decay,
-        rtol=rtol / 3 if constraint == "production" else rtol,
-        method=method,
-        scheduler=scheduler,
-    )
+    nt = n_threads()
+    table: list[tuple[IntArray, FloatArray]] = []
+
+    def route(vec: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """One product, by the chosen way; the first exact one also gives the top-k table."""
+        if fused and not table:
+            r, got = ki.symmetric_matmat_top_k(pts.xyz, pts.geo, own, *decay, vec, wd, top_k, nt)
+            table.append((got.column, got.value))
+            return r, np.zeros(vec.shape)
+        # the production form spends a third of rtol on each pass
+        part = rtol / 3 if constraint == "production" else rtol
+        return _tree.matmat(pts, own, decay, vec, rtol=part, method=method, scheduler=scheduler)
+
     if constraint == "none":
         r, bound = route(np.vstack((wd, wo)))
         outflow, inflow = k * wo * r[0], k * wd * r[1]
@@ -331,8 +335,12 @@ def aggregate_points(
         outflow, inflow = o.copy(), wd * r
         bound = np.maximum(*_tree.production_bound(first, second))
     if top_k:
-        idx, flow = _tree.top_k(
-            pts, own, decay, wd, top_k, rtol=rtol, method=method, scheduler=scheduler
+        idx, flow = (
+            table[0]
+            if table
+            else _tree.top_k(
+                pts, own, decay, wd, top_k, rtol=rtol, method=method, scheduler=scheduler
+            )
         )
         flow *= row_scale[:, None]  # in place: no third (n, top_k) array
     else:

@@ -119,8 +119,11 @@ def _client(scheduler: str | Client | None) -> Iterator[Client]:
         with connected(address) as client:
             yield client  # type: ignore[misc]  # an address gives a Client
         return
-    with contextlib.suppress(ValueError):  # no current client
-        current: Client = distributed.get_client()
+    try:
+        current: Client | None = distributed.get_client()
+    except ValueError:  # no current client (only this call: errors of the work must pass)
+        current = None
+    if current is not None:
         yield current
         return
     with (
@@ -269,13 +272,17 @@ class _Session:
         for _ in range(min(self.window, len(tiles))):
             submit()
         with _Bar(label, len(tiles), show=self.progress) as bar:
-            for fut in pending:
-                result = fut.result()
-                tile = tile_of.pop(fut.key)
-                fut.release()
-                submit()
-                take(tile, result)
-                bar.advance()
+            try:
+                for fut in pending:
+                    result = fut.result()
+                    tile = tile_of.pop(fut.key)
+                    fut.release()
+                    submit()
+                    take(tile, result)
+                    bar.advance()
+            except BaseException:  # a failed tile or Ctrl-C: stop the window still running
+                self.client.cancel(list(pending.futures))  # type: ignore[no-untyped-call]  # untyped
+                raise
 
     def matmat(self, vec: FloatArray, spec: tuple[int, float, float]) -> FloatArray:
         """``F @ vec[k]`` for every row ``k`` of ``vec`` ``(m, n)``."""

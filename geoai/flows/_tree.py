@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "LEAF_SIZE",
     "METHODS",
+    "RTOL_MIN",
     "TARGET_SIZE",
     "PointTree",
     "build",
@@ -45,6 +46,8 @@ LEAF_SIZE = 32
 
 #: Largest group of origins that share one walk of the source tree (a target node).
 TARGET_SIZE = 32
+#: Smallest ``rtol`` above 0: the bound covers the approximation, not the sums' round-off.
+RTOL_MIN = 1e-10
 
 #: Where the products run: this process's threads, or a Dask cluster.
 METHODS = ("threads", "dask")
@@ -113,6 +116,11 @@ def check_options(rtol: object, method: object, scheduler: object) -> tuple[floa
             f"rtol must be >= 0 and < 1 (a relative error bound); got {tol:g}. "
             "Pass e.g. 1e-4, or 0 for exact."
         )
+    if 0.0 < tol < RTOL_MIN:
+        raise InputError(
+            f"rtol={tol:g} is below what the tree can certify (the bound covers the approximation,"
+            f" not the sums' round-off); pass rtol >= {RTOL_MIN:g}, or rtol=0 for exact."
+        )
     v.check_choice(method, METHODS, "method")
     if method == "dask" and tol > 0.0:
         raise InputError(
@@ -150,8 +158,9 @@ def build(pts: KernelPoints, leaf_size: int = LEAF_SIZE) -> PointTree:
     (True, 3, True)
     """
     leaf_size = int(leaf_size)
-    if _LAST and _LAST[0].points is pts and _LAST[0].leaf_size == leaf_size:
-        return _LAST[0]
+    hit = _LAST[0] if _LAST else None  # read once: another thread may replace it meanwhile
+    if hit is not None and hit.points is pts and hit.leaf_size == leaf_size:
+        return hit
     scale = float(np.abs(pts.xyz).max()) if pts.n else 1.0
     tree = kt.build_tree(np.ascontiguousarray(pts.xyz, dtype=np.float64), leaf_size)
     out = PointTree(tree, bool(pts.geo), _PAD * max(scale, 1e-300), pts, leaf_size)
@@ -517,8 +526,28 @@ def top_k(
 ) -> tuple[IntArray, FloatArray]:
     """Route the exact top-k table as :func:`matmat` routes products (the tree: branch and bound).
 
-    Returns ``(index, value)``, both ``(n, k)``, equal to
-    :func:`~geoai.kernels.interaction.top_k_rows` whatever the route.
+    Parameters
+    ----------
+    pts : geoai._geodesy.KernelPoints
+        The places, ``n`` of them.
+    own : ndarray, shape (n,)
+        Own distance (km) of each place's self pair; NaN leaves it out.
+    spec : tuple of (int, float, float)
+        The decay's ``(kind, beta, a)``.
+    wd : ndarray, shape (n,)
+        Destination weights, >= 0.
+    k : int
+        Destinations per origin.
+    rtol, method, scheduler
+        As in :func:`matmat` (exact whatever ``rtol``).
+
+    Returns
+    -------
+    index : ndarray of int64, shape (n, k)
+        Destinations by decreasing ``wd_j f_ij`` (-1: none), equal to
+        :func:`~geoai.kernels.interaction.top_k_rows` whatever the route.
+    value : ndarray, shape (n, k)
+        The matching ``wd_j f_ij``.
 
     Examples
     --------
@@ -541,6 +570,20 @@ def top_k(
 
 def result_attrs(method: str, rtol: float, bound: FloatArray) -> dict[str, Any]:
     """Return the ``attrs`` of a result: how it was computed and the largest certified bound.
+
+    Parameters
+    ----------
+    method : {"threads", "dask"}
+        Where the products ran.
+    rtol : float
+        The requested relative tolerance (0: exact).
+    bound : ndarray, shape (n,)
+        The certified relative bound per place.
+
+    Returns
+    -------
+    dict
+        ``method`` ("exact", "tree", "dask"), ``rtol``; for the tree ``max_bound``.
 
     Examples
     --------

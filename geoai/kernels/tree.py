@@ -83,6 +83,19 @@ def build_tree(x: np.ndarray, leaf_size: int) -> Tree:
     all coincide are split by position), so the depth is ``ceil(log2(n /
     leaf_size))`` and the build is ``O(n log^2 n)``.
 
+    Parameters
+    ----------
+    x : ndarray, shape (3, n) or (2, n)
+        Unit vectors (great-circle) or planar coordinates in km.
+    leaf_size : int
+        Most points in a leaf (at least 1).
+
+    Returns
+    -------
+    Tree
+        The nodes (root first, children after their parent) and the
+        coordinates in tree order.
+
     Examples
     --------
     >>> import numpy as np
@@ -177,6 +190,19 @@ def node_moments(tree: Tree, v: np.ndarray) -> Moments:
     parallel-axis rule (``s2 = sum_c (s2_c + W_c |com_c - com|^2)``, a sum of
     non-negative terms, so no cancellation; likewise the tensor ``M``), and
     the upper bounds ``s1``, ``s3`` by ``|a + e|^p <= (|a| + |e|)^p``.
+
+    Parameters
+    ----------
+    tree : Tree
+        From :func:`build_tree`.
+    v : ndarray, shape (m, n)
+        Masses per row, in the points' own order, entries >= 0.
+
+    Returns
+    -------
+    Moments
+        Per node and row: mass, centre of mass, second moments (coordinate
+        units squared times mass), largest mass, and the masses in tree order.
 
     Examples
     --------

@@ -74,6 +74,15 @@ def target_groups(
 
     The target nodes are the largest nodes of at most ``group`` points (or leaves).
 
+    Parameters
+    ----------
+    tree : Tree
+        The kd-tree of the points (:func:`geoai.kernels.tree.build_tree`).
+    origins : ndarray of int64, shape (n_o,)
+        The origins (point indices) whose rows are wanted.
+    group : int
+        Most origins in a run (a target node's size).
+
     Returns
     -------
     order : ndarray of int64, shape (n_o,)

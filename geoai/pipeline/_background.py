@@ -63,13 +63,17 @@ class BackgroundBands:
         try:
             with (self._folder / _INPUT).open("wb") as fh:
                 pickle.dump((job, metros, countries), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            env = dict(os.environ)
-            here = str(Path(__file__).resolve().parents[2])  # the folder holding geoai/
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
             with (self._folder / _ERRORS).open("wb") as errors:  # a file: no pipe to fill up
                 self._child: subprocess.Popen[bytes] | None = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-                    [sys.executable, "-m", "geoai.pipeline._background", str(self._folder)],
-                    env=env,
+                    [
+                        sys.executable,
+                        "-P",  # not the working folder first: a user's numpy.py is not imported
+                        "-m",
+                        "geoai.pipeline._background",
+                        str(self._folder),
+                        str(os.getpid()),
+                    ],
+                    env=_child_env(),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=errors,
@@ -116,6 +120,36 @@ class BackgroundBands:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
+def _child_env() -> dict[str, str]:
+    """Return the environment of the child: this one, able to import this very geoai.
+
+    The child's ``sys.path`` is this interpreter's without the working folder
+    (``-P``). When this geoai comes from a path the child inherits anyway
+    (site-packages, an editable install, ``PYTHONPATH``), nothing is added;
+    only a geoai found through the working folder or a script's folder is put
+    on the child's ``PYTHONPATH``.
+    """
+    env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])  # the folder holding geoai/
+    inherited = {str(Path(p).resolve()) for p in sys.path[1:] if p}
+    if here not in inherited:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _watch_parent(folder: Path, parent: int) -> None:
+    """Exit, removing ``folder``, as soon as the parent is gone (killed: no one else will)."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="geoai-parent-watch", daemon=True).start()
+
+
 def _answer(folder: Path, status: str, value: Any) -> None:  # noqa: ANN401 - bands or an exception
     tmp = folder / f"{_OUTPUT}.tmp"
     with tmp.open("wb") as fh:
@@ -123,13 +157,16 @@ def _answer(folder: Path, status: str, value: Any) -> None:  # noqa: ANN401 - ba
     tmp.replace(folder / _OUTPUT)
 
 
-def main(folder: str) -> int:
+def main(folder: str, parent: int | None = None) -> int:
     """Compute the bands of the pickled job in ``folder`` and pickle the answer beside it.
 
     Parameters
     ----------
     folder : str
         The private folder of :class:`BackgroundBands`.
+    parent : int, optional
+        The parent's process id: when the parent dies (killed), the child
+        removes ``folder`` and exits instead of computing for no one.
 
     Returns
     -------
@@ -139,6 +176,8 @@ def main(folder: str) -> int:
     from geoai.pipeline._report import job_bands
 
     where = Path(folder)
+    if parent is not None:
+        _watch_parent(where, parent)
     with (where / _INPUT).open("rb") as fh:
         job, metros, countries = pickle.load(fh)  # noqa: S301 - written by our parent, in its private folder
     try:
@@ -154,4 +193,4 @@ def main(folder: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None))

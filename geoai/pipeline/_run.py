@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,6 +277,9 @@ def _start_bands(
 
     if not (cfg.report and cfg.sensitivity) or scheduler is not None:
         return None  # none to compute, or a Dask cluster computes them in their turn
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return None  # one core: nothing to overlap, the bands run in their turn
     try:
         return BackgroundBands(cfg, metros, countries)
     except OSError as exc:  # no second process here: the bands run in their turn

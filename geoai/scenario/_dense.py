@@ -105,12 +105,20 @@ def _distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirr
     return made
 
 
+def _held(entry: tuple[FloatArray, FloatArray]) -> int:
+    """Bytes of one cached entry, each distinct array counted once."""
+    return sum(a.nbytes for a in {id(a): a for a in entry}.values())
+
+
 def _remember(key: tuple[object, ...], made: tuple[FloatArray, FloatArray]) -> None:
-    size = made[0].nbytes + made[1].nbytes
+    for a in made:
+        a.setflags(write=False)  # shared by every later call: nobody may change it
     with _LOCK:
         _MATRICES[key] = made
-        while len(_MATRICES) > 1 and size * len(_MATRICES) > _BUDGET:
-            _MATRICES.popitem(last=False)
+        _MATRICES.move_to_end(key)
+        total = sum(_held(entry) for entry in _MATRICES.values())
+        while len(_MATRICES) > 1 and total > _BUDGET:  # oldest first, the newest always kept
+            total -= _held(_MATRICES.popitem(last=False)[1])
 
 
 def _deterrence(

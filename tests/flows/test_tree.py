@@ -301,6 +301,7 @@ def test_balance_with_the_tree_matches_its_margins():
     [
         ({"rtol": -0.1}, "rtol must be >= 0"),
         ({"rtol": 1.0}, "rtol must be >= 0"),
+        ({"rtol": 1e-13}, "below what the tree can certify"),
         ({"rtol": float("nan")}, "rtol must be a finite number"),
         ({"rtol": "1e-4"}, "rtol must be a finite number"),
         ({"method": "gpu"}, "method"),

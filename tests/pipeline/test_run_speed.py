@@ -6,6 +6,8 @@ import base64
 import dataclasses
 import io
 import logging
+import os
+import pickle
 import re
 import subprocess
 import sys
@@ -83,6 +85,23 @@ def test_a_child_that_dies_is_reported(tiny, monkeypatch):
         child.result()
     with pytest.raises(GeoAIError, match="already collected"):
         child.result()
+
+
+def test_a_child_whose_parent_is_gone_stops_and_cleans_up(tiny, tmp_path):
+    """A parent killed (SIGKILL: no cleanup of its own) leaves no child computing, no folder."""
+    folder = tmp_path / "geoai-bands-x"
+    folder.mkdir()
+    with (folder / "input.pickle").open("wb") as fh:
+        pickle.dump(tiny, fh)
+    gone = os.getppid()  # not the child's parent (that is this process): as if ours had died
+    done = subprocess.run(
+        [sys.executable, "-P", "-m", "geoai.pipeline._background", str(folder), str(gone)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert not folder.exists()
 
 
 def test_a_script_without_a_main_guard_runs_once(tmp_path):
