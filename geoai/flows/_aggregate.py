@@ -181,7 +181,7 @@ def aggregate(
     InputError
         Bad masses or parameters, a Series whose labels are not the points',
         or two places at one location under a decay that is infinite at 0
-        (power, or Tanner with ``a < 0``); ``rtol`` outside ``[0, 1)``, an unknown
+        (power, or Tanner with ``a < 0``); ``rtol`` neither 0 nor in ``[1e-10, 1)``, an unknown
         ``method``, or a ``scheduler`` without ``method="dask"``.
     CRSError
         Coordinates that contradict their CRS (e.g. degrees labelled projected).

@@ -70,11 +70,16 @@ def test_fused_decay_row_matches_scalar_decay(d, kind, beta, a):
         np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-13, atol=1e-300)
 
 
-@jit()
 def _row(dist, kind, beta, a):
+    return _planar_row(dist, False, kind, beta, a)  # noqa: FBT003 - a Numba kernel's geo flag
+
+
+@jit()
+def _planar_row(dist, geo, kind, beta, a):
+    """The row kernel with the library's argument types (int64 bounds, a bool flag, no literals)."""
     out = np.empty(dist.size)
     zeros = np.zeros(dist.size)
-    _decay_row(0.0, 0.0, 0.0, dist, zeros, zeros, 0, dist.size, False, kind, beta, a, out)  # noqa: FBT003 - a Numba kernel's geo flag
+    _decay_row(0.0, 0.0, 0.0, dist, zeros, zeros, np.int64(0), dist.size, geo, kind, beta, a, out)
     return out
 
 
