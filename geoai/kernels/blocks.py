@@ -22,6 +22,7 @@ from geoai.kernels import jit
 from geoai.kernels.decay import decay_value
 from geoai.kernels.distance import coordinate_rows
 from geoai.kernels.interaction import TopK, _decay_row
+from geoai.kernels.triangle import insert_filled
 
 __all__ = [
     "block_matmat",
@@ -294,26 +295,6 @@ def block_triangle_matmat(
     return out
 
 
-@jit(inline="always")
-def _insert(vi: np.ndarray, ii: np.ndarray, filled: int, t: float, j: int) -> int:
-    """Insert ``(t, j)`` into a row sorted by decreasing value; return the new fill.
-
-    Entries strictly smaller move back, so an equal value stays ahead: the
-    caller offers candidates in increasing index, hence ties keep the lower
-    index first (the rule of :func:`geoai.kernels.interaction.top_k_rows`).
-    """
-    k = vi.size
-    p = filled if filled < k else k - 1
-    while p > 0 and vi[p - 1] < t:
-        if p < k:
-            vi[p] = vi[p - 1]
-            ii[p] = ii[p - 1]
-        p -= 1
-    vi[p] = t
-    ii[p] = j
-    return min(filled + 1, k)
-
-
 @jit()
 def block_top_k(
     xo: np.ndarray,
@@ -376,7 +357,7 @@ def block_top_k(
             t = wd[j] * buf[j]
             if t <= 0.0 or (filled == k and t <= vi[k - 1]):
                 continue
-            filled = _insert(vi, ii, filled, t, jd[j])
+            filled = insert_filled(vi, ii, filled, t, jd[j])
     return TopK(idx, val)
 
 
@@ -450,10 +431,10 @@ def block_pair_top_k(
         for c in range(nd):
             t = wd[c] * buf[c]
             if t > 0.0 and not (filled == k and t <= vi[k - 1]):
-                filled = _insert(vi, ii, filled, t, jd[c])
+                filled = insert_filled(vi, ii, filled, t, jd[c])
             u = wr * buf[c]
             if u > 0.0 and not (fill_d[c] == k and u <= val_d[c, k - 1]):
-                fill_d[c] = _insert(val_d[c], idx_d[c], fill_d[c], u, ir)
+                fill_d[c] = insert_filled(val_d[c], idx_d[c], fill_d[c], u, ir)
     return TopK(idx_o, val_o), TopK(idx_d, val_d)
 
 

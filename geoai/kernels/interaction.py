@@ -27,7 +27,15 @@ from geoai.kernels.decay import decay_value
 from geoai.kernels.distance import coordinate_rows, fill_distances
 from geoai.kernels.radiation import radiation_matrix
 from geoai.kernels.rows import _decay_row as _decay_row  # noqa: PLC0414 - mypy re-export
-from geoai.kernels.triangle import TILE, accumulate, insert, merge_rows, offer, share_start
+from geoai.kernels.triangle import (
+    TILE,
+    accumulate,
+    insert,
+    insert_filled,
+    merge_rows,
+    offer,
+    share_start,
+)
 
 __all__ = [
     "TOP_K_PRIVATE_BYTES",
@@ -367,16 +375,7 @@ def _top_k_full(
             t = w[j] * row[j]
             if t <= 0.0 or (filled == k and t <= vi[k - 1]):
                 continue
-            # insertion into the sorted row (strictly greater moves ahead: stable ties)
-            p = filled if filled < k else k - 1
-            while p > 0 and vi[p - 1] < t:
-                if p < k:
-                    vi[p] = vi[p - 1]
-                    ii[p] = ii[p - 1]
-                p -= 1
-            vi[p] = t
-            ii[p] = j
-            filled = min(filled + 1, k)
+            filled = insert_filled(vi, ii, filled, t, j)
     return TopK(idx, val)
 
 

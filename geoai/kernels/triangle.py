@@ -22,6 +22,7 @@ __all__ = [
     "accumulate1",
     "accumulate2",
     "insert",
+    "insert_filled",
     "merge_rows",
     "offer",
     "share_start",
@@ -106,6 +107,27 @@ def _better(t: float, j: int, value: float, column: int) -> bool:
     An empty slot is ``(0, -1)``; only ``t > 0`` is ever offered, so it beats every empty slot.
     """
     return t > value or (t == value and j < column)
+
+
+@jit(inline="always")
+def insert_filled(vi: np.ndarray, ii: np.ndarray, filled: int, t: float, j: int) -> int:
+    """Insert ``(t, j)`` into a row sorted by decreasing value; return the new fill.
+
+    ``filled`` is the number of entries already there. Entries strictly smaller move
+    back, so an equal value stays ahead: a caller offering candidates in increasing
+    index keeps ties at the lower index first (the rule of
+    :func:`geoai.kernels.interaction.top_k_rows`).
+    """
+    k = vi.size
+    p = filled if filled < k else k - 1
+    while p > 0 and vi[p - 1] < t:
+        if p < k:
+            vi[p] = vi[p - 1]
+            ii[p] = ii[p - 1]
+        p -= 1
+    vi[p] = t
+    ii[p] = j
+    return min(filled + 1, k)
 
 
 @jit()

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geoai.errors import InputError
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
 
     import geopandas as gpd
+    import numpy as np
 
 __all__ = ["FAMILIES", "FamilyResult", "cache_dir", "families", "warm_family", "warm_up"]
 
@@ -42,6 +43,25 @@ _X0, _Y0 = 385_000.0, 6_672_000.0
 _FLOW_DECAYS = ("power", "exponential", "gaussian", "tanner", "box")
 #: Their ``beta`` where it is not given by a scale (Tanner: ``(a, b)`` of ``c**a * exp(-b c)``).
 _FLOW_BETAS: dict[str, float | tuple[float, float]] = {"power": 2.0, "tanner": (-1.0, 5e-4)}
+#: Their ``scale_km`` (km; none where ``beta`` is given; the box's is its cut-off).
+_FLOW_SCALES: dict[str, float | None] = {"power": None, "tanner": None, "box": 25_000.0}
+
+
+def _decay_kwargs(decay: str) -> dict[str, Any]:
+    """Return the ``decay``, ``beta`` and ``scale_km`` keywords of one of :data:`_FLOW_DECAYS`."""
+    scale = _FLOW_SCALES.get(decay, 3e3)
+    return {"decay": decay, "beta": _FLOW_BETAS.get(decay), "scale_km": scale}
+
+
+def _aggregate_forms(m: gpd.GeoDataFrame, mass: np.ndarray, **how: Any) -> None:  # noqa: ANN401 - aggregate's keywords
+    """Run ``aggregate(..., **how)`` on every decay: top-k and production, sphere and plane."""
+    from geoai import flows
+
+    for points in (m, m.to_crs(3857)):
+        for decay in _FLOW_DECAYS:
+            agg = functools.partial(flows.aggregate, points, mass, **_decay_kwargs(decay), **how)
+            agg(top_k=3)
+            agg(constraint="production", outflows=mass / 10.0)
 
 
 @dataclass(frozen=True)
@@ -84,15 +104,11 @@ def _warm_flows() -> None:
     m = _metros()
     mass = m["population"].to_numpy(dtype=float)
     for decay in _FLOW_DECAYS:
-        scale: float | None = {"power": None, "tanner": None, "box": 25_000.0}.get(decay, 3e3)
-        beta: float | tuple[float, float] | None = _FLOW_BETAS.get(decay)
-        agg = functools.partial(flows.aggregate, m, mass, decay=decay, beta=beta, scale_km=scale)
+        agg = functools.partial(flows.aggregate, m, mass, **_decay_kwargs(decay))
         agg(top_k=3)
         agg(constraint="production", outflows=mass / 10.0)
         cost = flows.cost_matrix(m)
-        dense = functools.partial(
-            flows.interaction, mass, mass, cost, decay=decay, beta=beta, scale_km=scale
-        )
+        dense = functools.partial(flows.interaction, mass, mass, cost, **_decay_kwargs(decay))
         dense()
         dense(constraint="doubly", outflows=mass, inflows=mass)
     flows.radiation(m, mass)
@@ -107,19 +123,8 @@ def _warm_flows() -> None:
 
 def _warm_tree() -> None:
     """Tree code of ``aggregate(rtol=...)``: every decay, both forms, sphere and plane."""
-    from geoai import flows
-
     m = _metros(60)
-    mass = m["population"].to_numpy(dtype=float)
-    for points in (m, m.to_crs(3857)):
-        for decay in _FLOW_DECAYS:
-            scale = {"power": None, "tanner": None, "box": 25_000.0}.get(decay, 3e3)
-            beta = _FLOW_BETAS.get(decay)
-            agg = functools.partial(
-                flows.aggregate, points, mass, decay=decay, beta=beta, scale_km=scale, rtol=1e-3
-            )
-            agg(top_k=3)
-            agg(constraint="production", outflows=mass / 10.0)
+    _aggregate_forms(m, m["population"].to_numpy(dtype=float), rtol=1e-3)
 
 
 def _warm_cluster() -> None:
@@ -132,15 +137,7 @@ def _warm_cluster() -> None:
     mass = m["population"].to_numpy(dtype=float)
     quiet = {"dashboard_address": None, "silence_logs": logging.ERROR}
     with Client(processes=False, n_workers=1, threads_per_worker=1, **quiet):  # type: ignore[no-untyped-call]  # untyped dependency
-        for points in (m, m.to_crs(3857)):
-            for decay in _FLOW_DECAYS:
-                scale = {"power": None, "tanner": None, "box": 25_000.0}.get(decay, 3e3)
-                beta = _FLOW_BETAS.get(decay)
-                agg = functools.partial(
-                    flows.aggregate, points, mass, decay=decay, beta=beta, scale_km=scale
-                )
-                agg(top_k=3, method="dask")
-                agg(constraint="production", outflows=mass / 10.0, method="dask")
+        _aggregate_forms(m, mass, method="dask")
         total = mass / 10.0
         flows.balance_matrix_free(
             m, total, total, decay="exponential", scale_km=500.0, method="dask"
