@@ -25,7 +25,7 @@ from geoai.kernels import jit
 from geoai.kernels.distance import coordinate_rows, fill_distances
 from geoai.kernels.fastmath import fast_exp
 
-__all__ = ["MobilityFlows", "mobility_flows"]
+__all__ = ["MobilityFlows", "deterrence_matrix", "deterrence_sums", "mobility_flows"]
 
 
 class MobilityFlows(NamedTuple):
@@ -205,3 +205,106 @@ def mobility_flows(
             top_flow[i, k] *= scale[i]
     abroad = scale * foreign
     return MobilityFlows(outflow, inflow, outside, denom, top_index, top_flow, abroad)
+
+
+@jit(inline="always")
+def _pair_row(
+    dist: np.ndarray, country: np.ndarray, i: int, inv: float, r: float, border: float,
+    out: np.ndarray,
+) -> None:  # fmt: skip
+    """Fill the pairs ``(i, j >= i)`` of :func:`deterrence_matrix`, both ways round."""
+    out[i, i] = 1.0
+    for j in range(i + 1, country.size):
+        f = (1.0 - r) * fast_exp(dist[i, j] * inv) + r
+        if country[i] != country[j]:
+            f *= border
+        out[i, j] = f
+        out[j, i] = f
+
+
+@jit(parallel=True)
+def deterrence_matrix(
+    dist: np.ndarray,
+    country: np.ndarray,
+    lam: float,
+    r: float,
+    border: float,
+    out: np.ndarray,
+) -> None:
+    """Fill ``out`` (n, n) with the deterrence ``f`` of :func:`mobility_flows`, ``f_ii = 1``.
+
+    ``f`` is symmetric, so each pair's exponential is taken once (rows ``p``
+    and ``n - 1 - p`` share a thread, which balances the triangle).
+
+    Parameters
+    ----------
+    dist : ndarray, shape (n, n)
+        Pair distances (km), symmetric.
+    country : ndarray of int, shape (n,)
+        Country code of each metro.
+    lam, r, border : float
+        As in :func:`mobility_flows`.
+    out : ndarray, shape (n, n)
+        Written in full.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.empty((2, 2))
+    >>> deterrence_matrix(np.array([[0.0, 100.0], [100.0, 0.0]]), np.array([0, 1]),
+    ...                   100.0, 0.0, 0.5, out)
+    >>> bool(np.allclose(out, [[1, 0.5 * np.exp(-1)], [0.5 * np.exp(-1), 1]]))
+    True
+    """
+    n = country.size
+    for p in numba.prange((n + 1) // 2):
+        _pair_row(dist, country, p, -1.0 / lam, r, border, out)
+        if n - 1 - p != p:
+            _pair_row(dist, country, n - 1 - p, -1.0 / lam, r, border, out)
+
+
+@jit()
+def deterrence_sums(
+    f: np.ndarray, country: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``f @ w`` and its cross-border part ``sum_{j: c_j != c_i} f_ij w_j``, in one pass.
+
+    One thread on purpose: at a few hundred metros the pass takes about as long as waking a
+    pool would, and a multi-threaded BLAS product of this size slows down many
+    times over on a busy machine.
+
+    Parameters
+    ----------
+    f : ndarray, shape (n, n)
+        The deterrence (:func:`deterrence_matrix`).
+    country : ndarray of int, shape (n,)
+        Country code of each metro.
+    w : ndarray, shape (n,)
+        The vector multiplied.
+
+    Returns
+    -------
+    (ndarray, ndarray), each shape (n,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> total, cross = deterrence_sums(np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([0, 1]),
+    ...                                np.array([2.0, 4.0]))
+    >>> total.tolist(), cross.tolist()
+    ([4.0, 5.0], [2.0, 1.0])
+    """
+    n = country.size
+    total = np.empty(n)
+    cross = np.empty(n)
+    for i in range(n):
+        ci = country[i]
+        s = 0.0
+        sf = 0.0
+        for j in range(n):
+            t = f[i, j] * w[j]
+            s += t
+            sf += t if country[j] != ci else 0.0
+        total[i] = s
+        cross[i] = sf
+    return total, cross

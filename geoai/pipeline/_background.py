@@ -120,6 +120,10 @@ class BackgroundBands:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
+#: The environment variables that size the child's thread pools.
+_THREAD_POOLS = ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _child_env() -> dict[str, str]:
     """Return the environment of the child: this one, able to import this very geoai.
 
@@ -128,8 +132,18 @@ def _child_env() -> dict[str, str]:
     (site-packages, an editable install, ``PYTHONPATH``), nothing is added;
     only a geoai found through the working folder or a script's folder is put
     on the child's ``PYTHONPATH``.
+
+    The child and this process compute at the same time, so each gets half
+    the cores for its thread pools (Numba, BLAS, OpenMP), or fewer if the
+    environment already says so: two full pools on the same cores make every
+    short parallel call wait for threads the other process has descheduled.
     """
     env = dict(os.environ)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    half = max(1, (cores or 1) // 2)
+    for pool in _THREAD_POOLS:
+        given = env.get(pool, "")
+        env[pool] = str(min(int(given), half)) if given.isdigit() and int(given) > 0 else str(half)
     here = str(Path(__file__).resolve().parents[2])  # the folder holding geoai/
     inherited = {str(Path(p).resolve()) for p in sys.path[1:] if p}
     if here not in inherited:

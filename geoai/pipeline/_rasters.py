@@ -133,9 +133,9 @@ def write_rasters(
         ``{preset: (potential_<preset>.tif, market_areas_<preset>.tif)}``; each
         with its ``.qml`` beside it.
     """
-    from geoai import potential
     from geoai.grid import Grid
     from geoai.io import write_raster
+    from geoai.potential import surface_and_dominance
 
     if not cfg.rasters:
         return {}
@@ -145,8 +145,7 @@ def write_rasters(
         step(f"potential {name}")
         final = sim.final
         kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
-        surf = potential.surface(final, cfg.weight, grid, method=cfg.method, **kw)
-        areas = potential.dominance(final, cfg.weight, grid, **kw)
+        surf, areas = surface_and_dominance(final, cfg.weight, grid, method=cfg.method, **kw)
         surf.attrs["assumption"] = "modelled: scenario output, not observed"
         about_potential, about_areas = _describe(cfg, name, sim)
         p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"

@@ -57,6 +57,7 @@ from geoai.potential._surface import (
     dominance,
     from_raster,
     surface,
+    surface_and_dominance,
 )
 
 __all__ = [
@@ -67,4 +68,5 @@ __all__ = [
     "dominance",
     "from_raster",
     "surface",
+    "surface_and_dominance",
 ]

@@ -5,9 +5,12 @@ potential once, each an ``O(n^2)`` pass over the metro pairs, and a
 sensitivity analysis runs the same ``n`` metros a hundred times. For the
 few hundred metros of a scenario, the pairwise distances (``n x n`` floats,
 3.4 MB at ``n = 653``) are computed once per set of coordinates and kept,
-the deterrence matrix of one decay once per decay, and each call is then
-two or three BLAS matrix-vector products instead of distances, exponentials
-and sums recomputed per pair:
+the deterrence matrix of one decay once per decay (each pair's exponential
+once, :func:`geoai.kernels.scenario.deterrence_matrix`), and each call is then
+two passes over that matrix (:func:`geoai.kernels.scenario.deterrence_sums`,
+one thread: a threaded BLAS product of this size slows down many times over
+when the machine is busy) instead of distances, exponentials and sums
+recomputed per pair:
 
 ``F_ij = ((1 - r) exp(-d_ij / lam) + r) * (border if c_i != c_j else 1)``,
 ``F_ii = 1`` (the self term), and with the destination weights ``W``:
@@ -17,8 +20,8 @@ and sums recomputed per pair:
 - ``inflow_j = W_j ((F t)_j - t_j)`` with ``t = O / s`` (``F`` is symmetric).
 
 The values are those of :func:`geoai.kernels.scenario.mobility_flows` to
-rounding (NumPy's ``exp`` and ``arcsin`` against the kernels' own, both
-within a few ulp); above :data:`DENSE_MAX` metros, and whenever the largest
+rounding (NumPy's ``arcsin`` against the kernels' own, within a few ulp, and
+sums in another order); above :data:`DENSE_MAX` metros, and whenever the largest
 destinations are asked for, the engine calls that kernel instead.
 """
 
@@ -32,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geoai.kernels.distance import EARTH_RADIUS_KM
-from geoai.kernels.scenario import MobilityFlows
+from geoai.kernels.scenario import MobilityFlows, deterrence_matrix, deterrence_sums
 
 if TYPE_CHECKING:
     from geoai._typing import FloatArray
@@ -46,17 +49,35 @@ _BUDGET = 256 * 2**20
 
 _LOCK = threading.Lock()  # sweeps run simulations on threads
 _DISTANCES: OrderedDict[str, FloatArray] = OrderedDict()
-_MATRICES: OrderedDict[tuple[object, ...], tuple[FloatArray, FloatArray]] = OrderedDict()
+_MATRICES: OrderedDict[tuple[object, ...], tuple[FloatArray, ...]] = OrderedDict()
+_KEYS: dict[tuple[int, int, bool], tuple[FloatArray, np.ndarray | None, str]] = {}
 
 
 def _key(xyz: FloatArray, geo: bool, country: np.ndarray | None) -> str:  # noqa: FBT001 - mirrors the kernels' positional flag
+    """Return a digest of a world's points (and countries): the same for equal arrays.
+
+    A run passes the same array objects every year, so the digest of the
+    last few objects is remembered (they are kept alive with it, so their
+    ids stay theirs) and hashing the bytes happens once per world.
+    """
+    ident = (id(xyz), id(country), bool(geo))
+    with _LOCK:
+        known = _KEYS.get(ident)
+        if known is not None and known[0] is xyz and known[1] is country:
+            return known[2]
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(np.ascontiguousarray(xyz, dtype=np.float64).tobytes())
     digest.update(str(xyz.shape).encode())
     digest.update(bytes([bool(geo)]))
     if country is not None:
         digest.update(np.ascontiguousarray(country, dtype=np.int64).tobytes())
-    return digest.hexdigest()
+    key = digest.hexdigest()
+    if not xyz.flags.writeable and (country is None or not country.flags.writeable):
+        with _LOCK:  # read-only arrays cannot change behind the digest
+            _KEYS[ident] = (xyz, country, key)
+            while len(_KEYS) > 8:
+                _KEYS.pop(next(iter(_KEYS)))
+    return key
 
 
 def pair_distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag
@@ -105,12 +126,12 @@ def _distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirr
     return made
 
 
-def _held(entry: tuple[FloatArray, FloatArray]) -> int:
+def _held(entry: tuple[FloatArray, ...]) -> int:
     """Bytes of one cached entry, each distinct array counted once."""
     return sum(a.nbytes for a in {id(a): a for a in entry}.values())
 
 
-def _remember(key: tuple[object, ...], made: tuple[FloatArray, FloatArray]) -> None:
+def _remember(key: tuple[object, ...], made: tuple[FloatArray, ...]) -> None:
     for a in made:
         a.setflags(write=False)  # shared by every later call: nobody may change it
     with _LOCK:
@@ -129,27 +150,20 @@ def _deterrence(
     lam: float,
     r: float,
     border: float,
-) -> tuple[FloatArray, FloatArray]:
-    """``F`` (all pairs, ``F_ii = 1``) and its cross-border part, kept per decay."""
+) -> FloatArray:
+    """``F`` (all pairs, ``F_ii = 1``), kept per decay."""
     world = _key(xyz, geo, country)
     key = ("flows", world, float(lam), float(r), float(border))
     with _LOCK:
         known = _MATRICES.get(key)
         if known is not None:
             _MATRICES.move_to_end(key)
-            return known
+            return known[0]
     dist = _distances(xyz, geo)
-    codes = np.asarray(country)
-    same = codes[:, None] == codes[None, :]
-    f = np.exp(dist * (-1.0 / lam))
-    if r != 0.0:
-        f *= 1.0 - r
-        f += r
-    foreign = np.where(same, 0.0, f * border)
-    f = np.where(same, f, foreign)
-    np.fill_diagonal(f, 1.0)
-    made = (f, foreign)
-    _remember(key, made)
+    codes = np.ascontiguousarray(country, dtype=np.int64)
+    made = np.empty((codes.size, codes.size))
+    deterrence_matrix(dist, codes, float(lam), float(r), float(border), made)
+    _remember(key, (made,))
     return made
 
 
@@ -206,15 +220,17 @@ def dense_flows(
     >>> bool(np.isclose(got.abroad[0], 10 * 0.5 * np.exp(-2) / got.denom[0]))
     True
     """
-    f, foreign = _deterrence(xyz, geo, country, lam=lam, r=r, border=border)
-    w = np.asarray(weight, dtype=np.float64)
+    f = _deterrence(xyz, geo, country, lam=lam, r=r, border=border)
+    codes = np.ascontiguousarray(country, dtype=np.int64)
+    w = np.ascontiguousarray(weight, dtype=np.float64)
     o = np.asarray(send, dtype=np.float64)
-    denom = f @ w + w_out
+    n = w.size
+    reach, cross = deterrence_sums(f, codes, w)
+    denom = reach + w_out
     positive = denom > 0.0
     scale = np.divide(o, denom, out=np.zeros_like(o), where=positive)
-    inflow = w * (f @ scale - scale)
+    inflow = w * (deterrence_sums(f, codes, scale)[0] - scale)
     outflow = np.where(positive, o - scale * w, 0.0)
-    n = w.size
     return MobilityFlows(
         outflow,
         inflow,
@@ -222,7 +238,7 @@ def dense_flows(
         denom,
         np.full((n, 0), -1, dtype=np.int64),
         np.zeros((n, 0)),
-        scale * (foreign @ w),
+        scale * cross,
     )
 
 
@@ -259,6 +275,6 @@ def dense_potential(xyz: FloatArray, geo: bool, w: FloatArray, beta: float) -> F
     if known is None:
         p = np.exp(_distances(xyz, geo) * (-float(beta)))
         np.fill_diagonal(p, 1.0)
-        known = (p, p)
+        known = (p,)
         _remember(key, known)
     return np.asarray(known[0] @ np.asarray(w, dtype=np.float64))

@@ -376,6 +376,8 @@ def prepare_world(
     sources = _sources(m, factor, observed, source_c.reindex(ids).to_numpy()[code])
     pts = kernel_points(m)
     notes = _start_notes(m, factor, ai_share, ids=ids, code=code, niip=niip)
+    for fixed in (pts.xyz, code):  # the runs' flows key their kept matrices on these
+        fixed.setflags(write=False)
     return World(
         metros=m,
         xyz=pts.xyz,

@@ -161,6 +161,27 @@ def test_dominance_matches_reference(world_masses, decay, kw, cutoff):
     assert set(ds.centre_id.values[reached]) <= set(pts.index)
 
 
+@pytest.mark.parametrize(("decay", "kw"), [MODELS[0], MODELS[2], MODELS[5]])
+@pytest.mark.parametrize("method", ["auto", "direct", "dask", "fft"])
+def test_surface_and_dominance_are_the_two_functions(world_masses, decay, kw, method):
+    lon, lat, w = world_masses
+    grid = GEO_GRIDS["regional"]
+    pts = _points(lon, lat, w)
+    args = {"decay": decay, "cutoff_km": 1500.0, **kw}
+    if method == "fft":  # refused on a geographic grid, as by surface
+        with pytest.raises(InputError, match="projected grid"):
+            P.surface_and_dominance(pts, "w", grid, method=method, **args)
+        return
+    surf, areas = P.surface_and_dominance(pts, "w", grid, method=method, **args)
+    want_s = P.surface(pts, "w", grid, method=method, **args)
+    want_a = P.dominance(pts, "w", grid, **args)
+    xr.testing.assert_identical(areas, want_a)
+    # one pass or two: the same surface, to the rounding of the Huff pass's sums
+    np.testing.assert_allclose(np.asarray(surf), np.asarray(want_s), rtol=1e-14, atol=0)
+    xr.testing.assert_identical(surf.copy(data=np.asarray(want_s)), want_s.compute())
+    assert surf.rio.nodata != surf.rio.nodata  # NaN nodata, as surface writes it
+
+
 def test_dominance_ties_go_to_lower_position():
     grid = Grid.from_bounds((0, 0, 4, 4), 1.0, crs="EPSG:4326")
     pts = _points([2.0, 2.0], [2.0, 2.0], [5.0, 5.0])

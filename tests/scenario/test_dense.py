@@ -84,7 +84,7 @@ def test_dense_potential_equals_the_kernel(seed, n, scale):
 
 def test_kept_matrices_stay_within_their_budget(monkeypatch):
     monkeypatch.setattr(_dense, "_MATRICES", type(_dense._MATRICES)())
-    monkeypatch.setattr(_dense, "_BUDGET", 3 * 2 * 8 * 30 * 30)  # three pairs of 30 x 30
+    monkeypatch.setattr(_dense, "_BUDGET", 3 * 8 * 30 * 30)  # three 30 x 30 matrices
     xyz, geo, rng = _world(0, 30, geo=True, clustered=False)
     country = rng.integers(0, 2, 30)
     ones = np.ones(30)

@@ -340,6 +340,35 @@ def test_sweep_distributions():
         scenario.sweep("exodus", {"warp": (0, 1)}, n=2, metros=SMALL)
 
 
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    shape=st.tuples(st.integers(1, 12), st.integers(1, 9)),
+    missing=st.floats(0.0, 1.0),
+)
+def test_role_shares_are_each_rows_value_counts(seed, shape, missing):
+    from geoai.scenario.sweep import _role_shares
+
+    rng = np.random.default_rng(seed)
+    names = np.array(["superstar", "hub", "detroit_path", "hinterland", "stable"], dtype=object)
+    values = names[rng.integers(0, names.size, shape)]
+    values[rng.uniform(size=shape) < missing] = None
+    roles = pd.DataFrame(values, index=pd.Index(rng.permutation(shape[0]) + 100))
+    want = roles.apply(lambda row: row.value_counts(normalize=True), axis=1).fillna(0.0)
+    got = _role_shares(roles)
+    assert list(got.columns) == sorted(got.columns)  # the reference orders them as it meets them
+    if want.shape[1] == 0:  # every role missing: no columns either way
+        assert got.shape == (shape[0], 0)
+        return
+    pd.testing.assert_frame_equal(
+        got,
+        want.astype(float),
+        rtol=1e-15,
+        check_names=False,
+        check_like=True,
+        check_column_type=False,
+    )
+
+
 # ------------------------------------------------------------- parameters
 def test_parameters_are_documented_and_validated(tmp_path):
     table = ScenarioParams().describe()
