@@ -59,6 +59,7 @@ from geoai.kernels.interaction import distance_matrix
 from geoai.potential._surface import potential_at
 from geoai.roles._classify_ai import (
     Bars,
+    Words,
     hub,
     indicators,
     observed_growth,
@@ -78,7 +79,7 @@ from geoai.roles._classify_thresholds import ROLES, RoleThresholds
 from geoai.roles._classify_verdicts import Verdicts, pct, times
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable
+    from collections.abc import Callable, Hashable
 
     import geopandas as gpd
     import xarray as xr
@@ -209,31 +210,36 @@ def classify(
     bars = Bars.of(out["ai_share"].to_numpy(), out["ai_lq"].to_numpy(), t)
 
     verdicts = Verdicts(len(out))
-    out["superstar_candidate"] = superstar(out, verdicts, bars, ind, t)
+    words = Words(out, ind)
+    out["superstar_candidate"] = superstar(out, verdicts, bars, words, t)
     history = None
     if inp.kind == "observed":
         panel, as_of = inp.history()
         history = observed_history(panel, out, as_of, t)
         traj = history
-        hub(out, verdicts, bars, ind, t, growth=observed_growth(history, t))
+        hub(out, verdicts, bars, words, t, growth=observed_growth(history, t))
         observed_detroit(history, verdicts)
     else:
         if inp.kind == "simulated":
             panel, _ = inp.history()
             traj = trajectory(panel, out.index, t)
-            hub(out, verdicts, bars, ind, t, growth=simulated_growth(traj, t))
+            hub(out, verdicts, bars, words, t, growth=simulated_growth(traj, t))
         else:
             traj = snapshot_trajectory(out)
-            hub(out, verdicts, bars, ind, t, growth=None)
+            hub(out, verdicts, bars, words, t, growth=None)
         simulated_detroit(out, traj, verdicts, t)
     for col in ("jobs_change", "population_change", "net_talent", "n_years"):
         out[col] = traj[col].to_numpy() if col in traj.columns else np.nan
     if history is not None:
         for col in (*_DECLINE_COLUMNS, *drag_columns(history)):
             out[col] = history[col].to_numpy()
-    _hinterland(out, inp, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull, jobs=jobs)
-    for i in np.flatnonzero(verdicts.open()).tolist():
-        verdicts.give(i, "stable", 1.0 - verdicts.near[i], *verdicts.why_not[i])
+    _hinterland(
+        out, inp, verdicts, t, flows_in=flows, ai=ai, ai_pull=ai_pull, jobs=jobs, words=words
+    )
+    rest = np.flatnonzero(verdicts.open())
+    verdicts.give_all(
+        rest, "stable", 1.0 - verdicts.near[rest], [verdicts.why_not[i] for i in rest]
+    )
 
     out["role"] = pd.Categorical(verdicts.role, categories=list(ROLES))
     out["role_score"] = verdicts.score
@@ -330,10 +336,6 @@ def _huff(
     return np.where(top > 0, centres[best], -1), np.minimum(prob, 1.0)
 
 
-def _name(out: pd.DataFrame, metro: Hashable) -> str:
-    return str(out.loc[metro, "name"]) if "name" in out.columns else str(metro)
-
-
 def _hinterland(
     out: pd.DataFrame,
     inp: Inputs,
@@ -344,6 +346,7 @@ def _hinterland(
     ai: FloatArray,
     ai_pull: FloatArray,
     jobs: FloatArray,
+    words: Words,
 ) -> None:
     """Nystuen–Dacey dominant flow to a centre, or a Huff market area with a weak own potential."""
     centres = np.flatnonzero(np.isin(verdicts.role, ("superstar", "hub")))
@@ -353,74 +356,100 @@ def _hinterland(
     ids = out.index.to_numpy()
     out["huff_centre"] = np.where(huff_pos >= 0, ids[np.maximum(huff_pos, 0)], None)
     out["huff_probability"] = huff_p
-    role_of = pd.Series(verdicts.role, index=out.index)
+    role_of = dict(zip(ids, verdicts.role.tolist(), strict=True))
     pot = out["potential"].to_numpy()
     flow = largest["largest_flow"].to_numpy(dtype=np.float64)
     larger = (largest["dominant_id"] == largest["largest_to"]).to_numpy(dtype=bool)
-    for i in np.flatnonzero(verdicts.open()).tolist():
-        to = out["largest_talent_to"].iloc[i]
-        to_role = role_of.get(to, "") if to is not None else ""
-        centre_to = to_role in ("superstar", "hub") and larger[i]  # Nystuen-Dacey: larger only
-        j = huff_pos[i]
-        ratio = pot[i] / pot[j] if j >= 0 and pot[j] > 0 else np.inf
-        if centre_to:
-            verdicts.give(  # the flow rule, firmer inside a market area
-                i,
-                "hinterland",
-                0.5 + 0.5 * huff_p[i],
-                f"largest talent outflow ({flow[i]:,.0f} people) goes to {_name(out, to)} "
-                f"({to_role})",
+
+    idx = np.flatnonzero(verdicts.open())
+    dest = out["largest_talent_to"].to_numpy()[idx]
+    to_role = np.array([role_of.get(to, "") if to is not None else "" for to in dest], dtype=object)
+    # Nystuen–Dacey: the largest outflow goes to a centre, and a larger one
+    by_flow = np.isin(to_role, ("superstar", "hub")) & larger[idx]
+    # Huff: in a centre's market area, with a weak potential of its own
+    j = huff_pos[idx]
+    pot_j = pot[np.maximum(j, 0)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((j >= 0) & (pot_j > 0), pot[idx] / np.where(pot_j > 0, pot_j, 1.0), np.inf)
+    p = huff_p[idx]
+    in_area = (j != -1) & (j != idx) & (p >= t.hinterland_min_probability)
+    by_area = in_area & (ratio <= t.hinterland_max_potential_ratio)
+    flow_score = np.where(by_flow, np.clip(0.5 + 0.5 * p, 0.0, 1.0), 0.0)  # firmer in an area
+    area_score = np.zeros_like(p)
+    area_score[by_area] = p[by_area] * (1.0 - ratio[by_area])  # ratio is finite there
+    score = np.where(by_area, np.maximum(flow_score, area_score), flow_score)
+
+    def name_of(metro: Hashable) -> str:
+        return _name(out, metro, words)
+
+    hit = by_flow | by_area
+    rows = []
+    for k in np.flatnonzero(hit).tolist():
+        i, row = int(idx[k]), []
+        if by_flow[k]:
+            row.append(
+                f"largest talent outflow ({flow[i]:,.0f} people) goes to {name_of(dest[k])} "
+                f"({to_role[k]})"
             )
-        in_area = j not in (-1, i) and huff_p[i] >= t.hinterland_min_probability
-        if in_area and ratio <= t.hinterland_max_potential_ratio:
-            verdicts.give(
-                i,
-                "hinterland",
-                max(verdicts.score[i], huff_p[i] * (1.0 - ratio)),
-                f"in the market area of {_name(out, ids[j])} (Huff p = {huff_p[i]:.2f}), own "
-                f"potential {pct(ratio)} of its",
+        if by_area[k]:
+            row.append(
+                f"in the market area of {words.name(int(j[k]))} (Huff p = {p[k]:.2f}), own "
+                f"potential {pct(ratio[k])} of its"
             )
-        if verdicts.role[i] == "hinterland":
-            continue
-        why = _not_hinterland(
-            out, i, to=to, to_role=to_role, flow=flow[i], j=j, huff_p=huff_p, ratio=ratio, t=t
+        rows.append(row)
+    verdicts.give_all(idx[hit], "hinterland", score[hit], rows)
+    miss = np.flatnonzero(~hit)
+    texts = [
+        _not_hinterland(
+            int(idx[k]),
+            head=_flow_head(dest[k], to_role[k], flow[idx[k]], name_of),
+            j=int(j[k]),
+            huff_p=float(p[k]),
+            ratio=float(ratio[k]),
+            centre=words.name(int(j[k])) if j[k] >= 0 else "",
+            t=t,
         )
-        verdicts.miss(i, huff_p[i], why)
+        for k in miss.tolist()
+    ]
+    verdicts.miss_all(idx[miss], p[miss], texts)
+
+
+def _name(out: pd.DataFrame, metro: Hashable, words: Words) -> str:
+    """Name of the metro with id ``metro`` (its id where the table has no names)."""
+    if words.names is None:
+        return str(metro)
+    pos = words.position.get(metro)
+    return words.names[pos] if pos is not None else str(out.loc[metro, "name"])
+
+
+def _flow_head(
+    to: Hashable | None, to_role: str, flow: float, name_of: Callable[[Hashable], str]
+) -> str:
+    """Where the largest talent outflow of a metro goes (not a hinterland's), with the numbers."""
+    if to is None:
+        return "no talent outflow"
+    what = "not a superstar or hub"
+    if to_role in ("superstar", "hub"):
+        what = f"a {to_role}, but not larger: no Nystuen–Dacey dominance"
+    return f"largest talent outflow ({flow:,.0f} people) goes to {name_of(to)} ({what})"
 
 
 def _not_hinterland(
-    out: pd.DataFrame,
-    i: int,
-    *,
-    to: Hashable | None,
-    to_role: str,
-    flow: float,
-    j: int,
-    huff_p: FloatArray,
-    ratio: float,
-    t: RoleThresholds,
+    i: int, *, head: str, j: int, huff_p: float, ratio: float, centre: str, t: RoleThresholds
 ) -> str:
     """Why metro position ``i`` is no hinterland, with the numbers."""
-    if to is None:
-        head = "no talent outflow"
-    else:
-        what = "not a superstar or hub"
-        if to_role in ("superstar", "hub"):
-            what = f"a {to_role}, but not larger: no Nystuen–Dacey dominance"
-        head = f"largest talent outflow ({flow:,.0f} people) goes to {_name(out, to)} ({what})"
     if j == -1:
         return f"{head}; no superstar or hub to depend on (0 centres)"
     if j == i:
         return f"{head}; a centre of its own market area"
-    centre = _name(out, out.index[j])
-    if huff_p[i] < 0.005:
+    if huff_p < 0.005:
         return f"{head}; outside every centre's market area (Huff p < 0.005)"
-    if huff_p[i] < t.hinterland_min_probability:
+    if huff_p < t.hinterland_min_probability:
         return (
-            f"{head}; Huff p = {huff_p[i]:.2f} of {centre}'s market area (needs ≥ "
+            f"{head}; Huff p = {huff_p:.2f} of {centre}'s market area (needs ≥ "
             f"{t.hinterland_min_probability:.2f})"
         )
     return (
-        f"{head}; in {centre}'s market area (Huff p = {huff_p[i]:.2f}) but its own potential is "
+        f"{head}; in {centre}'s market area (Huff p = {huff_p:.2f}) but its own potential is "
         f"{times(ratio)} the centre's (needs ≤ {times(t.hinterland_max_potential_ratio)})"
     )

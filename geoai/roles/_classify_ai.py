@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Bars",
     "Growth",
-    "gi_reason",
+    "Words",
     "hub",
     "indicators",
     "observed_growth",
@@ -162,26 +162,54 @@ def _rank(x: FloatArray) -> IntArray:
     return np.asarray(pd.Series(-x).rank(method="min").to_numpy().astype(np.int64))
 
 
-def gi_reason(out: pd.DataFrame, i: int, fdr: float) -> str:
-    """Word the Gi* reason of metro position ``i`` (supporting, never a gate)."""
-    z, p = float(out["gi_z"].iloc[i]), float(out["gi_p"].iloc[i])
-    label = out["gi_label"].iloc[i]
-    where = f"in a Gi* {label} spot" if label in ("hot", "cold") else "no significant Gi* spot"
-    return f"{where} of the raw values at FDR {100 * fdr:g} % (z = {z:.1f}, p = {p:.2g})"
+class Words:
+    """The words of every metro's scale, intensity and Gi*, formatted once per classification.
 
+    Parameters
+    ----------
+    out : pandas.DataFrame
+        The metros with the columns of :func:`indicators` (``n`` rows).
+    ind : Indicator
+        The AI indicator and how reasons word it.
+    """
 
-def _scale_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
-    text = ind.share_text(i, int(out["ai_rank"].iloc[i]), extra)
-    return f"{pct(out['ai_share'].iloc[i])} {text}"
+    def __init__(self, out: pd.DataFrame, ind: Indicator) -> None:
+        self.ind = ind
+        self.share = [pct(x) for x in out["ai_share"].tolist()]
+        self.rank = [int(r) for r in out["ai_rank"].tolist()]
+        self.lq = [times(x) for x in out["ai_lq"].tolist()]
+        self.lq_rank = out["ai_lq_rank"].tolist()
+        self.gi_z = [float(z) for z in out["gi_z"].tolist()]
+        self.gi_p = [float(p) for p in out["gi_p"].tolist()]
+        self.gi_label = out["gi_label"].to_numpy().tolist()
+        # to_numpy keeps each value as a row lookup gives it (a missing name stays NaN / NA)
+        names = out["name"].to_numpy() if "name" in out.columns else None
+        self.names = None if names is None else [str(x) for x in names]
+        self.ids = out.index
+        self.position = {metro: k for k, metro in enumerate(out.index.to_numpy())}
 
+    def name(self, i: int) -> str:
+        """Return the name of metro position ``i`` (its id where the table has no names)."""
+        return self.names[i] if self.names is not None else str(self.ids[i])
 
-def _lq_text(out: pd.DataFrame, ind: Indicator, i: int, extra: str = "") -> str:
-    inside = f"rank {out['ai_lq_rank'].iloc[i]}" + (f"; {extra}" if extra else "")
-    return f"{times(out['ai_lq'].iloc[i])} {ind.intensity} ({inside})"
+    def scale(self, i: int, extra: str = "") -> str:
+        """'4.7 % of US AI talent (observed, rank 3; <extra>)' for metro position ``i``."""
+        return f"{self.share[i]} {self.ind.share_text(i, self.rank[i], extra)}"
+
+    def intensity(self, i: int, extra: str = "") -> str:
+        """'3.2× the national intensity (rank 5; <extra>)' for metro position ``i``."""
+        inside = f"rank {self.lq_rank[i]}" + (f"; {extra}" if extra else "")
+        return f"{self.lq[i]} {self.ind.intensity} ({inside})"
+
+    def gi(self, i: int, fdr: float) -> str:
+        """Word the Gi* reason of metro position ``i`` (supporting, never a gate)."""
+        z, p, label = self.gi_z[i], self.gi_p[i], self.gi_label[i]
+        where = f"in a Gi* {label} spot" if label in ("hot", "cold") else "no significant Gi* spot"
+        return f"{where} of the raw values at FDR {100 * fdr:g} % (z = {z:.1f}, p = {p:.2g})"
 
 
 def superstar(
-    out: pd.DataFrame, verdicts: Verdicts, bars: Bars, ind: Indicator, t: RoleThresholds
+    out: pd.DataFrame, verdicts: Verdicts, bars: Bars, words: Words, t: RoleThresholds
 ) -> BoolArray:
     """Give the superstars their role; return the candidates (both top quantiles), shape (n,)."""
     share, lq, score = (out[c].to_numpy() for c in ("ai_share", "ai_lq", "ai_score"))
@@ -196,7 +224,7 @@ def superstar(
         if score[i] > 0 and score[i] >= t.superstar_gap * after:
             m = j + 1
     best = score[order[m]] if m < n else 0.0
-    best_name = _name(out, order[m]) if m < n else "none"
+    best_name = words.name(order[m]) if m < n else "none"
     q_s, q_i = _top(t.superstar_scale_q), _top(t.superstar_intensity_q)
     for i in order[:m].tolist():
         gap = score[i] / best if best > 0 else np.inf
@@ -211,11 +239,11 @@ def superstar(
             i,
             "superstar",
             float(evidence),
-            _scale_text(out, ind, i, f"{q_s}: ≥ {pct(bars.star_scale)}"),
-            _lq_text(out, ind, i, f"{q_i}: ≥ {times(bars.star_lq)}"),
+            words.scale(i, f"{q_s}: ≥ {pct(bars.star_scale)}"),
+            words.intensity(i, f"{q_i}: ≥ {times(bars.star_lq)}"),
             f"scale × intensity {score[i]:.3g}, {times(gap)} the best metro outside the leading "
             f"group ({best_name}, {best:.3g}; needs ≥ {times(t.superstar_gap)})",
-            gi_reason(out, i, t.fdr),
+            words.gi(i, t.fdr),
         )
     lead = order[0]
     for i in np.flatnonzero(gate & verdicts.open()).tolist():
@@ -223,7 +251,7 @@ def superstar(
         if not gate[order[:rank]].all():
             ahead = next(j for j in order[:rank] if not gate[j])
             why = (
-                f"in the {q_s} on scale and on intensity, but {_name(out, ahead)} (outside them) "
+                f"in the {q_s} on scale and on intensity, but {words.name(ahead)} (outside them) "
                 f"scores higher ({score[ahead]:.3g} against {score[i]:.3g}): not in the "
                 f"leading group"
             )
@@ -232,23 +260,17 @@ def superstar(
             why = (
                 f"in the {q_s} on scale and on intensity, but no clear gap: scale × intensity "
                 f"{score[i]:.3g}, {times(score[i] / nxt if nxt > 0 else np.inf)} the next metro "
-                f"(needs ≥ {times(t.superstar_gap)}, and {_name(out, lead)} leads)"
+                f"(needs ≥ {times(t.superstar_gap)}, and {words.name(lead)} leads)"
             )
         verdicts.miss(i, 0.0, why)
     return np.asarray(gate)
-
-
-def _name(out: pd.DataFrame, i: int) -> str:
-    if "name" in out.columns:
-        return str(out["name"].iloc[i])
-    return str(out.index[i])
 
 
 def hub(
     out: pd.DataFrame,
     verdicts: Verdicts,
     bars: Bars,
-    ind: Indicator,
+    words: Words,
     t: RoleThresholds,
     *,
     growth: Growth | None,
@@ -268,56 +290,55 @@ def hub(
         np.minimum(strength(lq, bars.hub_lq), strength(share, bars.solid_scale)),
     )
     ev = np.where(positive, ev, 0.0)
+    grows = np.ones(share.size, dtype=bool) if growth is None else growth.grows
+    score = ev if growth is None else np.minimum(ev, growth.strength)
+    open_ = verdicts.open()
+    meets = open_ & (by_scale | by_lq)
     q = _top(t.hub_q)
     strong_scale = f"{q}: ≥ {pct(bars.hub_scale)}"
     strong_lq = f"{q}: ≥ {times(bars.hub_lq)}"
     solid_scale = f"needs ≥ {pct(bars.solid_scale)}, the {_quantile_name(t.hub_solid_q)}"
     solid_lq = f"needs ≥ {times(bars.solid_lq)}"
-    for i in np.flatnonzero(verdicts.open()).tolist():
-        scale, inten = _scale_text(out, ind, i), _lq_text(out, ind, i)
-        if by_scale[i] or by_lq[i]:
-            if by_scale[i]:
-                first, second = (
-                    _scale_text(out, ind, i, strong_scale),
-                    _lq_text(out, ind, i, solid_lq),
-                )
-                bar = f"{first} and {second}"
-            else:
-                first, second = (
-                    _lq_text(out, ind, i, strong_lq),
-                    _scale_text(out, ind, i, solid_scale),
-                )
-                bar = f"{first} and {second}"
-            if growth is not None and not growth.grows[i]:
-                verdicts.miss(
-                    i, min(ev[i], growth.strength[i]), f"meets the hub bar but {growth.words[i]}"
-                )
-                continue
-            reasons = [bar, *verdicts.why_not[i], gi_reason(out, i, t.fdr)]
-            if growth is not None:
-                reasons.append(growth.words[i])
-            verdicts.why_not[i].clear()
-            score = ev[i] if growth is None else min(ev[i], growth.strength[i])
-            verdicts.give(i, "hub", score, *reasons)
-        elif share[i] >= bars.hub_scale and positive[i]:
-            verdicts.miss(
-                i,
-                ev[i],
-                f"{_scale_text(out, ind, i, q)} but {inten}: below the hub bar ({solid_lq})",
+    bars_ = f"(hub bars ≥ {pct(bars.hub_scale)} or ≥ {times(bars.hub_lq)})"
+
+    def bar(i: int) -> str:
+        if by_scale[i]:
+            return f"{words.scale(i, strong_scale)} and {words.intensity(i, solid_lq)}"
+        return f"{words.intensity(i, strong_lq)} and {words.scale(i, solid_scale)}"
+
+    # meets the bar but does not grow: no hub, and the words say why
+    if growth is not None:
+        stalled = np.flatnonzero(meets & ~grows)
+        verdicts.miss_all(
+            stalled,
+            score[stalled],
+            [f"meets the hub bar but {growth.words[i]}" for i in stalled.tolist()],
+        )
+    # the hubs: the bar, why the earlier rules did not fire, Gi*, and the growth
+    hubs = np.flatnonzero(meets & grows)
+    rows = []
+    for i in hubs.tolist():
+        row = [bar(i), *verdicts.why_not[i], words.gi(i, t.fdr)]
+        if growth is not None:
+            row.append(growth.words[i])
+        verdicts.why_not[i].clear()
+        rows.append(row)
+    verdicts.give_all(hubs, "hub", score[hubs], rows)
+    # the others: which bar each one misses, with the numbers
+    rest = np.flatnonzero(open_ & ~(by_scale | by_lq))
+    texts = []
+    for i in rest.tolist():
+        if share[i] >= bars.hub_scale and positive[i]:
+            texts.append(
+                f"{words.scale(i, q)} but {words.intensity(i)}: below the hub bar ({solid_lq})"
             )
         elif lq[i] >= bars.hub_lq and positive[i]:
-            verdicts.miss(
-                i,
-                ev[i],
-                f"{_lq_text(out, ind, i, q)} but {scale}: below the hub bar ({solid_scale})",
+            texts.append(
+                f"{words.intensity(i, q)} but {words.scale(i)}: below the hub bar ({solid_scale})"
             )
         else:
-            verdicts.miss(
-                i,
-                ev[i],
-                f"{scale} and {inten}: neither in the {q} (hub bars ≥ {pct(bars.hub_scale)} "
-                f"or ≥ {times(bars.hub_lq)})",
-            )
+            texts.append(f"{words.scale(i)} and {words.intensity(i)}: neither in the {q} {bars_}")
+    verdicts.miss_all(rest, ev[rest], texts)
 
 
 def _quantile_name(q: float) -> str:
@@ -335,19 +356,25 @@ def simulated_growth(traj: pd.DataFrame, t: RoleThresholds) -> Growth:
         slow = np.isfinite(ai) & (ai < t.hub_min_growth)
     grows = ~shrinking & ~slow
     ev = np.where(shrinking, 0.0, np.where(np.isfinite(ai), strength(ai, t.hub_min_growth), 1.0))
+    known = np.isfinite(ai).tolist()
+    needs = f"below the hub growth (needs ≥ {signed_pct(t.hub_min_growth)})"
     texts = []
-    for i in range(ai.size):
-        span = f"over {years[i]:.0f} years"
-        change = f"jobs {signed_pct(jobs[i])} and population {signed_pct(pop[i])} {span}"
-        ai_text = f"AI jobs {signed_pct(ai[i])}" if np.isfinite(ai[i]) else "AI jobs"
+    values = zip(ai.tolist(), jobs.tolist(), pop.tolist(), years.tolist(), strict=True)
+    for i, (a, j, p, y) in enumerate(values):
+        span = f"over {y:.0f} years"
         if shrinking[i]:
-            texts.append(f"{change}: a shrinking metro is never a hub")
-        elif slow[i]:
             texts.append(
-                f"{ai_text} {span}: below the hub growth (needs ≥ {signed_pct(t.hub_min_growth)})"
+                f"jobs {signed_pct(j)} and population {signed_pct(p)} {span}: a "
+                "shrinking metro is never a hub"
             )
+            continue
+        ai_text = f"AI jobs {signed_pct(a)}" if known[i] else "AI jobs"
+        if slow[i]:
+            texts.append(f"{ai_text} {span}: {needs}")
         else:
-            texts.append(f"{ai_text}, {change}: growing")
+            texts.append(
+                f"{ai_text}, jobs {signed_pct(j)} and population {signed_pct(p)} {span}: growing"
+            )
     return Growth(grows, texts, ev)
 
 

@@ -21,6 +21,7 @@ and the latest one as an extra reason; the verdict stays the backtested one.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -32,6 +33,7 @@ from geoai.roles._classify_inputs import total_jobs
 from geoai.roles._classify_verdicts import Verdicts, pct, signed_pct, strength
 
 if TYPE_CHECKING:
+    from geoai._typing import FloatArray, IntArray
     from geoai.roles._classify_thresholds import RoleThresholds
 
 __all__ = [
@@ -45,6 +47,14 @@ __all__ = [
 
 
 # ------------------------------------------------------------ simulated
+def _wide(rows: IntArray, cols: IntArray, values: pd.Series, shape: tuple[int, int]) -> FloatArray:
+    """Metro × year table of ``values`` (NaN where a metro lacks a year), shape ``shape``."""
+    wide = np.full(shape, np.nan)
+    keep = rows >= 0  # metros of the panel that are not classified drop out
+    wide[rows[keep], cols[keep]] = values.to_numpy(dtype=np.float64, na_value=np.nan)[keep]
+    return wide
+
+
 def trajectory(panel: pd.DataFrame, index: pd.Index, t: RoleThresholds) -> pd.DataFrame:
     """Per metro over the last ``decline_years``: job and population change, years falling.
 
@@ -57,26 +67,30 @@ def trajectory(panel: pd.DataFrame, index: pd.Index, t: RoleThresholds) -> pd.Da
         ``ai_growth`` (share) over the whole panel, ``net_talent`` (people,
         summed over the window) and ``n_years``.
     """
+    year = panel["year"].to_numpy()
     years = np.sort(panel["year"].unique())
     window = years if t.decline_years is None else years[-(t.decline_years + 1) :]
-    part = panel[panel["year"].isin(window)].copy()
-    part["_jobs"] = total_jobs(part)
-    wide_jobs = part.pivot(index="metro_id", columns="year", values="_jobs").reindex(index)
-    wide_pop = part.pivot(index="metro_id", columns="year", values="population").reindex(index)
-    first, last = wide_jobs.columns[0], wide_jobs.columns[-1]
+    rows = index.get_indexer(panel["metro_id"])  # position of each row's metro, -1 if none
+    cols = np.searchsorted(years, year)  # position of each row's year
+    shape = (len(index), len(years))
+    jobs = _wide(rows, cols, total_jobs(panel), shape)[:, -len(window) :]
+    pop = _wide(rows, cols, panel["population"], shape)[:, -len(window) :]
     out = pd.DataFrame(index=index)
-    out["jobs_change"] = wide_jobs[last] / wide_jobs[first] - 1.0
-    out["population_change"] = wide_pop[last] / wide_pop[first] - 1.0
-    steps = max(len(wide_jobs.columns) - 1, 1)
-    out["falling_share"] = (wide_jobs.diff(axis=1).iloc[:, 1:] < 0).sum(axis=1) / steps
+    out["jobs_change"] = jobs[:, -1] / jobs[:, 0] - 1.0
+    out["population_change"] = pop[:, -1] / pop[:, 0] - 1.0
+    steps = max(len(window) - 1, 1)
+    out["falling_share"] = (np.diff(jobs, axis=1) < 0).sum(axis=1) / steps
     if "ai_jobs" in panel.columns:
-        ai = panel.pivot(index="metro_id", columns="year", values="ai_jobs").reindex(index)
-        out["ai_gain"] = ai[years[-1]] - ai[years[0]]
-        out["ai_growth"] = out["ai_gain"] / ai[years[0]].where(ai[years[0]] > 0)
-        out["ai_growth"] = out["ai_growth"].fillna(np.inf).where(out["ai_gain"] > 0, 0.0)
+        ai = _wide(rows, cols, panel["ai_jobs"], shape)
+        gain = ai[:, -1] - ai[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = gain / np.where(ai[:, 0] > 0, ai[:, 0], np.nan)
+        out["ai_gain"] = gain
+        out["ai_growth"] = np.where(gain > 0, np.where(np.isnan(growth), np.inf, growth), 0.0)
     else:
         out["ai_gain"] = np.nan
         out["ai_growth"] = np.nan
+    part = panel[panel["year"].isin(window)] if len(window) < len(years) else panel
     if "net_talent" in panel.columns:
         out["net_talent"] = part.groupby("metro_id")["net_talent"].sum().reindex(index)
     elif {"talent_in", "talent_out"} <= set(panel.columns):
@@ -101,7 +115,7 @@ def snapshot_trajectory(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def _span(years: float) -> str:
-    return f"{years:.0f} years" if np.isfinite(years) else "the period given"
+    return f"{years:.0f} years" if math.isfinite(years) else "the period given"
 
 
 def simulated_detroit(
@@ -112,6 +126,7 @@ def simulated_detroit(
     pop = traj["population_change"].to_numpy(dtype=np.float64)
     falling = traj["falling_share"].to_numpy(dtype=np.float64)
     net = traj["net_talent"].to_numpy(dtype=np.float64)
+    years = traj["n_years"].to_numpy(dtype=np.float64)
     fracture = (
         pd.to_numeric(out["fracture"], errors="coerce").to_numpy(dtype=np.float64)
         if "fracture" in out.columns
@@ -130,27 +145,41 @@ def simulated_detroit(
         strength(-np.nan_to_num(pop), t.decline_population),
     )
     needs = f"needs both: jobs ≤ −{pct(t.decline_jobs)}, population ≤ −{pct(t.decline_population)}"
-    for i in np.flatnonzero(verdicts.open()).tolist():
-        span = _span(traj["n_years"].iloc[i])
-        if not np.isfinite(jobs[i]) or not np.isfinite(pop[i]):
-            verdicts.miss(
-                i, 0.0, "no history of jobs and population: no Detroit-path test (pass a panel)"
+    idx = np.flatnonzero(verdicts.open())
+    known = np.isfinite(jobs[idx]) & np.isfinite(pop[idx])
+    unknown = idx[~known]
+    verdicts.miss_all(
+        unknown,
+        0.0,
+        ["no history of jobs and population: no Detroit-path test (pass a panel)"] * unknown.size,
+    )
+    idx = idx[known]
+    fires = jobs_fall & pop_fall & (falling > 0.5) & (outflow | broke)
+
+    def change(i: int) -> str:
+        return (
+            f"jobs {signed_pct(jobs[i])} and population {signed_pct(pop[i])} over {_span(years[i])}"
+        )
+
+    paths = idx[fires[idx]]
+    severity = 0.5 * np.fmin(1.0, -jobs[paths] / (2 * t.decline_jobs))  # fmin: a 0 / 0 bar is 1
+    severity += 0.5 * np.fmin(1.0, -pop[paths] / (2 * t.decline_population))
+    rows = []
+    for i in paths.tolist():
+        row = [f"{change(i)}, falling in {100 * falling[i]:.0f} % of the years"]
+        if outflow[i]:
+            row.append(f"net talent outflow of {-net[i]:,.0f} (its own)")
+        if broke[i]:
+            row.append(
+                f"the country's fiscal buffer is exceeded (national: fracture "
+                f"{fracture[i]:.2f} across {country[i]})"
             )
-            continue
-        change = f"jobs {signed_pct(jobs[i])} and population {signed_pct(pop[i])} over {span}"
-        if jobs_fall[i] and pop_fall[i] and falling[i] > 0.5 and (outflow[i] or broke[i]):
-            severity = 0.5 * min(1.0, -jobs[i] / (2 * t.decline_jobs))
-            severity += 0.5 * min(1.0, -pop[i] / (2 * t.decline_population))
-            reasons = [f"{change}, falling in {100 * falling[i]:.0f} % of the years"]
-            if outflow[i]:
-                reasons.append(f"net talent outflow of {-net[i]:,.0f} (its own)")
-            if broke[i]:
-                reasons.append(
-                    f"the country's fiscal buffer is exceeded (national: fracture "
-                    f"{fracture[i]:.2f} across {country[i]})"
-                )
-            verdicts.give(i, "detroit_path", severity, *reasons)
-            continue
+        rows.append(row)
+    verdicts.give_all(paths, "detroit_path", severity, rows)
+    rest = idx[~fires[idx]]
+    texts = []
+    for i in rest.tolist():
+        span = _span(years[i])
         if jobs_fall[i] and not pop_fall[i]:
             why = (
                 f"jobs {signed_pct(jobs[i])} over {span} but population {signed_pct(pop[i])}: "
@@ -162,18 +191,19 @@ def simulated_detroit(
                 f"not a sustained decline ({needs})"
             )
         elif not jobs_fall[i]:
-            why = f"{change}: no decline ({needs})"
+            why = f"{change(i)}: no decline ({needs})"
         elif falling[i] <= 0.5:
             why = (
-                f"{change}, but jobs fell in only {100 * falling[i]:.0f} % of the years: not "
+                f"{change(i)}, but jobs fell in only {100 * falling[i]:.0f} % of the years: not "
                 "sustained (needs most years)"
             )
         else:
             why = (
-                f"{change}, but no net talent outflow and no fiscal fracture: not a Detroit "
+                f"{change(i)}, but no net talent outflow and no fiscal fracture: not a Detroit "
                 "path (needs one)"
             )
-        verdicts.miss(i, evidence[i], why)
+        texts.append(why)
+    verdicts.miss_all(rest, evidence[rest], texts)
 
 
 # ------------------------------------------------------------- observed
@@ -292,13 +322,14 @@ def observed_detroit(history: pd.DataFrame, verdicts: Verdicts) -> None:
     score = history["detroit_score"].to_numpy(dtype=np.float64)
     text = history["reasons"].astype(str).to_numpy()
     drag = history["markov_reason"].fillna("").astype(str).to_numpy()
-    for i in np.flatnonzero(verdicts.open()).tolist():
-        if flag[i]:
-            verdicts.give(i, "detroit_path", score[i], text[i], drag[i])
-        else:
-            verdicts.miss(i, score[i], text[i])
-            if drag[i]:
-                verdicts.miss(i, 0.0, drag[i])
+    idx = np.flatnonzero(verdicts.open())
+    paths, rest = idx[flag[idx]], idx[~flag[idx]]
+    verdicts.give_all(
+        paths, "detroit_path", score[paths], zip(text[paths], drag[paths], strict=True)
+    )
+    verdicts.miss_all(rest, score[rest], text[rest].tolist())
+    dragged = rest[drag[rest] != ""]
+    verdicts.miss_all(dragged, 0.0, drag[dragged].tolist())
 
 
 def drag_columns(history: pd.DataFrame) -> list[str]:

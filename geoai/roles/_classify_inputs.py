@@ -221,9 +221,11 @@ def _geo(snap: pd.DataFrame, metros: gpd.GeoDataFrame | None, year: int = 2025) 
             f"{len(missing)} metro id(s) of the table are not in metros, e.g. "
             f"{list(missing[:5])}; pass the matching metros."
         )
-    extra = [c for c in geo.columns if c not in snap.columns and c != geo.geometry.name]
+    points = geo.geometry  # one lookup: each one costs geopandas a search of the columns
+    have = set(snap.columns)
+    extra = [c for c in geo.columns if c not in have and c != points.name]
     joined = snap.join(geo[extra]) if extra else snap
-    return gpd.GeoDataFrame(joined, geometry=geo.geometry.reindex(snap.index).values, crs=geo.crs)
+    return gpd.GeoDataFrame(joined, geometry=points.reindex(snap.index).values, crs=geo.crs)
 
 
 def ai_indicator(snap: pd.DataFrame, kind: str) -> tuple[FloatArray, FloatArray, Indicator]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from numpy.typing import ArrayLike
 
-    from geoai._typing import BoolArray, FloatArray
+    from geoai._typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["Verdicts", "pct", "signed_pct", "strength", "times"]
 
@@ -62,6 +65,34 @@ class Verdicts:
         if text:
             self.why_not[i].append(text)
 
+    def give_all(
+        self, idx: IntArray, role: str, score: ArrayLike, reasons: Iterable[Iterable[str]]
+    ) -> None:
+        """Apply :meth:`give` to the metros at positions ``idx`` (shape (m,)) at once.
+
+        ``score`` is one score or one per metro (shape (m,)); ``reasons`` one
+        sequence of reasons per metro (m of them; empty strings are dropped).
+        """
+        pos = np.asarray(idx, dtype=np.intp)
+        self.role[pos] = role
+        self.score[pos] = np.clip(np.asarray(score, dtype=np.float64), 0.0, 1.0)
+        for i, words in zip(pos.tolist(), reasons, strict=True):
+            self.reasons[i].extend(r for r in words if r)
+
+    def miss_all(self, idx: IntArray, evidence: ArrayLike, texts: Sequence[str]) -> None:
+        """Apply :meth:`miss` to the metros at positions ``idx`` (shape (m,)) at once.
+
+        ``evidence`` is one value or one per metro (shape (m,)); ``texts``
+        one text per metro (m of them; empty ones are not recorded).
+        """
+        pos = np.asarray(idx, dtype=np.intp)
+        ev = np.broadcast_to(np.asarray(evidence, dtype=np.float64), pos.shape)
+        ok = np.isfinite(ev)
+        self.near[pos[ok]] = np.maximum(self.near[pos[ok]], np.clip(ev[ok], 0.0, 1.0))
+        for i, text in zip(pos.tolist(), texts, strict=True):
+            if text:
+                self.why_not[i].append(text)
+
 
 def strength(x: ArrayLike, bar: ArrayLike) -> FloatArray:
     """``x / (x + bar)`` for amounts ``x >= 0``: 0 with none, 0.5 at the bar, towards 1 beyond.
@@ -79,7 +110,7 @@ def strength(x: ArrayLike, bar: ArrayLike) -> FloatArray:
 def pct(share: float) -> str:
     """Format a share as a percentage with enough digits: 0.047 -> '4.7 %', 0.0031 -> '0.31 %'."""
     value = 100.0 * float(share)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         return "n/a"
     if abs(value) >= 10:
         return f"{value:.0f} %"
@@ -92,7 +123,7 @@ def pct(share: float) -> str:
 
 def signed_pct(change: float) -> str:
     """Format a relative change with its sign: -0.157 -> '−15.7 %', 0.01 -> '+1.0 %'."""
-    if not np.isfinite(change):
+    if not math.isfinite(change):
         return pct(change)
     if abs(change) < 5e-5:  # rounding noise of a flat series
         return "±0.0 %"
@@ -102,7 +133,7 @@ def signed_pct(change: float) -> str:
 def times(ratio: float) -> str:
     """Format a ratio as a multiple: 3.21 -> '3.2×', 1.18 -> '1.18×', 0.046 -> '0.046×'."""
     r = float(ratio)
-    if not np.isfinite(r):
+    if not math.isfinite(r):
         return "n/a"
     if r >= 10:
         return f"{r:.0f}×"
