@@ -146,7 +146,7 @@ def write_maps(
     from geoai import scenario, viz
 
     maps = folder / "maps"
-    maps.mkdir()
+    maps.mkdir(exist_ok=True)  # the QGIS layouts may have made it first
     files: list[Path] = []
     sources = run_sources(cfg)
 

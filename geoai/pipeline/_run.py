@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -326,11 +327,8 @@ def _compute_and_write(
     from geoai.io._dictionary import write_dictionary
     from geoai.pipeline._exports import export_layers
     from geoai.pipeline._layers import flow_lines, write_vectors
-    from geoai.pipeline._maps import write_maps
-    from geoai.pipeline._project import write_layout_pdfs, write_project_file
     from geoai.pipeline._rasters import write_rasters
     from geoai.pipeline._report import job_bands, write_report
-    from geoai.pipeline._webmap import write_webmap_file
 
     metros, countries = places
     sims = _simulate(cfg, metros, countries, stages)
@@ -340,17 +338,9 @@ def _compute_and_write(
     files = write_vectors(cfg, sims, lines, folder)
     stages.mark("exporting the layers")
     files += export_layers(folder / "geoai.gpkg", folder, cfg.formats)
-    if cfg.maps:
-        shown = "/".join(f.upper() for f in cfg.map_formats)
-        vector = "" if "svg" in cfg.map_formats else "; SVG/PDF with [outputs] map_formats"
-        stages.step(f"drawing maps ({shown}{vector})")
-        files += write_maps(cfg, sims, lines, rasters, folder)
-        stages.mark("web map")
-        files.append(write_webmap_file(cfg, sims, lines, folder))
-    if cfg.qgis_project:
-        stages.mark("QGIS project and layouts")
-        files.append(write_project_file(cfg, rasters, folder))
-        files += write_layout_pdfs(cfg, folder, stages.note)
+    files += _maps_and_layouts(
+        cfg, sims, lines=lines, rasters=rasters, folder=folder, stages=stages
+    )
     summary = scenario.compare(sims)
     if cfg.report:
         if background is not None:
@@ -370,3 +360,43 @@ def _compute_and_write(
     )
     files += write_dictionary(folder, title="Data dictionary", intro=intro)
     return RunResult(out=folder, files=files, job=cfg, summary=summary, simulations=sims)
+
+
+def _maps_and_layouts(
+    cfg: Job,
+    sims: dict[str, Simulation],
+    *,
+    lines: dict[str, dict[str, gpd.GeoDataFrame]],
+    rasters: dict[str, tuple[Path, Path]],
+    folder: Path,
+    stages: _Stages,
+) -> list[Path]:
+    """Draw the maps and the web map; write the QGIS project (QGIS prints its layouts meanwhile)."""
+    from geoai.pipeline._maps import write_maps
+    from geoai.pipeline._project import write_layout_pdfs, write_project_file
+    from geoai.pipeline._webmap import write_webmap_file
+
+    files: list[Path] = []
+    layouts: Future[list[Path]] | None = None
+    if cfg.qgis_project:  # QGIS prints the layouts in its own process while the maps are drawn
+        stages.mark("QGIS project")
+        files.append(write_project_file(cfg, rasters, folder))
+        pool = ThreadPoolExecutor(1, thread_name_prefix="geoai-layouts")
+        layouts = pool.submit(write_layout_pdfs, cfg, folder, stages.note)
+        pool.shutdown(wait=False)  # the one task runs on; nothing else is queued
+    try:
+        if cfg.maps:
+            shown = "/".join(f.upper() for f in cfg.map_formats)
+            vector = "" if "svg" in cfg.map_formats else "; SVG/PDF with [outputs] map_formats"
+            stages.step(f"drawing maps ({shown}{vector})")
+            files += write_maps(cfg, sims, lines, rasters, folder)
+            stages.mark("web map")
+            files.append(write_webmap_file(cfg, sims, lines, folder))
+    except BaseException:
+        if layouts is not None:  # QGIS is writing into the staging folder: let it finish first
+            wait([layouts])
+        raise
+    if layouts is not None:
+        stages.mark("QGIS layouts (printed meanwhile)")
+        files += layouts.result()
+    return files

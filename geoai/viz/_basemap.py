@@ -26,6 +26,7 @@ from geoai.viz._style import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.collections import LineCollection, PatchCollection
+    from matplotlib.patches import PathPatch
     from matplotlib.path import Path
 
 __all__ = ["GRATICULE_GID", "basemap", "country_layer", "country_paths", "graticule"]
@@ -132,15 +133,29 @@ def _lonlat_paths() -> tuple[Path, ...]:
     return tuple(paths)
 
 
+@functools.cache
+def _country_patches(
+    frame_key: tuple[str, tuple[float, float, float, float], bool],
+) -> tuple[PathPatch, ...]:
+    """One patch per country polygon of a map, made once per frame.
+
+    A :class:`~matplotlib.collections.PatchCollection` keeps only its patches'
+    paths, so every map of a run (and the borders over a potential surface)
+    builds its layer from the same patches.
+    """
+    from matplotlib.patches import PathPatch
+
+    return tuple(PathPatch(path) for path in _projected_paths(frame_key))
+
+
 def country_layer(
     frame: MapFrame, *, fill: bool, zorder: float, alpha: float = 1.0
 ) -> PatchCollection:
     """Build the countries' collection: land fill, or the borders alone when not ``fill``."""
     from matplotlib.collections import PatchCollection
-    from matplotlib.patches import PathPatch
 
     layer = PatchCollection(
-        [PathPatch(path) for path in country_paths(frame)],
+        list(_country_patches((frame.crs.to_wkt(), frame.box, frame.world))),
         facecolors=LAND_COLOUR if fill else "none",
         edgecolors=BORDER_COLOUR,
         linewidths=BORDER_WIDTH,

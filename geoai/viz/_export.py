@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from geoai.errors import GeoAIError, InputError
 from geoai.viz._canvas import CREDIT_GID
+from geoai.viz._png import write_png
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -23,9 +24,9 @@ __all__ = ["FORMATS", "PRINT_DPI", "save_map"]
 PRINT_DPI = 300
 #: The formats a map is written in by default.
 FORMATS = ("png", "svg", "pdf")
-#: zlib level of the PNGs: 1 encodes a 300 dpi map about a third faster than
-#: Pillow's default 6, for files a few per cent larger (lossless either way).
-_PNG_LEVEL = 1
+#: zlib level of the PNGs (:func:`geoai.viz._png.write_png`, unfiltered rows): a 300 dpi
+#: map deflates about as small as Pillow's filtered level 1, in less than half its time.
+_PNG_LEVEL = 2
 
 
 def _figure(fig: Figure | Axes) -> Figure:
@@ -115,15 +116,35 @@ def save_map(
     ):
         for fmt in formats:
             target = base.with_suffix(f".{fmt}")
-            extra: dict[str, Any] = (
-                {"pil_kwargs": {"compress_level": _PNG_LEVEL}} if fmt == "png" else {}
-            )
             with atomic_path(target, overwrite=overwrite) as tmp:
-                figure.savefig(
-                    tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt, title, credit), **extra
-                )
+                if fmt == "png":
+                    _save_png(figure, tmp, dpi, _metadata(fmt, title, credit))
+                else:
+                    figure.savefig(tmp, format=fmt, dpi=dpi, metadata=_metadata(fmt, title, credit))
             written.append(target)
     return written
+
+
+def _save_png(figure: Figure, path: Path, dpi: int, text: dict[str, str | None]) -> None:
+    """Render the figure with Agg at ``dpi`` and write it with :func:`write_png`.
+
+    ``savefig(format="rgba")`` renders exactly as a PNG ``savefig`` does
+    (the same canvas, face colour and size); only the encoder differs.
+    """
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="rgba", dpi=dpi)
+    raw = buffer.getbuffer()
+    width = int(figure.get_size_inches()[0] * dpi)  # Agg's width: int(inches * dpi)
+    height = raw.nbytes // (4 * width) if width > 0 else 0
+    if height == 0 or raw.nbytes != width * height * 4:
+        raise GeoAIError(f"the map rendered {raw.nbytes} bytes, not rows of {width} RGBA pixels.")
+    with path.open("wb") as out:
+        write_png(out, np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4), dpi=dpi,
+                  text=text, level=_PNG_LEVEL)  # fmt: skip
 
 
 @contextmanager
@@ -134,10 +155,13 @@ def _laid_out(figure: Figure, dpi: int) -> Iterator[None]:
     draws the whole figure twice, a dry run and the real one, and lays it out
     on each; the dry run also resamples every raster image at the print
     resolution (most of a potential map's time). Here the engine runs once at
-    the resolution of the files and is then switched off while they are
-    written: one draw per format, the same positions (the same pixels). The
-    engine and the figure's dpi are restored on exit.
+    the resolution of the files and is then removed while they are written
+    (not replaced by matplotlib's ``"none"`` placeholder, on which ``savefig``
+    still makes its dry run): one draw per format, the same positions (the
+    same pixels). The engine and the figure's dpi are restored on exit.
     """
+    import matplotlib as mpl
+
     engine = figure.get_layout_engine()
     if engine is None:
         yield
@@ -147,7 +171,8 @@ def _laid_out(figure: Figure, dpi: int) -> Iterator[None]:
         figure.set_dpi(dpi)
         engine.execute(figure)
         figure.set_dpi(screen_dpi)
-        figure.set_layout_engine("none")
+        with mpl.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+            figure.set_layout_engine(None)  # None here means none, not the rc's engine
         yield
     finally:
         figure.set_dpi(screen_dpi)

@@ -156,30 +156,57 @@ def _endpoints(lines: gpd.GeoDataFrame) -> tuple[FloatArray, FloatArray, FloatAr
 
 def _segments(
     frame: MapFrame, ends: tuple[FloatArray, ...], widths: FloatArray
-) -> tuple[list[FloatArray], list[float]]:
-    """Projected segments of every flow (smallest first) and their tapered widths (points)."""
-    segments: list[FloatArray] = []
-    seg_widths: list[float] = []
+) -> tuple[FloatArray, FloatArray]:
+    """Projected segments of every flow (smallest first) and their tapered widths (points).
+
+    Returns
+    -------
+    segments : numpy.ndarray (m, 2, 2)
+        Start and end (x, y) of every segment, in map metres; segments with a
+        vertex the projection cannot place are left out.
+    widths : numpy.ndarray (m,)
+        Line width of each segment (points), tapering from the origin's.
+    """
     lon_0 = 0.0 if frame.world else frame.central_longitude
+    parts: list[FloatArray] = []  # every piece of every arc, in drawing order
+    flow_of: list[int] = []  # the flow of each piece
     for k in np.argsort(widths, kind="stable"):
         arc = math.degrees(
             math.acos(float(np.clip(_unit(ends[0][k], ends[1][k]) @ _unit(ends[2][k], ends[3][k]),
                                     -1.0, 1.0)))
         )  # fmt: skip
         step = min(_STEP, max(arc / _SEGMENTS, 0.05))
-        parts = great_circle(ends[0][k], ends[1][k], ends[2][k], ends[3][k], step=step, lon_0=lon_0)
-        total = sum(len(p) - 1 for p in parts) or 1
-        done = 0
-        for part in parts:
-            x, y = project(frame, part[:, 0], part[:, 1])
-            for j in range(len(part) - 1):
-                if not np.isfinite([x[j], y[j], x[j + 1], y[j + 1]]).all():
-                    continue
-                share = (done + j + 0.5) / total  # 0 at the origin, 1 at the destination
-                segments.append(np.array([[x[j], y[j]], [x[j + 1], y[j + 1]]]))
-                seg_widths.append(float(widths[k]) * (1.0 - (1.0 - TAPER) * share))
-            done += len(part) - 1
-    return segments, seg_widths
+        pieces = great_circle(
+            ends[0][k], ends[1][k], ends[2][k], ends[3][k], step=step, lon_0=lon_0
+        )
+        parts += pieces
+        flow_of += [int(k)] * len(pieces)
+    if not parts:
+        return np.empty((0, 2, 2)), np.empty(0)
+    sizes = np.array([len(p) for p in parts])
+    lonlat = np.concatenate(parts)
+    x, y = project(frame, lonlat[:, 0], lonlat[:, 1])  # one call for every vertex
+    # segment j of a piece joins its vertices j and j + 1: every vertex but each piece's last
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    starts = np.ones(lonlat.shape[0], dtype=bool)
+    starts[first + sizes - 1] = False
+    i = np.flatnonzero(starts)
+    piece = np.repeat(np.arange(len(parts)), sizes - 1)
+    # the share of its flow's whole line a segment's middle has run (0 origin, 1 destination);
+    # the pieces of one flow are consecutive
+    steps = sizes - 1
+    flows_of = np.asarray(flow_of)
+    heads = np.flatnonzero(np.r_[True, flows_of[1:] != flows_of[:-1]])  # each flow's first piece
+    group = np.cumsum(np.r_[True, flows_of[1:] != flows_of[:-1]]) - 1
+    done = np.cumsum(steps) - steps  # segments of all earlier pieces
+    before = done - done[heads][group]  # ... of the same flow's earlier pieces
+    total = np.maximum(np.add.reduceat(steps, heads), 1)[group]
+    j = i - first[piece]
+    share = (before[piece] + j + 0.5) / total[piece]
+    seg = np.stack([np.column_stack([x[i], y[i]]), np.column_stack([x[i + 1], y[i + 1]])], axis=1)
+    ok = np.isfinite(seg).all(axis=(1, 2))
+    seg_widths = widths[flows_of[piece]] * (1.0 - (1.0 - TAPER) * share)
+    return seg[ok], seg_widths[ok]
 
 
 def flows_map(
@@ -269,7 +296,7 @@ def flows_map(
     top = float(flow.max()) if flow.size else 0.0
     segments, widths = _segments(frame, ends, flow_width(flow, top))
     layer = LineCollection(
-        segments, linewidths=widths, colors=colour, alpha=0.7, capstyle="butt", zorder=2
+        list(segments), linewidths=widths, colors=colour, alpha=0.7, capstyle="butt", zorder=2
     )
     layer.set_gid(FLOWS_GID)
     ax.add_collection(layer, autolim=False)
