@@ -79,7 +79,7 @@ from geoai.roles._classify_thresholds import ROLES, RoleThresholds
 from geoai.roles._classify_verdicts import Verdicts, pct, times
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable
+    from collections.abc import Hashable
 
     import geopandas as gpd
     import xarray as xr
@@ -379,16 +379,13 @@ def _hinterland(
     area_score[by_area] = p[by_area] * (1.0 - ratio[by_area])  # ratio is finite there
     score = np.where(by_area, np.maximum(flow_score, area_score), flow_score)
 
-    def name_of(metro: Hashable) -> str:
-        return _name(out, metro, words)
-
     hit = by_flow | by_area
     rows = []
     for k in np.flatnonzero(hit).tolist():
         i, row = int(idx[k]), []
         if by_flow[k]:
             row.append(
-                f"largest talent outflow ({flow[i]:,.0f} people) goes to {name_of(dest[k])} "
+                f"largest talent outflow ({flow[i]:,.0f} people) goes to {words.name_of(dest[k])} "
                 f"({to_role[k]})"
             )
         if by_area[k]:
@@ -402,7 +399,7 @@ def _hinterland(
     texts = [
         _not_hinterland(
             int(idx[k]),
-            head=_flow_head(dest[k], to_role[k], flow[idx[k]], name_of),
+            head=_flow_head(dest[k], to_role[k], flow[idx[k]], words),
             j=int(j[k]),
             huff_p=float(p[k]),
             ratio=float(ratio[k]),
@@ -414,24 +411,14 @@ def _hinterland(
     verdicts.miss_all(idx[miss], p[miss], texts)
 
 
-def _name(out: pd.DataFrame, metro: Hashable, words: Words) -> str:
-    """Name of the metro with id ``metro`` (its id where the table has no names)."""
-    if words.names is None:
-        return str(metro)
-    pos = words.position.get(metro)
-    return words.names[pos] if pos is not None else str(out.loc[metro, "name"])
-
-
-def _flow_head(
-    to: Hashable | None, to_role: str, flow: float, name_of: Callable[[Hashable], str]
-) -> str:
+def _flow_head(to: Hashable | None, to_role: str, flow: float, words: Words) -> str:
     """Where the largest talent outflow of a metro goes (not a hinterland's), with the numbers."""
     if to is None:
         return "no talent outflow"
     what = "not a superstar or hub"
     if to_role in ("superstar", "hub"):
         what = f"a {to_role}, but not larger: no Nystuen–Dacey dominance"
-    return f"largest talent outflow ({flow:,.0f} people) goes to {name_of(to)} ({what})"
+    return f"largest talent outflow ({flow:,.0f} people) goes to {words.name_of(to)} ({what})"
 
 
 def _not_hinterland(

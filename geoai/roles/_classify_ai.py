@@ -28,6 +28,8 @@ import pandas as pd
 from geoai.roles._classify_verdicts import Verdicts, pct, signed_pct, strength, times
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from geoai._typing import BoolArray, FloatArray, IntArray
     from geoai.roles._classify_inputs import Indicator, Inputs
     from geoai.roles._classify_thresholds import RoleThresholds
@@ -191,6 +193,10 @@ class Words:
     def name(self, i: int) -> str:
         """Return the name of metro position ``i`` (its id where the table has no names)."""
         return self.names[i] if self.names is not None else str(self.ids[i])
+
+    def name_of(self, metro: Hashable) -> str:
+        """Return the name of the metro with id ``metro`` (its id where the table has no names)."""
+        return str(metro) if self.names is None else self.names[self.position[metro]]
 
     def scale(self, i: int, extra: str = "") -> str:
         """'4.7 % of US AI talent (observed, rank 3; <extra>)' for metro position ``i``."""

@@ -54,16 +54,11 @@ class Verdicts:
 
     def give(self, i: int, role: str, score: float, *reasons: str) -> None:
         """Give metro position ``i`` its role, score and reasons."""
-        self.role[i] = role
-        self.score[i] = float(np.clip(score, 0.0, 1.0))
-        self.reasons[i].extend(r for r in reasons if r)
+        self.give_all(np.array([i]), role, score, [reasons])
 
     def miss(self, i: int, evidence: float, text: str) -> None:
         """Record that a rule did not fire for metro position ``i``, how near it came and why."""
-        if np.isfinite(evidence):
-            self.near[i] = max(self.near[i], float(np.clip(evidence, 0.0, 1.0)))
-        if text:
-            self.why_not[i].append(text)
+        self.miss_all(np.array([i]), evidence, [text])
 
     def give_all(
         self, idx: IntArray, role: str, score: ArrayLike, reasons: Iterable[Iterable[str]]

@@ -110,7 +110,7 @@ def country_paths(frame: MapFrame | None = None) -> tuple[Path, ...]:
     """
     if frame is None:
         return _lonlat_paths()
-    return _projected_paths((frame.crs.to_wkt(), frame.box, frame.world))
+    return _projected_paths(frame.key)
 
 
 @functools.cache
@@ -155,7 +155,7 @@ def country_layer(
     from matplotlib.collections import PatchCollection
 
     layer = PatchCollection(
-        list(_country_patches((frame.crs.to_wkt(), frame.box, frame.world))),
+        list(_country_patches(frame.key)),
         facecolors=LAND_COLOUR if fill else "none",
         edgecolors=BORDER_COLOUR,
         linewidths=BORDER_WIDTH,

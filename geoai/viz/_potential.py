@@ -63,7 +63,7 @@ def _lookup(
     src_crs = surface.rio.crs
     t = surface.rio.transform()
     shape = (surface.sizes["y"], surface.sizes["x"])
-    key = (frame.crs.to_wkt(), frame.box, frame.world, extent, src_crs.to_wkt(), tuple(t), shape)
+    key = (*frame.key, extent, src_crs.to_wkt(), tuple(t), shape)
     if key in _LAST:
         return _LAST[key]
     x0, x1, y0, y1 = extent

@@ -71,6 +71,11 @@ class MapFrame:
         self.world = world
 
     @property
+    def key(self) -> tuple[str, tuple[float, float, float, float], bool]:
+        """``(CRS as WKT, box, world)``: equal for frames that draw the same map (a cache key)."""
+        return (self.crs.to_wkt(), self.box, self.world)
+
+    @property
     def central_longitude(self) -> float:
         """Longitude (°) of the projection's centre: the map's seam lies 180° from it."""
         for name in ("Longitude of natural origin", "Longitude of false origin",
