@@ -209,17 +209,14 @@ def mobility_flows(
 
 @jit(inline="always")
 def _pair_row(
-    dist: np.ndarray, country: np.ndarray, i: int, inv: float, r: float, border: float,
+    dist: np.ndarray, country: np.ndarray, i: int, lam: float, r: float, border: float,
     out: np.ndarray,
 ) -> None:  # fmt: skip
     """Fill the pairs ``(i, j >= i)`` of :func:`deterrence_matrix`, both ways round."""
+    _deterrence_row(dist[i, i + 1 :], country[i + 1 :], country[i], lam, r, border, out[i, i + 1 :])
     out[i, i] = 1.0
     for j in range(i + 1, country.size):
-        f = (1.0 - r) * fast_exp(dist[i, j] * inv) + r
-        if country[i] != country[j]:
-            f *= border
-        out[i, j] = f
-        out[j, i] = f
+        out[j, i] = out[i, j]
 
 
 @jit(parallel=True)
@@ -258,9 +255,9 @@ def deterrence_matrix(
     """
     n = country.size
     for p in numba.prange((n + 1) // 2):
-        _pair_row(dist, country, p, -1.0 / lam, r, border, out)
+        _pair_row(dist, country, p, lam, r, border, out)
         if n - 1 - p != p:
-            _pair_row(dist, country, n - 1 - p, -1.0 / lam, r, border, out)
+            _pair_row(dist, country, n - 1 - p, lam, r, border, out)
 
 
 @jit()
