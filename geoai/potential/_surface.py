@@ -293,18 +293,32 @@ def dominance(
     >>> sorted(ds.data_vars)
     ['dominant', 'potential', 'probability']
     """
-    import xarray as xr
-
     g = as_grid(grid)
     model = build_model(decay, scale_km, beta, cutoff_km, rtol)
     dt = as_dtype(dtype)
     v.check_choice(method, ("auto", "direct", "dask"), "method")
     masses = point_masses(points, weights, g)
+    return _dominance(points, g, masses, model, method, dtype=dt, chunks=chunks)
+
+
+def _dominance(
+    points: Points,
+    g: Grid,
+    masses: Masses,
+    model: Model,
+    method: str,
+    *,
+    dtype: np.dtype[Any],
+    chunks: int | tuple[int, int] | None,
+) -> xr.Dataset:
+    """:func:`dominance` of checked inputs."""
+    import xarray as xr
+
     ids = v.index_of(points)
     if ids is not None:  # centre_id names the dominant centres: one label per centre
         v.check_unique_ids(ids, "points.index (the centre ids of dominance)")
     used, (total, dom, prob) = _compute(
-        g, masses, model, method, dtype=dt, huff=True, chunks=chunks
+        g, masses, model, method, dtype=dtype, huff=True, chunks=chunks
     )
     attrs = model.attrs(masses.total, used, geographic=g.is_geographic)
     attrs["n_masses"] = int(masses.w.size)
@@ -364,22 +378,21 @@ def surface_and_dominance(
     >>> surf.attrs["method"], bool((surf == areas["potential"]).all())
     ('direct', True)
     """
-    kw: dict[str, Any] = {
-        "decay": decay, "scale_km": scale_km, "beta": beta, "cutoff_km": cutoff_km, "rtol": rtol,
-    }  # fmt: skip
     g = as_grid(grid)
-    v.check_choice(method, METHODS, "method")
-    areas = dominance(points, weights, g, **kw)
     model = build_model(decay, scale_km, beta, cutoff_km, rtol)
+    v.check_choice(method, METHODS, "method")
     masses = point_masses(points, weights, g)
     dt = as_dtype("float64")
+    areas = _dominance(points, g, masses, model, "auto", dtype=dt, chunks=None)
+    total: _Band
     if (
-        areas.attrs["method"] != "direct"
-        or _choose(method, g, model, masses, dtype=dt, huff=False) != "direct"
+        areas.attrs["method"] == "direct"
+        and _choose(method, g, model, masses, dtype=dt, huff=False) == "direct"
     ):
-        return surface(points, weights, g, method=method, **kw), areas
-    total = np.asarray(areas["potential"].values)
-    surf = _surface_array(g, total, model, total=masses.total, n=masses.w.size, used="direct")
+        used, total = "direct", np.asarray(areas["potential"].values)
+    else:
+        used, (total,) = _compute(g, masses, model, method, dtype=dt, huff=False, chunks=None)
+    surf = _surface_array(g, total, model, total=masses.total, n=masses.w.size, used=used)
     return surf, areas
 
 
