@@ -206,6 +206,7 @@ def write_layers(
                         frame, tmp, layer=name, driver="GPKG",
                         dataset_options={"VERSION": "1.2"} if k == 0 else None,
                         layer_options={"DESCRIPTION": about[name]} if name in about else None,
+                        use_arrow=_by_arrow(frame),
                     )  # fmt: skip
                 except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
                     raise InputError(f"GDAL could not write layer {name!r} to {p}: {exc}") from exc
@@ -217,6 +218,32 @@ def write_layers(
             for side in _SIDE_FILES:
                 Path(f"{tmp}{side}").unlink(missing_ok=True)
     return p
+
+
+def _by_arrow(frame: pd.DataFrame) -> bool:
+    """Whether GDAL's Arrow writer takes ``frame`` as the row-by-row writer would (about 2x faster).
+
+    Only plain columns qualify: numbers, booleans, times, strings (a string
+    dtype, or objects that are all ``str`` or missing) and the geometry. Any
+    other column (mixed objects, categories, lists) takes the row-by-row path,
+    whose conversions are geopandas' documented ones.
+    """
+    from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+    for name in frame.columns:
+        col = frame[name]
+        dtype = col.dtype
+        if isinstance(dtype, (gpd.array.GeometryDtype, pd.StringDtype)):
+            continue
+        if isinstance(dtype, pd.CategoricalDtype):
+            return False
+        if dtype.kind == "c":
+            return False  # complex: neither writer stores it
+        if is_bool_dtype(dtype) or is_numeric_dtype(dtype) or is_datetime64_any_dtype(dtype):
+            continue
+        if dtype.kind != "O" or not all(isinstance(x, str) for x in col.dropna().tolist()):
+            return False
+    return True
 
 
 def _extras(

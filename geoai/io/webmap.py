@@ -419,27 +419,48 @@ def _metro_rows(
     radius = _RADIUS[0] + (_RADIUS[1] - _RADIUS[0]) * np.sqrt(np.nan_to_num(share))
     lon = metros.geometry.x.to_numpy()
     lat = metros.geometry.y.to_numpy()
+    role_of = metros["role"].astype(str).tolist()
+    names = [str(x) for x in metros["name"].tolist()]
+    jobs = (
+        pd.to_numeric(metros["jobs"], errors="coerce").to_numpy(dtype=float)
+        if "jobs" in metros.columns
+        else None
+    )
+    reasons = (  # a missing reason (None, NaN, NA) has no "Why" row
+        ["" if _missing(x) else str(x) for x in metros["reasons"].tolist()]
+        if "reasons" in metros.columns
+        else None
+    )
+    index = {role: k for k, role in enumerate(roles)}
+    labels = {role: _role_label(webmap, role) for role in index}
     rows = []
-    for i in np.argsort(-np.nan_to_num(pop, nan=-1.0), kind="stable"):
-        role = str(metros["role"].iloc[i])
-        popup = [["Role", _role_label(webmap, role)]]
-        popup.append(["Population", webmap.number(float(pop[i]), "people")])
-        if "jobs" in metros.columns:
-            jobs = pd.to_numeric(pd.Series([metros["jobs"].iloc[i]]), errors="coerce")[0]
-            popup.append(["Jobs", webmap.number(float(jobs), "jobs")])
-        if "reasons" in metros.columns and str(metros["reasons"].iloc[i]) not in ("", "nan"):
-            popup.append(["Why", str(metros["reasons"].iloc[i])])
+    for i in np.argsort(-np.nan_to_num(pop, nan=-1.0), kind="stable").tolist():
+        role = role_of[i]
+        popup = [["Role", labels[role]], ["Population", webmap.number(float(pop[i]), "people")]]
+        if jobs is not None:
+            popup.append(["Jobs", webmap.number(float(jobs[i]), "jobs")])
+        if reasons is not None and reasons[i] not in ("", "nan"):
+            popup.append(["Why", reasons[i]])
         rows.append(
             [
                 round(float(lat[i]), _DECIMALS),
                 round(float(lon[i]), _DECIMALS),
                 round(float(radius[i]), 1),
-                roles.index(role),
-                str(metros["name"].iloc[i]),
+                index[role],
+                names[i],
                 popup,
             ]
         )
     return rows
+
+
+def _missing(value: object) -> bool:
+    """Whether one cell is missing (None, NaN, ``pd.NA``, ``NaT``)."""
+    import pandas as pd
+
+    return value is None or (
+        not isinstance(value, str) and pd.api.types.is_scalar(value) and bool(pd.isna(value))
+    )
 
 
 def _flows_4326(

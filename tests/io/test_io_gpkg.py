@@ -462,3 +462,48 @@ def test_write_vector_writes_geopackage_1_2(tmp_path, outputs):
     out = write_vector(outputs[0], tmp_path / "metros.gpkg")
     with contextlib.closing(sqlite3.connect(out)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 10200  # not 1.4 (10400)
+
+
+def _typed_frame() -> gpd.GeoDataFrame:
+    n = 5
+    return gpd.GeoDataFrame(
+        {
+            "name": ["a", None, "c", "d", "é"],
+            "label": pd.array(["x", None, "z", "w", "v"], dtype="string"),
+            "count": np.arange(n, dtype=np.int64),
+            "small": np.arange(n, dtype=np.int16),
+            "share": [0.5, np.nan, 1.5, -2.0, 1e300],
+            "maybe": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "flag": [True, False, True, True, False],
+            "when": pd.to_datetime(["2020-01-01", "2021-06-30", None, "2030-12-31", "2025-01-01"]),
+            "mixed": ["a", 1, None, 2.5, "b"],
+            "kind": pd.Categorical(["p", "q", "p", "q", "p"]),
+        },
+        geometry=gpd.points_from_xy(np.arange(n), np.arange(n)),
+        crs="EPSG:4326",
+    )
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        ["name", "label", "count", "small", "share", "maybe", "flag", "when"],  # the Arrow writer
+        ["name", "mixed"],  # mixed objects: the row-by-row writer
+        ["count", "kind"],  # categories: the row-by-row writer
+    ],
+)
+def test_layers_read_back_as_the_row_by_row_writer_writes_them(tmp_path, columns):
+    frame = _typed_frame()[[*columns, "geometry"]]
+    ours = write_layers(tmp_path / "ours.gpkg", {"layer": frame})
+    ref = tmp_path / "ref.gpkg"
+    pyogrio.write_dataframe(frame, ref, layer="layer", driver="GPKG", use_arrow=False)
+    assert gpkg._by_arrow(frame) == (columns[-1] not in ("mixed", "kind"))
+
+    def schema(path):
+        with contextlib.closing(sqlite3.connect(path)) as con:
+            return con.execute('pragma table_info("layer")').fetchall()
+
+    assert schema(ours) == schema(ref)
+    pd.testing.assert_frame_equal(
+        pyogrio.read_dataframe(ours, layer="layer"), pyogrio.read_dataframe(ref, layer="layer")
+    )

@@ -327,6 +327,29 @@ def test_the_file_is_self_contained_and_small(page):
     assert radii[metros.loc[big, "name"]] > radii[metros.loc[small, "name"]]
 
 
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_a_metro_without_reasons_has_no_why_row(tmp_path, dtype):
+    import pandas as pd
+
+    metros = _points(4, ["hub", "stable", "stable", "stable"], 5)
+    metros["reasons"] = pd.Series(["one", None, "", "four"], index=metros.index, dtype=dtype)
+    web = Webmap(
+        title="t",
+        scenarios={"a": WebmapScenario(metros, {})},
+        role_colours=COLOURS,
+        attribution="Data: test",
+        flow_kinds=KINDS,
+    )
+    text = write_webmap(tmp_path / "map.html", web).read_text(encoding="utf-8")
+    raw = re.search(r'id="geoai-data">(.*?)</script>', text, re.DOTALL).group(1)
+    assert "<NA>" not in raw
+    assert "NaN" not in raw
+    data = json.loads(raw)
+    why = {m[4]: dict(m[5]).get("Why") for m in data["scenarios"][0]["metros"]}
+    names = metros["name"].tolist()
+    assert why == {names[0]: "one", names[1]: None, names[2]: None, names[3]: "four"}
+
+
 def test_the_vendored_leaflet_is_the_pinned_release_with_its_licence():
     vendor = Path(__file__).resolve().parents[2] / "geoai" / "_vendor" / "leaflet"
     head = (vendor / "leaflet.js").read_text(encoding="utf-8")[:200]
