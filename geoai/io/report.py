@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -233,6 +234,8 @@ class Report:
         (True, True)
         """
         esc = html.escape
+        figures = [body[0] for kind, body in self.blocks if kind == "figure"]
+        uris = dict(zip(figures, _data_uris(folder, figures), strict=True))
         parts = [
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
             f"<title>{esc(self.title)}</title><style>{_CSS}</style></head><body>",
@@ -251,7 +254,7 @@ class Report:
                 cap = f"<p class='caption'>{esc(caption)}</p>" if caption else ""
                 parts.append(cap + table)
             elif kind == "figure":
-                src = body[0] if folder is None else _data_uri(Path(folder) / body[0])
+                src = uris[body[0]]
                 if src is not None:
                     parts.append(
                         f"<figure><img src='{esc(src)}' alt='{esc(body[1])}'>"
@@ -287,6 +290,25 @@ def _screen_png(data: bytes) -> bytes:
         out = io.BytesIO()
         small.save(out, format="PNG", compress_level=1)  # fast: a screen copy
     return out.getvalue() if out.tell() < len(data) else data
+
+
+def _data_uris(folder: str | Path | None, figures: list[str]) -> list[str | None]:
+    """Return each figure's ``data:`` URI (its relative path when ``folder`` is None).
+
+    The PNGs are read and reduced on a few threads: Pillow's and zlib's work
+    releases the GIL, so the page waits for about the largest, not the sum.
+    """
+    if folder is None:
+        return list(figures)
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [Path(folder) / f for f in figures]
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(len(paths), cores or 1)
+    if workers <= 1:
+        return [_data_uri(p) for p in paths]
+    with ThreadPoolExecutor(workers, thread_name_prefix="geoai-report") as pool:
+        return list(pool.map(_data_uri, paths))
 
 
 def _data_uri(path: Path) -> str | None:
