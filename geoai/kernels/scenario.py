@@ -25,7 +25,13 @@ from geoai.kernels import jit
 from geoai.kernels.distance import coordinate_rows, fill_distances
 from geoai.kernels.fastmath import fast_exp
 
-__all__ = ["MobilityFlows", "deterrence_matrix", "deterrence_sums", "mobility_flows"]
+__all__ = [
+    "MobilityFlows",
+    "deterrence_matrix",
+    "deterrence_sums",
+    "deterrence_sums_many",
+    "mobility_flows",
+]
 
 
 class MobilityFlows(NamedTuple):
@@ -295,13 +301,61 @@ def deterrence_sums(
     total = np.empty(n)
     cross = np.empty(n)
     for i in range(n):
+        total[i], cross[i] = _row_sums(f[i], country, country[i], w)
+    return total, cross
+
+
+@jit(inline="always")
+def _row_sums(row: np.ndarray, country: np.ndarray, ci: int, w: np.ndarray) -> tuple[float, float]:
+    """``sum_j row_j w_j`` and its part over ``c_j != ci``: one row of :func:`deterrence_sums`."""
+    s = 0.0
+    sf = 0.0
+    for j in range(w.size):
+        t = row[j] * w[j]
+        s += t
+        sf += t if country[j] != ci else 0.0
+    return s, sf
+
+
+@jit()
+def deterrence_sums_many(
+    f: np.ndarray, country: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`deterrence_sums` of several vectors in one pass over ``f``.
+
+    Each row of ``f`` is read from memory once and multiplied by every vector
+    while it sits in the cache; every vector's sums are added in the order of
+    :func:`deterrence_sums` (the same row loop), so they equal its results bit
+    for bit.
+
+    Parameters
+    ----------
+    f : ndarray, shape (n, n)
+        The deterrence (:func:`deterrence_matrix`).
+    country : ndarray of int, shape (n,)
+        Country code of each metro.
+    w : ndarray, shape (m, n)
+        The ``m`` vectors multiplied, one per row.
+
+    Returns
+    -------
+    (ndarray, ndarray), each shape (m, n)
+        Row ``v``: ``deterrence_sums(f, country, w[v])``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f, c = np.array([[1.0, 0.5], [0.5, 1.0]]), np.array([0, 1])
+    >>> total, cross = deterrence_sums_many(f, c, np.array([[2.0, 4.0], [1.0, 0.0]]))
+    >>> total.tolist(), cross.tolist()
+    ([[4.0, 5.0], [1.0, 0.5]], [[2.0, 1.0], [0.0, 0.5]])
+    """
+    m, n = w.shape
+    total = np.empty((m, n))
+    cross = np.empty((m, n))
+    for i in range(n):
+        row = f[i]
         ci = country[i]
-        s = 0.0
-        sf = 0.0
-        for j in range(n):
-            t = f[i, j] * w[j]
-            s += t
-            sf += t if country[j] != ci else 0.0
-        total[i] = s
-        cross[i] = sf
+        for v in range(m):
+            total[v, i], cross[v, i] = _row_sums(row, country, ci, w[v])
     return total, cross

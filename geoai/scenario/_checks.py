@@ -248,6 +248,13 @@ def check_record(record: dict[str, _R], p: ScenarioParams, year: int) -> dict[st
     The fiscal columns are NaN by design where a country's NIIP is unknown; they
     may be NaN, never infinite.
     """
+    arrays = [x for x in record.values() if isinstance(x, np.ndarray)]
+    if len(arrays) == len(record):  # a panel year: one pass over each kind of column
+        strict = [x for c, x in record.items() if c not in _UNKNOWN_IS_NAN]
+        loose = [x for c, x in record.items() if c in _UNKNOWN_IS_NAN]
+        finite = not strict or bool(np.isfinite(np.concatenate(strict)).all())
+        if finite and not (loose and np.isinf(np.concatenate(loose)).any()):
+            return record
     bad = [
         col
         for col, values in record.items()

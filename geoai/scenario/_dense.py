@@ -23,6 +23,16 @@ The values are those of :func:`geoai.kernels.scenario.mobility_flows` to
 rounding (NumPy's ``arcsin`` against the kernels' own, within a few ulp, and
 sums in another order); above :data:`DENSE_MAX` metros, and whenever the largest
 destinations are asked for, the engine calls that kernel instead.
+
+Each pass is read from L3 cache or memory (the matrix is larger than a core's
+L2), so runs stepped side by side share them: the flows are written as
+*programs*, generators that yield the :class:`Product` each pass needs and are
+sent its sums. :func:`serve` runs one program (each pass on its own);
+:func:`serve_many` runs a sweep's runs year by year together and makes all the
+passes over one matrix in one read of it
+(:func:`geoai.kernels.scenario.deterrence_sums_many`), each vector's sums
+added in the same order as alone, so every run's numbers are the same bit for
+bit.
 """
 
 from __future__ import annotations
@@ -30,17 +40,37 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypeVar
 
 import numpy as np
 
 from geoai.kernels.distance import EARTH_RADIUS_KM
-from geoai.kernels.scenario import MobilityFlows, deterrence_matrix, deterrence_sums
+from geoai.kernels.scenario import (
+    MobilityFlows,
+    deterrence_matrix,
+    deterrence_sums,
+    deterrence_sums_many,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from geoai._typing import FloatArray
 
-__all__ = ["DENSE_MAX", "dense_flows", "dense_potential", "pair_distances"]
+_T = TypeVar("_T")
+
+__all__ = [
+    "DENSE_MAX",
+    "Product",
+    "Program",
+    "dense_denominator",
+    "dense_flows",
+    "dense_potential",
+    "flows_program",
+    "pair_distances",
+    "serve",
+    "serve_many",
+]
 
 #: Most metros for which the engine keeps dense ``n x n`` matrices (2,000: 32 MB each).
 DENSE_MAX = 2000
@@ -167,6 +197,93 @@ def _deterrence(
     return made
 
 
+class Product(NamedTuple):
+    """One pass a flows program asks for: ``deterrence_sums(f, codes, w)``.
+
+    Attributes
+    ----------
+    f : numpy.ndarray of float64, shape (n, n)
+        The kept (read-only) deterrence matrix.
+    codes : numpy.ndarray of int64, shape (n,)
+        Country code of each metro.
+    w : numpy.ndarray of float64, shape (n,)
+        The vector multiplied.
+    """
+
+    f: FloatArray
+    codes: np.ndarray
+    w: FloatArray
+
+
+#: A computation that yields the :class:`Product` passes it needs, is sent each
+#: pass's ``(total, cross)`` and returns its result (:func:`serve`, :func:`serve_many`).
+Program: TypeAlias = "Generator[Product, tuple[FloatArray, FloatArray], _T]"
+
+
+def serve(program: Program[_T]) -> _T:
+    """Run one program, each pass by :func:`geoai.kernels.scenario.deterrence_sums`."""
+    try:
+        ask = next(program)
+        while True:
+            ask = program.send(deterrence_sums(ask.f, ask.codes, ask.w))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]  # the program's return value
+
+
+def serve_many(programs: list[Program[_T]]) -> list[_T]:
+    """Run programs side by side: passes over the same matrix share one read of it.
+
+    At every round each unfinished program has asked for one pass; the passes
+    over one matrix are done together by
+    :func:`geoai.kernels.scenario.deterrence_sums_many`, which gives every vector
+    the sums :func:`serve` would, bit for bit. A program that raises stops; the
+    others run on, and the error of the first program (in list order) that
+    raised is raised at the end, as running them one after another would.
+
+    Parameters
+    ----------
+    programs : list of generators
+        As :data:`Program`.
+
+    Returns
+    -------
+    list
+        Each program's result, in order.
+    """
+    results: dict[int, _T] = {}
+    errors: dict[int, Exception] = {}
+    asks: dict[int, Product] = {}
+
+    def advance(i: int, reply: tuple[FloatArray, FloatArray] | None) -> None:
+        try:
+            asks[i] = next(programs[i]) if reply is None else programs[i].send(reply)
+        except StopIteration as done:
+            results[i] = done.value
+        except Exception as err:  # noqa: BLE001 - re-raised below, in list order
+            errors[i] = err
+
+    for i in range(len(programs)):
+        advance(i, None)
+    while asks:
+        current = dict(asks)
+        groups: dict[int, list[int]] = {}
+        asks.clear()
+        for i, ask in current.items():  # one matrix object: one world and one decay
+            groups.setdefault(id(ask.f), []).append(i)
+        for members in groups.values():
+            one = current[members[0]]
+            if len(members) == 1:
+                advance(members[0], deterrence_sums(one.f, one.codes, one.w))
+                continue
+            stacked = np.stack([current[i].w for i in members])
+            total, cross = deterrence_sums_many(one.f, one.codes, stacked)
+            for v, i in enumerate(members):
+                advance(i, (total[v], cross[v]))
+    if errors:
+        raise errors[min(errors)]
+    return [results[i] for i in range(len(programs))]
+
+
 def dense_flows(
     xyz: FloatArray,
     geo: bool,  # noqa: FBT001 - mirrors the kernels' positional flag
@@ -220,16 +337,36 @@ def dense_flows(
     >>> bool(np.isclose(got.abroad[0], 10 * 0.5 * np.exp(-2) / got.denom[0]))
     True
     """
+    program = flows_program(
+        xyz, geo, country, weight, send, lam=lam, r=r, border=border, w_out=w_out
+    )
+    return serve(program)
+
+
+def flows_program(
+    xyz: FloatArray,
+    geo: bool,  # noqa: FBT001 - mirrors the kernels' positional flag
+    country: np.ndarray,
+    weight: FloatArray,
+    send: FloatArray,
+    *,
+    lam: float,
+    r: float,
+    border: float,
+    w_out: float,
+) -> Program[MobilityFlows]:
+    """:func:`dense_flows` as a :data:`Program`: its two passes asked for, not made."""
     f = _deterrence(xyz, geo, country, lam=lam, r=r, border=border)
     codes = np.ascontiguousarray(country, dtype=np.int64)
     w = np.ascontiguousarray(weight, dtype=np.float64)
     o = np.asarray(send, dtype=np.float64)
     n = w.size
-    reach, cross = deterrence_sums(f, codes, w)
+    reach, cross = yield Product(f, codes, w)
     denom = reach + w_out
     positive = denom > 0.0
     scale = np.divide(o, denom, out=np.zeros_like(o), where=positive)
-    inflow = w * (deterrence_sums(f, codes, scale)[0] - scale)
+    back, _ = yield Product(f, codes, scale)
+    inflow = w * (back - scale)
     outflow = np.where(positive, o - scale * w, 0.0)
     return MobilityFlows(
         outflow,
@@ -240,6 +377,37 @@ def dense_flows(
         np.zeros((n, 0)),
         scale * cross,
     )
+
+
+def dense_denominator(
+    xyz: FloatArray,
+    geo: bool,  # noqa: FBT001 - mirrors the kernels' positional flag
+    country: np.ndarray,
+    weight: FloatArray,
+    *,
+    lam: float,
+    r: float,
+    border: float,
+    w_out: float,
+) -> FloatArray:
+    """``denom`` of :func:`dense_flows` alone (one pass over the matrix instead of two).
+
+    Parameters are those of :func:`dense_flows` without the senders; the
+    result, shape (n,), equals ``dense_flows(...).denom`` bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xyz = np.array([[0.0, 100.0, 200.0], [0.0, 0.0, 0.0]])  # planar km
+    >>> got = dense_denominator(xyz, False, np.array([0, 0, 1]), np.ones(3),
+    ...                         lam=100.0, r=0.0, border=0.5, w_out=0.0)
+    >>> bool(np.isclose(got[0], 1 + np.exp(-1) + 0.5 * np.exp(-2)))
+    True
+    """
+    f = _deterrence(xyz, geo, country, lam=lam, r=r, border=border)
+    codes = np.ascontiguousarray(country, dtype=np.int64)
+    w = np.ascontiguousarray(weight, dtype=np.float64)
+    return np.asarray(deterrence_sums(f, codes, w)[0] + w_out)
 
 
 def dense_potential(xyz: FloatArray, geo: bool, w: FloatArray, beta: float) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag

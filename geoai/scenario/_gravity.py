@@ -17,14 +17,21 @@ import numpy as np
 
 from geoai.errors import ConvergenceError
 from geoai.kernels.scenario import mobility_flows
-from geoai.scenario._dense import DENSE_MAX, dense_flows
+from geoai.scenario._dense import DENSE_MAX, dense_denominator, serve
+from geoai.scenario._dense import flows_program as dense_program
 
 if TYPE_CHECKING:
     from geoai._typing import FloatArray
     from geoai.kernels.scenario import MobilityFlows
+    from geoai.scenario._dense import Program
     from geoai.scenario.start import World
 
-__all__ = ["Deterrence", "equilibrium_amenity", "metro_flows"]
+__all__ = [
+    "Deterrence",
+    "equilibrium_amenity",
+    "flows_program",
+    "metro_flows",
+]
 
 
 class Deterrence(NamedTuple):
@@ -58,23 +65,42 @@ def metro_flows(
     largest destinations (``top_k=0``, every year but the last), as products
     with the deterrence matrix the run keeps (:mod:`geoai.scenario._dense`).
     """
+    return serve(flows_program(world, weight, send, spec, top_k))
+
+
+def flows_program(
+    world: World, weight: FloatArray, send: FloatArray, spec: Deterrence, top_k: int = 0
+) -> Program[MobilityFlows]:
+    """:func:`metro_flows` as a program of :mod:`geoai.scenario._dense` (its passes asked for)."""
     if top_k == 0 and weight.size <= DENSE_MAX:
         lam, r, border, w_out = spec
-        return dense_flows(
-            world.xyz,
-            world.geo,
-            world.country,
-            weight,
-            send,
-            lam=lam,
-            r=r,
-            border=border,
-            w_out=w_out,
+        return (
+            yield from dense_program(
+                world.xyz,
+                world.geo,
+                world.country,
+                weight,
+                send,
+                lam=lam,
+                r=r,
+                border=border,
+                w_out=w_out,
+            )
         )
     flows: MobilityFlows = mobility_flows(
         world.xyz, world.geo, world.country, weight, send, *spec, top_k
     )
     return flows
+
+
+def _denominator(world: World, weight: FloatArray, spec: Deterrence) -> FloatArray:
+    """``metro_flows(world, weight, send, spec).denom``, which does not depend on ``send``."""
+    if weight.size <= DENSE_MAX:
+        lam, r, border, w_out = spec
+        return dense_denominator(
+            world.xyz, world.geo, world.country, weight, lam=lam, r=r, border=border, w_out=w_out
+        )
+    return np.asarray(metro_flows(world, weight, np.zeros_like(weight), spec).denom)
 
 
 _CALIBRATED: dict[str, FloatArray] = {}
@@ -85,7 +111,12 @@ _CACHE_LOCK = threading.Lock()  # sweeps run simulations on threads
 def equilibrium_amenity(
     world: World, base: FloatArray, send: FloatArray, spec: Deterrence
 ) -> FloatArray:
-    """:func:`_calibrate`, remembered for the same inputs (presets share their start)."""
+    """:func:`_calibrate`, remembered for the same inputs (presets share their start).
+
+    Not a program of :mod:`geoai.scenario._dense`: the runs of a sweep mostly
+    share their start, and made one after another, all but the first find it
+    here.
+    """
     digest = hashlib.sha1(usedforsecurity=False)
     for array in (world.xyz, world.country, base, send, np.asarray(spec)):
         digest.update(np.ascontiguousarray(array).tobytes())
@@ -116,7 +147,7 @@ def _calibrate(world: World, base: FloatArray, send: FloatArray, spec: Deterrenc
     send = send / send.max()  # the balance condition does not depend on the scale of O
     w = np.where(send > 0, np.sqrt(send), 0.0)
     for _ in range(10_000):
-        denom = metro_flows(world, w, send, spec).denom
+        denom = _denominator(world, w, spec)
         target = np.divide(send, denom, out=np.zeros_like(send), where=denom > 0)
         new = np.sqrt(w * target)
         new /= new.max()

@@ -18,7 +18,12 @@ from geoai.scenario.params import ScenarioParams
 from geoai.scenario.presets import PRESETS, preset
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from numpy.typing import ArrayLike
+
+    from geoai._typing import FloatArray
+    from geoai.scenario.start import World
 
 __all__ = ["Simulation", "simulate", "theil"]
 
@@ -167,48 +172,106 @@ class Simulation:
         >>> bool(table.loc["top-5 share of AI roles, 2027", "value"] == sim.top_share(5))
         True
         """
-        first = self.panel[self.panel["year"] == self.start]
-        last = self.panel[self.panel["year"] == self.end]
-        lost = last["jobs_automated"].sum()
-        out = self.outside
-        # moves between metros: the outflow less what left the metro system
-        moved = (out["talent_out"] - out["talent_to_outside"]).sum() if len(out) else 0.0
-        abroad = out["talent_abroad"].sum() if len(out) else 0.0
-        rows: list[tuple[str, float, str]] = [
-            ("jobs change", last["jobs"].sum() / first["jobs"].sum() - 1, "share"),
-            ("routine jobs automated", lost, "jobs"),
-            (
-                "routine jobs automated, share",
-                lost / max(last["jobs_routine"].sum() + lost, 1.0),
-                "share",
-            ),
-            ("AI-leveraged roles", last["ai_jobs"].sum(), "jobs"),
-            (f"top-5 share of AI roles, {self.start}", self.top_share(5, self.start), "share"),
-            (f"top-5 share of AI roles, {self.end}", self.top_share(5, self.end), "share"),
-            ("Theil index of AI roles", theil(last["ai_jobs"]), "index"),
-            ("talent that left the metros", self.outside["talent_to_outside"].sum(), "people"),
-            (
-                "talent moving between metros that crosses a border",
-                abroad / moved if moved > 0 else 0.0,
-                "share",
-            ),
-            (
-                "unemployment added since the start",
-                last["unemployed"].sum() / max(last["labour_force"].sum(), 1.0),
-                "share",
-            ),
-            (
-                "population change",
-                last["population"].sum() / first["population"].sum() - 1,
-                "share",
-            ),
-        ]
-        if "role" in self.roles.columns:  # classify_roles=False leaves no roles to count
-            counts = self.roles["role"].astype(str).value_counts()
-            rows += [(f"metros: {r}", float(counts.get(r, 0)), "metros") for r in ROLES]
+        panel, out = self.panel, self.outside
+        first = panel[panel["year"] == self.start]
+        last = panel[panel["year"] == self.end]
+        counts = self.roles["role"].astype(str) if "role" in self.roles.columns else None
+        rows = headlines(
+            {c: first[c].to_numpy() for c in _HEADLINE_COLUMNS},
+            {c: last[c].to_numpy() for c in _HEADLINE_COLUMNS},
+            {c: out[c].to_numpy() for c in _SINK_COLUMNS} if len(out) else None,
+            start=self.start,
+            end=self.end,
+            roles=counts,  # classify_roles=False leaves no roles to count
+        )
         out = pd.DataFrame(rows, columns=["metric", "value", "unit"]).set_index("metric")
         out.attrs["preset"] = self.preset
         return out
+
+
+#: Panel columns and sink columns the headline figures read.
+_HEADLINE_COLUMNS = (
+    "jobs",
+    "jobs_automated",
+    "jobs_routine",
+    "ai_jobs",
+    "unemployed",
+    "labour_force",
+    "population",
+)
+_SINK_COLUMNS = ("talent_out", "talent_to_outside", "talent_abroad")
+
+
+def _top_share(ai_jobs: FloatArray, k: int) -> float:
+    """Share of ``ai_jobs`` (shape (n,)) in its ``k`` largest entries (0 without any)."""
+    x = np.sort(ai_jobs)[::-1]
+    return float(x[:k].sum() / x.sum()) if x.sum() > 0 else 0.0
+
+
+def headlines(
+    first: Mapping[str, FloatArray],
+    last: Mapping[str, FloatArray],
+    sink: Mapping[str, FloatArray] | None,
+    *,
+    start: int,
+    end: int,
+    roles: pd.Series | None,
+) -> list[tuple[str, float, str]]:
+    """Return the rows ``(metric, value, unit)`` of :meth:`Simulation.summary`.
+
+    Parameters
+    ----------
+    first, last : mapping of str to numpy.ndarray of float, shape (n,)
+        The panel's columns :data:`_HEADLINE_COLUMNS` in the start and the final year.
+    sink : mapping of str to numpy.ndarray of float, shape (t,), or None
+        The sink's columns :data:`_SINK_COLUMNS` (None: no year after the start).
+    start, end : int
+        First and last year (named in two figures).
+    roles : pandas.Series of str or None
+        Every metro's role; None when roles were not classified (no counts by role).
+
+    Returns
+    -------
+    list of (str, float, str)
+    """
+    lost = last["jobs_automated"].sum()
+    # moves between metros: the outflow less what left the metro system
+    moved = (sink["talent_out"] - sink["talent_to_outside"]).sum() if sink is not None else 0.0
+    abroad = sink["talent_abroad"].sum() if sink is not None else 0.0
+    to_outside = sink["talent_to_outside"].sum() if sink is not None else 0.0
+    rows: list[tuple[str, float, str]] = [
+        ("jobs change", last["jobs"].sum() / first["jobs"].sum() - 1, "share"),
+        ("routine jobs automated", lost, "jobs"),
+        (
+            "routine jobs automated, share",
+            lost / max(last["jobs_routine"].sum() + lost, 1.0),
+            "share",
+        ),
+        ("AI-leveraged roles", last["ai_jobs"].sum(), "jobs"),
+        (f"top-5 share of AI roles, {start}", _top_share(first["ai_jobs"], 5), "share"),
+        (f"top-5 share of AI roles, {end}", _top_share(last["ai_jobs"], 5), "share"),
+        ("Theil index of AI roles", theil(last["ai_jobs"]), "index"),
+        ("talent that left the metros", to_outside, "people"),
+        (
+            "talent moving between metros that crosses a border",
+            abroad / moved if moved > 0 else 0.0,
+            "share",
+        ),
+        (
+            "unemployment added since the start",
+            last["unemployed"].sum() / max(last["labour_force"].sum(), 1.0),
+            "share",
+        ),
+        (
+            "population change",
+            last["population"].sum() / first["population"].sum() - 1,
+            "share",
+        ),
+    ]
+    if roles is not None:
+        counts = roles.value_counts()
+        rows += [(f"metros: {r}", float(counts.get(r, 0)), "metros") for r in ROLES]
+    return rows
 
 
 def simulate(
@@ -273,7 +336,6 @@ def simulate(
     [2025, 2030]
     """
     from geoai.datasets import load_countries, load_metros
-    from geoai.roles import classify as classify_metros
 
     if params is None:
         if preset is None:
@@ -292,7 +354,45 @@ def simulate(
     m = load_metros(year=start) if metros is None else metros
     c = load_countries() if countries is None else countries
     world = prepared(m, c, max_employment_rate=p.max_employment_rate)
-    panel, top, sink = engine.run(world, p, start=start, end=end, seed=seed, progress=progress)
+    run = engine.run_rows(world, p, start=start, end=end, seed=seed, progress=progress)
+    return assemble(world, run, name, p, seed=seed, classify_roles=classify_roles)
+
+
+def assemble(
+    world: World,
+    run: engine.Rows,
+    name: str,
+    p: ScenarioParams,
+    *,
+    seed: int,
+    classify_roles: bool,
+) -> Simulation:
+    """Build the :class:`Simulation` of one :func:`engine.run_rows` (the tail of :func:`simulate`).
+
+    Parameters
+    ----------
+    world : World
+        The run's start.
+    run : tuple
+        Its :func:`geoai.scenario.engine.run_rows`.
+    name : str
+        The preset's name (``"custom"`` for bare parameters).
+    p : ScenarioParams
+        The run's parameters.
+    seed : int
+        Its seed (also of the role permutation tests).
+    classify_roles : bool
+        Give every metro its role.
+
+    Returns
+    -------
+    Simulation
+    """
+    from geoai.roles import classify as classify_metros
+
+    years = run[0]
+    start, end = int(years[0]), int(years[-1])
+    panel, top, sink = engine.tables(world, run)
     geo = world.metros.set_index("metro_id", drop=False)
     sources = world.sources.set_index("metro_id")
     geo = geo.join(sources[[c for c in sources.columns if c not in geo.columns]])
@@ -325,6 +425,26 @@ def simulate(
         sources=world.sources,
         world_share=world.world_share,
         notes=[ASSUMPTION_NOTE, *world.notes],
+    )
+
+
+def run_headlines(run: engine.Rows) -> list[tuple[str, float, str]]:
+    """Return :func:`headlines` of one :func:`engine.run_rows`, without role counts.
+
+    What ``simulate(..., classify_roles=False).summary()`` holds, without
+    building the panel, the final year's table or the flows (a sweep keeps only
+    the figures).
+    """
+    years, rows, _, sink = run
+    start, end = int(years[0]), int(years[-1])
+    out = {c: np.array([r[c] for r in sink], dtype=float) for c in _SINK_COLUMNS} if sink else None
+    return headlines(
+        {c: rows[0][c] for c in _HEADLINE_COLUMNS},
+        {c: rows[-1][c] for c in _HEADLINE_COLUMNS},
+        out,
+        start=start,
+        end=end,
+        roles=None,
     )
 
 

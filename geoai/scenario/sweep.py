@@ -126,29 +126,68 @@ def _summary(sim: Simulation, *, classified: bool) -> pd.DataFrame:
     return table if classified else table[table["unit"] != "metros"]
 
 
-def _one(
+def _batch(
     metros: gpd.GeoDataFrame,
     countries: pd.DataFrame,
-    params: ScenarioParams,
+    params: list[ScenarioParams],
     *,
     years: tuple[int, int],
-    seed: int,
+    seeds: list[int],
     classify_roles: bool = True,
-) -> _Run:
-    from geoai.scenario.simulation import simulate
+) -> list[_Run]:
+    """Run several simulations side by side (one task of a sweep) and return their figures.
 
-    sim = simulate(
-        metros,
-        countries,
-        params=params,
-        start=years[0],
-        end=years[1],
-        seed=seed,
-        classify_roles=classify_roles,
+    Each run is what ``simulate(metros, countries, params=p, ...)`` gives; the
+    engine steps them year by year together, so that their passes over a
+    shared deterrence matrix are made at once
+    (:func:`geoai.scenario.engine.run_rows_many`).
+    """
+    from geoai.scenario import engine
+    from geoai.scenario._worlds import prepared
+    from geoai.scenario.simulation import assemble, run_headlines
+
+    worlds = [
+        prepared(metros, countries, max_employment_rate=p.max_employment_rate) for p in params
+    ]
+    runs = engine.run_rows_many(
+        worlds, params, start=years[0], end=years[1], seeds=seeds, keep_top=classify_roles
     )
-    table = _summary(sim, classified=classify_roles)
-    roles = sim.roles["role"].astype(str) if classify_roles else pd.Series(dtype=str)
-    return _Run(table["value"].to_dict(), roles, table["unit"].astype(str).to_dict())
+    out = []
+    for world, p, seed, run in zip(worlds, params, seeds, runs, strict=True):
+        if not classify_roles:  # only the figures come back: skip the run's tables
+            rows = run_headlines(run)
+            out.append(
+                _Run(
+                    {m: float(x) for m, x, _ in rows},
+                    pd.Series(dtype=str),
+                    {m: u for m, _, u in rows},
+                )
+            )
+            continue
+        sim = assemble(world, run, "custom", p, seed=seed, classify_roles=True)
+        table = _summary(sim, classified=True)
+        roles = sim.roles["role"].astype(str)
+        out.append(_Run(table["value"].to_dict(), roles, table["unit"].astype(str).to_dict()))
+    return out
+
+
+#: Most runs stepped together in one task: each keeps its whole panel (a few MB) until the
+#: batch ends, and the shared passes gain little beyond a dozen runs.
+_BATCH_MAX = 24
+
+
+def _chunks(n: int, scheduler: str | Client | None) -> list[range]:
+    """Split ``n`` runs into tasks of at most :data:`_BATCH_MAX` runs, about two per core.
+
+    On the sync scheduler, as few tasks as that allows (nothing runs in parallel).
+    """
+    import os
+
+    parts = math.ceil(n / _BATCH_MAX)
+    if scheduler != "sync":
+        parts = max(parts, min(n, 2 * (os.cpu_count() or 1)))
+    size = max(1, math.ceil(n / max(parts, 1)))
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
 
 
 def _draw(
@@ -253,7 +292,11 @@ def sweep(
         ``if __name__ == "__main__":`` guard in scripts) or ``"sync"``: that
         local scheduler; an address such as
         ``"tcp://10.0.0.5:8786"``: a ``dask.distributed`` scheduler; or a
-        ``distributed.Client`` (e.g. of a ``LocalCluster``).
+        ``distributed.Client`` (e.g. of a ``LocalCluster``). The runs go to
+        the scheduler in batches of up to 24 (as few as that allows on
+        ``"sync"``, else about two per local core), each stepped year by
+        year together so that its runs share their passes over the
+        deterrence matrices; every run's figures are those it has alone.
     metros : geopandas.GeoDataFrame, optional
         As in :func:`simulate` (default the embedded data: the >= 1 M metros of
         the start year).
@@ -310,12 +353,20 @@ def sweep(
     c = load_countries() if countries is None else countries
     # one graph node each for the metros and countries, not one copy per task
     dm, dc = delayed(m), delayed(c)
+    # runs side by side within a task share their passes over the matrices (_batch)
     tasks = [
-        delayed(_one)(dm, dc, p, years=(start, end), seed=s, classify_roles=classify_roles)
-        for p, s in zip(runs, seeds, strict=True)
+        delayed(_batch)(
+            dm,
+            dc,
+            [runs[i] for i in part],
+            years=(start, end),
+            seeds=[seeds[i] for i in part],
+            classify_roles=classify_roles,
+        )
+        for part in _chunks(len(runs), scheduler)
     ]
     with shared_worlds():  # the runs start from the same tables: prepare them once
-        results = _compute(tasks, scheduler, progress=progress)
+        results = [r for batch in _compute(tasks, scheduler, progress=progress) for r in batch]
     summary = pd.DataFrame([r.figures for r in results], index=draws.index)
     units = pd.Series({k: u for r in results for k, u in r.units.items()}, dtype=str)
     if classify_roles:
@@ -363,7 +414,9 @@ def _role_shares(roles: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(shares, index=roles.index, columns=pd.Index(names.tolist()))
 
 
-def _compute(tasks: list[Delayed], scheduler: str | Client | None, *, progress: bool) -> list[_Run]:
+def _compute(
+    tasks: list[Delayed], scheduler: str | Client | None, *, progress: bool
+) -> list[list[_Run]]:
     dask = optional("dask", "scenario.sweep")
 
     if isinstance(scheduler, str | None) and (scheduler or "threads") in LOCAL:

@@ -13,7 +13,7 @@ from geoai import InputError, scenario
 from geoai._geodesy import kernel_points
 from geoai.kernels.scenario import mobility_flows
 from geoai.scenario import PRESETS, ScenarioParams
-from geoai.scenario.engine import _waterfill
+from geoai.scenario._simulator import _waterfill
 from geoai.scenario.start import ai_investment_stock, country_ai_weights, natural_growth
 from tests.reference import haversine_km
 
