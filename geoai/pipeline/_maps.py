@@ -144,6 +144,7 @@ def write_maps(
     from matplotlib.figure import Figure
 
     from geoai import scenario, viz
+    from geoai.viz._backdrop import forget
 
     maps = folder / "maps"
     maps.mkdir(exist_ok=True)  # the QGIS layouts may have made it first
@@ -185,4 +186,5 @@ def write_maps(
         )
         save(ax, f"potential_{name}")
     save(scenario.compare_figure(sims), "comparison")
+    forget()  # the maps' kept backdrops (an RGBA copy of each map's box) are not needed now
     return files

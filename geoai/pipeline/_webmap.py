@@ -80,6 +80,7 @@ def write_webmap_file(
 def _scenario(sim: Simulation, lines: dict[str, gpd.GeoDataFrame]) -> WebmapScenario:
     """One preset's metros (final year) and flows with origin and destination names."""
     import geopandas as gpd
+    import pandas as pd
 
     from geoai.io.webmap import WebmapScenario
 
@@ -95,11 +96,18 @@ def _scenario(sim: Simulation, lines: dict[str, gpd.GeoDataFrame]) -> WebmapScen
     for kind, table in lines.items():
         if kind not in FLOW_KINDS:
             continue
-        named = table.copy()
+        columns: dict[str, object] = {}
         for end in ("origin", "destination"):
-            if f"{end}_name" in named.columns:
-                named[end] = named[f"{end}_name"].astype(str)
+            if f"{end}_name" in table.columns:
+                label = table[f"{end}_name"].astype(str)
             else:
-                named[end] = named[end].astype(str).map(names).fillna(named[end].astype(str))
-        flows[kind] = named
+                label = table[end].astype(str).map(names).fillna(table[end].astype(str))
+            # plain str objects (not Arrow strings): the page reads them row by row
+            columns[end] = pd.Series(label.to_numpy(dtype=object), index=table.index, dtype=object)
+        if "flow" in table.columns:
+            columns["flow"] = table["flow"].to_numpy()
+        # what the page shows of a flow (its line, its ends, its size), nothing more to copy
+        flows[kind] = gpd.GeoDataFrame(
+            columns, geometry=table.geometry.to_numpy(), crs=table.crs, index=table.index
+        )
     return WebmapScenario(metros=metros, flows=flows)

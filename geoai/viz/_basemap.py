@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from geoai.viz._backdrop import backdrop_layers
 from geoai.viz._projection import MapFrame, project
 from geoai.viz._style import (
     BASEMAP_GID,
@@ -154,7 +155,8 @@ def country_layer(
     """Build the countries' collection: land fill, or the borders alone when not ``fill``."""
     from matplotlib.collections import PatchCollection
 
-    layer = PatchCollection(
+    # the land fill is the backdrop's top layer: kept once drawn, copied on the next map
+    layer = (backdrop_layers()[1] if fill else PatchCollection)(
         list(_country_patches(frame.key)),
         facecolors=LAND_COLOUR if fill else "none",
         edgecolors=BORDER_COLOUR,
@@ -184,10 +186,15 @@ def _graticule_step(frame: MapFrame) -> float:
     return next(s for s in (1.0, 2.0, 5.0, 10.0, 15.0, 30.0) if span / s <= 8.0)
 
 
-def graticule(ax: Axes, frame: MapFrame) -> LineCollection:
-    """Meridians and parallels (and, on world maps, the globe's outline) beneath the land."""
-    from matplotlib.collections import LineCollection
+@functools.cache
+def _graticule_lines(
+    frame_key: tuple[str, tuple[float, float, float, float], bool],
+) -> tuple[np.ndarray, ...]:
+    """Projected meridians and parallels of a map (NaN where not drawn), made once per frame."""
+    from pyproj import CRS
 
+    wkt, box, world = frame_key
+    frame = MapFrame(CRS.from_wkt(wkt), box, world=world)
     step = _graticule_step(frame)
     lats = np.linspace(-90.0, 90.0, 361)
     lons = np.linspace(-180.0, 180.0, 721)
@@ -201,8 +208,15 @@ def graticule(ax: Axes, frame: MapFrame) -> LineCollection:
         x, y = project(frame, lon, lat)
         ok = np.isfinite(x) & np.isfinite(y) & np.isfinite(lat)
         xy = np.column_stack([np.where(ok, x, np.nan), np.where(ok, y, np.nan)])
+        xy.setflags(write=False)  # shared by every map of the frame
         segments.append(xy)
-    layer = LineCollection(segments, colors="#c8c8c8", linewidths=0.4, zorder=0.4)
+    return tuple(segments)
+
+
+def graticule(ax: Axes, frame: MapFrame) -> LineCollection:
+    """Meridians and parallels (and, on world maps, the globe's outline) beneath the land."""
+    segments = list(_graticule_lines(frame.key))
+    layer = backdrop_layers()[0](segments, colors="#c8c8c8", linewidths=0.4, zorder=0.4)
     layer.set_gid(GRATICULE_GID)
     ax.add_collection(layer, autolim=False)
     return layer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from geoai.errors import GeoAIError, InputError
 from geoai.viz._canvas import CREDIT_GID
@@ -125,26 +125,41 @@ def save_map(
     return written
 
 
+class _Pixels:
+    """The file ``savefig(format="rgba")`` writes to: it keeps the renderer's buffer, uncopied."""
+
+    def __init__(self) -> None:
+        self.view: memoryview | None = None
+
+    def seek(self, offset: int, whence: int = 0) -> int:  # matplotlib asks for a seekable file
+        del offset, whence
+        return 0
+
+    def write(self, data: memoryview) -> int:
+        self.view = memoryview(data)
+        return self.view.nbytes
+
+
 def _save_png(figure: Figure, path: Path, dpi: int, text: dict[str, str | None]) -> None:
     """Render the figure with Agg at ``dpi`` and write it with :func:`write_png`.
 
     ``savefig(format="rgba")`` renders exactly as a PNG ``savefig`` does
-    (the same canvas, face colour and size); only the encoder differs.
+    (the same canvas, face colour and size); only the encoder differs. Its
+    pixels are read in place, from the canvas's buffer (alive until the
+    figure's next draw), not copied to a file first.
     """
-    import io
-
     import numpy as np
 
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="rgba", dpi=dpi)
-    raw = buffer.getbuffer()
+    sink = _Pixels()
+    figure.savefig(cast("IO[bytes]", sink), format="rgba", dpi=dpi)
+    raw = sink.view if sink.view is not None else memoryview(b"")
     width = int(figure.get_size_inches()[0] * dpi)  # Agg's width: int(inches * dpi)
     height = raw.nbytes // (4 * width) if width > 0 else 0
     if height == 0 or raw.nbytes != width * height * 4:
         raise GeoAIError(f"the map rendered {raw.nbytes} bytes, not rows of {width} RGBA pixels.")
+    pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
     with path.open("wb") as out:
-        write_png(out, np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4), dpi=dpi,
-                  text=text, level=_PNG_LEVEL)  # fmt: skip
+        write_png(out, pixels, dpi=dpi, text=text, level=_PNG_LEVEL)
 
 
 @contextmanager

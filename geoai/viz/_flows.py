@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
     from matplotlib.axes import Axes
+    from matplotlib.path import Path
 
     from geoai._typing import FloatArray
 
@@ -209,6 +210,25 @@ def _segments(
     return seg[ok], seg_widths[ok]
 
 
+def _segment_paths(segments: FloatArray) -> list[Path]:
+    """One path per segment ``(2, 2)``, as ``LineCollection.set_segments`` makes them, faster.
+
+    ``Path(segment)`` checks the shape and reads the simplification settings
+    for every one of a map's thousands of segments; here the first is made so
+    and the others copy its settings (every segment has two vertices and no
+    codes, so they are the same), through matplotlib's own shortcut.
+    """
+    from matplotlib.path import Path
+
+    if len(segments) == 0:
+        return []
+    first = Path(np.asarray(segments[0], dtype=float))
+    fast = getattr(Path, "_fast_from_codes_and_verts", None)
+    if fast is None:  # a matplotlib without the shortcut
+        return [first, *(Path(np.asarray(s, dtype=float)) for s in segments[1:])]
+    return [first, *(fast(s, None, internals_from=first) for s in segments[1:])]
+
+
 def flows_map(
     lines: gpd.GeoDataFrame,
     *,
@@ -280,7 +300,7 @@ def flows_map(
             f"lines mix the kinds {kinds}; map one at a time, e.g. lines[lines.kind == "
             f"{kinds[0]!r}], each with its unit."
         )
-    from matplotlib.collections import LineCollection
+    from matplotlib.collections import Collection, LineCollection
 
     ends = _endpoints(lines)
     lon = np.concatenate([ends[0], ends[2]])
@@ -296,8 +316,9 @@ def flows_map(
     top = float(flow.max()) if flow.size else 0.0
     segments, widths = _segments(frame, ends, flow_width(flow, top))
     layer = LineCollection(
-        list(segments), linewidths=widths, colors=colour, alpha=0.7, capstyle="butt", zorder=2
+        [], linewidths=widths, colors=colour, alpha=0.7, capstyle="butt", zorder=2
     )
+    Collection.set_paths(layer, _segment_paths(segments))  # the paths set_segments would make
     layer.set_gid(FLOWS_GID)
     ax.add_collection(layer, autolim=False)
     width_legend(
