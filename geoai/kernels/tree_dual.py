@@ -12,7 +12,11 @@ single-origin proof (in :func:`geoai.flows._tree.tree_matmat`) holds for each
 origin of the group. The walk yields one list of accepted nodes (with the
 expansion order chosen per row) and one list of leaves to sum exactly, merged
 into runs of adjacent tree positions (:func:`_runs`: longer vectorised
-loops); each origin then evaluates the estimates at its own position
+loops). Rows at level 0 (the midpoint, a constant) and at the *local* level
+(:mod:`geoai.kernels.tree_local`: the node's degree-2 expansion about the
+centre of ``t``, tried after level 0 for power and exponential decays) are
+summed once per group (:func:`~geoai.kernels.tree_local.group_fold`); each
+origin then evaluates that sum, the other estimates at its own position
 (monopole or quadrupole, clamped into the common interval ``[W f_min, W
 f_max]``) and its exact runs by the row loop of :mod:`geoai.kernels.rows`.
 With ``order >= 3`` (power and exponential decays) a node whose quadrupole
@@ -49,6 +53,15 @@ from geoai.kernels.tree_bounds import (
     quadrupole,
     third_sup,
 )
+from geoai.kernels.tree_local import (
+    LOCAL,
+    N_COEF,
+    group_eval,
+    group_fold,
+    local_bound,
+    target_groups,
+)
+from geoai.kernels.tree_local import pair_gap as _pair_gap
 from geoai.kernels.tree_multipole import (
     Multipoles,
     cauchy_bounds,
@@ -69,74 +82,6 @@ _SCALES = (4.0, 2.0, 1.0)  # budget scales tried in turn (the last always certif
 # (its evaluation costs about as much as summing that many pairs)
 _EVAL_BASE = 20.0
 _EVAL_TERM = 0.8
-
-
-@jit(inline="always")
-def _pair_gap(tree: Tree, q: int, t: int, eps: float) -> tuple[float, float]:
-    """Return the padded interval of distances between any point of ball ``q`` and of ball ``t``."""
-    ux = tree.centre[0, q] - tree.centre[0, t]
-    uy = tree.centre[1, q] - tree.centre[1, t]
-    uz = tree.centre[2, q] - tree.centre[2, t]
-    c = np.sqrt(ux * ux + uy * uy + uz * uz)
-    r = tree.radius[q] + tree.radius[t]
-    return max(c - r - eps, 0.0), c + r + eps
-
-
-@jit()
-def target_groups(
-    tree: Tree, origins: np.ndarray, group: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sort ``origins`` by tree position and cut them into runs sharing a target node.
-
-    The target nodes are the largest nodes of at most ``group`` points (or leaves).
-
-    Parameters
-    ----------
-    tree : Tree
-        The kd-tree of the points (:func:`geoai.kernels.tree.build_tree`).
-    origins : ndarray of int64, shape (n_o,)
-        The origins (point indices) whose rows are wanted.
-    group : int
-        Most origins in a run (a target node's size).
-
-    Returns
-    -------
-    order : ndarray of int64, shape (n_o,)
-        Positions in ``origins``, sorted by tree position.
-    target : ndarray of int64, shape (n_groups,)
-        The target node of each run.
-    first : ndarray of int64, shape (n_groups + 1,)
-        Run ``g`` is ``order[first[g]:first[g + 1]]``.
-    """
-    n = tree.perm.size
-    target_of = np.zeros(n, np.int64)
-    stack = np.empty(_STACK, np.int64)
-    top = 1
-    stack[0] = 0
-    while top > 0:
-        top -= 1
-        q = stack[top]
-        if tree.left[q] < 0 or tree.stop[q] - tree.start[q] <= group:
-            target_of[tree.start[q] : tree.stop[q]] = q
-        else:
-            stack[top] = tree.left[q]
-            stack[top + 1] = tree.left[q] + 1
-            top += 2
-    keys = np.empty(origins.size, np.int64)
-    for o in range(origins.size):
-        keys[o] = tree.pos[origins[o]]
-    order = np.argsort(keys, kind="mergesort")
-    target = np.empty(origins.size, np.int64)
-    first = np.empty(origins.size + 1, np.int64)
-    g = 0
-    for r in range(origins.size):
-        lq = target_of[keys[order[r]]]
-        if g == 0 or target[g - 1] != lq:
-            target[g] = lq
-            first[g] = r
-            g += 1
-    first[g] = origins.size
-    return order, target[:g].copy(), first[: g + 1].copy()
 
 
 @jit()
@@ -240,6 +185,7 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
     stack: np.ndarray,
     lists: _Lists,
     sums: np.ndarray,
+    local: bool,
 ) -> tuple[int, int]:
     """Walk the source tree once for leaf ``t``; fill ``lists`` and ``sums`` ``(3, m)``.
 
@@ -249,6 +195,7 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
     m = budget.size
     ts, te = tree.start[t], tree.stop[t]
     smooth = kind in (POWER, EXPONENTIAL)
+    r_t = tree.radius[t] + eps  # the local level's |xi| bound
     rem = np.empty(max(order, 0) + 1)  # the remainder bounds of each degree
     est = np.zeros(m)
     err = np.zeros(m)
@@ -291,6 +238,12 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
                 cap = budget[k] * w + own_share * lo
                 est[k] = 0.5 * (lo + hi) if hi < np.inf else 0.0
                 err[k] = 0.5 * (hi - lo) if hi > lo else 0.0
+                if err[k] > cap and smooth_here and local:  # the group's local expansion
+                    if third < 0.0:
+                        third = third_sup(clo, chi, dlo, fmax, geo, kind, beta)
+                    r5 = local_bound(third, r_t, w, mo.s1[k, q], mo.s2[k, q], mo.s3[k, q])
+                    if r5 <= cap:
+                        err[k], lev[k] = r5, LOCAL
                 if err[k] > cap:
                     if hess < 0.0:
                         hess = hessian_sup(dlo, dhi, chi, geo, kind, beta, a, fmax)
@@ -403,6 +356,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
     n_chunks: int,
     group: int,
     order: int = 0,
+    local: bool = True,
 ) -> TreeSums:
     """Return what :func:`~geoai.kernels.tree_sums.tree_matmat` returns, by one walk per group.
 
@@ -427,6 +381,11 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
         benchmark (N = 1e5, power 1.7, rtol 1e-4) level 3 cuts the nodes per
         origin by a third, but one evaluation costs about 100 exact pairs at
         degree 6, so the walk is about 15% slower.
+    local : bool, default True
+        Try the local level (:mod:`geoai.kernels.tree_local`) where the midpoint
+        fails. On that benchmark it takes about 30-45% of the accepted nodes out
+        of the per-origin evaluation, and cuts the CPU time per origin by about
+        10% (25% on a block of the N = 1e6 world; see ``benchmarks/bench_tree.py``).
 
     Returns
     -------
@@ -490,6 +449,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
         exact = np.zeros(m)
         est = np.zeros(m)
         sums = np.zeros((3, m))
+        grp = np.zeros((m, N_COEF + 3))  # the group-level sums (tree_local.group_fold)
         work = scratch(max(deg, 1))
         runs = np.empty((2, n_nodes), np.int64)
         lists = _Lists(
@@ -524,7 +484,10 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
             # walk 1 (coarse budget) gives a tighter lower bound; then walks that spend more
             # of the budget, each kept only if its sum of bounds is certified (the last
             # scale, 1, always is: sum <= gamma rtol low + (1 - gamma) rtol sums[1])
-            _walk(tree, mo, mp, deg, t, geo, kind, beta, a, eps, own_rt, budget, stack, lists, sums)
+            _walk(
+                tree, mo, mp, deg, t, geo, kind, beta, a, eps, own_rt, budget, stack, lists,
+                sums, local,
+            )  # fmt: skip
             for k in range(m):  # sums[2]: W f_min of the exact leaves
                 low[k] = max(low[k], sums[1, k] + sums[2, k] + own_min[k])
             for scale in _SCALES:
@@ -532,7 +495,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                     budget[k] = scale * share * low[k] / total[k] if total[k] > 0.0 else 0.0
                 n_acc, n_ex = _walk(
                     tree, mo, mp, deg, t, geo, kind, beta, a, eps, scale * own_rt, budget, stack,
-                    lists, sums,
+                    lists, sums, local,
                 )  # fmt: skip
                 fits = True
                 for k in range(m):
@@ -547,7 +510,8 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
             n_pairs = 0
             for r in range(n_runs):
                 n_pairs += runs[1, r] - runs[0, r]
-            # each origin of t: its own position, the common list
+            n_per = group_fold(tree, mo, t, lists, n_acc, geo, (kind, beta), grp)
+            # each origin of t: its own position, the group-level sums, the per-origin list
             for r in range(first[g], first[g + 1]):
                 o = perm[r]
                 ip = tree.pos[origins[o]]
@@ -564,9 +528,9 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                     )
                     _run_sums(mo, rs, re, buf, est)
                 for k in range(m):
-                    acc[k] += est[k]
+                    acc[k] += est[k] + group_eval(tree, grp, t, k, ip)
                     exact[k] += est[k]
-                for e in range(n_acc):
+                for e in range(n_per):
                     q = lists.nodes[e]
                     for k in range(m):
                         acc[k] += _estimate(

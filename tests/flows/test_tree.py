@@ -73,9 +73,15 @@ def check_bounds(pts, own, spec, v, rtol, leaf):
     assert np.all(np.abs(value - exact) <= (bound + SLACK) * exact + 1e-300)
     mo = kt.node_moments(tree.tree, v)
     args = (tree.tree, mo, np.arange(pts.n), pts.geo, own, *spec, rtol, tree.eps, 2)
-    # one walk per origin; one per group of <= 32 points (the default) or of a leaf; with
-    # the multipoles of level 3 (power and exponential)
-    walks = (kd.dual_matmat(*args, 32), kd.dual_matmat(*args, 1), kd.dual_matmat(*args, 32, 6))
+    # one walk per origin; one per group of <= 32 points (the default), of 128 or of a leaf;
+    # with the multipoles of level 3 (power and exponential); without the local level
+    walks = (
+        kd.dual_matmat(*args, 32),
+        kd.dual_matmat(*args, 128),
+        kd.dual_matmat(*args, 1),
+        kd.dual_matmat(*args, 32, 6),
+        kd.dual_matmat(*args, 32, 0, False),  # noqa: FBT003 - positional (the no-JIT twin)
+    )
     for raw in (ks.tree_matmat(*args), *walks):
         assert np.all(raw.lower <= exact * (1 + SLACK) + 1e-300)
         assert np.all(raw.error <= rtol * raw.lower * (1 + SLACK))
