@@ -36,7 +36,7 @@ so a row does not depend on which other origins are asked for.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import prange
@@ -56,6 +56,7 @@ from geoai.kernels.tree_bounds import (
 from geoai.kernels.tree_local import (
     LOCAL,
     N_COEF,
+    InteractionLists,
     group_eval,
     group_fold,
     local_bound,
@@ -157,17 +158,6 @@ def _estimate(
     return min(max(e, lo), hi)
 
 
-class _Lists(NamedTuple):
-    """One leaf's interaction lists (capacity: every node)."""
-
-    nodes: np.ndarray  #: (n_nodes,) int64: accepted nodes
-    leaves: np.ndarray  #: (n_nodes,) int64: leaves summed exactly (t included)
-    level: np.ndarray  #: (m, n_nodes) int64: expansion order of each accepted node and row
-    est0: np.ndarray  #: (m, n_nodes): the common order-0 estimate
-    lo: np.ndarray  #: (m, n_nodes): W f_min over the pair interval
-    hi: np.ndarray  #: (m, n_nodes): W f_max over the pair interval
-
-
 @jit()
 def _walk(  # noqa: PLR0915, C901 - one fused traversal
     tree: Tree,
@@ -183,7 +173,7 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
     own_share: float,
     budget: np.ndarray,
     stack: np.ndarray,
-    lists: _Lists,
+    lists: InteractionLists,
     sums: np.ndarray,
     local: bool,
 ) -> tuple[int, int]:
@@ -452,7 +442,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
         grp = np.zeros((m, N_COEF + 3))  # the group-level sums (tree_local.group_fold)
         work = scratch(max(deg, 1))
         runs = np.empty((2, n_nodes), np.int64)
-        lists = _Lists(
+        lists = InteractionLists(
             np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
             np.empty((m, n_nodes), np.int64), np.empty((m, n_nodes)),
             np.empty((m, n_nodes)), np.empty((m, n_nodes)),

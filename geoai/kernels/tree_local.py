@@ -70,7 +70,7 @@ bounds may make another budget scale the one certified.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -80,11 +80,23 @@ from geoai.kernels.tree_bounds import chain, derivatives, km
 
 if TYPE_CHECKING:
     from geoai.kernels.tree import Moments, Tree
-    from geoai.kernels.tree_dual import _Lists
+
+
+class InteractionLists(NamedTuple):
+    """One target node's interaction lists in the group walk (capacity: every node)."""
+
+    nodes: np.ndarray  #: (n_nodes,) int64: accepted nodes
+    leaves: np.ndarray  #: (n_nodes,) int64: leaves summed exactly (t included)
+    level: np.ndarray  #: (m, n_nodes) int64: expansion order of each accepted node and row
+    est0: np.ndarray  #: (m, n_nodes): the common order-0 estimate
+    lo: np.ndarray  #: (m, n_nodes): W f_min over the pair interval
+    hi: np.ndarray  #: (m, n_nodes): W f_max over the pair interval
+
 
 __all__ = [
     "LOCAL",
     "N_COEF",
+    "InteractionLists",
     "group_eval",
     "group_fold",
     "local_add",
@@ -257,7 +269,7 @@ def group_fold(
     tree: Tree,
     mo: Moments,
     t: int,
-    lists: _Lists,
+    lists: InteractionLists,
     n_acc: int,
     geo: bool,
     spec: tuple[int, float],
