@@ -177,15 +177,22 @@ _BATCH_MAX = 24
 
 
 def _chunks(n: int, scheduler: str | Client | None) -> list[range]:
-    """Split ``n`` runs into tasks of at most :data:`_BATCH_MAX` runs, about two per core.
+    """Split ``n`` runs into the sweep's tasks.
 
-    On the sync scheduler, as few tasks as that allows (nothing runs in parallel).
+    On ``"sync"`` as few tasks of at most :data:`_BATCH_MAX` runs as that
+    allows (nothing runs in parallel); on the other local schedulers about two
+    tasks per core; on a cluster (an address or a ``Client``) one run per task,
+    so that every worker has work.
     """
     import os
 
+    local = isinstance(scheduler, str | None) and (scheduler or "threads") in LOCAL
+    if not local:
+        return [range(i, i + 1) for i in range(n)]
     parts = math.ceil(n / _BATCH_MAX)
     if scheduler != "sync":
-        parts = max(parts, min(n, 2 * (os.cpu_count() or 1)))
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        parts = max(parts, min(n, 2 * (cores or 1)))
     size = max(1, math.ceil(n / max(parts, 1)))
     return [range(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -292,11 +299,12 @@ def sweep(
         ``if __name__ == "__main__":`` guard in scripts) or ``"sync"``: that
         local scheduler; an address such as
         ``"tcp://10.0.0.5:8786"``: a ``dask.distributed`` scheduler; or a
-        ``distributed.Client`` (e.g. of a ``LocalCluster``). The runs go to
-        the scheduler in batches of up to 24 (as few as that allows on
-        ``"sync"``, else about two per local core), each stepped year by
-        year together so that its runs share their passes over the
-        deterrence matrices; every run's figures are those it has alone.
+        ``distributed.Client`` (e.g. of a ``LocalCluster``). On the local
+        schedulers the runs go in batches of up to 24 (as few as that allows
+        on ``"sync"``, else about two per core), each stepped year by year
+        together so that its runs share their passes over the deterrence
+        matrices; on a cluster each run is a task of its own. Every run's
+        figures are those it has alone.
     metros : geopandas.GeoDataFrame, optional
         As in :func:`simulate` (default the embedded data: the >= 1 M metros of
         the start year).

@@ -172,7 +172,7 @@ def test_without_top_flows_only_the_last_years_capital_is_computed_another_way()
 
 
 @pytest.mark.parametrize("n", [1, 2, 9, 24, 25, 33, 100])
-@pytest.mark.parametrize("scheduler", ["sync", "threads", None])
+@pytest.mark.parametrize("scheduler", ["sync", "threads", None, "tcp://10.0.0.5:8786"])
 def test_batches_cover_every_run_once_in_order(n, scheduler):
     from geoai.scenario.sweep import _BATCH_MAX, _chunks
 
@@ -181,3 +181,5 @@ def test_batches_cover_every_run_once_in_order(n, scheduler):
     assert all(1 <= len(part) <= _BATCH_MAX for part in parts)
     if scheduler == "sync":
         assert len(parts) == -(-n // _BATCH_MAX)  # as few as the cap allows
+    if scheduler is not None and scheduler.startswith("tcp://"):
+        assert len(parts) == n  # a cluster: one run per task, every worker busy
