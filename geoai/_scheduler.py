@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from distributed import Client
 
-__all__ = ["LOCAL", "check_address", "connect", "connected"]
+__all__ = ["LOCAL", "check_address", "connect", "connected", "usable_cores"]
 
 #: Names of Dask's local schedulers that :func:`connected` passes through unchanged.
 LOCAL = ("threads", "processes", "sync", "synchronous")
@@ -54,6 +54,21 @@ _FORM = 'a dask.distributed address such as "tcp://10.0.0.5:8786", or "" for loc
 _HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252}))$")
 #: A Dask handshake is about 60 bytes; anything claiming more than this is not one.
 _MAX_HANDSHAKE = 1 << 16
+
+
+def usable_cores() -> int:
+    """Return the cores this process may run on (its CPU affinity where the OS tells), >= 1.
+
+    Examples
+    --------
+    >>> usable_cores() >= 1
+    True
+    """
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _shown(value: object) -> str:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import sys
 from typing import TYPE_CHECKING, Any, Self
 
@@ -40,7 +39,7 @@ import numpy as np
 
 from geoai import _validate as v
 from geoai._optional import optional
-from geoai._scheduler import check_address, connected
+from geoai._scheduler import check_address, connected, usable_cores
 from geoai.errors import BackendUnavailableError, InputError
 from geoai.flows._furness import furness
 from geoai.kernels import blocks as kb
@@ -100,13 +99,6 @@ def _bounds(n: int, block: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + block, n)) for lo in range(0, n, block)]
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @contextlib.contextmanager
 def _client(scheduler: str | Client | None) -> Iterator[Client]:
     """Yield the client to run on: the one given, the current one, an address's, or a new one."""
@@ -128,7 +120,7 @@ def _client(scheduler: str | Client | None) -> Iterator[Client]:
         return
     with (
         distributed.LocalCluster(
-            n_workers=_cores(),
+            n_workers=usable_cores(),
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0",  # any free port: never a clash with a running cluster

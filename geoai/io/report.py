@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -303,8 +302,9 @@ def _data_uris(folder: str | Path | None, figures: list[str]) -> list[str | None
     from concurrent.futures import ThreadPoolExecutor
 
     paths = [Path(folder) / f for f in figures]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(len(paths), cores or 1)
+    from geoai._scheduler import usable_cores
+
+    workers = min(len(paths), usable_cores())
     if workers <= 1:
         return [_data_uri(p) for p in paths]
     with ThreadPoolExecutor(workers, thread_name_prefix="geoai-report") as pool:

@@ -139,8 +139,9 @@ def _child_env() -> dict[str, str]:
     short parallel call wait for threads the other process has descheduled.
     """
     env = dict(os.environ)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    half = max(1, (cores or 1) // 2)
+    from geoai._scheduler import usable_cores
+
+    half = max(1, usable_cores() // 2)
     for pool in _THREAD_POOLS:
         given = env.get(pool, "")
         env[pool] = str(min(int(given), half)) if given.isdigit() and int(given) > 0 else str(half)

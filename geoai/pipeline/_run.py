@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -278,8 +277,9 @@ def _start_bands(
 
     if not (cfg.report and cfg.sensitivity) or scheduler is not None:
         return None  # none to compute, or a Dask cluster computes them in their turn
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) < 2:
+    from geoai._scheduler import usable_cores
+
+    if usable_cores() < 2:
         return None  # one core: nothing to overlap, the bands run in their turn
     try:
         return BackgroundBands(cfg, metros, countries)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from geoai import _validate as v
 from geoai._optional import optional
-from geoai._scheduler import LOCAL, connected
+from geoai._scheduler import LOCAL, connected, usable_cores
 from geoai.errors import InputError
 from geoai.scenario._checks import check_flag, check_seed, check_years
 from geoai.scenario._worlds import shared_worlds
@@ -184,15 +184,12 @@ def _chunks(n: int, scheduler: str | Client | None) -> list[range]:
     tasks per core; on a cluster (an address or a ``Client``) one run per task,
     so that every worker has work.
     """
-    import os
-
     local = isinstance(scheduler, str | None) and (scheduler or "threads") in LOCAL
     if not local:
         return [range(i, i + 1) for i in range(n)]
     parts = math.ceil(n / _BATCH_MAX)
     if scheduler != "sync":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        parts = max(parts, min(n, 2 * (cores or 1)))
+        parts = max(parts, min(n, 2 * usable_cores()))
     size = max(1, math.ceil(n / max(parts, 1)))
     return [range(i, min(i + size, n)) for i in range(0, n, size)]
 

@@ -300,7 +300,7 @@ def test_no_scheduler_uses_the_current_client(client, monkeypatch):
 @pytest.mark.jit_heavy
 def test_default_local_cluster_of_worker_processes(monkeypatch):
     """scheduler=None and no client: a LocalCluster of processes, started and closed."""
-    monkeypatch.setattr(fc, "_cores", lambda: 2)
+    monkeypatch.setattr(fc, "usable_cores", lambda: 2)
     n = 300
     pts = kernel_places(n, geo=True, seed=16)
     own, spec = np.full(n, 2.0), (POWER, 1.7, 0.0)
