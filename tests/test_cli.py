@@ -401,3 +401,20 @@ def test_classify_on_own_places_keeps_the_ids(tmp_path):
     roles = gpd.read_file(out)
     assert set(roles["town"]) == set(towns["town"])
     assert roles["role"].notna().all()
+
+
+@pytest.mark.parametrize("given", [None, "ACTIVE"])
+def test_the_command_lets_idle_openmp_threads_sleep_unless_told(given):
+    """``geoai`` sets OMP_WAIT_POLICY=PASSIVE before anything starts OpenMP (a user's value wins)."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    probe = (
+        "import os, sys; from geoai.cli import main; sys.argv = ['geoai', '--help'];\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('policy', os.environ['OMP_WAIT_POLICY'], 'numba' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == f"policy {given or 'PASSIVE'} False"

@@ -254,6 +254,9 @@ def _terminated(signum: int, _frame: object) -> None:
 
 def main() -> None:
     """Entry point: run the app, turning geoai errors into one-line messages (exit 2)."""
+    from geoai._scheduler import passive_waits
+
+    passive_waits()  # before any OpenMP runtime starts (see there)
     signal.signal(signal.SIGTERM, _terminated)
     try:
         app()

@@ -292,6 +292,10 @@ os._exit(0)
 def qgis_python(python: str | None = None) -> str | None:
     """Return a Python that imports ``qgis.core``, or None when there is none.
 
+    The probe starts that interpreter (about 0.4 CPU-s); an interpreter found
+    to have PyQGIS is remembered for the life of this process, one without it
+    is probed again next time (it may have been installed meanwhile).
+
     Parameters
     ----------
     python : str, optional
@@ -304,6 +308,8 @@ def qgis_python(python: str | None = None) -> str | None:
         The interpreter, or None when it is missing or lacks PyQGIS.
     """
     exe = python or os.environ.get("GEOAI_QGIS_PYTHON") or QGIS_PYTHON
+    if exe in _WITH_QGIS:
+        return exe
     try:
         res = subprocess.run(  # noqa: S603 - the configured interpreter, a fixed probe
             [exe, "-c", "import qgis.core"],
@@ -314,7 +320,14 @@ def qgis_python(python: str | None = None) -> str | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return exe if res.returncode == 0 else None
+    if res.returncode != 0:
+        return None
+    _WITH_QGIS.add(exe)
+    return exe
+
+
+#: The interpreters :func:`qgis_python` found with PyQGIS in this process.
+_WITH_QGIS: set[str] = set()
 
 
 def export_layouts(

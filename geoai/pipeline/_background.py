@@ -15,6 +15,7 @@ this process creates and removes; the child reads only that file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -28,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from geoai.errors import GeoAIError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import geopandas as gpd
     import pandas as pd
 
@@ -136,11 +139,14 @@ def _child_env() -> dict[str, str]:
     The child and this process compute at the same time, so each gets half
     the cores for its thread pools (Numba, BLAS, OpenMP), or fewer if the
     environment already says so: two full pools on the same cores make every
-    short parallel call wait for threads the other process has descheduled.
+    short parallel call wait for threads the other process has descheduled;
+    and idle OpenMP threads sleep instead of spinning
+    (:func:`geoai._scheduler.passive_waits`).
     """
     env = dict(os.environ)
-    from geoai._scheduler import usable_cores
+    from geoai._scheduler import passive_waits, usable_cores
 
+    passive_waits(env)
     half = max(1, usable_cores() // 2)
     for pool in _THREAD_POOLS:
         given = env.get(pool, "")
@@ -150,6 +156,28 @@ def _child_env() -> dict[str, str]:
     if here not in inherited:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     return env
+
+
+@contextlib.contextmanager
+def _sweep_pool() -> Iterator[str]:
+    """Size the child's sweeps to its share of the cores; yield the Dask scheduler's name.
+
+    The share is what :func:`_child_env` gave the child's Numba pool. With one
+    core, the runs go one batch after the other (``"sync"``): a second thread
+    would only contend for the GIL with the first and with the parent, for
+    about 30 % more CPU time (6.2 vs 8.1 CPU-s for the default bands, measured
+    on two cores). Every run is the same whatever the batching
+    (:func:`geoai.scenario.sweep`).
+    """
+    import dask
+
+    share = os.environ.get("NUMBA_NUM_THREADS", "")
+    cores = int(share) if share.isdigit() and int(share) > 0 else 1
+    if cores == 1:
+        yield "sync"
+        return
+    with dask.config.set(num_workers=cores):
+        yield "threads"
 
 
 def _watch_parent(folder: Path, parent: int) -> None:
@@ -196,7 +224,8 @@ def main(folder: str, parent: int | None = None) -> int:
     with (where / _INPUT).open("rb") as fh:
         job, metros, countries = pickle.load(fh)  # noqa: S301 - written by our parent, in its private folder
     try:
-        bands = job_bands(job, metros, countries)
+        with _sweep_pool() as scheduler:
+            bands = job_bands(job, metros, countries, scheduler)
     except Exception as exc:  # noqa: BLE001 - every error goes back to the parent, which raises it
         try:
             _answer(where, "error", exc)

@@ -25,3 +25,27 @@ def test_the_child_gets_half_the_cores_or_what_the_user_set_if_fewer(monkeypatch
         assert env[pool] == str(want)
         if given is not None:
             assert os.environ[pool] == given  # this process's own pools are left alone
+
+
+@pytest.mark.parametrize("given", [None, "ACTIVE", "PASSIVE"])
+def test_the_childs_idle_openmp_threads_sleep_unless_the_user_chose(monkeypatch, given):
+    if given is None:
+        monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    else:
+        monkeypatch.setenv("OMP_WAIT_POLICY", given)
+    env = _background._child_env()
+    assert env["OMP_WAIT_POLICY"] == (given or "PASSIVE")
+    assert os.environ.get("OMP_WAIT_POLICY") == given  # this process's environment is unchanged
+
+
+@pytest.mark.parametrize(("share", "want"), [("1", "sync"), ("2", "threads"), ("junk", "sync")])
+def test_the_childs_sweeps_run_on_its_share_of_the_cores(monkeypatch, share, want):
+    import dask
+
+    monkeypatch.setenv("NUMBA_NUM_THREADS", share)
+    before = dask.config.get("num_workers", None)
+    with _background._sweep_pool() as scheduler:
+        assert scheduler == want
+        if want == "threads":
+            assert dask.config.get("num_workers") == int(share)
+    assert dask.config.get("num_workers", None) == before
