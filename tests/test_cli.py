@@ -405,7 +405,7 @@ def test_classify_on_own_places_keeps_the_ids(tmp_path):
 
 @pytest.mark.parametrize("given", [None, "ACTIVE"])
 def test_the_command_lets_idle_openmp_threads_sleep_unless_told(given):
-    """``geoai`` sets OMP_WAIT_POLICY=PASSIVE before anything starts OpenMP (a user's value wins)."""
+    """``geoai`` sets OMP_WAIT_POLICY=PASSIVE before OpenMP starts (a user's value wins)."""
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     if given is not None:
         env["OMP_WAIT_POLICY"] = given

@@ -145,6 +145,7 @@ def write_maps(
 
     from geoai import scenario, viz
     from geoai.viz._backdrop import forget
+    from geoai.viz._export import MapWriter
 
     maps = folder / "maps"
     maps.mkdir(exist_ok=True)  # the QGIS layouts may have made it first
@@ -152,39 +153,40 @@ def write_maps(
     sources = run_sources(cfg)
 
     def save(fig: Axes | Figure, stem: str) -> None:
-        files.extend(viz.save_map(fig, maps / stem, formats=cfg.map_formats))
+        files.extend(writer.save(fig, maps / stem, formats=cfg.map_formats))
         plt.close(fig if isinstance(fig, Figure) else fig.get_figure(root=True))
 
-    unit = _WEIGHT_UNITS.get(cfg.weight, cfg.weight)
-    for name, sim in sims.items():
-        title = _title(cfg, name)
-        save(draw_roles(cfg, name, sim), f"roles_{name}")
-        for kind, (flow_unit, colour) in FLOW_KINDS.items():
-            if kind not in lines[name]:
+    with MapWriter() as writer:  # PNGs deflate and write while the next map draws
+        unit = _WEIGHT_UNITS.get(cfg.weight, cfg.weight)
+        for name, sim in sims.items():
+            title = _title(cfg, name)
+            save(draw_roles(cfg, name, sim), f"roles_{name}")
+            for kind, (flow_unit, colour) in FLOW_KINDS.items():
+                if kind not in lines[name]:
+                    continue
+                ax = viz.flows_map(
+                    lines[name][kind],
+                    unit=flow_unit,
+                    kind=f"{kind} flow",
+                    points=sim.final,
+                    title=f"Largest {kind} flows, {title}",
+                    colour=colour,
+                    sources=sources,
+                )
+                save(ax, f"flows_{kind}_{name}")
+            if name not in rasters:
                 continue
-            ax = viz.flows_map(
-                lines[name][kind],
-                unit=flow_unit,
-                kind=f"{kind} flow",
+            with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
+                surf = da.squeeze("band", drop=True).load()
+            ax = viz.potential_map(
+                surf,
+                unit=f"{unit}, distance-weighted",
                 points=sim.final,
-                title=f"Largest {kind} flows, {title}",
-                colour=colour,
+                title=f"Potential of {unit}, {title}",
+                label=f"potential of {unit}",
                 sources=sources,
             )
-            save(ax, f"flows_{kind}_{name}")
-        if name not in rasters:
-            continue
-        with xr.open_dataarray(rasters[name][0], engine="rasterio") as da:
-            surf = da.squeeze("band", drop=True).load()
-        ax = viz.potential_map(
-            surf,
-            unit=f"{unit}, distance-weighted",
-            points=sim.final,
-            title=f"Potential of {unit}, {title}",
-            label=f"potential of {unit}",
-            sources=sources,
-        )
-        save(ax, f"potential_{name}")
-    save(scenario.compare_figure(sims), "comparison")
+            save(ax, f"potential_{name}")
+        save(scenario.compare_figure(sims), "comparison")
     forget()  # the maps' kept backdrops (an RGBA copy of each map's box) are not needed now
     return files

@@ -21,7 +21,7 @@ from geoai.errors import GeoAIError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["PNG_SIGNATURE", "write_png"]
+__all__ = ["PNG_SIGNATURE", "png_rows", "write_png", "write_rows"]
 
 #: The eight bytes every PNG file starts with.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -72,6 +72,27 @@ def write_png(
     GeoAIError
         ``rgba`` is not an image of 8-bit RGBA pixels.
     """
+    write_rows(out, png_rows(rgba), dpi=dpi, text=text, level=level)
+
+
+def png_rows(rgba: np.ndarray) -> np.ndarray:
+    """Copy RGBA pixels into PNG scanlines: each row prefixed by its filter byte (0, none).
+
+    Parameters
+    ----------
+    rgba : numpy.ndarray (height, width, 4) of uint8
+        The pixels, top row first (read once: the result owns its bytes).
+
+    Returns
+    -------
+    numpy.ndarray (height, 4 width + 1) of uint8
+        The rows :func:`write_rows` deflates.
+
+    Raises
+    ------
+    GeoAIError
+        ``rgba`` is not an image of 8-bit RGBA pixels.
+    """
     if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8 or 0 in rgba.shape:
         raise GeoAIError(
             f"a PNG needs (height, width, 4) uint8 pixels; got {rgba.shape} of {rgba.dtype}."
@@ -79,6 +100,29 @@ def write_png(
     height, width = rgba.shape[:2]
     rows = np.zeros((height, width * 4 + 1), dtype=np.uint8)  # first byte: filter type 0
     rows[:, 1:] = rgba.reshape(height, width * 4)
+    return rows
+
+
+def write_rows(
+    out: BinaryIO,
+    rows: np.ndarray,
+    *,
+    dpi: float,
+    text: Mapping[str, str | None] | None = None,
+    level: int = 2,
+) -> None:
+    """Write the scanlines of :func:`png_rows` as a PNG file (zlib releases the GIL meanwhile).
+
+    Parameters
+    ----------
+    out : binary file
+        Where to write (opened for writing).
+    rows : numpy.ndarray (height, 4 width + 1) of uint8
+        From :func:`png_rows`.
+    dpi, text, level
+        As in :func:`write_png`.
+    """
+    height, width = rows.shape[0], (rows.shape[1] - 1) // 4
     per_metre = int(dpi / _INCH_M + 0.5)
     out.write(PNG_SIGNATURE)
     # 8 bits per sample, colour type 6 (RGBA), deflate, adaptive filtering method, no interlace

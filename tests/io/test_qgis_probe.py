@@ -1,4 +1,4 @@
-"""The PyQGIS probe: an interpreter with PyQGIS is started once per process, one without each time."""
+"""The PyQGIS probe: a Python with PyQGIS is started once per process, one without each time."""
 
 from __future__ import annotations
 

@@ -260,3 +260,65 @@ def test_a_potential_map_pickles_and_draws_again():
         np.ma.filled(image.get_array(), -1), np.ma.filled(ax.images[0].get_array(), -1)
     )
     assert _render(again, 50).size == _render(ax.figure, 50).size
+
+
+def test_the_map_writer_writes_what_save_map_writes(tmp_path):
+    """PNGs written on the writer's thread: the same bytes as save_map's, all there at the end."""
+    from geoai.viz._export import MapWriter
+
+    lines, points = _flow_lines_and_points()
+    direct = []
+    for k in range(4):
+        ax = viz.flows_map(lines, unit="people", points=points, title=f"Flows {k}")
+        direct += viz.save_map(ax, tmp_path / f"direct_{k}", formats=("png", "svg"), dpi=60)
+    later = []
+    with MapWriter() as writer:  # four maps: more than the two PNGs allowed to wait
+        for k in range(4):
+            ax = viz.flows_map(lines, unit="people", points=points, title=f"Flows {k}")
+            later += writer.save(ax, tmp_path / f"later_{k}", formats=("png", "svg"), dpi=60)
+    assert [p.name.replace("later", "direct") for p in later] == [p.name for p in direct]
+    for a, b in zip(direct, later, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    made = sorted(p.name for p in tmp_path.iterdir() if p.name != ".geoai-files.json")
+    assert made == sorted(p.name for p in direct + later)
+
+
+def test_the_map_writer_raises_a_writes_error_and_waits_under_another(tmp_path):
+    from geoai.errors import OutputError
+    from geoai.viz._export import MapWriter
+
+    lines, points = _flow_lines_and_points()
+    taken = tmp_path / "taken.png"
+    taken.write_bytes(b"a file geoai did not write")
+    ax = viz.flows_map(lines, unit="people", points=points, title="Flows")
+    with pytest.raises((OutputError, ValueError), match="taken"), MapWriter() as writer:
+        writer.save(ax, taken, formats=("png",), dpi=40)
+    assert taken.read_bytes() == b"a file geoai did not write"
+    png = tmp_path / "mine.png"
+
+    def interrupted():
+        with MapWriter() as writer:
+            writer.save(ax, png, formats=("png",), dpi=40)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted()
+    assert png.is_file()  # the write was waited for, not abandoned mid-file
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert left == [".geoai-files.json"]  # the ledger of what geoai wrote; no temp file
+
+
+@pytest.mark.parametrize("scale", [True, False])
+@pytest.mark.parametrize("style", ["solid", "dashed", (2.0, (3.0, 1.0)), ["solid", "dotted"]])
+@pytest.mark.parametrize("n", [1, 2, 300])
+def test_flow_lines_pair_widths_and_dashes_as_matplotlib(style, n, scale):
+    """The flows' collection: the same widths and dash patterns as a plain LineCollection."""
+    from matplotlib.collections import LineCollection
+
+    widths = np.random.default_rng(n).uniform(0.1, 4.0, n)
+    with mpl.rc_context({"lines.scale_dashes": scale}):
+        plain = LineCollection([], linewidths=widths, linestyles=style)
+        ours = _flows.flow_lines_class()([], linewidths=widths, linestyles=style)
+    assert np.array_equal(np.asarray(ours.get_linewidths()), np.asarray(plain.get_linewidths()))
+    assert ours.get_linestyles() == plain.get_linestyles()
+    assert ours._linestyles == plain._linestyles  # the scaled patterns the renderer gets
