@@ -10,9 +10,8 @@ their unit (people for talent, USD for capital).
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,11 +22,10 @@ from geoai.viz._legend import width_legend
 from geoai.viz._projection import MapFrame, project
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
     import geopandas as gpd
     from matplotlib.axes import Axes
-    from matplotlib.collections import LineCollection
     from matplotlib.path import Path
 
     from geoai._typing import FloatArray
@@ -212,36 +210,6 @@ def _segments(
     return seg[ok], seg_widths[ok]
 
 
-@functools.cache
-def flow_lines_class() -> type[LineCollection]:
-    """Return a ``LineCollection`` that pairs solid lines with many widths without overhead.
-
-    Setting a width per segment makes matplotlib scale the dash pattern for
-    every width (``Collection._bcast_lwls``), reading an rc parameter each
-    time: about 3 µs a segment, a third of a second for the maps of a run.
-    For solid lines (one pattern, no dashes) this class pairs them directly,
-    with the same values (the offset scaled by each width where the rc
-    scales dashes); any other case is matplotlib's own.
-    """
-    import matplotlib as mpl
-    from matplotlib.collections import LineCollection
-
-    plain: Callable[[Any, Any], tuple[Any, Any]] = LineCollection._bcast_lwls  # type: ignore[attr-defined]  # noqa: SLF001
-
-    class FlowLines(LineCollection):
-        @staticmethod
-        def _bcast_lwls(linewidths: Any, dashes: Any) -> tuple[Any, Any]:  # noqa: ANN401 - matplotlib's
-            solid = len(dashes) == 1 and dashes[0][1] is None and len(linewidths) > 1
-            if not solid or mpl.rcParams["_internal.classic_mode"]:  # type: ignore[index]
-                return plain(linewidths, dashes)
-            offset = dashes[0][0]
-            if not mpl.rcParams["lines.scale_dashes"]:
-                return list(linewidths), [(offset, None)] * len(linewidths)
-            return list(linewidths), [(offset * lw, None) for lw in linewidths]
-
-    return FlowLines
-
-
 def _segment_paths(segments: FloatArray) -> list[Path]:
     """One path per segment ``(2, 2)``, as ``LineCollection.set_segments`` makes them, faster.
 
@@ -332,7 +300,7 @@ def flows_map(
             f"lines mix the kinds {kinds}; map one at a time, e.g. lines[lines.kind == "
             f"{kinds[0]!r}], each with its unit."
         )
-    from matplotlib.collections import Collection
+    from matplotlib.collections import Collection, LineCollection
 
     ends = _endpoints(lines)
     lon = np.concatenate([ends[0], ends[2]])
@@ -347,7 +315,7 @@ def flows_map(
     flow = lines["flow"].to_numpy(dtype=float)
     top = float(flow.max()) if flow.size else 0.0
     segments, widths = _segments(frame, ends, flow_width(flow, top))
-    layer = flow_lines_class()(
+    layer = LineCollection(
         [], linewidths=widths, colors=colour, alpha=0.7, capstyle="butt", zorder=2
     )
     Collection.set_paths(layer, _segment_paths(segments))  # the paths set_segments would make

@@ -306,19 +306,3 @@ def test_the_map_writer_raises_a_writes_error_and_waits_under_another(tmp_path):
     assert png.is_file()  # the write was waited for, not abandoned mid-file
     left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert left == [".geoai-files.json"]  # the ledger of what geoai wrote; no temp file
-
-
-@pytest.mark.parametrize("scale", [True, False])
-@pytest.mark.parametrize("style", ["solid", "dashed", (2.0, (3.0, 1.0)), ["solid", "dotted"]])
-@pytest.mark.parametrize("n", [1, 2, 300])
-def test_flow_lines_pair_widths_and_dashes_as_matplotlib(style, n, scale):
-    """The flows' collection: the same widths and dash patterns as a plain LineCollection."""
-    from matplotlib.collections import LineCollection
-
-    widths = np.random.default_rng(n).uniform(0.1, 4.0, n)
-    with mpl.rc_context({"lines.scale_dashes": scale}):
-        plain = LineCollection([], linewidths=widths, linestyles=style)
-        ours = _flows.flow_lines_class()([], linewidths=widths, linestyles=style)
-    assert np.array_equal(np.asarray(ours.get_linewidths()), np.asarray(plain.get_linewidths()))
-    assert ours.get_linestyles() == plain.get_linestyles()
-    assert ours._linestyles == plain._linestyles  # the scaled patterns the renderer gets
