@@ -41,24 +41,22 @@ HEAVY = (
 COMMANDS = {c.name: c for c in typer.main.get_command(app).commands.values()}  # type: ignore[attr-defined]
 WRITERS = sorted(set(COMMANDS) - {"summary", "warmup"})  # warmup writes only the Numba cache
 
-# Runs ``geoai ARGS`` in this interpreter, then prints the heavy modules it loaded; a control
-# import of numpy afterwards proves the check sees a heavy import when there is one.
+# Runs ``geoai ARGS`` in this interpreter, then (on its way out: the command ends the process)
+# prints the heavy modules it loaded; a control import of numpy afterwards proves the check
+# sees a heavy import when there is one.
 PROBE = """
-import json, sys
+import atexit, json, sys
 from geoai.cli import main
 heavy = {heavy!r}
 def loaded():
     return sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy))
+def report():
+    after = loaded()
+    import numpy
+    print(json.dumps({{"loaded": after, "control": loaded()}}))
+atexit.register(report)
 sys.argv = ["geoai", *{args!r}]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-after = loaded()
-import numpy
-print(json.dumps({{"code": code, "loaded": after, "control": loaded()}}))
+main()
 """
 
 
@@ -74,7 +72,7 @@ def probe(*args: str) -> dict:
         [sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60
     )
     assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return {"code": res.returncode, **json.loads(res.stdout.strip().splitlines()[-1])}
 
 
 def test_entry_point_is_installed():
@@ -410,11 +408,54 @@ def test_the_command_lets_idle_openmp_threads_sleep_unless_told(given):
     if given is not None:
         env["OMP_WAIT_POLICY"] = given
     probe = (
-        "import os, sys; from geoai.cli import main; sys.argv = ['geoai', '--help'];\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('policy', os.environ['OMP_WAIT_POLICY'], 'numba' in sys.modules)"
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: print('policy', os.environ['OMP_WAIT_POLICY'],"
+        " 'numba' in sys.modules))\n"
+        "sys.argv = ['geoai', '--help']\n"
+        "from geoai.cli import main\n"
+        "main()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == f"policy {given or 'PASSIVE'} False"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [("None", 0, ""), ("0", 0, ""), ("3", 3, ""), ("'stopped here'", 1, "stopped here")],
+)
+def test_the_command_exits_at_once_after_its_exit_handlers(tmp_path, code, status, stderr):
+    """The fast exit keeps the status, runs atexit handlers, flushes output and stops there."""
+    probe = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(tmp_path / 'handler')!r}, 'w').write('ran'))\n"
+        "import geoai.cli._app as cli\n"
+        f"cli.app = lambda: (print('written, unflushed', end=''), sys.exit({code}))\n"
+        "cli.main()\n"
+        "print('after main')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == status
+    assert done.stdout == "written, unflushed"  # flushed, and nothing ran after main()
+    assert done.stderr.strip() == stderr
+    assert (tmp_path / "handler").read_text() == "ran"
+
+
+def test_the_command_waits_for_a_thread_still_running(tmp_path):
+    """With a non-daemon thread alive, the exit is the usual one: the thread finishes first."""
+    probe = (
+        "import threading, time, sys\n"
+        "import geoai.cli._app as cli\n"
+        f"def work():\n    time.sleep(0.3); open({str(tmp_path / 'done')!r}, 'w').write('x')\n"
+        "def app():\n    threading.Thread(target=work).start(); sys.exit(4)\n"
+        "cli.app = app\n"
+        "cli.main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 4
+    assert (tmp_path / "done").read_text() == "x"

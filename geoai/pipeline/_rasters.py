@@ -12,6 +12,7 @@ name travel in the band metadata (``value_<v>``: ``"<metro_id> | <name>"``).
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -141,15 +142,25 @@ def write_rasters(
         return {}
     grid = Grid.from_bounds(cfg.bounds, cfg.resolution, crs=cfg.crs)
     out: dict[str, tuple[Path, Path]] = {}
-    for name, sim in sims.items():
-        step(f"potential {name}")
-        final = sim.final
-        kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
-        surf, areas = surface_and_dominance(final, cfg.weight, grid, method=cfg.method, **kw)
-        surf.attrs["assumption"] = "modelled: scenario output, not observed"
-        about_potential, about_areas = _describe(cfg, name, sim)
-        p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
-        write_raster(surf, p1, **about_potential)
-        write_raster(areas["dominant"], p2, **about_areas)
-        out[name] = (p1, p2)
+    # GDAL writes (and deflates) each preset's COGs on a thread while the next preset's
+    # surfaces are computed; every write is waited for before this returns or raises
+    pool = ThreadPoolExecutor(1, thread_name_prefix="geoai-rasters")
+    writes: list[Future[Any]] = []
+    try:
+        for name, sim in sims.items():
+            step(f"potential {name}")
+            final = sim.final
+            kw: dict[str, Any] = {"decay": cfg.decay, "scale_km": cfg.scale_km, "beta": cfg.beta}
+            surf, areas = surface_and_dominance(final, cfg.weight, grid, method=cfg.method, **kw)
+            surf.attrs["assumption"] = "modelled: scenario output, not observed"
+            about_potential, about_areas = _describe(cfg, name, sim)
+            p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
+            writes.append(pool.submit(write_raster, surf, p1, **about_potential))
+            writes.append(pool.submit(write_raster, areas["dominant"], p2, **about_areas))
+            out[name] = (p1, p2)
+    finally:
+        wait(writes)
+        pool.shutdown()
+    for done in writes:
+        done.result()  # the first error a write met
     return out
