@@ -1,4 +1,8 @@
-"""A checked connection to a ``dask.distributed`` scheduler: a short timeout and a clear error.
+"""How geoai uses the machine: a checked Dask connection, the cores, idle threads, the exit.
+
+The cores a process may use (:func:`usable_cores`), OpenMP threads that sleep
+when idle (:func:`passive_waits`) and the fast end of geoai's own processes
+(:func:`leave`) are here beside the scheduler, whose connection is the rest.
 
 ``distributed.Client(address)`` waits 30 s (Dask's connect timeout) for a
 scheduler that is not there, then raises a bare ``OSError``; and an address
@@ -31,7 +35,7 @@ import struct
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from geoai._optional import optional
 from geoai.errors import BackendUnavailableError, InputError
@@ -41,7 +45,15 @@ if TYPE_CHECKING:
 
     from distributed import Client
 
-__all__ = ["LOCAL", "check_address", "connect", "connected", "passive_waits", "usable_cores"]
+__all__ = [
+    "LOCAL",
+    "check_address",
+    "connect",
+    "connected",
+    "leave",
+    "passive_waits",
+    "usable_cores",
+]
 
 #: Names of Dask's local schedulers that :func:`connected` passes through unchanged.
 LOCAL = ("threads", "processes", "sync", "synchronous")
@@ -101,6 +113,43 @@ def passive_waits(env: dict[str, str] | None = None) -> None:
     import os
 
     (os.environ if env is None else env).setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def leave(code: object) -> NoReturn:
+    """Exit with ``code`` (as ``SystemExit`` reads it) without tearing the interpreter down.
+
+    For the ``geoai`` command and geoai's child processes only, never a
+    library call: a user's program decides how it ends.
+
+    After a ``geoai run``, freeing every module and object (Numba's
+    dispatchers and types, LLVM's code, pandas and matplotlib) takes about
+    0.7 s, work the operating system does at once when the process ends.
+    Here the exit handlers run first (``atexit``: logging, temporary folders,
+    weak-reference finalizers) and the output is flushed, then the process
+    ends. While another non-daemon thread runs, the exit is the usual one
+    (``SystemExit``), which waits for it.
+    """
+    import atexit
+    import os
+
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # SystemExit("message"): the message on stderr, status 1
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    atexit._run_exitfuncs()  # noqa: SLF001 - what the interpreter runs on its way out
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to write
+            stream.flush()
+    os._exit(status)
 
 
 def _shown(value: object) -> str:

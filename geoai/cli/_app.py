@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
 import inspect
@@ -268,39 +267,6 @@ def main() -> None:
             _fail(exc)
             sys.exit(2)
     except SystemExit as done:  # every ending but an uncaught error (its traceback: the usual way)
-        _leave(done.code)
+        from geoai._scheduler import leave
 
-
-def _leave(code: object) -> None:
-    """Exit with ``code`` (as ``SystemExit`` reads it) without tearing the interpreter down.
-
-    After a ``geoai run``, freeing every module and object (Numba's
-    dispatchers and types, LLVM's code, pandas and matplotlib) takes about
-    0.7 s, work the operating system does at once when the process ends.
-    Here the exit handlers run first (``atexit``: logging, temporary folders,
-    weak-reference finalizers) and the output is flushed, then the process
-    ends. While another non-daemon thread runs, the exit is the usual one
-    (``SystemExit``), which waits for it.
-    """
-    import atexit
-    import os
-    import threading
-
-    if any(
-        t.is_alive() and not t.daemon
-        for t in threading.enumerate()
-        if t is not threading.main_thread()
-    ):
-        raise SystemExit(code)
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:  # SystemExit("message"): the message on stderr, status 1
-        sys.stderr.write(f"{code}\n")
-        status = 1
-    atexit._run_exitfuncs()  # noqa: SLF001 - what the interpreter runs on its way out
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to write
-            stream.flush()
-    os._exit(status)
+        leave(done.code)

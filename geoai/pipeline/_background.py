@@ -237,4 +237,6 @@ def main(folder: str, parent: int | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None))
+    from geoai._scheduler import leave
+
+    leave(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else None))
