@@ -38,8 +38,6 @@ bit.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypeVar
 
 import numpy as np
@@ -51,6 +49,7 @@ from geoai.kernels.scenario import (
     deterrence_sums,
     deterrence_sums_many,
 )
+from geoai.scenario._kept import Kept
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -77,10 +76,18 @@ DENSE_MAX = 2000
 #: Bytes of deterrence matrices kept at once, over all decays (distances not included).
 _BUDGET = 256 * 2**20
 
-_LOCK = threading.Lock()  # sweeps run simulations on threads
-_DISTANCES: OrderedDict[str, FloatArray] = OrderedDict()
-_MATRICES: OrderedDict[tuple[object, ...], tuple[FloatArray, ...]] = OrderedDict()
-_KEYS: dict[tuple[int, int, bool], tuple[FloatArray, np.ndarray | None, str]] = {}
+
+def _held(entry: tuple[FloatArray, ...]) -> int:
+    """Bytes of one cached entry, each distinct array counted once."""
+    return sum(a.nbytes for a in {id(a): a for a in entry}.values())
+
+
+# one world per run; two for a caller alternating worlds
+_DISTANCES: Kept[str, FloatArray] = Kept(most=2)
+# deterrence (and potential) matrices, by decay: oldest first, the newest always kept
+_MATRICES: Kept[tuple[object, ...], tuple[FloatArray, ...]] = Kept(budget=_BUDGET, size=_held)
+# the digests of the last few read-only worlds, by the identity of their arrays
+_KEYS: Kept[tuple[int, int, bool], tuple[FloatArray, np.ndarray | None, str]] = Kept(most=8)
 
 
 def _key(xyz: FloatArray, geo: bool, country: np.ndarray | None) -> str:  # noqa: FBT001 - mirrors the kernels' positional flag
@@ -91,10 +98,9 @@ def _key(xyz: FloatArray, geo: bool, country: np.ndarray | None) -> str:  # noqa
     ids stay theirs) and hashing the bytes happens once per world.
     """
     ident = (id(xyz), id(country), bool(geo))
-    with _LOCK:
-        known = _KEYS.get(ident)
-        if known is not None and known[0] is xyz and known[1] is country:
-            return known[2]
+    known = _KEYS.get(ident)
+    if known is not None and known[0] is xyz and known[1] is country:
+        return known[2]
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(np.ascontiguousarray(xyz, dtype=np.float64).tobytes())
     digest.update(str(xyz.shape).encode())
@@ -103,10 +109,7 @@ def _key(xyz: FloatArray, geo: bool, country: np.ndarray | None) -> str:  # noqa
         digest.update(np.ascontiguousarray(country, dtype=np.int64).tobytes())
     key = digest.hexdigest()
     if not xyz.flags.writeable and (country is None or not country.flags.writeable):
-        with _LOCK:  # read-only arrays cannot change behind the digest
-            _KEYS[ident] = (xyz, country, key)
-            while len(_KEYS) > 8:
-                _KEYS.pop(next(iter(_KEYS)))
+        _KEYS.put(ident, (xyz, country, key))  # read-only arrays cannot change behind the digest
     return key
 
 
@@ -143,33 +146,14 @@ def pair_distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - 
 def _distances(xyz: FloatArray, geo: bool) -> FloatArray:  # noqa: FBT001 - mirrors the kernels' positional flag
     """:func:`pair_distances` of a world's points, computed once and kept."""
     key = _key(xyz, geo, None)
-    with _LOCK:
-        known = _DISTANCES.get(key)
-        if known is not None:
-            _DISTANCES.move_to_end(key)
-            return known
-    made = pair_distances(xyz, geo)
-    with _LOCK:
-        _DISTANCES[key] = made
-        while len(_DISTANCES) > 2:  # one world per run; two for a caller alternating worlds
-            _DISTANCES.popitem(last=False)
-    return made
-
-
-def _held(entry: tuple[FloatArray, ...]) -> int:
-    """Bytes of one cached entry, each distinct array counted once."""
-    return sum(a.nbytes for a in {id(a): a for a in entry}.values())
+    known = _DISTANCES.get(key)
+    return known if known is not None else _DISTANCES.put(key, pair_distances(xyz, geo))
 
 
 def _remember(key: tuple[object, ...], made: tuple[FloatArray, ...]) -> None:
     for a in made:
         a.setflags(write=False)  # shared by every later call: nobody may change it
-    with _LOCK:
-        _MATRICES[key] = made
-        _MATRICES.move_to_end(key)
-        total = sum(_held(entry) for entry in _MATRICES.values())
-        while len(_MATRICES) > 1 and total > _BUDGET:  # oldest first, the newest always kept
-            total -= _held(_MATRICES.popitem(last=False)[1])
+    _MATRICES.put(key, made)
 
 
 def _deterrence(
@@ -184,11 +168,9 @@ def _deterrence(
     """``F`` (all pairs, ``F_ii = 1``), kept per decay."""
     world = _key(xyz, geo, country)
     key = ("flows", world, float(lam), float(r), float(border))
-    with _LOCK:
-        known = _MATRICES.get(key)
-        if known is not None:
-            _MATRICES.move_to_end(key)
-            return known[0]
+    known = _MATRICES.get(key)
+    if known is not None:
+        return known[0]
     dist = _distances(xyz, geo)
     codes = np.ascontiguousarray(country, dtype=np.int64)
     made = np.empty((codes.size, codes.size))
@@ -436,10 +418,7 @@ def dense_potential(xyz: FloatArray, geo: bool, w: FloatArray, beta: float) -> F
     True
     """
     key = ("potential", _key(xyz, geo, None), float(beta))
-    with _LOCK:
-        known = _MATRICES.get(key)
-        if known is not None:
-            _MATRICES.move_to_end(key)
+    known = _MATRICES.get(key)
     if known is None:
         p = np.exp(_distances(xyz, geo) * (-float(beta)))
         np.fill_diagonal(p, 1.0)

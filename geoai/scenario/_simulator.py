@@ -8,8 +8,6 @@ short.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -17,6 +15,7 @@ import numpy as np
 
 from geoai._decay import decay_spec
 from geoai.scenario._gravity import Deterrence, equilibrium_amenity, flows_program
+from geoai.scenario._kept import Kept
 from geoai.scenario.start import World, natural_growth
 
 if TYPE_CHECKING:
@@ -82,8 +81,7 @@ def _waterfill(total: float, weight: FloatArray, cap: FloatArray) -> FloatArray:
     return out
 
 
-_GROWTH: OrderedDict[tuple[str, bytes, float], FloatArray] = OrderedDict()
-_GROWTH_LOCK = threading.Lock()  # sweeps run simulations on threads
+_GROWTH: Kept[tuple[str, bytes, float], FloatArray] = Kept(most=8)
 
 
 def _growth(world: World, years: IntArray, halflife: float) -> FloatArray:
@@ -95,15 +93,11 @@ def _growth(world: World, years: IntArray, halflife: float) -> FloatArray:
     ids = world.metros["metro_id"].astype(str)
     digest = hashlib.sha1("\n".join(ids.tolist()).encode(), usedforsecurity=False).hexdigest()
     key = (digest, np.asarray(years, dtype=np.int64).tobytes(), float(halflife))
-    with _GROWTH_LOCK:
-        known = _GROWTH.get(key)
+    known = _GROWTH.get(key)
     if known is None:
         known = natural_growth(ids, years, halflife=halflife)
         known.setflags(write=False)
-        with _GROWTH_LOCK:
-            _GROWTH[key] = known
-            while len(_GROWTH) > 8:
-                _GROWTH.popitem(last=False)
+        _GROWTH.put(key, known)
     return known
 
 

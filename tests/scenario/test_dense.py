@@ -14,6 +14,7 @@ from geoai.kernels.scenario import mobility_flows
 from geoai.potential._surface import potential_at
 from geoai.scenario import _dense, _gravity, preset
 from geoai.scenario._dense import dense_flows, dense_potential, pair_distances
+from geoai.scenario._kept import Kept
 
 FIELDS = ("outflow", "inflow", "outside", "denom", "abroad")
 
@@ -83,8 +84,8 @@ def test_dense_potential_equals_the_kernel(seed, n, scale):
 
 
 def test_kept_matrices_stay_within_their_budget(monkeypatch):
-    monkeypatch.setattr(_dense, "_MATRICES", type(_dense._MATRICES)())
-    monkeypatch.setattr(_dense, "_BUDGET", 3 * 8 * 30 * 30)  # three 30 x 30 matrices
+    three = Kept(budget=3 * 8 * 30 * 30, size=_dense._held)  # three 30 x 30 matrices
+    monkeypatch.setattr(_dense, "_MATRICES", three)
     xyz, geo, rng = _world(0, 30, geo=True, clustered=False)
     country = rng.integers(0, 2, 30)
     ones = np.ones(30)
