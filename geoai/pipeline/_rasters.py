@@ -12,7 +12,6 @@ name travel in the band metadata (``value_<v>``: ``"<metro_id> | <name>"``).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -136,6 +135,7 @@ def write_rasters(
     """
     from geoai.grid import Grid
     from geoai.io import write_raster
+    from geoai.io._writes import Writes
     from geoai.potential import surface_and_dominance
 
     if not cfg.rasters:
@@ -144,9 +144,7 @@ def write_rasters(
     out: dict[str, tuple[Path, Path]] = {}
     # GDAL writes (and deflates) each preset's COGs on a thread while the next preset's
     # surfaces are computed; every write is waited for before this returns or raises
-    pool = ThreadPoolExecutor(1, thread_name_prefix="geoai-rasters")
-    writes: list[Future[Any]] = []
-    try:
+    with Writes(name="geoai-rasters") as writes:
         for name, sim in sims.items():
             step(f"potential {name}")
             final = sim.final
@@ -155,12 +153,7 @@ def write_rasters(
             surf.attrs["assumption"] = "modelled: scenario output, not observed"
             about_potential, about_areas = _describe(cfg, name, sim)
             p1, p2 = folder / f"potential_{name}.tif", folder / f"market_areas_{name}.tif"
-            writes.append(pool.submit(write_raster, surf, p1, **about_potential))
-            writes.append(pool.submit(write_raster, areas["dominant"], p2, **about_areas))
+            writes.submit(write_raster, surf, p1, **about_potential)
+            writes.submit(write_raster, areas["dominant"], p2, **about_areas)
             out[name] = (p1, p2)
-    finally:
-        wait(writes)
-        pool.shutdown()
-    for done in writes:
-        done.result()  # the first error a write met
     return out

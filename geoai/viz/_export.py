@@ -12,7 +12,6 @@ from geoai.viz._png import png_rows, write_rows
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from concurrent.futures import Future
 
     import numpy as np
     from matplotlib.axes import Axes
@@ -148,11 +147,11 @@ class MapWriter:
 
     Rendering stays in the caller's thread (matplotlib is not thread-safe);
     only the zlib pass and the file write (about a fifth of a 300 dpi map's
-    save) move. At most two PNGs wait at a time (each holds its pixels, 68 MB
-    at 300 dpi). Leaving the ``with`` block waits for every file and raises
-    the first error a write met (unless another error is already on its way:
-    then the writes are only waited for, so that nothing writes into a
-    folder being removed).
+    save) move, through :class:`geoai.io._writes.Writes`. At most two PNGs
+    wait at a time (each holds its pixels, 68 MB at 300 dpi). Leaving the
+    ``with`` block waits for every file and raises the first error a write
+    met (unless another error is already on its way: then the writes are
+    only waited for, so that nothing writes into a folder being removed).
 
     Examples
     --------
@@ -169,10 +168,9 @@ class MapWriter:
     WAITING = 2
 
     def __init__(self) -> None:
-        from concurrent.futures import ThreadPoolExecutor
+        from geoai.io._writes import Writes
 
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="geoai-png")
-        self._pending: list[Future[None]] = []
+        self._writes = Writes(self.WAITING, name="geoai-png")
 
     def save(
         self,
@@ -184,26 +182,16 @@ class MapWriter:
         overwrite: bool = False,
     ) -> list[Path]:
         """Save like :func:`save_map`; the PNG is complete when the ``with`` block ends."""
-        return _save(_figure(fig), Path(path), formats, dpi, overwrite=overwrite, run=self._submit)
-
-    def _submit(self, task: Callable[[], None]) -> None:
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        while sum(not f.done() for f in self._pending) >= self.WAITING:
-            wait([f for f in self._pending if not f.done()], return_when=FIRST_COMPLETED)
-        self._pending.append(self._pool.submit(task))
+        return _save(
+            _figure(fig), Path(path), formats, dpi, overwrite=overwrite, run=self._writes.submit
+        )
 
     def __enter__(self) -> Self:
+        self._writes.__enter__()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        from concurrent.futures import wait
-
-        wait(self._pending)
-        self._pool.shutdown()
-        if kind is None:
-            for done in self._pending:
-                done.result()  # the first error a write met, raised here
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        self._writes.__exit__(kind, *rest)
 
 
 def _png_task(
