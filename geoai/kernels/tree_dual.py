@@ -63,6 +63,7 @@ from geoai.kernels.tree_local import (
     target_groups,
 )
 from geoai.kernels.tree_local import pair_gap as _pair_gap
+from geoai.kernels.tree_m2l import FAR_ORDER, FarTables, far_eval, far_fold, far_scratch, far_tables
 from geoai.kernels.tree_multipole import (
     Multipoles,
     cauchy_bounds,
@@ -176,11 +177,15 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
     lists: InteractionLists,
     sums: np.ndarray,
     local: bool,
+    far: int,
+    frem: np.ndarray,
 ) -> tuple[int, int]:
     """Walk the source tree once for leaf ``t``; fill ``lists`` and ``sums`` ``(3, m)``.
 
     ``sums`` rows: the accepted bounds, their ``W f_min``, and ``W f_min`` of the
-    exact leaves other than ``t``. Returns the numbers of accepted nodes and exact leaves.
+    exact leaves other than ``t``. ``far``: the highest degree of the far level
+    (below 2: none); ``frem`` ``(far + 1,)`` its work space. Returns the numbers
+    of accepted nodes and exact leaves.
     """
     m = budget.size
     ts, te = tree.start[t], tree.stop[t]
@@ -218,6 +223,7 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
             smooth_here = smooth and dlo > 0.0
             hess = -1.0  # computed once per node, when a row needs it
             third = -1.0
+            far_ready = False
             for k in range(m):
                 w = mo.mass[k, q]
                 est[k], err[k], lob[k], lev[k] = 0.0, 0.0, 0.0, 0
@@ -234,6 +240,18 @@ def _walk(  # noqa: PLR0915, C901 - one fused traversal
                     r5 = local_bound(third, r_t, w, mo.s1[k, q], mo.s2[k, q], mo.s3[k, q])
                     if r5 <= cap:
                         err[k], lev[k] = r5, LOCAL
+                if err[k] > cap and smooth_here and far >= 2:  # the far level (tree_m2l)
+                    if not far_ready:
+                        gx = tree.centre[0, q] - tree.centre[0, t]
+                        gy = tree.centre[1, q] - tree.centre[1, t]
+                        gz = tree.centre[2, q] - tree.centre[2, t]
+                        rho = np.sqrt(gx * gx + gy * gy + gz * gz)
+                        cauchy_bounds(rho, rho, tree.radius[q] + r_t + eps, geo, kind, beta, frem)
+                        far_ready = True
+                    for d in range(2, far + 1):
+                        if w * frem[d] <= cap:
+                            err[k], lev[k] = w * frem[d], -d
+                            break
                 if err[k] > cap:
                     if hess < 0.0:
                         hess = hessian_sup(dlo, dhi, chi, geo, kind, beta, a, fmax)
@@ -347,6 +365,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
     group: int,
     order: int = 0,
     local: bool = True,
+    far: int = FAR_ORDER,
 ) -> TreeSums:
     """Return what :func:`~geoai.kernels.tree_sums.tree_matmat` returns, by one walk per group.
 
@@ -376,6 +395,9 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
         fails. On that benchmark it takes about 30-45% of the accepted nodes out
         of the per-origin evaluation, and cuts the CPU time per origin by about
         10% (25% on a block of the N = 1e6 world; see ``benchmarks/bench_tree.py``).
+    far : int, default FAR_ORDER
+        Highest degree of the far level (:mod:`geoai.kernels.tree_m2l`, power and
+        exponential decays), tried where the local level fails; below 2: none.
 
     Returns
     -------
@@ -422,6 +444,12 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
     mp = Multipoles(
         mm.ti, mm.tb, mm.ex, mm.ey, mm.ez, mm.ta, mm.ends, mm.mpar, mm.maxis, mm.mom, mm.rad
     )
+    fdeg = far if kind in (POWER, EXPONENTIAL) and far >= 2 else 0
+    f0 = far_tables(tree, mo, fdeg, geo)
+    ft = FarTables(
+        f0.mpar, f0.maxis, f0.mend, f0.ca, f0.cn, f0.cm, f0.cc, f0.cend, f0.pb, f0.pg, f0.pa,
+        f0.pc, f0.pend, f0.mom,
+    )  # fmt: skip
     perm, leaves, first = target_groups(tree, origins, group)
     widest = 1
     for g in range(leaves.size):
@@ -441,6 +469,10 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
         sums = np.zeros((3, m))
         grp = np.zeros((m, N_COEF + 3))  # the group-level sums (tree_local.group_fold)
         work = scratch(max(deg, 1))
+        fwork = far_scratch(max(fdeg, 1))
+        frem = np.empty(fdeg + 1)
+        fcoef = np.zeros((m, ft.mpar.size))
+        fclamp = np.zeros((m, 2))
         runs = np.empty((2, n_nodes), np.int64)
         lists = InteractionLists(
             np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
@@ -476,7 +508,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
             # scale, 1, always is: sum <= gamma rtol low + (1 - gamma) rtol sums[1])
             _walk(
                 tree, mo, mp, deg, t, geo, kind, beta, a, eps, own_rt, budget, stack, lists,
-                sums, local,
+                sums, local, fdeg, frem,
             )  # fmt: skip
             for k in range(m):  # sums[2]: W f_min of the exact leaves
                 low[k] = max(low[k], sums[1, k] + sums[2, k] + own_min[k])
@@ -485,7 +517,7 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                     budget[k] = scale * share * low[k] / total[k] if total[k] > 0.0 else 0.0
                 n_acc, n_ex = _walk(
                     tree, mo, mp, deg, t, geo, kind, beta, a, eps, scale * own_rt, budget, stack,
-                    lists, sums, local,
+                    lists, sums, local, fdeg, frem,
                 )  # fmt: skip
                 fits = True
                 for k in range(m):
@@ -500,7 +532,11 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
             n_pairs = 0
             for r in range(n_runs):
                 n_pairs += runs[1, r] - runs[0, r]
+            n_far = far_fold(tree, ft, t, lists, n_acc, geo, (kind, beta), fcoef, fclamp, fwork)
             n_per = group_fold(tree, mo, t, lists, n_acc, geo, (kind, beta), grp)
+            for k in range(m):  # the far nodes join the local level's clamp
+                grp[k, 1 + N_COEF] += fclamp[k, 0]
+                grp[k, 2 + N_COEF] += fclamp[k, 1]
             # each origin of t: its own position, the group-level sums, the per-origin list
             for r in range(first[g], first[g + 1]):
                 o = perm[r]
@@ -517,8 +553,10 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
                         px, py, pz, tree.sx, tree.sy, tree.sz, rs, re, geo, kind, beta, a, buf
                     )
                     _run_sums(mo, rs, re, buf, est)
+                xi = (px - tree.centre[0, t], py - tree.centre[1, t], pz - tree.centre[2, t])
                 for k in range(m):
-                    acc[k] += est[k] + group_eval(tree, grp, t, k, ip)
+                    fv = far_eval(ft, fcoef[k], xi, fwork) if n_far > 0 else 0.0
+                    acc[k] += est[k] + group_eval(tree, grp, t, k, ip, fv)
                     exact[k] += est[k]
                 for e in range(n_per):
                     q = lists.nodes[e]

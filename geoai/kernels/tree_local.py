@@ -326,16 +326,17 @@ def group_fold(
 
 
 @jit(inline="always")
-def group_eval(tree: Tree, group: np.ndarray, t: int, k: int, p: int) -> float:
+def group_eval(tree: Tree, group: np.ndarray, t: int, k: int, p: int, far: float) -> float:
     """Row ``k``'s group-level sum at tree position ``p`` of target ``t``.
 
-    The constants plus the local polynomial about ``t``'s centre, clamped into
-    the sum of the local nodes' ``[W f_min, W f_max]``.
+    The constants plus the local polynomial about ``t``'s centre and ``far``
+    (the far level's polynomial there, :mod:`geoai.kernels.tree_m2l`), clamped
+    into the sum of the local and far nodes' ``[W f_min, W f_max]``.
     """
     xi = (
         tree.sx[p] - tree.centre[0, t],
         tree.sy[p] - tree.centre[1, t],
         tree.sz[p] - tree.centre[2, t],
     )
-    loc = local_eval(group[k, 1 : 1 + N_COEF], xi)
+    loc = local_eval(group[k, 1 : 1 + N_COEF], xi) + far
     return group[k, 0] + min(max(loc, group[k, 1 + N_COEF]), group[k, 2 + N_COEF])
