@@ -25,7 +25,8 @@ Run: ``python benchmarks/bench_tree.py [--n 100000] [--big 1000000] [--rtol 1e-4
   level 3 up to degree ``p`` (:mod:`geoai.kernels.tree_multipole`; ``aggregate``
   itself keeps its default).
 
-Leaf and group sizes (``_tree.LEAF_SIZE``, ``TARGET_SIZE``): with the local
+Leaf and group sizes (``_tree.LEAF_SIZE``, ``TARGET_SIZE``), measured before
+the far level (:mod:`geoai.kernels.tree_m2l`): with the local
 level (:mod:`geoai.kernels.tree_local`) leaves of 16 and groups of 64 cost
 205 / 89 us CPU per origin (power / exponential, N = 1e5, whole ``aggregate``)
 against 226 / 100 at 32 / 32, and 537 against 603 us on a block at N = 1e6
