@@ -60,7 +60,7 @@ import numpy as np
 from numba import prange
 
 from geoai.kernels import jit
-from geoai.kernels.tree_multipole import g_series
+from geoai.kernels.tree_multipole import g_series, monomial_index, monomial_table
 
 if TYPE_CHECKING:
     from geoai.kernels.tree import Moments, Tree
@@ -74,7 +74,6 @@ __all__ = [
     "far_fold",
     "far_scratch",
     "far_tables",
-    "monomial_table",
 ]
 
 #: The highest degree of the far level (``dual_matmat(..., far=FAR_ORDER)``). On a block of
@@ -107,61 +106,8 @@ class FarTables(NamedTuple):
 
 
 @jit()
-def monomial_table(dim: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """List the monomials of degree ``<= p`` in ``dim`` (2 or 3) variables, by degree.
-
-    Returns
-    -------
-    exps : ndarray of int64, shape (n_mono, 3)
-        Exponents (the third 0 in the plane).
-    par, axis : ndarray of int64, shape (n_mono,)
-        Monomial ``e`` is monomial ``par[e]`` times coordinate ``axis[e]`` (``e > 0``).
-    ends : ndarray of int64, shape (p + 1,)
-        Number of monomials of degree ``<= d``: ``C(d + dim, dim)``.
-
-    Examples
-    --------
-    >>> exps, par, axis, ends = monomial_table(2, 2)
-    >>> exps[:, :2].tolist(), ends.tolist()
-    ([[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]], [1, 3, 6])
-    """
-    cap = (p + 1) * (p + 2) * (p + 3) // 6
-    exps = np.zeros((cap, 3), np.int64)
-    par = np.zeros(cap, np.int64)
-    axis = np.zeros(cap, np.int64)
-    ends = np.zeros(p + 1, np.int64)
-    idx = np.full((p + 1, p + 1, p + 1), -1, np.int64)
-    n = 0
-    for deg in range(p + 1):
-        for x in range(deg, -1, -1):
-            for y in range(deg - x, -1, -1):
-                z = deg - x - y
-                if dim == 2 and z > 0:
-                    continue
-                idx[x, y, z] = n
-                exps[n, 0], exps[n, 1], exps[n, 2] = x, y, z
-                if x > 0:
-                    par[n], axis[n] = idx[x - 1, y, z], 0
-                elif y > 0:
-                    par[n], axis[n] = idx[x, y - 1, z], 1
-                elif z > 0:
-                    par[n], axis[n] = idx[x, y, z - 1], 2
-                n += 1
-        ends[deg] = n
-    return exps[:n].copy(), par[:n].copy(), axis[:n].copy(), ends
-
-
-@jit()
-def _index(exps: np.ndarray, p: int) -> np.ndarray:
-    """Invert a monomial table: ``idx[x, y, z]`` (-1 where absent)."""
-    idx = np.full((p + 1, p + 1, p + 1), -1, np.int64)
-    for e in range(exps.shape[0]):
-        idx[exps[e, 0], exps[e, 1], exps[e, 2]] = e
-    return idx
-
-
-@jit()
 def _factorials(n: int) -> np.ndarray:
+    """Return ``0!, 1!, ..., n!`` as floats."""
     out = np.ones(n + 1)
     for j in range(1, n + 1):
         out[j] = out[j - 1] * j
@@ -176,7 +122,7 @@ def _coefficient_table(
 
     Returns ``ca, cn, cm, cc, cend`` of :class:`FarTables`.
     """
-    idx = _index(exps, p)
+    idx = monomial_index(exps, p)
     fact = _factorials(p)
     n_mono = exps.shape[0]
     cap = n_mono * n_mono
@@ -210,7 +156,7 @@ def _pair_table(
 
     Returns ``pb, pg, pa, pc, pend`` of :class:`FarTables` (``C(p + 2 dim, 2 dim)`` rows).
     """
-    idx = _index(exps, p)
+    idx = monomial_index(exps, p)
     fact = _factorials(p)
     n_mono = exps.shape[0]
     cap = n_mono * n_mono

@@ -55,6 +55,8 @@ __all__ = [
     "cauchy_bound",
     "cauchy_bounds",
     "g_series",
+    "monomial_index",
+    "monomial_table",
     "multipole_eval",
     "multipole_moments",
     "scratch",
@@ -140,13 +142,30 @@ def term_table(
 
 
 @jit()
-def _monomials(
-    dim: int, p: int, ex: np.ndarray, ey: np.ndarray, ez: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return each term's monomial index and the monomials of degree <= ``p`` (parent, axis)."""
+def monomial_table(dim: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """List the monomials of degree ``<= p`` in ``dim`` (2 or 3) variables, by degree.
+
+    Returns
+    -------
+    exps : ndarray of int64, shape (n_mono, 3)
+        Exponents (the third 0 in the plane).
+    par, axis : ndarray of int64, shape (n_mono,)
+        Monomial ``e`` is monomial ``par[e]`` times coordinate ``axis[e]`` (``e > 0``).
+    ends : ndarray of int64, shape (p + 1,)
+        Number of monomials of degree ``<= d``: ``C(d + dim, dim)``.
+
+    Examples
+    --------
+    >>> exps, par, axis, ends = monomial_table(2, 2)
+    >>> exps[:, :2].tolist(), ends.tolist()
+    ([[0, 0], [1, 0], [0, 1], [2, 0], [1, 1], [0, 2]], [1, 3, 6])
+    """
+    cap = (p + 1) * (p + 2) * (p + 3) // 6
+    exps = np.zeros((cap, 3), np.int64)
+    par = np.zeros(cap, np.int64)
+    axis = np.zeros(cap, np.int64)
+    ends = np.zeros(p + 1, np.int64)
     idx = np.full((p + 1, p + 1, p + 1), -1, np.int64)
-    par = np.zeros((p + 1) * (p + 2) * (p + 3) // 6, np.int64)
-    axis = np.zeros(par.size, np.int64)
     n = 0
     for deg in range(p + 1):
         for x in range(deg, -1, -1):
@@ -155,6 +174,7 @@ def _monomials(
                 if dim == 2 and z > 0:
                     continue
                 idx[x, y, z] = n
+                exps[n, 0], exps[n, 1], exps[n, 2] = x, y, z
                 if x > 0:
                     par[n], axis[n] = idx[x - 1, y, z], 0
                 elif y > 0:
@@ -162,10 +182,30 @@ def _monomials(
                 elif z > 0:
                     par[n], axis[n] = idx[x, y, z - 1], 2
                 n += 1
+        ends[deg] = n
+    return exps[:n].copy(), par[:n].copy(), axis[:n].copy(), ends
+
+
+@jit()
+def monomial_index(exps: np.ndarray, p: int) -> np.ndarray:
+    """Invert a monomial table: ``idx[x, y, z]`` (-1 where absent)."""
+    idx = np.full((p + 1, p + 1, p + 1), -1, np.int64)
+    for e in range(exps.shape[0]):
+        idx[exps[e, 0], exps[e, 1], exps[e, 2]] = e
+    return idx
+
+
+@jit()
+def _monomials(
+    dim: int, p: int, ex: np.ndarray, ey: np.ndarray, ez: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each term's monomial index and the monomials of degree <= ``p`` (parent, axis)."""
+    exps, par, axis, _ = monomial_table(dim, p)
+    idx = monomial_index(exps, p)
     ta = np.empty(ex.size, np.int64)
     for c in range(ex.size):
         ta[c] = idx[ex[c], ey[c], ez[c]]
-    return ta, par[:n].copy(), axis[:n].copy()
+    return ta, par, axis
 
 
 @jit(parallel=True)

@@ -104,6 +104,18 @@ def test_no_bound_where_the_balls_touch():
     assert not tl.local_bound(third, 1.0, 1.0, 1.0, 1.0, 1.0) <= 1e300
 
 
+def assert_within_bound(results, x, v, geo, kind, beta, rtol):
+    """Each TreeSums of all points: measured error <= bound <= rtol lower, lower <= exact."""
+    n = x.shape[1]
+    exact = (
+        decay(np.where(np.eye(n) > 0, 1.0, distance_km(x, x, geo)), kind, beta) * (1.0 - np.eye(n))
+    ) @ v.T
+    for res in results:
+        assert np.all(np.abs(res.value - exact.T) <= res.error + 1e-12 * exact.T)
+        assert np.all(res.error <= rtol * res.lower * (1 + 1e-12))
+        assert np.all(res.lower <= exact.T * (1 + 1e-12))
+
+
 def clustered(rng, n, geo):
     centres = rng.uniform(0, 1, (2, 10))
     xy = centres[:, rng.integers(0, 10, n)] + rng.normal(0, 0.03, (2, n))
@@ -129,12 +141,6 @@ def test_walk_with_local_level_is_within_its_bound(n, geo, kind, beta):
     rtol = 1e-3
     args = (tree, mo, np.arange(n), geo, own, kind, beta, 0.0, rtol, 1e-12, 2, 64, 0)
     on, off = (kd.dual_matmat(*args, local) for local in (True, False))  # positional
-    exact = (
-        decay(np.where(np.eye(n) > 0, 1.0, distance_km(x, x, geo)), kind, beta) * (1.0 - np.eye(n))
-    ) @ v.T
-    for res in (on, off):
-        assert np.all(np.abs(res.value - exact.T) <= res.error + 1e-12 * exact.T)
-        assert np.all(res.error <= rtol * res.lower * (1 + 1e-12))
-        assert np.all(res.lower <= exact.T * (1 + 1e-12))
+    assert_within_bound((on, off), x, v, geo, kind, beta, rtol)
     if n >= 1000:
         assert not np.array_equal(on.value, off.value)  # nodes were taken at the local level
