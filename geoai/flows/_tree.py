@@ -275,10 +275,10 @@ def tree_matmat(
     chord from *every* origin of ``t`` to every point of ``q``, so each node
     bound holds for each origin of the group at once. Nodes overlapping ``t``
     are opened, and the points of ``t`` itself are summed exactly (self pair
-    excluded). Midpoints and local expansions (:mod:`geoai.kernels.tree_local`,
-    proof there) are summed once per group; each origin evaluates the other
-    estimates at its own position (clamped into the common ``[W f_min, W
-    f_max]``) and the exact leaves; the bound is the same for all of ``t``.
+    excluded). Midpoints, local and far expansions (proofs in kernels/tree_local,
+    tree_m2l) are summed once per group; each origin evaluates the rest at its
+    own position (clamped into the common ``[W f_min, W f_max]``) and the
+    exact leaves; the bound is the same for all of ``t``.
 
     **The budget.** Each group first gets a lower bound ``L`` valid for all its
     points: the smallest, over the points ``i`` of ``t``, of the exact sum over

@@ -12,10 +12,13 @@ single-origin proof (in :func:`geoai.flows._tree.tree_matmat`) holds for each
 origin of the group. The walk yields one list of accepted nodes (with the
 expansion order chosen per row) and one list of leaves to sum exactly, merged
 into runs of adjacent tree positions (:func:`_runs`: longer vectorised
-loops). Rows at level 0 (the midpoint, a constant) and at the *local* level
+loops). Rows at level 0 (the midpoint, a constant), at the *local* level
 (:mod:`geoai.kernels.tree_local`: the node's degree-2 expansion about the
-centre of ``t``, tried after level 0 for power and exponential decays) are
-summed once per group (:func:`~geoai.kernels.tree_local.group_fold`); each
+centre of ``t``, tried after level 0 for power and exponential decays) and
+at the *far* level (:mod:`geoai.kernels.tree_m2l`: multipole-to-local
+translations up to degree ``far``, tried where the local level fails) are
+summed once per group (:func:`~geoai.kernels.tree_m2l.far_fold`,
+:func:`~geoai.kernels.tree_local.group_fold`); each
 origin then evaluates that sum, the other estimates at its own position
 (monopole or quadrupole, clamped into the common interval ``[W f_min, W
 f_max]``) and its exact runs by the row loop of :mod:`geoai.kernels.rows`.
