@@ -450,8 +450,8 @@ def dual_matmat(  # noqa: PLR0915, C901 - one fused traversal kernel
     fdeg = far if kind in (POWER, EXPONENTIAL) and far >= 2 else 0
     f0 = far_tables(tree, mo, fdeg, geo)
     ft = FarTables(
-        f0.mpar, f0.maxis, f0.mend, f0.ca, f0.cn, f0.cm, f0.cc, f0.cend, f0.pb, f0.pg, f0.pa,
-        f0.pc, f0.pend, f0.mom,
+        f0.mpar, f0.maxis, f0.mend, f0.ca, f0.cn, f0.cm, f0.cc, f0.cend, f0.mdeg, f0.ifact,
+        f0.add, f0.mom,
     )  # fmt: skip
     perm, leaves, first = target_groups(tree, origins, group)
     widest = 1

@@ -32,12 +32,17 @@ origin of the group is the polynomial ``sum_beta L_beta xi^beta`` with
     ``L_beta = sum_{|beta| + |gamma| <= p} C(beta + gamma, beta) c_(beta+gamma) N_gamma``,
     ``N_gamma = sum_j w_j (z_q - y_j)^gamma``
 
-(:func:`_pair_table`: one row per ``(beta, gamma)``; ``C`` of multi-indices
-is the product of the binomials). The moments ``N`` are taken about the ball's
-centre, so a parent gets them from its children by the exact shift ``N_gamma =
-sum_{beta <= gamma} C(gamma, beta) (z_q - z_c)^(gamma - beta) N_beta(c)``
-(:func:`far_tables`). The coefficients ``L`` of every far node of a group add
-up, and each origin evaluates one polynomial (:func:`far_fold`, :func:`far_eval`).
+(``C`` of multi-indices is the product of the binomials). Stored scaled, as
+``alpha! c_alpha``, ``N_gamma / gamma!`` and ``beta! L_beta``, the sum has no
+binomial left: ``beta! L_beta = sum_gamma (alpha! c_alpha) (N_gamma /
+gamma!)``, a dot product of the scaled moments (contiguous, ``gamma`` in
+monomial order) with the coefficients gathered through one table of the
+indices of ``beta + gamma`` (:func:`_sum_table`). The moments ``N`` are taken
+about the ball's centre, so a parent gets them from its children by the exact
+shift ``N_gamma / gamma! = sum_{beta <= gamma} (z_q - z_c)^(gamma - beta) /
+(gamma - beta)! N_beta(c) / beta!`` (:func:`far_tables`). The coefficients
+``L`` of every far node of a group add up, and each origin evaluates one
+polynomial (:func:`far_fold`, :func:`far_eval`).
 
 **The remainder.** For one pair, ``P(zeta)`` is the degree-``p`` Taylor
 polynomial at ``s = 1`` of the one-variable ``phi(s) = h(u + s zeta)`` (its
@@ -85,8 +90,8 @@ FAR_ORDER = 8
 class FarTables(NamedTuple):
     """The index tables of one degree ``p`` and every node's moments (see the module notes).
 
-    Monomials are sorted by degree (monomial 0 is 1); the table rows of degree
-    ``<= d`` are the first ``cend[d]`` (coefficients) and ``pend[d]`` (pairs).
+    Monomials are sorted by degree (monomial 0 is 1); the coefficient rows of
+    degree ``<= d`` are the first ``cend[d]``.
     """
 
     mpar: np.ndarray  #: (n_mono,) int64: monomial e is monomial mpar[e] times coordinate maxis[e]
@@ -95,14 +100,13 @@ class FarTables(NamedTuple):
     ca: np.ndarray  #: (n_c,) int64: the coefficient c_alpha a row adds to
     cn: np.ndarray  #: (n_c,) int64: its Taylor coefficient G_n
     cm: np.ndarray  #: (n_c,) int64: its monomial u^mu
-    cc: np.ndarray  #: (n_c,): its constant C(n, |nu|) 2^|mu| multinomial(mu) multinomial(nu)
+    #: (n_c,): alpha! C(n, |nu|) 2^|mu| multinomial(mu) multinomial(nu)
+    cc: np.ndarray
     cend: np.ndarray  #: (p + 1,) int64
-    pb: np.ndarray  #: (n_pairs,) int64: the coefficient L_beta a pair adds to
-    pg: np.ndarray  #: (n_pairs,) int64: its moment N_gamma
-    pa: np.ndarray  #: (n_pairs,) int64: its c_alpha, alpha = beta + gamma
-    pc: np.ndarray  #: (n_pairs,): C(alpha, beta)
-    pend: np.ndarray  #: (p + 1,) int64
-    mom: np.ndarray  #: (m, n_nodes, n_mono): N_gamma of each row and node (empty below p = 2)
+    mdeg: np.ndarray  #: (n_mono,) int64: the degree of each monomial
+    ifact: np.ndarray  #: (n_mono,): 1 / beta! of each monomial
+    add: np.ndarray  #: (n_mono, n_mono) int64: the index of beta + gamma (-1 above degree p)
+    mom: np.ndarray  #: (m, n_nodes, n_mono): N_gamma / gamma! per row and node (none below p = 2)
 
 
 @jit()
@@ -143,43 +147,27 @@ def _coefficient_table(
                     multi_nu = fact[b] / (fact[nx] * fact[ny] * fact[nz])
                     ca[r], cn[r], cm[r] = e, i + b, idx[mx, my, mz]
                     cc[r] = fact[i + b] / (fact[i] * fact[b]) * 2.0**i * multi_mu * multi_nu
+                    cc[r] *= fact[ax] * fact[ay] * fact[az]  # stored as alpha! c_alpha
                     r += 1
         cend[ax + ay + az] = r
     return ca[:r].copy(), cn[:r].copy(), cm[:r].copy(), cc[:r].copy(), cend
 
 
 @jit()
-def _pair_table(
-    exps: np.ndarray, p: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """List the rows ``(beta, gamma)`` with ``alpha = beta + gamma``, by the degree of ``alpha``.
+def _sum_table(exps: np.ndarray, p: int) -> np.ndarray:
+    """Return ``add[beta, gamma]``, the index of ``beta + gamma`` (-1 where its degree is > ``p``).
 
-    Returns ``pb, pg, pa, pc, pend`` of :class:`FarTables` (``C(p + 2 dim, 2 dim)`` rows).
+    ``C(p + 2 dim, 2 dim)`` entries are set: the pairs ``(beta, gamma)`` of total degree ``<= p``.
     """
     idx = monomial_index(exps, p)
-    fact = _factorials(p)
     n_mono = exps.shape[0]
-    cap = n_mono * n_mono
-    pb = np.zeros(cap, np.int64)
-    pg = np.zeros(cap, np.int64)
-    pa = np.zeros(cap, np.int64)
-    pc = np.zeros(cap)
-    pend = np.zeros(p + 1, np.int64)
-    r = 0
+    add = np.full((n_mono, n_mono), -1, np.int64)
     for e in range(n_mono):
-        ax, ay, az = exps[e, 0], exps[e, 1], exps[e, 2]
-        for bx in range(ax + 1):
-            for by in range(ay + 1):
-                for bz in range(az + 1):
-                    pb[r], pg[r], pa[r] = idx[bx, by, bz], idx[ax - bx, ay - by, az - bz], e
-                    pc[r] = (
-                        fact[ax] / (fact[bx] * fact[ax - bx])
-                        * fact[ay] / (fact[by] * fact[ay - by])
-                        * fact[az] / (fact[bz] * fact[az - bz])
-                    )  # fmt: skip
-                    r += 1
-        pend[ax + ay + az] = r
-    return pb[:r].copy(), pg[:r].copy(), pa[:r].copy(), pc[:r].copy(), pend
+        for g in range(n_mono):
+            x, y, z = exps[e, 0] + exps[g, 0], exps[e, 1] + exps[g, 1], exps[e, 2] + exps[g, 2]
+            if x + y + z <= p:
+                add[e, g] = idx[x, y, z]
+    return add
 
 
 @jit()
@@ -201,6 +189,54 @@ def _powers(
     for e in range(1, n):
         a = axis[e]
         out[e] = out[par[e]] * (x if a == 0 else (y if a == 1 else z))
+
+
+@jit()
+def _degrees(exps: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the degree ``|beta|`` and ``1 / beta!`` of each monomial of a table."""
+    fact = _factorials(p)
+    n_mono = exps.shape[0]
+    mdeg = np.zeros(n_mono, np.int64)
+    ifact = np.zeros(n_mono)
+    for e in range(n_mono):
+        mdeg[e] = exps[e, 0] + exps[e, 1] + exps[e, 2]
+        ifact[e] = 1.0 / (fact[exps[e, 0]] * fact[exps[e, 1]] * fact[exps[e, 2]])
+    return mdeg, ifact
+
+
+@jit(parallel=True)
+def _shift_up(tree: Tree, ft: FarTables, mom: np.ndarray, depth: np.ndarray) -> None:
+    """Fill the parents' moments ``mom`` from their children's, by depth, deepest first.
+
+    ``mom`` is ``ft.mom``, passed apart: the parallel loop writes the array itself.
+    """
+    m, n_nodes, n_mono = mom.shape
+    pp = ft.mend.size - 1
+    by_depth = np.argsort(depth, kind="mergesort")
+    hi = n_nodes
+    while hi > 0:  # one depth at a time, deepest first
+        lo = hi - 1
+        while lo > 0 and depth[by_depth[lo - 1]] == depth[by_depth[hi - 1]]:
+            lo -= 1
+        for r in prange(lo, hi):
+            q = by_depth[r]
+            if tree.left[q] < 0:
+                continue
+            shift = np.empty(n_mono)
+            for c in (tree.left[q], tree.left[q] + 1):
+                _powers(
+                    ft.mpar, ft.maxis, n_mono, tree.centre[0, q] - tree.centre[0, c],
+                    tree.centre[1, q] - tree.centre[1, c], tree.centre[2, q] - tree.centre[2, c],
+                    shift,
+                )  # fmt: skip
+                for e in range(n_mono):
+                    shift[e] *= ft.ifact[e]
+                for k in range(m):  # N_(b+g)(q) / (b+g)! += s^g / g! N_b(c) / b!
+                    for b in range(n_mono):
+                        nb = mom[k, c, b]
+                        for g in range(ft.mend[pp - ft.mdeg[b]]):
+                            mom[k, q, ft.add[b, g]] += shift[g] * nb
+        hi = lo
 
 
 @jit(parallel=True)
@@ -232,18 +268,18 @@ def far_tables(tree: Tree, mo: Moments, p: int, geo: bool) -> FarTables:
     pp = p if p >= 2 else 0
     exps, mpar, maxis, mend = monomial_table(3 if geo else 2, pp)
     ca, cn, cm, cc, cend = _coefficient_table(exps, pp)
-    pb, pg, pa, pc, pend = _pair_table(exps, pp)
+    add = _sum_table(exps, pp)
     n_mono = exps.shape[0]
+    mdeg, ifact = _degrees(exps, pp)
     if p < 2:
         mom = np.zeros((m, 0, n_mono))
-        return FarTables(mpar, maxis, mend, ca, cn, cm, cc, cend, pb, pg, pa, pc, pend, mom)
+        return FarTables(mpar, maxis, mend, ca, cn, cm, cc, cend, mdeg, ifact, add, mom)
     mom = np.zeros((m, n_nodes, n_mono))
     depth = np.zeros(n_nodes, np.int64)
     for q in range(n_nodes):  # children follow their parent
         if tree.left[q] >= 0:
             depth[tree.left[q]] = depth[q] + 1
             depth[tree.left[q] + 1] = depth[q] + 1
-    by_depth = np.argsort(depth, kind="mergesort")
     leaves = np.flatnonzero(tree.left < 0)
     for r in prange(leaves.size):
         q = leaves[r]
@@ -256,28 +292,10 @@ def far_tables(tree: Tree, mo: Moments, p: int, geo: bool) -> FarTables:
             for k in range(m):
                 w = mo.v[k, j]
                 for e in range(n_mono):
-                    mom[k, q, e] += w * mono[e]
-    hi = n_nodes
-    while hi > 0:  # one depth at a time, deepest first
-        lo = hi - 1
-        while lo > 0 and depth[by_depth[lo - 1]] == depth[by_depth[hi - 1]]:
-            lo -= 1
-        for r in prange(lo, hi):
-            q = by_depth[r]
-            if tree.left[q] < 0:
-                continue
-            shift = np.empty(n_mono)
-            for c in (tree.left[q], tree.left[q] + 1):
-                _powers(
-                    mpar, maxis, n_mono, tree.centre[0, q] - tree.centre[0, c],
-                    tree.centre[1, q] - tree.centre[1, c], tree.centre[2, q] - tree.centre[2, c],
-                    shift,
-                )  # fmt: skip
-                for k in range(m):
-                    for e in range(pb.size):  # N_a(q) += C(a, b) s^(a-b) N_b(c)
-                        mom[k, q, pa[e]] += pc[e] * shift[pg[e]] * mom[k, c, pb[e]]
-        hi = lo
-    return FarTables(mpar, maxis, mend, ca, cn, cm, cc, cend, pb, pg, pa, pc, pend, mom)
+                    mom[k, q, e] += w * mono[e] * ifact[e]
+    ft = FarTables(mpar, maxis, mend, ca, cn, cm, cc, cend, mdeg, ifact, add, mom)
+    _shift_up(tree, ft, mom, depth)
+    return ft
 
 
 @jit(inline="always")
@@ -295,7 +313,7 @@ def far_add(
     """Add node ``q``'s degree-``deg`` polynomial in ``xi`` (row ``k``) to ``coef``.
 
     ``u = z_t - z_q`` (coordinates, not 0; the centres of the two balls); ``coef``
-    ``(n_mono,)`` gets ``L_beta`` (module notes); ``work`` from :func:`far_scratch`.
+    ``(n_mono,)`` gets ``beta! L_beta`` (module notes); ``work`` from :func:`far_scratch`.
     """
     kind, beta = spec
     ux, uy, uz = u
@@ -308,21 +326,28 @@ def far_add(
     for r in range(ft.cend[deg]):
         c[ft.ca[r]] += ft.cc[r] * gs[ft.cn[r]] * umono[ft.cm[r]]
     mom = ft.mom[k, q]
-    for r in range(ft.pend[deg]):
-        coef[ft.pb[r]] += ft.pc[r] * c[ft.pa[r]] * mom[ft.pg[r]]
+    for b in range(n_mono):  # beta! L_beta = sum_gamma (alpha! c_alpha) N_gamma / gamma!
+        row = ft.add[b]
+        t = 0.0
+        for g in range(ft.mend[deg - ft.mdeg[b]]):
+            t += c[row[g]] * mom[g]
+        coef[b] += t
 
 
 @jit(inline="always")
 def far_eval(
     ft: FarTables, coef: np.ndarray, xi: tuple[float, float, float], work: np.ndarray
 ) -> float:
-    """Evaluate the polynomial ``coef`` ``(n_mono,)`` at the offset ``xi`` from the centre."""
+    """Evaluate the polynomial ``coef`` ``(n_mono,)`` at the offset ``xi`` from the centre.
+
+    ``coef`` holds ``beta! L_beta`` (:func:`far_add`).
+    """
     n_mono = coef.size
     mono = work[7]
     _powers(ft.mpar, ft.maxis, n_mono, xi[0], xi[1], xi[2], mono)
     total = 0.0
     for e in range(n_mono):
-        total += coef[e] * mono[e]
+        total += coef[e] * mono[e] * ft.ifact[e]
     return total
 
 
