@@ -65,7 +65,13 @@ import numpy as np
 from numba import prange
 
 from geoai.kernels import jit
-from geoai.kernels.tree_multipole import g_series, monomial_index, monomial_table
+from geoai.kernels.tree_multipole import (
+    factorials,
+    g_series,
+    monomial_index,
+    monomial_powers,
+    monomial_table,
+)
 
 if TYPE_CHECKING:
     from geoai.kernels.tree import Moments, Tree
@@ -110,15 +116,6 @@ class FarTables(NamedTuple):
 
 
 @jit()
-def _factorials(n: int) -> np.ndarray:
-    """Return ``0!, 1!, ..., n!`` as floats."""
-    out = np.ones(n + 1)
-    for j in range(1, n + 1):
-        out[j] = out[j - 1] * j
-    return out
-
-
-@jit()
 def _coefficient_table(
     exps: np.ndarray, p: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -127,7 +124,7 @@ def _coefficient_table(
     Returns ``ca, cn, cm, cc, cend`` of :class:`FarTables`.
     """
     idx = monomial_index(exps, p)
-    fact = _factorials(p)
+    fact = factorials(p)
     n_mono = exps.shape[0]
     cap = n_mono * n_mono
     ca = np.zeros(cap, np.int64)
@@ -180,21 +177,10 @@ def far_scratch(p: int) -> np.ndarray:
     return np.zeros((8, (p + 1) * (p + 2) * (p + 3) // 6 + 1))
 
 
-@jit(inline="always")
-def _powers(
-    par: np.ndarray, axis: np.ndarray, n: int, x: float, y: float, z: float, out: np.ndarray
-) -> None:
-    """``out[:n] = `` the first ``n`` monomials of ``(x, y, z)``."""
-    out[0] = 1.0
-    for e in range(1, n):
-        a = axis[e]
-        out[e] = out[par[e]] * (x if a == 0 else (y if a == 1 else z))
-
-
 @jit()
 def _degrees(exps: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the degree ``|beta|`` and ``1 / beta!`` of each monomial of a table."""
-    fact = _factorials(p)
+    fact = factorials(p)
     n_mono = exps.shape[0]
     mdeg = np.zeros(n_mono, np.int64)
     ifact = np.zeros(n_mono)
@@ -224,7 +210,7 @@ def _shift_up(tree: Tree, ft: FarTables, mom: np.ndarray, depth: np.ndarray) -> 
                 continue
             shift = np.empty(n_mono)
             for c in (tree.left[q], tree.left[q] + 1):
-                _powers(
+                monomial_powers(
                     ft.mpar, ft.maxis, n_mono, tree.centre[0, q] - tree.centre[0, c],
                     tree.centre[1, q] - tree.centre[1, c], tree.centre[2, q] - tree.centre[2, c],
                     shift,
@@ -285,14 +271,16 @@ def far_tables(tree: Tree, mo: Moments, p: int, geo: bool) -> FarTables:
         q = leaves[r]
         mono = np.empty(n_mono)
         for j in range(tree.start[q], tree.stop[q]):
-            _powers(
+            monomial_powers(
                 mpar, maxis, n_mono, tree.centre[0, q] - tree.sx[j],
                 tree.centre[1, q] - tree.sy[j], tree.centre[2, q] - tree.sz[j], mono,
             )  # fmt: skip
+            for e in range(n_mono):
+                mono[e] *= ifact[e]
             for k in range(m):
                 w = mo.v[k, j]
                 for e in range(n_mono):
-                    mom[k, q, e] += w * mono[e] * ifact[e]
+                    mom[k, q, e] += w * mono[e]
     ft = FarTables(mpar, maxis, mend, ca, cn, cm, cc, cend, mdeg, ifact, add, mom)
     _shift_up(tree, ft, mom, depth)
     return ft
@@ -320,7 +308,7 @@ def far_add(
     g_series(ux * ux + uy * uy + uz * uz, deg, geo, kind, beta, work)
     gs, umono, c = work[0], work[5], work[6]
     n_mono = ft.mend[deg]
-    _powers(ft.mpar, ft.maxis, n_mono, ux, uy, uz, umono)
+    monomial_powers(ft.mpar, ft.maxis, n_mono, ux, uy, uz, umono)
     for e in range(n_mono):
         c[e] = 0.0
     for r in range(ft.cend[deg]):
@@ -344,7 +332,7 @@ def far_eval(
     """
     n_mono = coef.size
     mono = work[7]
-    _powers(ft.mpar, ft.maxis, n_mono, xi[0], xi[1], xi[2], mono)
+    monomial_powers(ft.mpar, ft.maxis, n_mono, xi[0], xi[1], xi[2], mono)
     total = 0.0
     for e in range(n_mono):
         total += coef[e] * mono[e] * ft.ifact[e]

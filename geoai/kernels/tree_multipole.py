@@ -54,8 +54,10 @@ __all__ = [
     "Multipoles",
     "cauchy_bound",
     "cauchy_bounds",
+    "factorials",
     "g_series",
     "monomial_index",
+    "monomial_powers",
     "monomial_table",
     "multipole_eval",
     "multipole_moments",
@@ -120,9 +122,7 @@ def term_table(
     cap = (p + 1) * (p + 1) * (p + 2) * (p + 2)
     out = np.zeros((6, cap), np.int64)
     coef = np.zeros(cap)
-    fact = np.ones(p + 2)
-    for j in range(1, p + 2):
-        fact[j] = fact[j - 1] * j
+    fact = factorials(p + 1)
     n = 0
     for deg in range(p + 1):
         for b in range(deg // 2 + 1):
@@ -184,6 +184,26 @@ def monomial_table(dim: int, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
                 n += 1
         ends[deg] = n
     return exps[:n].copy(), par[:n].copy(), axis[:n].copy(), ends
+
+
+@jit()
+def factorials(n: int) -> np.ndarray:
+    """Return ``0!, 1!, ..., n!`` as floats."""
+    out = np.ones(n + 1)
+    for j in range(1, n + 1):
+        out[j] = out[j - 1] * j
+    return out
+
+
+@jit(inline="always")
+def monomial_powers(
+    par: np.ndarray, axis: np.ndarray, n: int, x: float, y: float, z: float, out: np.ndarray
+) -> None:
+    """``out[:n] = `` the first ``n`` monomials of ``(x, y, z)`` of a :func:`monomial_table`."""
+    out[0] = 1.0
+    for e in range(1, n):
+        a = axis[e]
+        out[e] = out[par[e]] * (x if a == 0 else (y if a == 1 else z))
 
 
 @jit()
@@ -269,9 +289,7 @@ def multipole_moments(tree: Tree, mo: Moments, p: int, geo: bool) -> Multipoles:
                 d = (tree.sx[j] - cx, tree.sy[j] - cy, tree.sz[j] - cz)
                 d2 = d[0] * d[0] + d[1] * d[1] + d[2] * d[2]
                 r2 = max(r2, d2)
-                mono[0] = 1.0
-                for e in range(1, mpar.size):
-                    mono[e] = mono[mpar[e]] * d[maxis[e]]
+                monomial_powers(mpar, maxis, mpar.size, d[0], d[1], d[2], mono)
                 pr[0] = w
                 for e in range(1, p // 2 + 1):
                     pr[e] = pr[e - 1] * d2
@@ -366,11 +384,8 @@ def multipole_eval(
     ax, ay, az = a
     g_series(ax * ax + ay * ay + az * az, p, geo, kind, beta, work)
     gs, mono = work[0], work[5]
-    mono[0] = 1.0
     n_mono = (p + 1) * (p + 2) * (p + 3) // 6 if geo else (p + 1) * (p + 2) // 2
-    for e in range(1, n_mono):
-        ax_e = mp.maxis[e]
-        mono[e] = mono[mp.mpar[e]] * (ax if ax_e == 0 else (ay if ax_e == 1 else az))
+    monomial_powers(mp.mpar, mp.maxis, n_mono, ax, ay, az, mono)
     mom = mp.mom[k, q]
     total = 0.0
     c = 0  # terms run by degree, then b; the alphas of one (i, b) follow the monomials of degree i

@@ -125,6 +125,15 @@ def clustered(rng, n, geo):
     return 2000.0 * xy
 
 
+def walk_case(seed, n, rows, geo):
+    """Clustered points, lognormal masses ``(rows, n)``, their tree (leaves of 4) and moments."""
+    rng = np.random.default_rng(seed)
+    x = clustered(rng, n, geo)
+    v = rng.lognormal(0, 1, (rows, n))
+    tree = kt.build_tree(x, 4)
+    return x, v, tree, kt.node_moments(tree, v), np.full(n, np.nan)
+
+
 @pytest.mark.parametrize(
     "n", [pytest.param(2500, marks=pytest.mark.jit_heavy), 300], ids=["2500", "300"]
 )
@@ -132,12 +141,7 @@ def clustered(rng, n, geo):
 @pytest.mark.parametrize(("kind", "beta"), [(POWER, 1.7), (EXPONENTIAL, 1 / 200.0)])
 def test_walk_with_local_level_is_within_its_bound(n, geo, kind, beta):
     """dual_matmat with and without the local level: measured <= bound <= rtol lower."""
-    rng = np.random.default_rng(4)
-    x = clustered(rng, n, geo)
-    v = rng.lognormal(0, 1, (2, n))
-    tree = kt.build_tree(x, 4)
-    mo = kt.node_moments(tree, v)
-    own = np.full(n, np.nan)
+    x, v, tree, mo, own = walk_case(4, n, 2, geo)
     rtol = 1e-3
     args = (tree, mo, np.arange(n), geo, own, kind, beta, 0.0, rtol, 1e-12, 2, 64, 0)
     on, off = (kd.dual_matmat(*args, local) for local in (True, False))  # positional

@@ -17,7 +17,7 @@ from geoai.kernels import tree_m2l as fm
 from geoai.kernels.decay import EXPONENTIAL, POWER
 from geoai.kernels.tree_multipole import cauchy_bound, monomial_table
 
-from .test_tree_local import assert_within_bound, clustered, decay, distance_km, two_clusters
+from .test_tree_local import assert_within_bound, decay, distance_km, two_clusters, walk_case
 
 
 def far_vs_direct(rng, geo, kind, beta, deg, gap=None, leaf=4):
@@ -129,12 +129,7 @@ def test_table_sizes_follow_the_counting_formulas(dim, p):
 @pytest.mark.parametrize(("kind", "beta"), [(POWER, 1.7), (EXPONENTIAL, 1 / 200.0)])
 def test_walk_with_far_level_is_within_its_bound(n, geo, kind, beta):
     """dual_matmat with and without the far level: measured <= bound <= rtol lower."""
-    rng = np.random.default_rng(11)
-    x = clustered(rng, n, geo)
-    v = rng.lognormal(0, 1, (1, n))
-    tree = kt.build_tree(x, 4)
-    mo = kt.node_moments(tree, v)
-    own = np.full(n, np.nan)
+    x, v, tree, mo, own = walk_case(11, n, 1, geo)
     rtol = 1e-5
     args = (tree, mo, np.arange(n), geo, own, kind, beta, 0.0, rtol, 1e-12, 2, 32, 0, True)
     on, off = (kd.dual_matmat(*args, far) for far in (fm.FAR_ORDER, 0))  # positional
